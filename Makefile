@@ -1,0 +1,50 @@
+# longtail developer entry points. `make` alone lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PYTEST := $(PY) -m pytest
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k dedup -x"`.
+PYTEST_ARGS ?=
+
+# Ray phones home with usage stats by default; there is no network here but PyPI.
+export RAY_USAGE_STATS_ENABLED ?= 0
+
+.PHONY: help setup demo test test-all clean distclean
+
+help:
+	@echo "longtail make targets:"
+	@echo "  make setup      install apt build deps, .venv (pinned requirements), longtail (editable), KenLM lmplz"
+	@echo "                  (first run several minutes; afterwards a no-op unless requirements/pyproject change)"
+	@echo "  make demo       setup, then '.venv/bin/longtail demo': train default models if missing,"
+	@echo "                  run manifests/sample.yaml into out/sample"
+	@echo "  make test       setup, then the fast tests (pytest -m 'not slow'); no tests collected = failure"
+	@echo "  make test-all   setup, then every test including slow ones"
+	@echo "  make clean      remove out/ and models/ (keeps .venv)"
+	@echo "  make distclean  clean, and remove .venv"
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(VENV)/bin/longtail demo
+
+# pytest exits 5 when it collected no tests: treat that as a failure (same rule as .ci/run).
+define run_pytest
+	@set +e; $(PYTEST) $(1) -q --durations=10 $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests - treating as failure" >&2; exit 1; fi; \
+	exit $$rc
+endef
+
+test: setup
+	$(call run_pytest,-m "not slow")
+
+test-all: setup
+	$(call run_pytest,)
+
+clean:
+	rm -rf out models
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,124 @@
+"""fastText quality classifier: trained by longtail from labelled examples, applied as a score column.
+
+Character n-grams (2-5) make one multilingual model usable for every script, including scripts without
+spaces, where word features would be whole phrases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .kenlm_model import sha256_file
+from .words import normalise
+
+GOOD, BAD = "good", "bad"
+
+
+def classifier_line(text: str, script: str) -> str:
+    return normalise(text, script)
+
+
+def _script_of(label: str | None) -> str:
+    return label.split("_", 1)[1] if label and "_" in label else "Latn"
+
+
+def train_classifier(
+    examples: Iterable[dict],
+    model_path: str | Path,
+    heldout_share: float = 0.2,
+    seed: int = 0,
+    epochs: int = 25,
+) -> dict:
+    """Train from ``{"label": "good"|"bad", "text": ..., "lang_script": ...}`` rows; return the card.
+
+    Held-out precision/recall (for ``good``) are measured on a seeded split, then the model is retrained on
+    everything and saved with the card next to it.
+    """
+    import fasttext
+
+    rows = [r for r in examples if r.get("label") in (GOOD, BAD) and r.get("text", "").strip()]
+    if len({r["label"] for r in rows}) < 2:
+        raise ValueError("the classifier needs both 'good' and 'bad' examples")
+    rng = random.Random(seed)
+    rng.shuffle(rows)
+    n_heldout = max(2, int(len(rows) * heldout_share))
+    heldout, train = rows[:n_heldout], rows[n_heldout:]
+    params = dict(minn=2, maxn=5, dim=32, epoch=epochs, lr=0.5, wordNgrams=1, seed=seed, thread=1, verbose=0)
+
+    model_path = Path(model_path)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=model_path.parent) as tmp:
+        def fit(subset):
+            train_file = Path(tmp) / "train.txt"
+            with open(train_file, "w", encoding="utf-8") as handle:
+                for row in subset:
+                    handle.write(f"__label__{row['label']} {classifier_line(row['text'], _script_of(row.get('lang_script')))}\n")
+            return fasttext.train_supervised(input=str(train_file), **params)
+
+        probe = fit(train)
+        tp = fp = fn = tn = 0
+        for row in heldout:
+            predicted_good = _good_probability(probe, classifier_line(row["text"], _script_of(row.get("lang_script")))) >= 0.5
+            actual_good = row["label"] == GOOD
+            tp += predicted_good and actual_good
+            fp += predicted_good and not actual_good
+            fn += (not predicted_good) and actual_good
+            tn += (not predicted_good) and not actual_good
+        final = fit(rows)
+        tmp_model = Path(tmp) / "model.bin"
+        final.save_model(str(tmp_model))
+        os.replace(tmp_model, model_path)
+
+    card = {
+        "kind": "fasttext-quality-classifier",
+        "labels": [GOOD, BAD],
+        "training_examples": len(rows),
+        "languages": sorted({r.get("lang_script") or "unknown" for r in rows}),
+        "params": params,
+        "heldout": {
+            "examples": len(heldout),
+            "precision_good": tp / (tp + fp) if tp + fp else 0.0,
+            "recall_good": tp / (tp + fn) if tp + fn else 0.0,
+            "accuracy": (tp + tn) / len(heldout),
+        },
+        "model_sha256": sha256_file(model_path),
+    }
+    card_path = model_path.with_suffix(".json")
+    card_path.write_text(json.dumps(card, indent=2))
+    return card
+
+
+def _good_probability(model, line: str) -> float:
+    labels, probs = model.predict(line, k=2)
+    for label, prob in zip(labels, probs):
+        if label == f"__label__{GOOD}":
+            return float(min(prob, 1.0))
+    return 0.0
+
+
+@dataclass
+class QualityClassifier:
+    """Loads the model in ``setup()``; returns P(good) per document."""
+
+    model_path: str
+
+    def __post_init__(self):
+        self._model = None
+
+    def setup(self) -> None:
+        if self._model is None:
+            import fasttext
+
+            if not Path(self.model_path).is_file():
+                raise FileNotFoundError(f"quality classifier not found at {self.model_path}; train it with `longtail train-classifier`")
+            self._model = fasttext.load_model(self.model_path)
+
+    def score(self, text: str, label: str) -> float:
+        self.setup()
+        return _good_probability(self._model, classifier_line(text, _script_of(label)))

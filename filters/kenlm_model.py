@@ -1,0 +1,191 @@
+"""Per-language KenLM models: training with ``lmplz`` and perplexity scoring.
+
+Tokens come from :func:`longtail.filters.words.lm_tokens`, so the same model works for Swahili words and
+for Lao grapheme clusters. Every model has a JSON card next to it (language, order, training size,
+normalisation, hashes, and the held-out perplexity percentiles that ``max_perplexity: auto`` uses).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .words import lm_tokens
+
+NORMALISATION = "nfkc+casefold(cased scripts)+digits->0+punct->space; unspaced scripts: grapheme clusters"
+
+
+class KenLMError(RuntimeError):
+    pass
+
+
+def find_tool(name: str, explicit: str | None = None) -> str:
+    """Locate ``lmplz``/``build_binary``: explicit path, next to this Python (the setup puts them there), PATH."""
+    candidates = [explicit] if explicit else []
+    candidates += [str(Path(sys.executable).parent / name), shutil.which(name)]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise KenLMError(f"KenLM's {name} was not found (looked next to {sys.executable} and on PATH); run `make setup`")
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_paths(models_dir: str | Path, label: str) -> tuple[Path, Path]:
+    base = Path(models_dir) / label
+    return base.with_suffix(".binary"), base.with_suffix(".json")
+
+
+def _lm_lines(texts: Iterable[str], script: str) -> list[str]:
+    lines = []
+    for text in texts:
+        for line in text.splitlines():
+            tokens = lm_tokens(line, script)
+            if tokens:
+                lines.append(" ".join(tokens))
+    return lines
+
+
+def _percentiles(values: list[float], qs: Iterable[int]) -> dict[str, float]:
+    ordered = sorted(values)
+    out = {}
+    for q in qs:
+        if not ordered:
+            out[f"p{q}"] = float("nan")
+            continue
+        idx = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
+        out[f"p{q}"] = ordered[idx]
+    return out
+
+
+def _run_lmplz(lines: list[str], arpa: Path, order: int, memory: str, lmplz: str) -> None:
+    cmd = [lmplz, "-o", str(order), "-S", memory, "-T", str(arpa.parent), "--discount_fallback", "--arpa", str(arpa)]
+    proc = subprocess.run(cmd, input="\n".join(lines) + "\n", text=True, capture_output=True)
+    if proc.returncode != 0:
+        raise KenLMError(f"lmplz failed ({proc.returncode}): {proc.stderr.strip().splitlines()[-1:]}")
+
+
+def train_kenlm(
+    texts: Iterable[str],
+    label: str,
+    models_dir: str | Path,
+    order: int = 4,
+    memory: str = "10%",
+    heldout_share: float = 0.2,
+    seed: int = 0,
+    lmplz: str | None = None,
+    build_binary: str | None = None,
+) -> Path:
+    """Train ``<models_dir>/<label>.binary`` and its card; return the binary's path.
+
+    A share of the lines is held out first to measure the perplexity of unseen, in-language text; the final
+    model is then trained on all lines.
+    """
+    script = label.split("_", 1)[1] if "_" in label else "Latn"
+    lines = _lm_lines(texts, script)
+    if len(lines) < 5:
+        raise KenLMError(f"{label}: need at least 5 lines of training text, got {len(lines)}")
+    lmplz_bin = find_tool("lmplz", lmplz)
+    binary_bin = find_tool("build_binary", build_binary)
+    binary_path, card_path = model_paths(models_dir, label)
+    binary_path.parent.mkdir(parents=True, exist_ok=True)
+
+    rng = random.Random(seed)
+    shuffled = lines[:]
+    rng.shuffle(shuffled)
+    n_heldout = max(1, int(len(shuffled) * heldout_share))
+    heldout, train = shuffled[:n_heldout], shuffled[n_heldout:]
+
+    with tempfile.TemporaryDirectory(dir=binary_path.parent) as tmp:
+        tmp_dir = Path(tmp)
+        probe_arpa = tmp_dir / "probe.arpa"
+        _run_lmplz(train, probe_arpa, order, memory, lmplz_bin)
+        import kenlm
+
+        probe = kenlm.Model(str(probe_arpa))
+        heldout_ppl = [_line_perplexity(probe, line) for line in heldout]
+        arpa = tmp_dir / "model.arpa"
+        _run_lmplz(lines, arpa, order, memory, lmplz_bin)
+        tmp_binary = tmp_dir / "model.binary"
+        proc = subprocess.run([binary_bin, str(arpa), str(tmp_binary)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise KenLMError(f"build_binary failed: {proc.stderr.strip()[-300:]}")
+        os.replace(tmp_binary, binary_path)
+
+    card = {
+        "label": label,
+        "order": order,
+        "training_lines": len(lines),
+        "training_tokens": sum(len(line.split()) for line in lines),
+        "normalisation": NORMALISATION,
+        "unit": "grapheme" if lines and "▁" in lines[0] else "word",
+        "heldout_lines": len(heldout),
+        "heldout_perplexity": _percentiles(heldout_ppl, (50, 75, 90, 95, 99)),
+        "training_text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
+        "model_sha256": sha256_file(binary_path),
+    }
+    tmp_card = card_path.with_suffix(".json.tmp")
+    tmp_card.write_text(json.dumps(card, indent=2, ensure_ascii=False))
+    os.replace(tmp_card, card_path)
+    return binary_path
+
+
+def _line_perplexity(model, line: str) -> float:
+    n = len(line.split()) + 1  # + </s>
+    return 10 ** (-model.score(line, bos=True, eos=True) / n)
+
+
+@dataclass
+class KenLMScorer:
+    """Scores documents with the model of their language; languages without a model get no score."""
+
+    models_dir: str
+
+    def __post_init__(self):
+        self._models: dict[str, object] = {}
+        self._missing: set[str] = set()
+
+    def _model(self, label: str):
+        if label in self._models or label in self._missing:
+            return self._models.get(label)
+        binary, _ = model_paths(self.models_dir, label)
+        if not binary.is_file():
+            self._missing.add(label)
+            return None
+        import kenlm
+
+        self._models[label] = kenlm.Model(str(binary))
+        return self._models[label]
+
+    def perplexity(self, text: str, label: str) -> float | None:
+        model = self._model(label)
+        if model is None:
+            return None
+        script = label.split("_", 1)[1]
+        lines = _lm_lines([text], script)
+        if not lines:
+            return None
+        log10_prob = sum(model.score(line, bos=True, eos=True) for line in lines)
+        n_tokens = sum(len(line.split()) + 1 for line in lines)
+        return 10 ** (-log10_prob / n_tokens)
+
+
+def load_card(models_dir: str | Path, label: str) -> dict | None:
+    _, card = model_paths(models_dir, label)
+    return json.loads(card.read_text()) if card.is_file() else None

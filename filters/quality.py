@@ -1,0 +1,155 @@
+"""Selection filters over annotations: one small class per rule, each returning ``True`` or ``(False, reason)``.
+
+Filters read only the columns the annotate pass stored, never the raw crawl, so changing a threshold
+re-runs selection in seconds. Thresholds are per language (:class:`Thresholds`), resolved from the manifest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Union
+
+from longtail.langid.labels import NON_LANGUAGE
+
+Verdict = Union[bool, tuple[bool, str]]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-language selection thresholds. ``None`` disables a rule.
+
+    Defaults are script-neutral: they are shares of characters, not English word lists, and were chosen
+    to be loose enough not to delete a small language's ordinary prose.
+    """
+
+    min_lang_score: float = 0.3
+    min_words: int = 50
+    min_letter_ratio: float = 0.55
+    max_dup_line_frac: float = 0.3
+    max_top_2gram_frac: float = 0.2
+    max_dup_5gram_frac: float = 0.15
+    # "auto": the language model card's held-out p99 perplexity times ``perplexity_margin``.
+    max_perplexity: float | str | None = "auto"
+    perplexity_margin: float = 2.0
+    min_quality_score: float | None = 0.5
+
+    @classmethod
+    def field_names(cls) -> set[str]:
+        return {f.name for f in fields(cls)}
+
+    def updated(self, overrides: dict) -> "Thresholds":
+        return replace(self, **overrides)
+
+
+def resolve_max_perplexity(thresholds: Thresholds, card: dict | None) -> float | None:
+    """Turn ``max_perplexity: auto`` into a number using the model card; ``None`` if no model exists."""
+    value = thresholds.max_perplexity
+    if value is None:
+        return None
+    if value == "auto":
+        if not card:
+            return None
+        p99 = card.get("heldout_perplexity", {}).get("p99")
+        if p99 is None or (isinstance(p99, float) and math.isnan(p99)):
+            return None
+        return float(p99) * thresholds.perplexity_margin
+    return float(value)
+
+
+class Filter:
+    """Base: ``name`` is the reason's suffix; subclasses implement ``check``."""
+
+    family = "quality"
+    name = "filter"
+
+    @property
+    def reason(self) -> str:
+        return f"{self.family}:{self.name}"
+
+    def __call__(self, doc: dict, limits: Thresholds) -> Verdict:
+        return True if self.check(doc, limits) else (False, self.reason)
+
+    def check(self, doc: dict, limits: Thresholds) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class EmptyTextFilter(Filter):
+    family, name = "extract", "empty"
+
+    def check(self, doc, limits):
+        return bool(doc.get("text") and doc["text"].strip())
+
+
+class LanguageFilter(Filter):
+    family, name = "lid", "undetermined"
+
+    def check(self, doc, limits):
+        if doc.get("lang") in NON_LANGUAGE:
+            return False
+        return limits.min_lang_score is None or (doc.get("lang_score") or 0.0) >= limits.min_lang_score
+
+
+class TooShortFilter(Filter):
+    name = "too_short"
+
+    def check(self, doc, limits):
+        return (doc.get("n_words") or 0) >= limits.min_words
+
+
+class SymbolFilter(Filter):
+    name = "symbols"
+
+    def check(self, doc, limits):
+        return (doc.get("letter_ratio") or 0.0) >= limits.min_letter_ratio
+
+
+class RepetitionFilter(Filter):
+    name = "repetition"
+
+    def check(self, doc, limits):
+        return not (
+            (limits.max_dup_line_frac is not None and doc["dup_line_frac"] > limits.max_dup_line_frac)
+            or (limits.max_top_2gram_frac is not None and doc["top_2gram_frac"] > limits.max_top_2gram_frac)
+            or (limits.max_dup_5gram_frac is not None and doc["dup_5gram_frac"] > limits.max_dup_5gram_frac)
+        )
+
+
+class PerplexityFilter(Filter):
+    """Needs ``doc["max_perplexity"]``, resolved per language by the selector (``None`` = no model: keep)."""
+
+    name = "perplexity"
+
+    def check(self, doc, limits):
+        ceiling, perplexity = doc.get("max_perplexity"), doc.get("perplexity")
+        return ceiling is None or perplexity is None or perplexity <= ceiling
+
+
+class ClassifierFilter(Filter):
+    name = "classifier"
+
+    def check(self, doc, limits):
+        score = doc.get("quality_score")
+        return limits.min_quality_score is None or score is None or score >= limits.min_quality_score
+
+
+# Order matters: the first failing filter names the document's drop reason.
+DEFAULT_FILTERS: tuple[Filter, ...] = (
+    EmptyTextFilter(),
+    LanguageFilter(),
+    TooShortFilter(),
+    SymbolFilter(),
+    RepetitionFilter(),
+    PerplexityFilter(),
+    ClassifierFilter(),
+)
+REASONS = tuple(f.reason for f in DEFAULT_FILTERS) + ("dedup:exact", "dedup:near")
+
+
+def first_failure(doc: dict, limits: Thresholds, filters=DEFAULT_FILTERS) -> str | None:
+    """The reason of the first filter that rejects ``doc``, or ``None`` if every filter keeps it."""
+    for flt in filters:
+        verdict = flt(doc, limits)
+        if verdict is not True:
+            return verdict[1]
+    return None

@@ -1,0 +1,104 @@
+"""Document-level language from paragraph-level identification.
+
+A page whose content is Yorùbá but whose menus, cookie notes or a quoted paragraph are English must come
+out Yorùbá, with the English share recorded. We identify chunks of consecutive paragraphs (short lines
+are merged because every backend is unreliable on a few words), weight each chunk by its letters, and
+take the language with the largest weight.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from .backends import LidBackend
+from .labels import NO_LINGUISTIC_CONTENT, NON_LANGUAGE, UNKNOWN_SCRIPT, lang_script
+from .scripts import script_profile
+
+# Chunks shorter than this are merged with their neighbours before identification.
+MIN_CHUNK_CHARS = 120
+# Another language counts as "present" in a document above this share of its letters.
+OTHER_LANGUAGE_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class DocumentLanguage:
+    lang: str
+    script: str
+    score: float  # mean score of the main language's chunks, weighted by their letters
+    share: float  # share of the document's letters in the main language
+    script_share: float
+    mixed_script: bool
+    other_langs: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return lang_script(self.lang, self.script)
+
+
+def split_chunks(text: str, min_chars: int = MIN_CHUNK_CHARS) -> list[str]:
+    """Group consecutive non-empty lines into chunks of at least ``min_chars`` characters."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        current.append(line)
+        size += len(line)
+        if size >= min_chars:
+            chunks.append(" ".join(current))
+            current, size = [], 0
+    if current:
+        if chunks and size < min_chars // 2:
+            chunks[-1] = chunks[-1] + " " + " ".join(current)
+        else:
+            chunks.append(" ".join(current))
+    return chunks
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+def identify_documents(texts: Sequence[str], backend: LidBackend) -> list[DocumentLanguage]:
+    """Identify every document of a batch with one backend call over all their chunks."""
+    chunked = [split_chunks(t) for t in texts]
+    flat = [c for chunks in chunked for c in chunks]
+    predictions = iter(backend.predict(flat)) if flat else iter(())
+    results = []
+    for chunks in chunked:
+        weights: dict[str, float] = defaultdict(float)
+        weighted_scores: dict[str, float] = defaultdict(float)
+        texts_by_lang: dict[str, list[str]] = defaultdict(list)
+        for chunk in chunks:
+            pred = next(predictions)
+            weight = max(_letters(chunk), 1)
+            weights[pred.lang] += weight
+            weighted_scores[pred.lang] += weight * pred.score
+            texts_by_lang[pred.lang].append(chunk)
+        results.append(_summarise(weights, weighted_scores, texts_by_lang))
+    return results
+
+
+def _summarise(weights, weighted_scores, texts_by_lang) -> DocumentLanguage:
+    total = sum(weights.values())
+    if not total:  # no text at all
+        return DocumentLanguage(NO_LINGUISTIC_CONTENT, UNKNOWN_SCRIPT, 1.0, 0.0, 0.0, False, [])
+    main = max(weights, key=lambda lang: (weights[lang], lang not in NON_LANGUAGE))
+    profile = script_profile(" ".join(texts_by_lang[main]))
+    others = sorted(
+        (lang for lang, w in weights.items() if lang != main and lang not in NON_LANGUAGE and w / total >= OTHER_LANGUAGE_SHARE),
+        key=lambda lang: -weights[lang],
+    )
+    return DocumentLanguage(
+        lang=main,
+        script=profile.script,
+        score=weighted_scores[main] / weights[main],
+        share=weights[main] / total,
+        script_share=profile.share,
+        mixed_script=profile.mixed,
+        other_langs=others,
+    )

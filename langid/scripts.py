@@ -1,0 +1,55 @@
+"""Script identification from the text's own characters (never from a LID model's label).
+
+GlotScript gives the proportion of each Unicode script among the letters; we add the ISO 15924 composite
+codes that a single Unicode script property cannot express (Japanese = Hani + Hira + Kana) and a
+mixed-script flag, so a Hindi page in Latin letters is `hin_Latn` and a Serbian page is `srp_Cyrl` or
+`srp_Latn` by what it is written in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from GlotScript import sp
+
+from .labels import UNKNOWN_SCRIPT
+
+# A second script above this share of the letters makes a document "mixed-script".
+MIXED_SCRIPT_SHARE = 0.2
+_JAPANESE_PARTS = frozenset({"Hira", "Kana", "Hani"})
+_KOREAN_PARTS = frozenset({"Hang", "Hani"})
+
+
+@dataclass(frozen=True)
+class ScriptProfile:
+    """Main script of a text, its share of the letters, and the share of every script present."""
+
+    script: str
+    share: float
+    proportions: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def mixed(self) -> bool:
+        others = sorted((v for k, v in self.proportions.items() if k != self.script), reverse=True)
+        return bool(others) and others[0] >= MIXED_SCRIPT_SHARE
+
+
+def _merge_composites(proportions: dict[str, float]) -> dict[str, float]:
+    present = set(proportions)
+    if present & {"Hira", "Kana"} and present <= _JAPANESE_PARTS | {"Latn"}:
+        jpan = sum(proportions.pop(k) for k in list(proportions) if k in _JAPANESE_PARTS)
+        proportions["Jpan"] = jpan
+    elif "Hang" in present and present <= _KOREAN_PARTS | {"Latn"}:
+        kore = sum(proportions.pop(k) for k in list(proportions) if k in _KOREAN_PARTS)
+        proportions["Kore"] = kore
+    return proportions
+
+
+def script_profile(text: str) -> ScriptProfile:
+    """Return the dominant ISO 15924 script of ``text`` (``Zyyy`` when it has no letters)."""
+    main, share, meta = sp(text)
+    if main is None:
+        return ScriptProfile(UNKNOWN_SCRIPT, 0.0, {})
+    proportions = _merge_composites(dict(meta.get("details", {main: share})))
+    script = max(proportions, key=proportions.get)
+    return ScriptProfile(script, float(proportions[script]), proportions)

@@ -1,0 +1,116 @@
+"""The annotate pass: read -> extract -> identify -> signals -> perplexity -> classifier -> MinHash.
+
+Its unit of work is one input file. Each unit's annotations are written atomically (temporary file, then
+rename) next to a completion record; a rerun skips units whose completion record exists, so a crash costs
+only the units in flight and the output is the same as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from longtail.stages.base import run_chain
+from longtail.stages.extract import ExtractStage
+from longtail.stages.identify import IdentifyStage
+from longtail.stages.minhash import MinHashStage
+from longtail.stages.quality import ClassifierStage, PerplexityStage, SignalsStage
+from longtail.stages.read import ReadReport, read_unit
+
+from .manifest import Manifest
+
+ANNOTATED_DIR = "annotated"
+
+
+def unit_name(path: str) -> str:
+    """File-system-safe, collision-free name of an input unit."""
+    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in PurePosixPath(path).name)[:80]
+    return f"{stem}-{hashlib.sha1(path.encode()).hexdigest()[:10]}"
+
+
+def annotated_paths(output: str, path: str) -> tuple[Path, Path]:
+    base = Path(output) / ANNOTATED_DIR / unit_name(path)
+    return base.with_name(base.name + ".parquet"), base.with_name(base.name + ".done.json")
+
+
+def build_stages(manifest: Manifest) -> list:
+    stages = [
+        ExtractStage(),
+        IdentifyStage(manifest.identify.backend, manifest.identify.model_path, manifest.identify.macro_policy),
+        SignalsStage(),
+    ]
+    if manifest.quality.kenlm_models:
+        stages.append(PerplexityStage(manifest.quality.kenlm_models))
+    if manifest.quality.classifier_model:
+        stages.append(ClassifierStage(manifest.quality.classifier_model))
+    stages.append(MinHashStage(manifest.dedup))
+    return stages
+
+
+@dataclass
+class UnitResult:
+    unit: str
+    documents: int
+    records: dict
+    errors: list
+    seconds: float
+    skipped: bool = False
+
+    def as_row(self) -> dict:
+        return {
+            "unit": self.unit,
+            "documents": self.documents,
+            "records": json.dumps(self.records, sort_keys=True),
+            "errors": json.dumps(self.errors),
+            "seconds": self.seconds,
+            "skipped": self.skipped,
+        }
+
+
+def load_done(done_path: Path) -> UnitResult:
+    done = json.loads(done_path.read_text())
+    return UnitResult(done["unit"], done["documents"], done["records"], done["errors"], done["seconds"], skipped=True)
+
+
+def annotate_unit(manifest: Manifest, stages: list, path: str) -> UnitResult:
+    """Annotate one input file; idempotent (a finished unit is not redone)."""
+    parquet_path, done_path = annotated_paths(manifest.output, path)
+    if done_path.is_file() and parquet_path.is_file():
+        return load_done(done_path)
+    parquet_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    report = ReadReport()
+    tmp_path = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.tmp")
+    writer = None
+    documents = 0
+    try:
+        for batch in read_unit(path, report, manifest.text_fields, manifest.read.batch_size):
+            if batch.num_rows == 0:
+                continue
+            annotated = run_chain(stages, batch)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp_path, annotated.schema, compression="zstd")
+            writer.write_table(annotated.cast(writer.schema))
+            documents += annotated.num_rows
+        if writer is None:  # a unit with no documents still gets an (empty) annotations file
+            writer = pq.ParquetWriter(tmp_path, pa.schema([("id", pa.string())]))
+        writer.close()
+        writer = None
+        os.replace(tmp_path, parquet_path)
+    finally:
+        if writer is not None:
+            writer.close()
+        if tmp_path.exists():
+            tmp_path.unlink()
+    result = UnitResult(path, documents, dict(report.records), report.errors, round(time.monotonic() - started, 3))
+    tmp_done = done_path.with_name(f".{done_path.name}.tmp")
+    tmp_done.write_text(json.dumps({"unit": path, "documents": documents, "records": result.records, "errors": result.errors, "seconds": result.seconds}, ensure_ascii=False))
+    os.replace(tmp_done, done_path)
+    return result

@@ -1,0 +1,162 @@
+"""``longtail`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_MANIFEST = REPO_ROOT / "manifests" / "sample.yaml"
+
+DESCRIPTION = """\
+longtail turns raw web crawls into clean, deduplicated, per-language text corpora, with care for
+low-resource languages and scripts. A job is described by a YAML run manifest (see manifests/).
+
+The job runs in two passes:
+  annotate  read WARC/JSONL/Parquet -> extract main text -> identify language and script ->
+            heuristic signals, KenLM perplexity, classifier score -> MinHash signature,
+            written per input file to <output>/annotated/ (resumable: finished files are skipped)
+  finalize  per language: apply thresholds -> deduplicate -> write Parquet shards to
+            <output>/dataset/lang_script=<label>/, drops to <output>/removed/, stats to <output>/stats/
+"""
+
+EPILOG = """\
+examples:
+  longtail demo                                   train the default models and run the sample crawl
+  longtail run manifests/sample.yaml              run a manifest on a local Ray
+  longtail run job.yaml --address auto            the same job on an existing Ray cluster
+  longtail select job.yaml                        re-apply changed thresholds without re-reading the crawl
+  longtail train-kenlm --text yor.txt --label yor_Latn --models models/kenlm
+"""
+
+
+def _manifest(args):
+    from .manifest import load_manifest
+
+    manifest = load_manifest(args.manifest)
+    if getattr(args, "output", None):
+        manifest = replace(manifest, output=str(Path(args.output).resolve()))
+    return manifest
+
+
+def cmd_run(args) -> int:
+    from .run import run
+
+    run(_manifest(args), address=args.address, workers=args.workers, progress=not args.quiet)
+    return 0
+
+
+def cmd_select(args) -> int:
+    from .run import reselect
+
+    reselect(_manifest(args), address=args.address, progress=not args.quiet)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .models import train_default_classifier, train_kenlm_folder
+    from .run import run
+
+    data = REPO_ROOT / "data"
+    models = REPO_ROOT / "models"
+    print("demo: training the default models longtail ships recipes for (skipped when present)")
+    train_kenlm_folder(data / "reference", models / "kenlm")
+    train_default_classifier(data / "quality" / "train.jsonl", models / "quality" / "classifier.bin")
+    args.manifest = str(SAMPLE_MANIFEST)
+    manifest = _manifest(args)
+    print(f"demo: running {SAMPLE_MANIFEST.relative_to(REPO_ROOT)} -> {manifest.output}")
+    run(manifest, address=args.address, workers=args.workers, progress=not args.quiet)
+    return 0
+
+
+def cmd_train_kenlm(args) -> int:
+    from longtail.filters.kenlm_model import train_kenlm
+    from longtail.langid.labels import is_safe_label
+
+    from .models import read_texts, train_kenlm_folder
+
+    source = Path(args.text)
+    if source.is_dir():
+        train_kenlm_folder(source, args.models, order=args.order, force=True)
+        return 0
+    if not args.label or not is_safe_label(args.label):
+        raise SystemExit("--label lang_script (e.g. yor_Latn) is required when --text is a file")
+    path = train_kenlm(read_texts(source, args.text_field), args.label, args.models, order=args.order, memory=args.memory)
+    print(f"kenlm: wrote {path} and {path.with_suffix('.json')}")
+    return 0
+
+
+def cmd_train_classifier(args) -> int:
+    from .models import train_default_classifier
+
+    train_default_classifier(args.examples, args.output, force=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="longtail", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (Ray and stage details)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def job_options(p, manifest=True):
+        if manifest:
+            p.add_argument("manifest", help="run manifest (YAML); see manifests/sample.yaml")
+        p.add_argument("--address", default=None, help="Ray cluster to join ('auto', 'ray://host:10001'); default: start a local Ray")
+        p.add_argument("--output", default=None, help="output folder (overrides the manifest's 'output')")
+        p.add_argument("--quiet", action="store_true", help="no progress bars or summary table")
+
+    run_p = sub.add_parser("run", help="run a job described by a manifest", description="Run the annotate pass (resumable) and then selection, dedup and writing.\n" + EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    job_options(run_p)
+    run_p.add_argument("--workers", type=int, default=None, help="annotate actors, one CPU each (default: the manifest's ray.workers)")
+    run_p.set_defaults(func=cmd_run)
+
+    select_p = sub.add_parser("select", help="re-run selection, dedup and writing from existing annotations", description="Apply the manifest's (possibly changed) thresholds to the stored annotations. The crawl is not read again.")
+    job_options(select_p)
+    select_p.set_defaults(func=cmd_select)
+
+    demo_p = sub.add_parser("demo", help="train default models and run the sample crawl shipped in the repo", description="Trains per-language KenLM models from data/reference and the quality classifier from data/quality (once), then runs manifests/sample.yaml on a local Ray.")
+    job_options(demo_p, manifest=False)
+    demo_p.add_argument("--workers", type=int, default=None, help="annotate actors (default 2)")
+    demo_p.set_defaults(func=cmd_demo)
+
+    kenlm_p = sub.add_parser("train-kenlm", help="train a KenLM model for a language with lmplz", description="Train an n-gram model (lmplz -S bounded memory, --discount_fallback for tiny corpora) and write <models>/<label>.binary plus a JSON card.")
+    kenlm_p.add_argument("--text", required=True, help="text file (one paragraph per line), JSONL, or a folder of <lang_script>.txt files")
+    kenlm_p.add_argument("--label", help="lang_script of the text, e.g. yor_Latn (not needed for a folder)")
+    kenlm_p.add_argument("--models", default="models/kenlm", help="output folder (default: models/kenlm)")
+    kenlm_p.add_argument("--order", type=int, default=4, help="n-gram order (default 4)")
+    kenlm_p.add_argument("--memory", default="10%", help="lmplz -S memory bound (default 10%%)")
+    kenlm_p.add_argument("--text-field", default="text", help="JSONL field holding the text")
+    kenlm_p.set_defaults(func=cmd_train_kenlm)
+
+    clf_p = sub.add_parser("train-classifier", help="train the fastText quality classifier", description="Train from JSONL rows {label: good|bad, text, lang_script}; prints held-out precision/recall and saves them in a JSON card next to the model.")
+    clf_p.add_argument("--examples", required=True, help="JSONL of labelled examples")
+    clf_p.add_argument("--output", default="models/quality/classifier.bin", help="model path")
+    clf_p.set_defaults(func=cmd_train_classifier)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("longtail").setLevel(logging.INFO)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from .manifest import ManifestError
+
+    try:
+        return args.func(args)
+    except ManifestError as exc:
+        print(f"longtail: manifest error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"longtail: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

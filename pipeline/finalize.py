@@ -1,0 +1,151 @@
+"""Selection, dedup and writing, per language, from the annotations (never from the crawl).
+
+Each language is one Ray task: languages run in parallel and no task ever holds the whole corpus. Outputs go
+to a staging folder first and replace the previous ``dataset/``, ``removed/`` and ``stats/`` only when every
+language has finished, so a crash never leaves a half-written release.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from longtail.filters.kenlm_model import load_card
+from longtail.langid.labels import is_safe_label
+from longtail.stages.base import set_column
+from longtail.stages.dedup import cluster_duplicates
+from longtail.stages.select import SelectStage
+
+from .manifest import Manifest
+
+DATASET_DIR, REMOVED_DIR, STATS_DIR, STAGING_DIR = "dataset", "removed", "stats", ".staging"
+NOT_SELECTED = "lid:not_selected"
+_NEVER_EXPORTED = ("minhash",)
+
+
+def read_language(files: list[str], label: str) -> pa.Table:
+    tables = [pq.read_table(f, filters=[("lang_script", "=", label)]) for f in files]
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        raise ValueError(f"no annotated rows for {label}")
+    table = pa.concat_tables(tables, promote_options="default")
+    return table.sort_by([("id", "ascending")])
+
+
+def write_shards(table: pa.Table, folder: Path, max_rows: int, max_bytes: int, compression: str) -> list[str]:
+    """Write ``table`` as ``part-00000.parquet``... with at most ``max_rows`` rows and ~``max_bytes`` of text each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = pc.binary_length(pc.cast(pc.fill_null(table.column("text"), ""), pa.binary())).to_pylist() if table.num_rows else []
+    names, start, shard = [], 0, 0
+    while start < table.num_rows:
+        end, budget = start, 0
+        while end < table.num_rows and end - start < max_rows and (budget + sizes[end] <= max_bytes or end == start):
+            budget += sizes[end]
+            end += 1
+        name = f"part-{shard:05d}.parquet"
+        pq.write_table(table.slice(start, end - start), folder / name, compression=compression)
+        names.append(name)
+        start, shard = end, shard + 1
+    return names
+
+
+def _quantiles(values: list[float]) -> dict:
+    values = sorted(v for v in values if v is not None and not math.isnan(v))
+    if not values:
+        return {}
+    pick = lambda q: round(values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))], 2)  # noqa: E731
+    return {"p10": pick(0.1), "p25": pick(0.25), "p50": pick(0.5), "p75": pick(0.75), "p90": pick(0.9)}
+
+
+def language_stats(label: str, annotated: pa.Table, kept: pa.Table) -> dict:
+    reasons = Counter(r for r in annotated.column("drop_reason").to_pylist() if r)
+    dedup_drops = reasons.get("dedup:exact", 0) + reasons.get("dedup:near", 0)
+    texts = kept.column("text").to_pylist() if kept.num_rows else []
+    other_langs = kept.column("other_langs").to_pylist() if kept.num_rows else []
+    lang_scores = [s for s in kept.column("lang_score").to_pylist()] if kept.num_rows else []
+    return {
+        "lang_script": label,
+        "annotated": annotated.num_rows,
+        "documents": kept.num_rows,
+        "words": int(pc.sum(kept.column("n_words")).as_py() or 0) if kept.num_rows else 0,
+        "characters": sum(len(t) for t in texts),
+        "bytes": sum(len(t.encode("utf-8")) for t in texts),
+        "dropped": dict(sorted(reasons.items())),
+        "duplicate_rate": round(dedup_drops / (kept.num_rows + dedup_drops), 4) if kept.num_rows + dedup_drops else 0.0,
+        "perplexity": _quantiles(kept.column("perplexity").to_pylist()) if "perplexity" in kept.column_names and kept.num_rows else {},
+        "mean_lang_score": round(sum(lang_scores) / len(lang_scores), 4) if lang_scores else None,
+        "mixed_language_share": round(sum(1 for o in other_langs if o) / len(other_langs), 4) if other_langs else 0.0,
+    }
+
+
+def finalize_language(manifest: Manifest, label: str, files: list[str], staging: str) -> dict:
+    """Select, deduplicate and write one language; returns its statistics."""
+    if not is_safe_label(label):  # labels become folder names: refuse anything else
+        raise ValueError(f"unsafe language label {label!r}")
+    table = read_language(files, label)
+    cards = {label: load_card(manifest.quality.kenlm_models, label)} if manifest.quality.kenlm_models else {}
+    selected = SelectStage(manifest.thresholds, manifest.language_thresholds, cards)(table)
+    if manifest.languages is not None and label not in manifest.languages:
+        selected = set_column(selected, "drop_reason", [r or NOT_SELECTED for r in selected.column("drop_reason").to_pylist()], pa.string())
+
+    passing = selected.filter(pc.is_null(selected.column("drop_reason")))
+    annotated = attach_clusters(selected, cluster_duplicates(passing, manifest.dedup))
+    annotated = annotated.drop_columns([c for c in _NEVER_EXPORTED if c in annotated.column_names])
+
+    kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))
+    removed = annotated.filter(pc.is_valid(annotated.column("drop_reason")))
+    partition = f"lang_script={label}"
+    write = manifest.write
+    if kept.num_rows:
+        write_shards(kept, Path(staging) / DATASET_DIR / partition, write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
+    if removed.num_rows:
+        write_shards(removed, Path(staging) / REMOVED_DIR / partition, write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
+    return language_stats(label, annotated, kept)
+
+
+def attach_clusters(selected: pa.Table, clusters: pa.Table) -> pa.Table:
+    """Add the dedup columns to every row (Arrow joins do not carry list columns, so map by id)."""
+    by_id = {row["id"]: row for row in clusters.to_pylist()}
+    ids = selected.column("id").to_pylist()
+    found = [by_id.get(i) for i in ids]
+    reasons = [r or (f["dedup_reason"] if f else None) for r, f in zip(selected.column("drop_reason").to_pylist(), found)]
+    selected = set_column(selected, "drop_reason", reasons, pa.string())
+    selected = set_column(selected, "dup_cluster_id", [f["dup_cluster_id"] if f else None for f in found], pa.string())
+    selected = set_column(selected, "dup_cluster_size", [f["dup_cluster_size"] if f else None for f in found], pa.int32())
+    return set_column(selected, "duplicate_of", [f["duplicate_of"] if f else None for f in found], pa.string())
+
+
+def annotated_files(manifest: Manifest, units: list[str]) -> list[str]:
+    from .annotate import annotated_paths
+
+    files = []
+    for unit in units:
+        parquet_path, done_path = annotated_paths(manifest.output, unit)
+        if json.loads(done_path.read_text())["documents"] > 0:
+            files.append(str(parquet_path))
+    return files
+
+
+def language_labels(files: list[str]) -> list[str]:
+    labels = set()
+    for f in files:
+        labels.update(pq.read_table(f, columns=["lang_script"]).column("lang_script").unique().to_pylist())
+    return sorted(labels)
+
+
+def publish(output: Path, staging: Path) -> None:
+    """Swap the staged folders into place."""
+    for name in (DATASET_DIR, REMOVED_DIR, STATS_DIR):
+        target, staged = output / name, staging / name
+        if target.exists():
+            shutil.rmtree(target)
+        if staged.exists():
+            staged.rename(target)
+    shutil.rmtree(staging, ignore_errors=True)

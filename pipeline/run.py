@@ -1,0 +1,98 @@
+"""A whole job: the annotate pass on Ray (resumable per input file), then selection/dedup/write per language."""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from longtail import __version__
+
+from . import ray_adapter
+from .annotate import ANNOTATED_DIR, annotated_paths, load_done
+from .finalize import STAGING_DIR, STATS_DIR, annotated_files, finalize_language, language_labels, publish
+from .manifest import Manifest
+from .stats import merge_record_counts, summary_table, write_stats
+
+log = logging.getLogger("longtail")
+
+
+def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool = True) -> list[dict]:
+    """Annotate every unit not finished yet; return all units' result rows."""
+    rows, todo = [], []
+    for unit in units:
+        parquet_path, done_path = annotated_paths(manifest.output, unit)
+        if done_path.is_file() and parquet_path.is_file():
+            rows.append(load_done(done_path).as_row())
+        else:
+            todo.append(unit)
+    if rows:
+        log.info("resuming: %d of %d input files already annotated", len(rows), len(units))
+    if todo:
+        started, documents = time.monotonic(), 0
+        with tqdm(total=len(todo), desc="annotate", unit="file", disable=not progress) as bar:
+            for row in ray_adapter.annotate_units(manifest, todo, workers):
+                rows.append(row)
+                documents += row["documents"]
+                bar.update(1)
+                bar.set_postfix(docs=documents, docs_per_s=f"{documents / max(time.monotonic() - started, 1e-6):.1f}")
+    return rows
+
+
+def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progress: bool = True) -> list[dict]:
+    """Select, dedup and write every language (one Ray task each), then publish stats."""
+    output = Path(manifest.output)
+    staging = output / STAGING_DIR
+    files = annotated_files(manifest, units)
+    labels = language_labels(files) if files else []
+    languages = []
+    with tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:
+        for stats in ray_adapter.run_tasks(finalize_language, [(manifest, label, files, str(staging)) for label in labels]):
+            languages.append(stats)
+            bar.update(1)
+    records = merge_record_counts(unit_rows)
+    errors = [e for row in unit_rows for e in (json.loads(row["errors"]) if isinstance(row["errors"], str) else row["errors"])]
+    run_info = {
+        "longtail_version": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "manifest": manifest.to_dict(),
+        "inputs": units,
+    }
+    write_stats(staging / STATS_DIR, languages, records, errors, run_info)
+    publish(output, staging)
+    return languages
+
+
+def run(manifest: Manifest, address: str | None = None, workers: int | None = None, progress: bool = True) -> dict:
+    """Run the job; returns ``{"languages": [...], "records": {...}}``."""
+    units = manifest.input_files()
+    ray_adapter.connect(address if address is not None else manifest.ray.address)
+    workers = workers or manifest.ray.workers
+    unit_rows = annotate(manifest, units, workers, progress)
+    languages = finalize(manifest, units, unit_rows, progress)
+    records = merge_record_counts(unit_rows)
+    if progress:
+        print(summary_table(languages, records))
+        print(f"output: {manifest.output}/dataset  (removed: {manifest.output}/removed, stats: {manifest.output}/stats)")
+    return {"languages": languages, "records": records}
+
+
+def reselect(manifest: Manifest, address: str | None = None, progress: bool = True) -> dict:
+    """Re-run selection/dedup/write from the stored annotations only: the inputs are not opened."""
+    done_files = sorted((Path(manifest.output) / ANNOTATED_DIR).glob("*.done.json"))
+    if not done_files:
+        raise FileNotFoundError(f"no annotations under {manifest.output}/{ANNOTATED_DIR}; run `longtail run` first")
+    unit_rows = [load_done(done).as_row() for done in done_files]
+    units = [row["unit"] for row in unit_rows]
+    ray_adapter.connect(address if address is not None else manifest.ray.address)
+    languages = finalize(manifest, units, unit_rows, progress)
+    records = merge_record_counts(unit_rows)
+    if progress:
+        print(summary_table(languages, records))
+    return {"languages": languages, "records": records}

@@ -1,0 +1,55 @@
+"""Per-language statistics (JSON + CSV), record counts, the errors file, and the end-of-run summary table."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+from longtail.filters.quality import REASONS
+
+RECORD_KINDS = ("warcinfo", "request", "response", "metadata", "non_200", "non_html", "malformed", "too_large", "text_record")
+
+
+def merge_record_counts(unit_rows: list[dict]) -> dict:
+    total: Counter = Counter()
+    for row in unit_rows:
+        total.update(json.loads(row["records"]) if isinstance(row["records"], str) else row["records"])
+    return dict(sorted(total.items()))
+
+
+def write_stats(folder: Path, languages: list[dict], records: dict, errors: list[dict], run_info: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    languages = sorted(languages, key=lambda s: (-s["documents"], s["lang_script"]))
+    (folder / "languages.json").write_text(json.dumps(languages, indent=2, ensure_ascii=False))
+    (folder / "records.json").write_text(json.dumps(records, indent=2))
+    (folder / "run.json").write_text(json.dumps(run_info, indent=2, ensure_ascii=False, default=str))
+    with open(folder / "errors.jsonl", "w", encoding="utf-8") as handle:
+        for error in errors:
+            handle.write(json.dumps(error, ensure_ascii=False) + "\n")
+    reasons = sorted({r for s in languages for r in s["dropped"]} | set(REASONS))
+    columns = ["lang_script", "documents", "words", "characters", "bytes", "annotated", "duplicate_rate", "mean_lang_score", "mixed_language_share", "perplexity_p50"]
+    with open(folder / "languages.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns + [f"dropped:{r}" for r in reasons])
+        for s in languages:
+            base = [s.get(c) for c in columns[:-1]] + [s.get("perplexity", {}).get("p50")]
+            writer.writerow(base + [s["dropped"].get(r, 0) for r in reasons])
+
+
+def summary_table(languages: list[dict], records: dict) -> str:
+    rows = sorted(languages, key=lambda s: (-s["documents"], s["lang_script"]))
+    header = f"{'lang_script':<12} {'kept':>6} {'words':>9} {'dropped':>8} {'dup%':>6}  top drop reasons"
+    lines = [header, "-" * len(header)]
+    for s in rows:
+        dropped = sum(s["dropped"].values())
+        top = ", ".join(f"{r} {n}" for r, n in Counter(s["dropped"]).most_common(2))
+        lines.append(f"{s['lang_script']:<12} {s['documents']:>6} {s['words']:>9} {dropped:>8} {100 * s['duplicate_rate']:>5.1f}%  {top}")
+    kept = sum(s["documents"] for s in rows)
+    lines.append("-" * len(header))
+    lines.append(f"{len([s for s in rows if s['documents']])} languages, {kept} documents kept")
+    skipped = {k: v for k, v in records.items() if k not in ("response", "text_record")}
+    if skipped:
+        lines.append("records not turned into documents: " + ", ".join(f"{k} {v}" for k, v in skipped.items()))
+    return "\n".join(lines)

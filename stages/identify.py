@@ -1,0 +1,42 @@
+"""Language and script of every document, as canonical ``xxx_Xxxx`` labels with a score."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from longtail.langid.backends import make_backend
+from longtail.langid.document import identify_documents
+
+from .base import set_column
+
+
+class IdentifyStage:
+    name = "identify"
+
+    def __init__(self, backend: str = "fasttext", model_path: str | None = None, macro_policy: str = "macro"):
+        self.backend_name = backend
+        self.model_path = model_path
+        self.macro_policy = macro_policy
+        self._backend = None
+
+    def setup(self) -> None:
+        if self._backend is None:
+            self._backend = make_backend(self.backend_name, self.model_path, self.macro_policy)
+            self._backend.setup()
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        self.setup()
+        results = identify_documents(batch.column("text").to_pylist(), self._backend)
+        columns = {
+            "lang": ([r.lang for r in results], pa.string()),
+            "script": ([r.script for r in results], pa.string()),
+            "lang_script": ([r.label for r in results], pa.string()),
+            "lang_score": ([r.score for r in results], pa.float32()),
+            "lang_share": ([r.share for r in results], pa.float32()),
+            "script_share": ([r.script_share for r in results], pa.float32()),
+            "mixed_script": ([r.mixed_script for r in results], pa.bool_()),
+            "other_langs": ([r.other_langs for r in results], pa.list_(pa.string())),
+        }
+        for name, (values, type_) in columns.items():
+            batch = set_column(batch, name, values, type_)
+        return batch

@@ -1,0 +1,135 @@
+"""The whole job on the sample crawl, on a real local Ray, checked page by page against the ground truth."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from longtail.pipeline.manifest import QualitySettings, load_manifest
+from longtail.pipeline.run import reselect, run
+
+
+def read_partitioned(folder: Path) -> pa.Table | None:
+    tables = []
+    for part in sorted(folder.glob("lang_script=*/part-*.parquet")):
+        table = pq.read_table(part)
+        tables.append(table.append_column("partition", pa.array([part.parent.name.split("=", 1)[1]] * table.num_rows)))
+    return pa.concat_tables(tables, promote_options="default") if tables else None
+
+
+def sample_manifest(repo, models, output):
+    manifest = load_manifest(repo / "manifests" / "sample.yaml")
+    quality = QualitySettings(str(models / "kenlm"), str(models / "quality" / "classifier.bin"))
+    return replace(manifest, output=str(output), quality=quality)
+
+
+@pytest.fixture(scope="module")
+def sample_run(repo, ray_local, trained_models, tmp_path_factory):
+    output = tmp_path_factory.mktemp("sample-out")
+    manifest = sample_manifest(repo, trained_models, output)
+    result = run(manifest, progress=False)
+    return manifest, output, result
+
+
+@pytest.fixture(scope="module")
+def ground_truth(repo):
+    return [json.loads(line) for line in (repo / "data" / "sample" / "ground_truth.jsonl").read_text().splitlines() if line.strip()]
+
+
+def test_every_page_has_the_expected_outcome(sample_run, ground_truth):
+    _, output, _ = sample_run
+    kept = {r["url"]: r for r in read_partitioned(output / "dataset").to_pylist()}
+    removed = {r["url"]: r for r in read_partitioned(output / "removed").to_pylist()}
+    id_of = {url: row["id"] for url, row in {**kept, **removed}.items()}
+    problems = []
+    for truth in ground_truth:
+        url, expected = truth["url"], truth["expected"]
+        if expected == "kept":
+            row = kept.get(url)
+            if row is None:
+                problems.append(f"{url}: expected kept as {truth['lang_script']}, got {removed.get(url, {}).get('drop_reason', 'missing')} "
+                                f"({removed.get(url, {}).get('lang_script')}) [{truth.get('note')}]")
+                continue
+            if row["partition"] != truth["lang_script"]:
+                problems.append(f"{url}: kept in {row['partition']}, expected {truth['lang_script']}")
+            if truth.get("cluster_size") and row["dup_cluster_size"] != truth["cluster_size"]:
+                problems.append(f"{url}: cluster size {row['dup_cluster_size']}, expected {truth['cluster_size']}")
+        elif expected == "dropped":
+            row = removed.get(url)
+            if row is None:
+                problems.append(f"{url}: expected dropped ({truth['reason']}), but it was {'kept' if url in kept else 'missing'} [{truth.get('note')}]")
+                continue
+            if row["drop_reason"] != truth["reason"]:
+                problems.append(f"{url}: dropped for {row['drop_reason']}, expected {truth['reason']} [{truth.get('note')}]")
+            if truth.get("duplicate_of") and row["duplicate_of"] != id_of.get(truth["duplicate_of"]):
+                problems.append(f"{url}: duplicate_of {row['duplicate_of']}, expected the id of {truth['duplicate_of']}")
+        else:
+            if url in kept or url in removed:
+                problems.append(f"{url}: expected skipped ({truth['reason']}), but it became a document")
+    assert not problems, "\n".join(problems)
+
+
+def test_nothing_is_lost(sample_run):
+    _, output, result = sample_run
+    kept = read_partitioned(output / "dataset")
+    removed = read_partitioned(output / "removed")
+    annotated = sum(pq.read_metadata(p).num_rows for p in (output / "annotated").glob("*.parquet"))
+    assert kept.num_rows + removed.num_rows == annotated
+    assert len(set(kept.column("id").to_pylist()) | set(removed.column("id").to_pylist())) == annotated
+
+
+def test_record_counts_match_expectation(sample_run, repo):
+    _, output, result = sample_run
+    expected = json.loads((repo / "data" / "sample" / "expected_counts.json").read_text())
+    records = json.loads((output / "stats" / "records.json").read_text())
+    for kind in ("warcinfo", "request", "metadata", "non_200", "non_html", "malformed"):
+        assert records.get(kind, 0) == expected["records"][kind], kind
+    errors = [json.loads(line) for line in (output / "stats" / "errors.jsonl").read_text().splitlines()]
+    assert any(e["reason"] == "malformed" and e["file"].endswith(".warc.gz") for e in errors)
+
+
+def test_stats_per_language(sample_run, repo):
+    _, output, result = sample_run
+    stats = {s["lang_script"]: s for s in json.loads((output / "stats" / "languages.json").read_text())}
+    expected = json.loads((repo / "data" / "sample" / "expected_counts.json").read_text())["kept_per_lang_script"]
+    for label, count in expected.items():
+        assert stats[label]["documents"] == count, label
+        assert stats[label]["words"] > 0 and stats[label]["bytes"] >= stats[label]["characters"]
+        assert stats[label]["perplexity"].get("p50"), label
+    csv_header = (output / "stats" / "languages.csv").read_text().splitlines()[0]
+    assert "dropped:dedup:near" in csv_header and "duplicate_rate" in csv_header
+    assert any(s["duplicate_rate"] > 0 for s in stats.values())
+
+
+def test_partitions_are_sharded_and_sorted(sample_run):
+    _, output, _ = sample_run
+    for folder in (output / "dataset").glob("lang_script=*"):
+        ids = []
+        for part in sorted(folder.glob("part-*.parquet")):
+            ids += pq.read_table(part, columns=["id"]).column("id").to_pylist()
+        assert ids == sorted(ids)
+
+
+def test_rerun_resumes_and_gives_identical_output(sample_run, repo, trained_models, tmp_path):
+    manifest, output, _ = sample_run
+    before = {p.relative_to(output): p.read_bytes() for p in (output / "dataset").rglob("*.parquet")}
+    result = run(manifest, progress=False)  # every unit is done: nothing is re-annotated
+    after = {p.relative_to(output): p.read_bytes() for p in (output / "dataset").rglob("*.parquet")}
+    assert before == after
+    assert result["records"] == sample_run[2]["records"]
+
+
+def test_threshold_change_reruns_selection_only(sample_run, tmp_path):
+    manifest, output, _ = sample_run
+    stricter = replace(manifest, inputs=[str(tmp_path / "gone" / "*.warc.gz")],  # the crawl is not even reachable
+                       thresholds=replace(manifest.thresholds, min_words=100_000))
+    result = reselect(stricter, progress=False)
+    assert sum(s["documents"] for s in result["languages"]) == 0
+    assert read_partitioned(output / "dataset") is None
+    reselect(manifest, progress=False)  # restore for other tests
+    assert read_partitioned(output / "dataset").num_rows > 0

@@ -1,0 +1,63 @@
+"""KenLM (real lmplz + kenlm) and the fastText quality classifier (real fastText), trained on small data."""
+
+import json
+import random
+
+import pytest
+
+from longtail.filters.classifier import QualityClassifier, train_classifier
+from longtail.filters.kenlm_model import KenLMScorer, load_card, train_kenlm
+
+SWAHILI = [
+    "Mvua imenyesha usiku kucha na mashamba yamejaa maji.",
+    "Watoto wanakwenda shuleni asubuhi na mapema kila siku.",
+    "Bei ya mahindi sokoni imepanda wiki hii kwa sababu ya ukame.",
+    "Mama ameandaa chakula kitamu cha wali na samaki kwa wageni.",
+    "Basi la kwenda mjini linaondoka saa moja kamili asubuhi.",
+    "Wakulima wanasubiri msimu wa mvua ili waanze kupanda mbegu.",
+    "Hospitali ya wilaya imepokea dawa mpya kutoka serikalini.",
+    "Timu yetu ya mpira ilishinda mechi ya jana kwa mabao mawili.",
+    "Mwalimu aliwaeleza wanafunzi umuhimu wa kusoma vitabu.",
+    "Soko la samaki hufunguliwa mapema kabla jua halijachomoza.",
+] * 3
+LAO = ["ມື້ນີ້ອາກາດດີຫຼາຍ ພວກເຮົາໄປຕະຫຼາດນຳກັນ", "ແມ່ຊື້ຜັກ ແລະ ປາຢູ່ຕະຫຼາດເຊົ້າ", "ເດັກນ້ອຍໄປໂຮງຮຽນທຸກມື້", "ຊາວນາເລີ່ມປູກເຂົ້າໃນລະດູຝົນ", "ລົດເມໄປເມືອງອອກເວລາເຈັດໂມງເຊົ້າ"] * 4
+
+
+def test_kenlm_trains_and_scores_words(tmp_path):
+    path = train_kenlm(SWAHILI, "swa_Latn", tmp_path, order=3)
+    card = load_card(tmp_path, "swa_Latn")
+    assert path.is_file() and card["order"] == 3 and card["unit"] == "word"
+    assert card["model_sha256"] and card["heldout_perplexity"]["p50"] > 0
+    scorer = KenLMScorer(str(tmp_path))
+    natural = scorer.perplexity("Watoto wanakwenda shuleni asubuhi na mapema.", "swa_Latn")
+    words = "Watoto wanakwenda shuleni asubuhi na mapema".split()
+    random.Random(0).shuffle(words)
+    shuffled = scorer.perplexity(" ".join(reversed(words)) + ".", "swa_Latn")
+    assert natural < shuffled
+    assert scorer.perplexity("anything", "xyz_Latn") is None  # no model: no score, not a crash
+
+
+def test_kenlm_unspaced_script_uses_graphemes(tmp_path):
+    train_kenlm(LAO, "lao_Laoo", tmp_path, order=4)
+    assert load_card(tmp_path, "lao_Laoo")["unit"] == "grapheme"
+    scorer = KenLMScorer(str(tmp_path))
+    assert scorer.perplexity("ມື້ນີ້ອາກາດດີຫຼາຍ", "lao_Laoo") < scorer.perplexity("ຫຼາຍດີດາກາອນີ້ມື້", "lao_Laoo")
+
+
+def test_kenlm_refuses_tiny_input(tmp_path):
+    from longtail.filters.kenlm_model import KenLMError
+
+    with pytest.raises(KenLMError, match="at least 5 lines"):
+        train_kenlm(["one line"], "swa_Latn", tmp_path)
+
+
+def test_classifier_trains_and_separates(tmp_path):
+    good = [{"label": "good", "lang_script": "swa_Latn", "text": " ".join(SWAHILI[i : i + 3])} for i in range(0, 27)]
+    bad = [{"label": "bad", "lang_script": "swa_Latn", "text": " ".join(["bei nafuu bonasi kasino"] * (3 + i % 4))} for i in range(27)]
+    bad += [{"label": "bad", "lang_script": "swa_Latn", "text": " ".join(f"SKU {i}{j} $ {j}.99 #" for j in range(8))} for i in range(20)]
+    card = train_classifier(good + bad, tmp_path / "clf.bin")
+    assert card["heldout"]["examples"] > 0 and 0 <= card["heldout"]["precision_good"] <= 1
+    assert json.loads((tmp_path / "clf.json").read_text())["model_sha256"] == card["model_sha256"]
+    classifier = QualityClassifier(str(tmp_path / "clf.bin"))
+    assert classifier.score("Wakulima wanasubiri mvua ili waanze kupanda mahindi shambani.", "swa_Latn") > \
+        classifier.score("bonasi kasino bei nafuu bonasi kasino bei nafuu", "swa_Latn")

@@ -1,0 +1,148 @@
+"""Each stage on hand-made inputs, without Ray."""
+
+import gzip
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from longtail.stages.dedup import cluster_duplicates
+from longtail.stages.extract import ExtractStage, decode_html
+from longtail.stages.identify import IdentifyStage
+from longtail.stages.minhash import MinHashParams, MinHashStage, shingles
+from longtail.stages.quality import SignalsStage
+from longtail.stages.read import ReadReport, TextFields, input_format, read_unit
+
+RUSSIAN = [
+    "Сегодня утром в городе открылась новая библиотека для детей и взрослых.",
+    "Читатели могут взять книги домой на две недели, а в читальном зале есть бесплатный интернет.",
+    "Директор библиотеки рассказала, что за первый день записались почти двести человек.",
+]
+
+
+def test_input_format():
+    assert input_format("s3://bucket/CC-MAIN-1.warc.gz") == "warc"
+    assert input_format("docs.jsonl.gz") == "jsonl"
+    assert input_format("x.parquet") == "parquet"
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        input_format("notes.txt")
+
+
+def test_read_warc_keeps_only_200_html_and_counts_the_rest(make_warc, article_html):
+    html = article_html(RUSSIAN).encode()
+    path = make_warc([
+        ("https://a.test/1", html),
+        ("https://a.test/404", b"<html>missing</html>", "404 Not Found"),
+        ("https://a.test/img.png", b"\x89PNG\r\n\x1a\n", "200 OK", "image/png"),
+        ("https://a.test/2", html),
+    ])
+    report = ReadReport()
+    tables = list(read_unit(str(path), report))
+    table = pa.concat_tables(tables)
+    assert table.column("url").to_pylist() == ["https://a.test/1", "https://a.test/2"]
+    assert report.records["non_200"] == 1 and report.records["non_html"] == 1 and report.records["response"] == 4
+    assert all(table.column("crawl_date").to_pylist())
+    assert len(set(table.column("id").to_pylist())) == 2
+
+
+def test_truncated_warc_keeps_good_records_and_counts_malformed(make_warc, article_html):
+    html = article_html(RUSSIAN).encode()
+    path = make_warc([("https://a.test/1", html), ("https://a.test/2", html)])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 200])  # cut into the last gzip member
+    report = ReadReport()
+    table = pa.concat_tables(list(read_unit(str(path), report)))
+    assert table.column("url").to_pylist() == ["https://a.test/1"]
+    assert report.records["malformed"] == 1
+    assert report.errors[0]["reason"] == "malformed" and report.errors[0]["file"] == path.name
+
+
+def test_read_jsonl_with_custom_fields_and_bad_lines(tmp_path):
+    path = tmp_path / "docs.jsonl"
+    path.write_text("\n".join([json.dumps({"body": "hello", "key": "a"}), "{not json", json.dumps({"key": "b"})]) + "\n")
+    report = ReadReport()
+    table = pa.concat_tables(list(read_unit(str(path), report, TextFields(text="body", id="key"))))
+    assert table.column("id").to_pylist() == ["a"] and table.column("text").to_pylist() == ["hello"]
+    assert report.records["malformed"] == 2
+
+
+def test_read_parquet(tmp_path):
+    path = tmp_path / "docs.parquet"
+    pq.write_table(pa.table({"text": ["one", "two"], "id": ["x", "y"]}), path)
+    table = pa.concat_tables(list(read_unit(str(path), ReadReport())))
+    assert table.column("text").to_pylist() == ["one", "two"]
+
+
+def test_decode_html_charsets():
+    text = "<html><body><p>" + " ".join(RUSSIAN) + "</p></body></html>"
+    cp1251 = text.encode("windows-1251")
+    assert decode_html(cp1251, "text/html; charset=windows-1251")[0] == text
+    assert decode_html(cp1251, "text/html")[0] == text  # no declaration: detected
+    # UTF-8 bytes behind a wrong latin-1 header must not become mojibake
+    assert decode_html(text.encode("utf-8"), "text/html; charset=iso-8859-1")[0] == text
+    meta = ('<html><head><meta charset="windows-1251"></head>' + text[6:]).encode("windows-1251")
+    assert "библиотека" in decode_html(meta, None)[0]
+
+
+def test_extract_stage_removes_boilerplate(article_html):
+    html = article_html(RUSSIAN).encode()
+    batch = pa.table({"html": [html, None], "text": [None, "already text"], "content_type": ["text/html", None]})
+    out = ExtractStage()(batch)
+    text = out.column("text").to_pylist()[0]
+    assert "библиотека" in text and "Copyright" not in text and "Home" not in text
+    assert out.column("text").to_pylist()[1] == "already text"
+    assert "html" not in out.column_names
+
+
+def test_identify_and_signals_stage():
+    batch = pa.table({"text": ["\n".join(RUSSIAN), ""]})
+    out = SignalsStage()(IdentifyStage("fasttext")(batch))
+    assert out.column("lang_script").to_pylist() == ["rus_Cyrl", "zxx_Zyyy"]
+    assert out.column("n_words").to_pylist()[0] > 30
+
+
+def test_shingles_are_script_aware():
+    params = MinHashParams()
+    lao = "ມື້ນີ້ຕະຫຼາດມີຄົນຫຼາຍ ແລະ ອາກາດດີ ພວກເຮົາໄປຊື້ຜັກ"
+    assert len(shingles(lao, "Laoo", params)) > 10
+    assert len(shingles("one two three four five six", "Latn", params)) == 2
+
+
+def _signed(texts, script="Cyrl"):
+    batch = pa.table({
+        "id": [f"d{i}" for i in range(len(texts))],
+        "url": [f"https://a.test/{i}" for i in range(len(texts))],
+        "crawl_date": [f"2026-10-0{i + 1}" for i in range(len(texts))],
+        "text": texts,
+        "script": [script] * len(texts),
+        "n_chars": [len(t) for t in texts],
+    })
+    return MinHashStage()(batch)
+
+
+def test_minhash_signature_deterministic():
+    a = _signed(["\n".join(RUSSIAN)]).column("minhash").to_pylist()
+    b = _signed(["\n".join(RUSSIAN)]).column("minhash").to_pylist()
+    assert a == b and len(a[0]) == 128
+
+
+def test_dedup_exact_near_and_keep_rule():
+    base = " ".join(RUSSIAN * 3)
+    near = base.replace("почти двести", "сто", 1)
+    different = "Футбольная команда нашего района выиграла кубок области в напряжённом финале. " * 5
+    table = _signed([near, base, base.upper(), different])
+    out = {r["id"]: r for r in cluster_duplicates(table).to_pylist()}
+    # base (d1) and its case-folded copy (d2) are identical after normalisation; same length: earlier date wins
+    assert out["d1"]["duplicate_of"] is None and out["d1"]["dup_cluster_size"] == 3
+    assert out["d2"]["dedup_reason"] == "dedup:exact" and out["d2"]["duplicate_of"] == "d1"
+    assert out["d0"]["dedup_reason"] == "dedup:near" and out["d0"]["duplicate_of"] == "d1"
+    assert out["d3"]["dup_cluster_size"] == 1 and out["d3"]["dedup_reason"] is None
+
+
+def test_dedup_keeps_longest():
+    base = " ".join(RUSSIAN * 3)
+    longer = base + " Вход свободный для всех жителей."
+    out = {r["id"]: r for r in cluster_duplicates(_signed([base, longer])).to_pylist()}
+    assert out["d1"]["duplicate_of"] is None and out["d0"]["duplicate_of"] == "d1"
