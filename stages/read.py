@@ -6,8 +6,11 @@ Only HTTP 200 HTML responses become documents; every other record is counted by 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -85,70 +88,166 @@ def parse_http_response(block: bytes) -> tuple[int, str | None, bytes]:
     return int(parts[1]), content_type, body
 
 
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_BINARY_MAGIC = (b"\x89PNG", b"%PDF-", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\x00\x00\x01\x00",
+                 b"OggS", b"fLaC", b"ID3", b"\x7fELF", b"MZ", b"wOF2", b"wOFF", b"7z\xbc\xaf")
+
+
+def _next_record_start(stream, after: int, gzipped: bool, window: int = 1 << 20) -> int | None:
+    """Offset of the first gzip member (uncompressed: the first ``WARC/1.x`` line) at or after ``after`` whose
+    content starts like a WARC record; None if there is none."""
+    pattern = re.compile(re.escape(_GZIP_MAGIC) if gzipped else rb"WARC/1\.[01]\r?\n")
+    pos = after
+    while True:
+        stream.seek(pos)
+        chunk = stream.read(window + 4096)
+        for match in pattern.finditer(chunk):
+            if match.start() >= window and len(chunk) > window:
+                break
+            if not gzipped:
+                return pos + match.start()
+            try:
+                head = zlib.decompressobj(31).decompress(chunk[match.start() : match.start() + 4096], 16)
+            except zlib.error:
+                continue
+            if head.startswith(b"WARC/1."):
+                return pos + match.start()
+        if len(chunk) <= window:
+            return None
+        pos += window
+
+
+def _sha1_ok(block: bytes, digest: str | None) -> bool:
+    if not digest or not digest.lower().startswith("sha1:"):
+        return True  # nothing to check against
+    value = digest[5:].strip()
+    raw = hashlib.sha1(block).digest()
+    return value.upper() == base64.b32encode(raw).decode() or value.lower() == raw.hex()
+
+
+def _content_encoding(block: bytes) -> str | None:
+    head = block.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    for line in head.decode("latin-1").splitlines()[1:]:
+        key, colon, value = line.partition(":")
+        if colon and key.strip().lower() == "content-encoding":
+            return value.strip().lower()
+    return None
+
+
+def _looks_binary(payload: bytes) -> bool:
+    start = payload[:1024].lstrip()
+    if start.startswith(_BINARY_MAGIC):
+        return True
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 BOM
+        return False
+    return b"\x00" in start
+
+
+class RecordRejected(Exception):
+    """A response record that does not become a document; ``reason`` is its counted kind."""
+
+    def __init__(self, reason: str, detail: str = "", counted_only: bool = False, resync: bool = False):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+        self.counted_only = counted_only  # an ordinary skip (non_200, non_html): counted, not an error
+        self.resync = resync  # the iterator's position can no longer be trusted
+
+
+def _response_document(record, name: str, offset: int, max_payload_bytes: int) -> dict:
+    """Turn a WARC response record into a document row, or raise :class:`RecordRejected`."""
+    declared = record.content_length or 0
+    block = record.reader.read(max_payload_bytes + 1)
+    if len(block) > max_payload_bytes:
+        record.reader.consume()
+        raise RecordRejected("too_large", f"record over {max_payload_bytes} bytes")
+    if declared == 0 or len(block) < declared:
+        raise RecordRejected("malformed", f"truncated record: {len(block)} of {declared} bytes")
+    if not _sha1_ok(block, record.headers.get("WARC-Block-Digest")):
+        raise RecordRejected("malformed", "WARC-Block-Digest mismatch (wrong Content-Length?)", resync=True)
+    try:
+        status, content_type, payload = parse_http_response(block)
+    except ValueError as exc:
+        raise RecordRejected("malformed", f"bad HTTP header: {exc}") from None
+    if status != 200:
+        raise RecordRejected("non_200", counted_only=True)
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if mime not in HTML_TYPES:
+        raise RecordRejected("non_html", counted_only=True)
+    encoding = _content_encoding(block)
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        try:
+            payload = zlib.decompressobj(47).decompress(payload, max_payload_bytes + 1)
+        except zlib.error as exc:
+            raise RecordRejected("malformed", f"bad {encoding} payload: {exc}") from None
+        if len(payload) > max_payload_bytes:
+            raise RecordRejected("too_large", f"{encoding} payload over {max_payload_bytes} bytes")
+    if _looks_binary(payload):
+        raise RecordRejected("non_html", f"binary payload labelled {mime}: {payload[:8]!r}")
+    record_id = _strip_uuid(record.record_id or "")
+    return {
+        "id": record_id or hashlib.sha1(f"{name}:{offset}".encode()).hexdigest(),
+        "url": record.headers.get("WARC-Target-URI"),
+        "source_file": name,
+        "warc_record_id": record_id,
+        "warc_offset": offset,
+        "crawl_date": record.headers.get("WARC-Date"),
+        "content_type": content_type,
+        "html": payload,
+        "text": None,
+    }
+
+
 def read_warc(path: str, report: ReadReport, batch_size: int = 256, max_payload_bytes: int = 10 << 20) -> Iterator[pa.Table]:
+    """Documents from a WARC file. A broken record is counted and reading resumes at the next record
+    (for one-gzip-member-per-record files, the Common Crawl layout), so good records after it are kept."""
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
     name = PurePosixPath(path).name
     rows: list[dict] = []
-    offset = None
     with fsspec.open(path, "rb") as stream:
-        iterator = iter(ArchiveIterator(stream, parse_http=False, fsspec_args=False))
-        while True:
-            try:
-                record = next(iterator)
-            except StopIteration:
-                break
-            except Exception as exc:  # a broken record ends what can be read of this file: count it
-                report.error(name, offset, "malformed", repr(exc))
-                break
-            offset = record.stream_pos
-            try:
+        magic = stream.read(3)
+        if not magic:
+            report.error(name, 0, "malformed", "empty file")
+            return
+        gzipped = magic == _GZIP_MAGIC
+        start: int | None = 0
+        while start is not None:
+            stream.seek(start)
+            iterator = iter(ArchiveIterator(stream, parse_http=False, fsspec_args=False))
+            last, resume_after = None, None
+            while True:
+                try:
+                    record = next(iterator)
+                except StopIteration:
+                    break
+                except Exception as exc:  # unreadable record: count it where it starts, resume after it
+                    bad = _next_record_start(stream, start if last is None else last + 1, gzipped)
+                    bad = start if bad is None else bad
+                    report.error(name, bad, "malformed", repr(exc))
+                    resume_after = bad + 1
+                    break
+                offset = last = record.stream_pos
                 if record.record_type != WarcRecordType.response:
                     report.records[str(record.record_type)] += 1  # warcinfo, request, metadata, ...
                     record.reader.consume()
                     continue
                 report.records["response"] += 1
-                declared = record.content_length or 0
-                block = record.reader.read(max_payload_bytes + 1)
-                if len(block) > max_payload_bytes:
-                    report.error(name, offset, "too_large", f"record over {max_payload_bytes} bytes")
-                    record.reader.consume()
-                    continue
-                if declared == 0 or len(block) < declared:
-                    report.error(name, offset, "malformed", f"truncated record: {len(block)} of {declared} bytes")
-                    continue
                 try:
-                    status, content_type, payload = parse_http_response(block)
-                except ValueError as exc:
-                    report.error(name, offset, "malformed", f"bad HTTP header: {exc}")
-                    continue
-                if status != 200:
-                    report.records["non_200"] += 1
-                    continue
-                mime = (content_type or "").split(";")[0].strip().lower()
-                if mime not in HTML_TYPES:
-                    report.records["non_html"] += 1
-                    continue
-                record_id = _strip_uuid(record.record_id or "")
-                rows.append(
-                    {
-                        "id": record_id or hashlib.sha1(f"{name}:{offset}".encode()).hexdigest(),
-                        "url": record.headers.get("WARC-Target-URI"),
-                        "source_file": name,
-                        "warc_record_id": record_id,
-                        "warc_offset": offset,
-                        "crawl_date": record.headers.get("WARC-Date"),
-                        "content_type": content_type,
-                        "html": payload,
-                        "text": None,
-                    }
-                )
-            except Exception as exc:
-                report.error(name, offset, "malformed", repr(exc))
-                continue
-            if len(rows) >= batch_size:
-                yield from _batches(rows, batch_size)
-                rows = []
+                    rows.append(_response_document(record, name, offset, max_payload_bytes))
+                except RecordRejected as rejected:
+                    if rejected.counted_only:
+                        report.records[rejected.reason] += 1
+                    else:
+                        report.error(name, offset, rejected.reason, rejected.detail)
+                    if rejected.resync:
+                        resume_after = offset + 1
+                        break
+                except Exception as exc:  # anything unexpected in one record must not stop the file
+                    report.error(name, offset, "malformed", repr(exc))
+                if len(rows) >= batch_size:
+                    yield from _batches(rows, batch_size)
+                    rows = []
+            start = None if resume_after is None else _next_record_start(stream, resume_after, gzipped)
     yield from _batches(rows, batch_size)
 
 
