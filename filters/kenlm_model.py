@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .words import lm_tokens
+from .words import is_unspaced, lm_tokens
 
-NORMALISATION = "nfkc+casefold(cased scripts)+digits->0+punct->space; unspaced scripts: grapheme clusters"
+NORMALISATION = "nfkc+casefold(cased scripts)+digits->0+punct->space"
 
 
 class KenLMError(RuntimeError):
@@ -52,11 +52,11 @@ def model_paths(models_dir: str | Path, label: str) -> tuple[Path, Path]:
     return base.with_suffix(".binary"), base.with_suffix(".json")
 
 
-def _lm_lines(texts: Iterable[str], script: str) -> list[str]:
+def _lm_lines(texts: Iterable[str], script: str, unit: str = "grapheme") -> list[str]:
     lines = []
     for text in texts:
         for line in text.splitlines():
-            tokens = lm_tokens(line, script)
+            tokens = lm_tokens(line, script, unit)
             if tokens:
                 lines.append(" ".join(tokens))
     return lines
@@ -81,11 +81,21 @@ def _run_lmplz(lines: list[str], arpa: Path, order: int, memory: str, lmplz: str
         raise KenLMError(f"lmplz failed ({proc.returncode}): {proc.stderr.strip().splitlines()[-1:]}")
 
 
+def _build(lines: list[str], base: Path, order: int, memory: str, lmplz: str, build_binary: str) -> Path:
+    arpa, binary = base.with_suffix(".arpa"), base.with_suffix(".binary")
+    _run_lmplz(lines, arpa, order, memory, lmplz)
+    proc = subprocess.run([build_binary, str(arpa), str(binary)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise KenLMError(f"build_binary failed: {proc.stderr.strip()[-300:]}")
+    return binary
+
+
 def train_kenlm(
     texts: Iterable[str],
     label: str,
     models_dir: str | Path,
-    order: int = 4,
+    order: int = 5,
+    unit: str = "grapheme",
     memory: str = "10%",
     heldout_share: float = 0.2,
     seed: int = 0,
@@ -98,7 +108,8 @@ def train_kenlm(
     model is then trained on all lines.
     """
     script = label.split("_", 1)[1] if "_" in label else "Latn"
-    lines = _lm_lines(texts, script)
+    unit = "grapheme" if is_unspaced(script) else unit
+    lines = _lm_lines(texts, script, unit)
     if len(lines) < 5:
         raise KenLMError(f"{label}: need at least 5 lines of training text, got {len(lines)}")
     lmplz_bin = find_tool("lmplz", lmplz)
@@ -114,19 +125,11 @@ def train_kenlm(
 
     with tempfile.TemporaryDirectory(dir=binary_path.parent) as tmp:
         tmp_dir = Path(tmp)
-        probe_arpa = tmp_dir / "probe.arpa"
-        _run_lmplz(train, probe_arpa, order, memory, lmplz_bin)
         import kenlm
 
-        probe = kenlm.Model(str(probe_arpa))
+        probe = kenlm.Model(str(_build(train, tmp_dir / "probe", order, memory, lmplz_bin, binary_bin)))
         heldout_ppl = [_line_perplexity(probe, line) for line in heldout]
-        arpa = tmp_dir / "model.arpa"
-        _run_lmplz(lines, arpa, order, memory, lmplz_bin)
-        tmp_binary = tmp_dir / "model.binary"
-        proc = subprocess.run([binary_bin, str(arpa), str(tmp_binary)], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise KenLMError(f"build_binary failed: {proc.stderr.strip()[-300:]}")
-        os.replace(tmp_binary, binary_path)
+        os.replace(_build(lines, tmp_dir / "model", order, memory, lmplz_bin, binary_bin), binary_path)
 
     card = {
         "label": label,
@@ -134,7 +137,7 @@ def train_kenlm(
         "training_lines": len(lines),
         "training_tokens": sum(len(line.split()) for line in lines),
         "normalisation": NORMALISATION,
-        "unit": "grapheme" if lines and "▁" in lines[0] else "word",
+        "unit": unit,
         "heldout_lines": len(heldout),
         "heldout_perplexity": _percentiles(heldout_ppl, (50, 75, 90, 95, 99)),
         "training_text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
@@ -158,7 +161,7 @@ class KenLMScorer:
     models_dir: str
 
     def __post_init__(self):
-        self._models: dict[str, object] = {}
+        self._models: dict[str, tuple[object, str]] = {}
         self._missing: set[str] = set()
 
     def _model(self, label: str):
@@ -170,15 +173,17 @@ class KenLMScorer:
             return None
         import kenlm
 
-        self._models[label] = kenlm.Model(str(binary))
+        unit = (load_card(self.models_dir, label) or {}).get("unit", "grapheme")
+        self._models[label] = (kenlm.Model(str(binary)), unit)
         return self._models[label]
 
     def perplexity(self, text: str, label: str) -> float | None:
-        model = self._model(label)
-        if model is None:
+        loaded = self._model(label)
+        if loaded is None:
             return None
+        model, unit = loaded
         script = label.split("_", 1)[1]
-        lines = _lm_lines([text], script)
+        lines = _lm_lines([text], script, unit)
         if not lines:
             return None
         log10_prob = sum(model.score(line, bos=True, eos=True) for line in lines)

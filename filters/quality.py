@@ -29,10 +29,12 @@ class Thresholds:
     max_dup_line_frac: float = 0.3
     max_top_2gram_frac: float = 0.2
     max_dup_5gram_frac: float = 0.15
-    # "auto": the language model card's held-out p99 perplexity times ``perplexity_margin``.
+    # "auto": ``perplexity_margin`` times the median perplexity of the language's held-out sentences (from
+    # the model card). The median of unseen text is stable even with the few hundred sentences a small
+    # language has; extreme percentiles of so few are not.
     max_perplexity: float | str | None = "auto"
     perplexity_margin: float = 2.0
-    min_quality_score: float | None = 0.5
+    min_quality_score: float | None = 0.3  # P(good) of the quality classifier; a coarse filter unless it is trained on much data
 
     @classmethod
     def field_names(cls) -> set[str]:
@@ -50,10 +52,10 @@ def resolve_max_perplexity(thresholds: Thresholds, card: dict | None) -> float |
     if value == "auto":
         if not card:
             return None
-        p99 = card.get("heldout_perplexity", {}).get("p99")
-        if p99 is None or (isinstance(p99, float) and math.isnan(p99)):
+        median = card.get("heldout_perplexity", {}).get("p50")
+        if median is None or (isinstance(median, float) and math.isnan(median)):
             return None
-        return float(p99) * thresholds.perplexity_margin
+        return float(median) * thresholds.perplexity_margin
     return float(value)
 
 

@@ -59,11 +59,22 @@ def normalise(text: str, script: str) -> str:
     return " ".join(text.split())
 
 
-def lm_tokens(text: str, script: str) -> list[str]:
-    """Tokens for n-gram models: words, or grapheme clusters with ``▁`` marking the original spaces."""
+LM_UNITS = ("grapheme", "word")
+
+
+def lm_tokens(text: str, script: str, unit: str = "grapheme") -> list[str]:
+    """Tokens for n-gram models: grapheme clusters with ``▁`` for spaces, or words.
+
+    Grapheme units are the default: with the few thousand sentences a low-resource language has, a word
+    model is dominated by out-of-vocabulary words (whose probability KenLM's discount fallback inflates),
+    while a character model has no OOV and still tells garbled, scrambled or wrong-language text from prose.
+    Scripts without spaces always use graphemes.
+    """
     text = normalise(text, script)
-    if is_unspaced(script):
+    if unit == "grapheme" or is_unspaced(script):
         return ["▁" if g == " " else g for g in _GRAPHEME.findall(text)]
+    if unit != "word":
+        raise ValueError(f"unit must be one of {LM_UNITS}, got {unit!r}")
     if script == "Tibt":
         return [w for w in _TIBETAN_SEPARATORS.split(text) if w]
     return text.split()

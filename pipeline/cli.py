@@ -80,11 +80,11 @@ def cmd_train_kenlm(args) -> int:
 
     source = Path(args.text)
     if source.is_dir():
-        train_kenlm_folder(source, args.models, order=args.order, force=True)
+        train_kenlm_folder(source, args.models, order=args.order, unit=args.unit, force=True)
         return 0
     if not args.label or not is_safe_label(args.label):
         raise SystemExit("--label lang_script (e.g. yor_Latn) is required when --text is a file")
-    path = train_kenlm(read_texts(source, args.text_field), args.label, args.models, order=args.order, memory=args.memory)
+    path = train_kenlm(read_texts(source, args.text_field), args.label, args.models, order=args.order, unit=args.unit, memory=args.memory)
     print(f"kenlm: wrote {path} and {path.with_suffix('.json')}")
     return 0
 
@@ -126,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     kenlm_p.add_argument("--text", required=True, help="text file (one paragraph per line), JSONL, or a folder of <lang_script>.txt files")
     kenlm_p.add_argument("--label", help="lang_script of the text, e.g. yor_Latn (not needed for a folder)")
     kenlm_p.add_argument("--models", default="models/kenlm", help="output folder (default: models/kenlm)")
-    kenlm_p.add_argument("--order", type=int, default=4, help="n-gram order (default 4)")
+    kenlm_p.add_argument("--order", type=int, default=5, help="n-gram order, at most 6 with the pip-built KenLM (default 5)")
+    kenlm_p.add_argument("--unit", choices=("grapheme", "word"), default="grapheme", help="token unit: grapheme clusters (default; robust with little text) or words (for large corpora)")
     kenlm_p.add_argument("--memory", default="10%", help="lmplz -S memory bound (default 10%%)")
     kenlm_p.add_argument("--text-field", default="text", help="JSONL field holding the text")
     kenlm_p.set_defaults(func=cmd_train_kenlm)
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("longtail").setLevel(logging.INFO)
+    logging.getLogger("longtail").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

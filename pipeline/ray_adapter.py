@@ -29,8 +29,12 @@ def connect(address: str | None, num_cpus: int | None = None):
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
     else:
         ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = True
+    # longtail shows its own progress (files, documents/s); Ray Data's per-operator bars and INFO lines
+    # would interleave with it, so they are shown only with --verbose.
+    verbose = logging.getLogger("longtail").isEnabledFor(logging.DEBUG)
+    ray.data.DataContext.get_current().enable_progress_bars = verbose
+    if not verbose:
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
     return ray
 
 

@@ -52,7 +52,7 @@ USER_AGENT = "CCBot/2.0 (https://commoncrawl.org/faq/)"
 # that one cluster has size 3 (copies in both files).
 EXACT_DUP = {"eng_Latn": (1, 1), "que_Latn": (0, 2)}         # lang -> (article index, number of copies)
 NEAR_DUP = {"swa_Latn": 2, "kat_Geor": 1}                    # lang -> article index
-WORD_SALAD_LANGS = ("swa_Latn", "rus_Cyrl")
+SCRAMBLED_LANGS = ("swa_Latn", "kir_Cyrl")
 LOW_RESOURCE_SPAM_LANG = "kir_Cyrl"
 NAV_ONLY_LANG = "hin_Deva"
 TOO_SHORT_LANG = "eng_Latn"                                  # hosts TOO_SHORT_TEXT, which is English
@@ -151,7 +151,7 @@ def load_fixtures(fixture_dir: Path) -> dict[str, dict]:
 
 
 def require_special_languages(fixtures: dict[str, dict]) -> None:
-    needed = {*EXACT_DUP, *NEAR_DUP, *WORD_SALAD_LANGS, LOW_RESOURCE_SPAM_LANG, NAV_ONLY_LANG,
+    needed = {*EXACT_DUP, *NEAR_DUP, *SCRAMBLED_LANGS, LOW_RESOURCE_SPAM_LANG, NAV_ONLY_LANG,
               TOO_SHORT_LANG, *BILINGUAL, *CHARSET_CASES}
     missing = sorted(needed - set(fixtures))
     if missing:
@@ -488,7 +488,7 @@ def junk_pages(fixtures: dict[str, dict], rng: random.Random) -> list[Page]:
                   lists=price_list_lines(PRODUCTS, 160, rng), expected="dropped", lang_script="eng_Latn",
                   reason="quality:symbols", note="price/number list of 160 lines: few letters among characters"),
         too_short_page(fixtures[TOO_SHORT_LANG]),
-        *(word_salad_page(fixtures[lang], rng) for lang in WORD_SALAD_LANGS),
+        *(scrambled_page(fixtures[lang], rng) for lang in SCRAMBLED_LANGS),
         gibberish_page(shop, shop_links, rng),
         navigation_only_page(fixtures[NAV_ONLY_LANG]),
         html_page(f"https://{SHOP_HOST}/customer-information.html", shop, "Customer information",
@@ -518,14 +518,26 @@ def too_short_page(fixture: dict) -> Page:
                      reason="quality:too_short", note="very short page: one 8-word sentence")
 
 
-def word_salad_page(fixture: dict, rng: random.Random) -> Page:
+def scrambled_words(paragraph: str, rng: random.Random) -> str:
+    """Shuffle the inner letters of every word of 4+ letters: the look of obfuscated spam or broken OCR.
+    The words keep the language's letters (LID still recognises it) but not its spelling."""
+    def scramble(word: str) -> str:
+        if len(word) < 4 or not word.isalpha():
+            return word
+        middle = list(word[1:-1])
+        rng.shuffle(middle)
+        return word[0] + "".join(middle) + word[-1]
+    return " ".join(scramble(word) for word in paragraph.split())
+
+
+def scrambled_page(fixture: dict, rng: random.Random) -> Page:
     lang = fixture["lang_script"]
-    paragraphs = word_salad(words_of(fixture["reference"]), 250, 4, sentence_end(lang), rng)
-    title = capitalise(" ".join(paragraphs[0].split()[:4]).rstrip(".।።។"))
+    title, paragraphs = article_paragraphs(fixture, 2)
+    paragraphs = [scrambled_words(p, rng) for p in paragraphs]
     return html_page(f"https://{fixture['site']}/blog/post-{rng.randint(1000, 9999)}.html", Site.of(fixture),
-                     title, paragraphs, related_links(fixture), expected="dropped", lang_script=lang,
-                     reason="quality:perplexity",
-                     note="word salad: 250 shuffled words from the reference sentences, 4 paragraphs")
+                     scrambled_words(title, rng), paragraphs, related_links(fixture), expected="dropped",
+                     lang_script=lang, reason="quality:perplexity",
+                     note="obfuscated text: the inner letters of every word of article 3 shuffled")
 
 
 def gibberish_page(site: Site, links: list[tuple[str, str]], rng: random.Random) -> Page:
@@ -865,7 +877,7 @@ Fixed seeds and dates: two runs give byte-identical files (gzip headers carry mt
 | `../quality/train.jsonl` | `{{"label": "good"|"bad", "lang_script", "text"}}` rows for the fastText quality classifier: good = runs of 3-6 reference sentences; bad = phrase repetition, symbol lists, word salad, nav/menu lists in every language, plus English cookie/subscribe boilerplate. Made with a different seed from the crawl's junk; never identical to a crawl page. Texts may contain newlines. |
 
 What the crawl contains: every fixture article as a normal news page (nav, related-links sidebar, footer) plus
-exact and near duplicates, spam, a price list, a too-short page, word salad, gibberish, a navigation-only page,
+exact and near duplicates, spam, a price list, a too-short page, letter-scrambled text, gibberish, a navigation-only page,
 English boilerplate prose (classifier case), a bilingual Yorùbá/English page, windows-1251 and mislabelled
 charsets, 404/301, PNG/PDF and a truncated record. Each case is described in the `note` of its ground-truth row.
 

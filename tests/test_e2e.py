@@ -87,8 +87,8 @@ def test_record_counts_match_expectation(sample_run, repo):
     _, output, result = sample_run
     expected = json.loads((repo / "data" / "sample" / "expected_counts.json").read_text())
     records = json.loads((output / "stats" / "records.json").read_text())
-    for kind in ("warcinfo", "request", "metadata", "non_200", "non_html", "malformed"):
-        assert records.get(kind, 0) == expected["records"][kind], kind
+    for kind in ("warcinfo", "request", "response", "metadata", "non_200", "non_html", "malformed"):
+        assert records.get(kind, 0) == expected[kind], kind
     errors = [json.loads(line) for line in (output / "stats" / "errors.jsonl").read_text().splitlines()]
     assert any(e["reason"] == "malformed" and e["file"].endswith(".warc.gz") for e in errors)
 
@@ -104,6 +104,11 @@ def test_stats_per_language(sample_run, repo):
     csv_header = (output / "stats" / "languages.csv").read_text().splitlines()[0]
     assert "dropped:dedup:near" in csv_header and "duplicate_rate" in csv_header
     assert any(s["duplicate_rate"] > 0 for s in stats.values())
+    dropped = {}
+    for s in stats.values():
+        for reason, count in s["dropped"].items():
+            dropped[reason] = dropped.get(reason, 0) + count
+    assert dropped == json.loads((repo / "data" / "sample" / "expected_counts.json").read_text())["dropped_per_reason"]
 
 
 def test_partitions_are_sharded_and_sorted(sample_run):

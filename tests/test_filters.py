@@ -94,8 +94,8 @@ def test_thresholds_per_language_and_disabled_rules():
 
 
 def test_auto_perplexity_uses_model_card():
-    card = {"heldout_perplexity": {"p99": 400.0}}
-    assert resolve_max_perplexity(Thresholds(), card) == 800.0
+    card = {"heldout_perplexity": {"p50": 300.0, "p99": 400.0}}
+    assert resolve_max_perplexity(Thresholds(), card) == 600.0
     assert resolve_max_perplexity(Thresholds(), None) is None
     assert resolve_max_perplexity(Thresholds(max_perplexity=123.0), card) == 123.0
     assert resolve_max_perplexity(Thresholds(max_perplexity=None), card) is None

@@ -24,7 +24,7 @@ LAO = ["ມື້ນີ້ອາກາດດີຫຼາຍ ພວກເຮົ�
 
 
 def test_kenlm_trains_and_scores_words(tmp_path):
-    path = train_kenlm(SWAHILI, "swa_Latn", tmp_path, order=3)
+    path = train_kenlm(SWAHILI, "swa_Latn", tmp_path, order=3, unit="word")
     card = load_card(tmp_path, "swa_Latn")
     assert path.is_file() and card["order"] == 3 and card["unit"] == "word"
     assert card["model_sha256"] and card["heldout_perplexity"]["p50"] > 0
@@ -38,10 +38,18 @@ def test_kenlm_trains_and_scores_words(tmp_path):
 
 
 def test_kenlm_unspaced_script_uses_graphemes(tmp_path):
-    train_kenlm(LAO, "lao_Laoo", tmp_path, order=4)
+    train_kenlm(LAO, "lao_Laoo", tmp_path, order=4, unit="word")  # no spaces: graphemes whatever is asked
     assert load_card(tmp_path, "lao_Laoo")["unit"] == "grapheme"
     scorer = KenLMScorer(str(tmp_path))
     assert scorer.perplexity("ມື້ນີ້ອາກາດດີຫຼາຍ", "lao_Laoo") < scorer.perplexity("ຫຼາຍດີດາກາອນີ້ມື້", "lao_Laoo")
+
+
+def test_grapheme_model_flags_scrambled_text(tmp_path):
+    train_kenlm(SWAHILI, "swa_Latn", tmp_path)  # default: grapheme 5-grams
+    scorer = KenLMScorer(str(tmp_path))
+    natural = scorer.perplexity("Wakulima wanasubiri msimu wa mvua ili waanze kupanda mbegu.", "swa_Latn")
+    scrambled = scorer.perplexity("Wkaiulma wsbiaunri mmusi wa mvua ili wznaee kdapnua mebgu.", "swa_Latn")
+    assert scrambled > 1.5 * natural
 
 
 def test_kenlm_refuses_tiny_input(tmp_path):
