@@ -39,7 +39,7 @@ class MinHashParams:
 
 
 def shingles(text: str, script: str, params: MinHashParams) -> set[bytes]:
-    tokens = lm_tokens(text, script)
+    tokens = lm_tokens(text, script, "word")
     n = params.ngram * (params.char_ngram_factor if is_unspaced(script) else 1)
     if not tokens:
         return set()
