@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Further subcommands live in their own modules, each with ``register(subparsers)`` that adds its parser(s)
+# and sets ``func``; add a module here to expose it. Imports inside ``register`` must stay light.
+COMMAND_MODULES: list[str] = []
 SAMPLE_MANIFEST = REPO_ROOT / "manifests" / "sample.yaml"
 
 DESCRIPTION = """\
@@ -136,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     clf_p.add_argument("--examples", required=True, help="JSONL of labelled examples")
     clf_p.add_argument("--output", default="models/quality/classifier.bin", help="model path")
     clf_p.set_defaults(func=cmd_train_classifier)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
     return parser
 
 
