@@ -35,6 +35,13 @@ class Thresholds:
     max_perplexity: float | str | None = "auto"
     perplexity_margin: float = 2.0
     min_quality_score: float | None = 0.3  # P(good) of the quality classifier; a coarse filter unless it is trained on much data
+    # Head/middle/tail cut-offs: percentiles of the language's own document perplexities (filters/perplexity_buckets.py).
+    perplexity_bucket_percentiles: tuple = (30.0, 60.0)
+    keep_perplexity_buckets: tuple = ("head", "middle", "tail")
+    # Scripture-like/templated text (filters/templated.py): flagged at ``templated_threshold``; at most
+    # ``max_templated_share`` of a language's selected documents may be flagged (None: no cap).
+    templated_threshold: float = 0.5
+    max_templated_share: float | None = None
 
     @classmethod
     def field_names(cls) -> set[str]:
@@ -127,6 +134,16 @@ class PerplexityFilter(Filter):
         return ceiling is None or perplexity is None or perplexity <= ceiling
 
 
+class PerplexityBucketFilter(Filter):
+    """Keeps the configured buckets; needs ``doc["perplexity_bucket"]`` (``None`` = no perplexity: keep)."""
+
+    name = "perplexity_bucket"
+
+    def check(self, doc, limits):
+        bucket = doc.get("perplexity_bucket")
+        return bucket is None or bucket in limits.keep_perplexity_buckets
+
+
 class ClassifierFilter(Filter):
     name = "classifier"
 
@@ -143,9 +160,11 @@ DEFAULT_FILTERS: tuple[Filter, ...] = (
     SymbolFilter(),
     RepetitionFilter(),
     PerplexityFilter(),
+    PerplexityBucketFilter(),
     ClassifierFilter(),
 )
-REASONS = tuple(f.reason for f in DEFAULT_FILTERS) + ("dedup:exact", "dedup:near")
+TEMPLATED_CAP_REASON = "quality:templated"  # applied per language after the filters (a share cap, not a per-document rule)
+REASONS = tuple(f.reason for f in DEFAULT_FILTERS) + (TEMPLATED_CAP_REASON, "dedup:exact", "dedup:near")
 
 
 def first_failure(doc: dict, limits: Thresholds, filters=DEFAULT_FILTERS) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
-from .labels import NO_LINGUISTIC_CONTENT, UNDETERMINED, canonical_language
+from .labels import NO_LINGUISTIC_CONTENT, NON_LANGUAGE, UNDETERMINED, canonical_language
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class LidBackend(Protocol):
     def setup(self) -> None: ...
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]: ...
+
+    def supported_languages(self) -> frozenset[str]: ...
 
 
 class BackendNotAvailable(RuntimeError):
@@ -68,6 +70,13 @@ class FastTextLid:
             raise BackendNotAvailable(f"fastText LID model not found at {path}")
         self.model_path = str(path)
         self._model = fasttext.load_model(str(path))
+
+    def supported_languages(self) -> frozenset[str]:
+        """Canonical languages (under this backend's macro policy) the model can answer."""
+        if self._model is None:
+            self.setup()
+        found = {canonical_language(label, self.macro_policy) for label in self._model.get_labels()}
+        return frozenset(found - NON_LANGUAGE)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         if self._model is None:
@@ -112,6 +121,13 @@ class HeliportLid:
                 if value:
                     self._min_confidence[code] = float(value)
 
+    def supported_languages(self) -> frozenset[str]:
+        """Canonical languages heliport can answer: the codes its confidenceThresholds file lists (220)."""
+        if self._identifier is None:
+            self.setup()
+        found = {canonical_language(code, self.macro_policy) for code in self._min_confidence}
+        return frozenset(found - NON_LANGUAGE)
+
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         if self._identifier is None:
             self.setup()
@@ -130,6 +146,9 @@ class HeliportLid:
 
 
 BACKENDS = {"fasttext": FastTextLid, "heliport": HeliportLid}
+# Names a manifest or the CLI accepts: the single backends plus their agreement ensemble (langid/ensemble.py).
+ENSEMBLE = "ensemble"
+BACKEND_CHOICES = (*BACKENDS, ENSEMBLE)
 
 
 def make_backend(name: str, model_path: str | None = None, macro_policy: str = "macro") -> LidBackend:

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .backends import LidBackend
-from .labels import NO_LINGUISTIC_CONTENT, NON_LANGUAGE, UNKNOWN_SCRIPT, lang_script
+from .labels import NO_LINGUISTIC_CONTENT, NON_LANGUAGE, UNDETERMINED, UNKNOWN_SCRIPT, lang_script
 from .scripts import script_profile
 
 # Chunks shorter than this are merged with their neighbours before identification.
 MIN_CHUNK_CHARS = 120
+DISAGREED = "disagreed"
 # Another language counts as "present" in a document above this share of its letters.
 OTHER_LANGUAGE_SHARE = 0.1
 
@@ -31,6 +32,14 @@ class DocumentLanguage:
     script_share: float
     mixed_script: bool
     other_langs: list[str] = field(default_factory=list)
+    # How an ensemble reached ``lang`` (langid/ensemble.py): agreed | single | disagreed; "single" for one backend.
+    agreement: str = "single"
+    votes: tuple[str, ...] = ()  # "backend:lang" per member
+
+    @property
+    def assigned(self) -> str:
+        """The language a corpus may use: ``und`` when the backends disagreed."""
+        return UNDETERMINED if self.agreement == DISAGREED else self.lang
 
     @property
     def label(self) -> str:

@@ -28,7 +28,7 @@ INDIVIDUAL_TO_MACRO = {
     "swh": "swa", "swc": "swa",
     "npi": "nep", "dty": "nep",
     "pes": "fas", "prs": "fas",
-    "zsm": "msa", "zlm": "msa",
+    "zsm": "msa", "zlm": "msa", "ind": "msa",
     "khk": "mon", "mvf": "mon",
     "uzn": "uzb", "uzs": "uzb",
     "ekk": "est", "vro": "est",

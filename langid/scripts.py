@@ -18,6 +18,8 @@ from .labels import UNKNOWN_SCRIPT
 MIXED_SCRIPT_SHARE = 0.2
 _JAPANESE_PARTS = frozenset({"Hira", "Kana", "Hani"})
 _KOREAN_PARTS = frozenset({"Hang", "Hani"})
+_NEUTRAL = frozenset({"Zyyy", "Zinh", "Zzzz"})
+KOREAN_HANJA_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,17 @@ class ScriptProfile:
 
 
 def _merge_composites(proportions: dict[str, float]) -> dict[str, float]:
-    present = set(proportions)
+    # Punctuation (、。？) is Common/Inherited: it must not stop a Japanese text from being Jpan.
+    present = set(proportions) - _NEUTRAL
     if present & {"Hira", "Kana"} and present <= _JAPANESE_PARTS | {"Latn"}:
         jpan = sum(proportions.pop(k) for k in list(proportions) if k in _JAPANESE_PARTS)
         proportions["Jpan"] = jpan
     elif "Hang" in present and present <= _KOREAN_PARTS | {"Latn"}:
-        kore = sum(proportions.pop(k) for k in list(proportions) if k in _KOREAN_PARTS)
-        proportions["Kore"] = kore
+        # Modern Korean is written in Hangul alone (kor_Hang, as in FLORES-200 and GlotLID); only text
+        # with a real share of Hanja is the composite Kore.
+        script = "Kore" if proportions.get("Hani", 0.0) >= KOREAN_HANJA_SHARE else "Hang"
+        merged = sum(proportions.pop(k) for k in list(proportions) if k in _KOREAN_PARTS)
+        proportions[script] = merged
     return proportions
 
 
@@ -51,5 +57,7 @@ def script_profile(text: str) -> ScriptProfile:
     if main is None:
         return ScriptProfile(UNKNOWN_SCRIPT, 0.0, {})
     proportions = _merge_composites(dict(meta.get("details", {main: share})))
-    script = max(proportions, key=proportions.get)
+    # Common characters (digits, punctuation) name the script only when there is nothing else.
+    letters = {k: v for k, v in proportions.items() if k not in _NEUTRAL} or proportions
+    script = max(letters, key=letters.get)
     return ScriptProfile(script, float(proportions[script]), proportions)

@@ -79,19 +79,33 @@ def load_done(done_path: Path) -> UnitResult:
     return UnitResult(done["unit"], done["documents"], done["records"], done["errors"], done["seconds"], skipped=True)
 
 
+def _pid_alive(pid: str) -> bool:
+    """Whether a local process ``pid`` exists (a temp file of a live attempt must not be removed)."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def annotate_unit(manifest: Manifest, stages: list, path: str) -> UnitResult:
     """Annotate one input file; idempotent (a finished unit is not redone)."""
     parquet_path, done_path = annotated_paths(manifest.output, path)
     if done_path.is_file() and parquet_path.is_file():
         return load_done(done_path)
     parquet_path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in parquet_path.parent.glob(f".{parquet_path.name}.*.tmp"):
+        if not _pid_alive(stale.name.rsplit(".", 2)[-2]):  # left by a worker killed mid-unit
+            stale.unlink(missing_ok=True)
     started = time.monotonic()
     report = ReadReport()
     tmp_path = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.tmp")
     writer = None
     documents = 0
     try:
-        for batch in read_unit(path, report, manifest.text_fields, manifest.read.batch_size):
+        for batch in read_unit(path, report, manifest.text_fields, manifest.read.batch_size, manifest.read.max_payload_bytes):
             if batch.num_rows == 0:
                 continue
             annotated = run_chain(stages, batch)

@@ -14,6 +14,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Further subcommands live in their own modules, each with ``register(subparsers)`` that adds its parser(s)
 # and sets ``func``; add a module here to expose it. Imports inside ``register`` must stay light.
 COMMAND_MODULES: list[str] = []
+COMMAND_MODULES.append("longtail.pipeline.cmd_quality")  # eval-quality, calibrate, audit (issue 4)
+COMMAND_MODULES.append("longtail.pipeline.cmd_release")  # export, verify, report (issue 6)
+COMMAND_MODULES.append("longtail.pipeline.cmd_lid")  # eval-lid, identify (issue 3)
 SAMPLE_MANIFEST = REPO_ROOT / "manifests" / "sample.yaml"
 
 DESCRIPTION = """\

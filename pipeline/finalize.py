@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from longtail.filters.kenlm_model import load_card
+from longtail.filters.selection_columns import add_selection_columns, cap_templated, selection_stats
 from longtail.langid.labels import is_safe_label
 from longtail.stages.base import set_column
 from longtail.stages.dedup import cluster_duplicates
@@ -90,8 +91,10 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
     if not is_safe_label(label):  # labels become folder names: refuse anything else
         raise ValueError(f"unsafe language label {label!r}")
     table = read_language(files, label)
+    limits = manifest.thresholds.updated(manifest.language_thresholds.get(label, {}))
+    table, bucket_info = add_selection_columns(table, limits)
     cards = {label: load_card(manifest.quality.kenlm_models, label)} if manifest.quality.kenlm_models else {}
-    selected = SelectStage(manifest.thresholds, manifest.language_thresholds, cards)(table)
+    selected = cap_templated(SelectStage(manifest.thresholds, manifest.language_thresholds, cards)(table), limits)
     if manifest.languages is not None and label not in manifest.languages:
         selected = set_column(selected, "drop_reason", [r or NOT_SELECTED for r in selected.column("drop_reason").to_pylist()], pa.string())
 
@@ -107,7 +110,7 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
         write_shards(kept, Path(staging) / DATASET_DIR / partition, write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
     if removed.num_rows:
         write_shards(removed, Path(staging) / REMOVED_DIR / partition, write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
-    return language_stats(label, annotated, kept)
+    return {**language_stats(label, annotated, kept), **selection_stats(annotated, kept, bucket_info)}
 
 
 def attach_clusters(selected: pa.Table, clusters: pa.Table) -> pa.Table:

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from longtail.filters.perplexity_buckets import check_buckets, check_percentiles
 from longtail.filters.quality import Thresholds
 from longtail.langid.backends import BACKENDS
 from longtail.langid.labels import MACRO_POLICIES, is_safe_label
@@ -100,6 +101,32 @@ _THRESHOLD_CHECKS["max_perplexity"] = _max_perplexity
 _THRESHOLD_CHECKS["min_words"] = lambda v, p: int(_threshold_value(v, p)) if v is not None else None
 
 
+def _checked(check):
+    def run(value, path):
+        try:
+            return check(value)
+        except ValueError as exc:
+            _fail(path, str(exc))
+    return run
+
+
+_THRESHOLD_CHECKS["perplexity_bucket_percentiles"] = _checked(check_percentiles)
+_THRESHOLD_CHECKS["keep_perplexity_buckets"] = _checked(check_buckets)
+
+
+def _thresholds_file(base: Path, value: Any) -> dict:
+    """Per-language thresholds from a YAML file (``longtail calibrate`` writes one): ``{languages: {label: {...}}}``."""
+    path = Path(_resolve(base, _typed(value, str, "selection.thresholds_file")))
+    if not path.is_file():
+        _fail("selection.thresholds_file", f"file not found: {path}")
+    try:
+        data = _mapping(yaml.safe_load(path.read_text(encoding="utf-8")), f"selection.thresholds_file({path.name})")
+    except yaml.YAMLError as exc:
+        _fail("selection.thresholds_file", f"not valid YAML: {exc}")
+    _known_keys(data, {"languages", "method"}, f"selection.thresholds_file({path.name})")
+    return _mapping(data.get("languages"), f"selection.thresholds_file({path.name}).languages")
+
+
 @dataclass(frozen=True)
 class IdentifySettings:
     backend: str = "heliport"  # measured best on low-resource languages; see docs/design.md
@@ -124,6 +151,7 @@ class WriteSettings:
 class RaySettings:
     address: str | None = None  # None: start a local Ray; "auto" or "ray://host:10001": join a cluster
     workers: int = 2  # annotate actors (one CPU each)
+    task_retries: int = 3  # retries of a unit whose worker died (the actor itself always restarts)
 
 
 @dataclass(frozen=True)
@@ -175,7 +203,7 @@ class Manifest:
 
 TOP_LEVEL = {"name", "inputs", "output", "read", "text_fields", "stages", "ray", "selection"}
 STAGES = {"identify", "quality", "dedup", "write"}
-SELECTION = {"defaults", "languages", "keep_languages"}
+SELECTION = {"defaults", "languages", "keep_languages", "thresholds_file"}
 
 
 def _resolve(base: Path, value: str | None) -> str | None:
@@ -214,13 +242,17 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
     _known_keys(selection, SELECTION, "selection")
     thresholds = _dataclass_from(Thresholds, selection.get("defaults"), "selection.defaults", _THRESHOLD_CHECKS)
     per_language = {}
-    for label, overrides in _mapping(selection.get("languages"), "selection.languages").items():
-        path = f"selection.languages.{label}"
-        if not is_safe_label(str(label)):
-            _fail(path, "language keys must be lang_script labels like yor_Latn")
-        overrides = _mapping(overrides, path)
-        _known_keys(overrides, Thresholds.field_names(), path)
-        per_language[label] = {k: _THRESHOLD_CHECKS[k](v, f"{path}.{k}") for k, v in overrides.items()}
+    # A thresholds_file (e.g. from `longtail calibrate`) comes first; the manifest's own `languages` override it.
+    sources = [(_thresholds_file(base, selection["thresholds_file"]), "selection.thresholds_file")] if selection.get("thresholds_file") is not None else []
+    sources.append((_mapping(selection.get("languages"), "selection.languages"), "selection.languages"))
+    for raw_languages, where in sources:
+        for label, overrides in raw_languages.items():
+            path = f"{where}.{label}"
+            if not is_safe_label(str(label)):
+                _fail(path, "language keys must be lang_script labels like yor_Latn")
+            overrides = _mapping(overrides, path)
+            _known_keys(overrides, Thresholds.field_names(), path)
+            per_language.setdefault(label, {}).update({k: _THRESHOLD_CHECKS[k](v, f"{path}.{k}") for k, v in overrides.items()})
     keep = selection.get("keep_languages", "all")
     if keep == "all" or keep is None:
         languages = None

@@ -28,7 +28,9 @@ def connect(address: str | None, num_cpus: int | None = None):
     if address:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True)
+        # address="local": without it ray.init() silently joins any `ray start` cluster on this machine
+        # (found via /tmp/ray/ray_current_cluster), possibly another user's, running other code.
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True)
     # longtail shows its own progress (files, documents/s); Ray Data's per-operator bars and INFO lines
     # would interleave with it, so they are shown only with --verbose.
     verbose = logging.getLogger("longtail").isEnabledFor(logging.DEBUG)
@@ -94,6 +96,11 @@ def annotate_units(manifest, units: list[str], workers: int) -> Iterator[dict]:
         batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(units)))),
         num_cpus=1,
+        # A killed worker (OOM, node loss, SIGKILL) restarts its actor and the unit is retried: unit output is
+        # written temp+rename with a completion record, so a retried unit cannot be half-written or doubled.
+        # Task retries are bounded so a page that crashes the interpreter every time cannot loop forever.
+        max_restarts=-1,
+        max_task_retries=manifest.ray.task_retries,
     )
     yield from results.iter_rows()
 

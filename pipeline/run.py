@@ -17,6 +17,8 @@ from . import ray_adapter
 from .annotate import ANNOTATED_DIR, annotated_paths, load_done
 from .finalize import STAGING_DIR, STATS_DIR, annotated_files, finalize_language, language_labels, publish
 from .manifest import Manifest
+from .provenance import code_version, model_fingerprints
+from .runlog import RUNLOG, attach_run_log
 from .stats import merge_record_counts, summary_table, write_stats
 
 log = logging.getLogger("longtail")
@@ -40,6 +42,7 @@ def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool 
                 rows.append(row)
                 documents += row["documents"]
                 bar.update(1)
+                logging.getLogger(RUNLOG).info("annotated %s: %d documents in %.1fs; %d/%d files, %.1f docs/s", row["unit"], row["documents"], row["seconds"], bar.n, len(todo), documents / max(time.monotonic() - started, 1e-6))
                 bar.set_postfix(docs=documents, docs_per_s=f"{documents / max(time.monotonic() - started, 1e-6):.1f}")
     return rows
 
@@ -63,6 +66,8 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
         "platform": platform.platform(),
         "manifest": manifest.to_dict(),
         "inputs": units,
+        "code_version": code_version(),
+        "models": model_fingerprints(manifest.to_dict()),  # sha256 of LID, KenLM and classifier files as used
     }
     write_stats(staging / STATS_DIR, languages, records, errors, run_info)
     publish(output, staging)
@@ -72,11 +77,14 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
 def run(manifest: Manifest, address: str | None = None, workers: int | None = None, progress: bool = True) -> dict:
     """Run the job; returns ``{"languages": [...], "records": {...}}``."""
     units = manifest.input_files()
+    runlog = attach_run_log(manifest.output)
+    runlog.info("run %s: %d input files -> %s (address %s)", manifest.name, len(units), manifest.output, address or manifest.ray.address or "local")
     ray_adapter.connect(address if address is not None else manifest.ray.address)
     workers = workers or manifest.ray.workers
     unit_rows = annotate(manifest, units, workers, progress)
     languages = finalize(manifest, units, unit_rows, progress)
     records = merge_record_counts(unit_rows)
+    runlog.info("finished\n%s", summary_table(languages, records))
     if progress:
         print(summary_table(languages, records))
         print(f"output: {manifest.output}/dataset  (removed: {manifest.output}/removed, stats: {manifest.output}/stats)")
@@ -90,6 +98,7 @@ def reselect(manifest: Manifest, address: str | None = None, progress: bool = Tr
         raise FileNotFoundError(f"no annotations under {manifest.output}/{ANNOTATED_DIR}; run `longtail run` first")
     unit_rows = [load_done(done).as_row() for done in done_files]
     units = [row["unit"] for row in unit_rows]
+    attach_run_log(manifest.output).info("select %s: re-selecting %d annotated files", manifest.name, len(units))
     ray_adapter.connect(address if address is not None else manifest.ray.address)
     languages = finalize(manifest, units, unit_rows, progress)
     records = merge_record_counts(unit_rows)

@@ -3,12 +3,13 @@
 Keep rule (documented in docs/design.md): in each cluster keep the document with the longest text; ties go
 to the earliest crawl date, then the smallest URL, then the smallest id. Every other member is removed with
 ``duplicate_of`` = the kept document's id, as ``dedup:exact`` when its normalised text is identical to the
-kept one and ``dedup:near`` otherwise.
+kept one, ``dedup:url`` when it is the same URL (``url_key``) re-crawled, and ``dedup:near`` otherwise.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +18,24 @@ from .minhash import MinHashParams
 
 # Buckets larger than this are checked against their first members only (keeps the work linear).
 MAX_PAIRWISE_BUCKET = 64
+REASON_EXACT, REASON_URL, REASON_NEAR = "dedup:exact", "dedup:url", "dedup:near"
+REASON_PREVIOUS = "dedup:previous_release"  # duplicate of a document published in an earlier release
+
+
+def url_key(url: str | None) -> str | None:
+    """The URL as a page identity: scheme, ``www.``, default port and fragment ignored; host lower-cased."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return url.strip()
+    if host.startswith("www."):
+        host = host[4:]
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    return f"{netloc}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
 
 
 class UnionFind:
@@ -60,6 +79,15 @@ def cluster_duplicates(table: pa.Table, params: MinHashParams = MinHashParams())
         else:
             by_hash[h] = i
 
+    if params.url_dedup:
+        by_url: dict[str, int] = {}
+        for i, key in enumerate(url_key(u) for u in table.column("url").to_pylist()):
+            if key is not None:
+                if key in by_url:
+                    uf.union(by_url[key], i)
+                else:
+                    by_url[key] = i
+
     for band in range(params.bands):
         buckets: dict[bytes, list[int]] = defaultdict(list)
         block = signatures[:, band * params.rows : (band + 1) * params.rows]
@@ -89,5 +117,10 @@ def cluster_duplicates(table: pa.Table, params: MinHashParams = MinHashParams())
             size[i] = len(members)
             if i != keeper:
                 duplicate_of[i] = ids[keeper]
-                reason[i] = "dedup:exact" if hashes[i] == hashes[keeper] else "dedup:near"
+                if hashes[i] == hashes[keeper]:
+                    reason[i] = REASON_EXACT
+                elif params.url_dedup and url_key(urls[i]) is not None and url_key(urls[i]) == url_key(urls[keeper]):
+                    reason[i] = REASON_URL
+                else:
+                    reason[i] = REASON_NEAR
     return pa.table([ids, cluster_id, size, duplicate_of, reason], schema=out_schema)

@@ -27,6 +27,10 @@ class MinHashParams:
     seed: int = 1
     # Candidate pairs from LSH are confirmed when their estimated Jaccard similarity reaches this.
     threshold: float = 0.7
+    # Pages with the same URL (scheme, "www.", fragment and default port ignored) are one page re-crawled.
+    url_dedup: bool = True
+    # Dedup index of previous releases (``longtail dedup-index build``): new pages duplicating them are removed.
+    previous_index: str | None = None
 
     def __post_init__(self):
         if self.bands * self.rows > self.num_perm:

@@ -318,10 +318,11 @@ def read_parquet(path: str, report: ReadReport, fields: TextFields, batch_size: 
             yield from _batches(rows, batch_size)
 
 
-def read_unit(path: str, report: ReadReport, fields: TextFields = TextFields(), batch_size: int = 256) -> Iterator[pa.Table]:
+def read_unit(path: str, report: ReadReport, fields: TextFields = TextFields(), batch_size: int = 256,
+              max_payload_bytes: int = 10 << 20) -> Iterator[pa.Table]:
     fmt = input_format(path)
     if fmt == "warc":
-        return read_warc(path, report, batch_size)
+        return read_warc(path, report, batch_size, max_payload_bytes)
     if fmt == "jsonl":
         return read_jsonl(path, report, fields, batch_size)
     return read_parquet(path, report, fields, batch_size)
