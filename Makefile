@@ -19,7 +19,7 @@ help:
 	@echo "                  (first run several minutes; afterwards a no-op unless requirements/pyproject change)"
 	@echo "  make demo       setup, then '.venv/bin/longtail demo': train default models if missing,"
 	@echo "                  run manifests/sample.yaml into out/sample"
-	@echo "  make test       setup, then the fast tests (pytest -m 'not slow'); no tests collected = failure"
+	@echo "  make test       setup (+ scripts/setup_extras.sh: chromium, .venv-airflow), then the fast tests (pytest -m 'not slow'); no tests collected = failure"
 	@echo "  make test-all   setup, then every test including slow ones"
 	@echo "  make clean      remove out/ and models/ (keeps .venv)"
 	@echo "  make distclean  clean, and remove .venv"
@@ -38,9 +38,11 @@ define run_pytest
 endef
 
 test: setup
+	@bash scripts/setup_extras.sh
 	$(call run_pytest,-m "not slow")
 
 test-all: setup
+	@bash scripts/setup_extras.sh
 	$(call run_pytest,)
 
 clean:

@@ -99,6 +99,15 @@ class LanguageFilter(Filter):
         return limits.min_lang_score is None or (doc.get("lang_score") or 0.0) >= limits.min_lang_score
 
 
+class DisagreementFilter(Filter):
+    """The LID ensemble's backends named different languages (``lid_agreement == "disagreed"``)."""
+
+    family, name = "lid", "disagreement"
+
+    def check(self, doc, limits):
+        return doc.get("lid_agreement") != "disagreed"
+
+
 class TooShortFilter(Filter):
     name = "too_short"
 
@@ -155,6 +164,7 @@ class ClassifierFilter(Filter):
 # Order matters: the first failing filter names the document's drop reason.
 DEFAULT_FILTERS: tuple[Filter, ...] = (
     EmptyTextFilter(),
+    DisagreementFilter(),
     LanguageFilter(),
     TooShortFilter(),
     SymbolFilter(),

@@ -18,8 +18,9 @@ UNSPACED_SCRIPTS = frozenset({"Thai", "Laoo", "Khmr", "Mymr", "Hani", "Hans", "H
 # Average grapheme clusters per word, used to turn grapheme counts into comparable word counts.
 GRAPHEMES_PER_WORD = {"Hani": 1.6, "Hans": 1.6, "Hant": 1.6, "Jpan": 2.0, "Hira": 2.0, "Kana": 2.0}
 DEFAULT_GRAPHEMES_PER_WORD = 3.5  # Thai, Lao, Khmer, Burmese: syllabic scripts, ~3-4 clusters per word
-# Scripts with letter case: only these are case-folded (folding is meaningless elsewhere).
-CASED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Armn", "Copt", "Glag", "Adlm", "Cher", "Osge", "Dsrt"})
+# Scripts with letter case: only these are case-folded (folding is meaningless elsewhere). Georgian has had
+# case since Unicode 11 (Mtavruli capitals in headlines fold to Mkhedruli).
+CASED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Armn", "Copt", "Glag", "Adlm", "Cher", "Osge", "Dsrt", "Geor"})
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’\-][\p{L}\p{M}\p{N}]+)*")
 _TIBETAN_SEPARATORS = regex.compile(r"[\s\u0F0B\u0F0D-\u0F12]+")

@@ -42,7 +42,7 @@ def annotated_paths(output: str, path: str) -> tuple[Path, Path]:
 
 def build_stages(manifest: Manifest) -> list:
     stages = [
-        ExtractStage(),
+        ExtractStage(manifest.extract.max_html_chars, manifest.extract.timeout_seconds or None, manifest.extract.engine),
         IdentifyStage(manifest.identify.backend, manifest.identify.model_path, manifest.identify.macro_policy),
         SignalsStage(),
     ]
@@ -51,6 +51,10 @@ def build_stages(manifest: Manifest) -> list:
     if manifest.quality.classifier_model:
         stages.append(ClassifierStage(manifest.quality.classifier_model))
     stages.append(MinHashStage(manifest.dedup))
+    if manifest.extract.target_prefilter and manifest.languages:
+        from longtail.stages.prefilter import TargetedChain
+
+        return [TargetedChain(stages, manifest.languages, manifest.identify.macro_policy)]
     return stages
 
 

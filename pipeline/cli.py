@@ -16,7 +16,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 COMMAND_MODULES: list[str] = []
 COMMAND_MODULES.append("longtail.pipeline.cmd_quality")  # eval-quality, calibrate, audit (issue 4)
 COMMAND_MODULES.append("longtail.pipeline.cmd_release")  # export, verify, report (issue 6)
+COMMAND_MODULES.append("longtail.pipeline.cmd_targeted")  # targeted-fetch (issue 6)
 COMMAND_MODULES.append("longtail.pipeline.cmd_lid")  # eval-lid, identify (issue 3)
+COMMAND_MODULES.append("longtail.pipeline.cmd_dedup")  # eval-dedup, dedup-index (issue 5)
 SAMPLE_MANIFEST = REPO_ROOT / "manifests" / "sample.yaml"
 
 DESCRIPTION = """\

@@ -21,7 +21,7 @@ from longtail.filters.kenlm_model import load_card
 from longtail.filters.selection_columns import add_selection_columns, cap_templated, selection_stats
 from longtail.langid.labels import is_safe_label
 from longtail.stages.base import set_column
-from longtail.stages.dedup import cluster_duplicates
+from .dedup_ray import cluster_language
 from longtail.stages.select import SelectStage
 
 from .manifest import Manifest
@@ -67,7 +67,7 @@ def _quantiles(values: list[float]) -> dict:
 
 def language_stats(label: str, annotated: pa.Table, kept: pa.Table) -> dict:
     reasons = Counter(r for r in annotated.column("drop_reason").to_pylist() if r)
-    dedup_drops = reasons.get("dedup:exact", 0) + reasons.get("dedup:near", 0)
+    dedup_drops = sum(count for reason, count in reasons.items() if reason.startswith("dedup:"))
     texts = kept.column("text").to_pylist() if kept.num_rows else []
     other_langs = kept.column("other_langs").to_pylist() if kept.num_rows else []
     lang_scores = [s for s in kept.column("lang_score").to_pylist()] if kept.num_rows else []
@@ -99,7 +99,7 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
         selected = set_column(selected, "drop_reason", [r or NOT_SELECTED for r in selected.column("drop_reason").to_pylist()], pa.string())
 
     passing = selected.filter(pc.is_null(selected.column("drop_reason")))
-    annotated = attach_clusters(selected, cluster_duplicates(passing, manifest.dedup))
+    annotated = attach_clusters(selected, cluster_language(passing, manifest.dedup, label))
     annotated = annotated.drop_columns([c for c in _NEVER_EXPORTED if c in annotated.column_names])
 
     kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))

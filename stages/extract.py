@@ -9,7 +9,10 @@ case detection has to catch.
 from __future__ import annotations
 
 import codecs
+import ctypes
 import re
+import threading
+import time
 
 import pyarrow as pa
 
@@ -66,24 +69,103 @@ def decode_html(payload: bytes, content_type: str | None = None) -> tuple[str, s
     return payload.decode("utf-8", errors="replace"), "utf-8-replace"
 
 
-def extract_main_text(html: str) -> str | None:
+ENGINES = ("trafilatura", "resiliparse")
+TIMEOUT_ERROR = "timeout"  # extract_error value of a page that ran out of time (drop reason extract:timeout)
+
+
+def extract_main_text(html: str, engine: str = "trafilatura") -> str | None:
+    if engine == "resiliparse":
+        from resiliparse.extract.html2text import extract_plain_text
+        from resiliparse.parse.html import HTMLTree
+
+        return extract_plain_text(HTMLTree.parse(html), main_content=True, alt_texts=False, links=False)
     import trafilatura
 
     return trafilatura.extract(html, include_comments=False, include_tables=True, deduplicate=False, with_metadata=False)
 
 
+class ExtractTimeout(BaseException):  # not Exception: library `except Exception` blocks must not swallow it
+    """A page's extraction ran longer than the stage's time limit."""
+
+
+class TimeLimit:
+    """Raise :class:`ExtractTimeout` in the thread inside ``with limit:`` once ``seconds`` have passed.
+
+    ``signal.alarm`` only works on the main thread, and Ray Data runs actor batches on a pool thread, so one
+    watchdog thread per stage injects the exception instead (``PyThreadState_SetAsyncExc``). It lands at the
+    next Python bytecode; trafilatura's work is Python-level tree walking, the C parts are bounded by
+    ``max_html_chars``. Arming is two attribute writes (no thread per page); the watchdog polls a few times
+    per limit, so a page is stopped between 1x and ~1.25x the limit.
+    """
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._deadline: float | None = None
+        self._target = 0
+        self._fired = False
+        self._watchdog: threading.Thread | None = None
+
+    def __enter__(self):
+        if not self.seconds:
+            return self
+        if self._watchdog is None:
+            self._watchdog = threading.Thread(target=self._watch, daemon=True, name="extract-time-limit")
+            self._watchdog.start()
+        with self._lock:
+            self._target, self._fired = threading.get_ident(), False
+            self._deadline = time.monotonic() + self.seconds
+        return self
+
+    def _watch(self) -> None:
+        poll = min(1.0, self.seconds / 4)
+        while True:
+            time.sleep(poll)
+            with self._lock:
+                # Sent again at every poll until the block ends: an exception that lands in a weakref or GC
+                # callback is printed and dropped by the interpreter, so one shot is not enough.
+                if self._deadline is not None and time.monotonic() >= self._deadline:
+                    self._fired = True
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._target), ctypes.py_object(ExtractTimeout))
+
+    def __exit__(self, *exc_info) -> None:
+        if not self.seconds:
+            return
+        with self._lock:
+            self._deadline = None
+            if self._fired:  # sent but maybe not delivered yet: withdraw it so it cannot hit later code
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._target), None)
+                self._fired = False
+
+
 class ExtractStage:
-    """``html`` (bytes) -> ``text``; rows that already have ``text`` (JSONL/Parquet inputs) pass through."""
+    """``html`` (bytes) -> ``text``; rows that already have ``text`` (JSONL/Parquet inputs) pass through.
+
+    Per-page limits: HTML beyond ``max_html_chars`` is cut before parsing, and a page whose decoding plus
+    extraction takes longer than ``timeout_seconds`` is dropped as ``extract:timeout``.
+    """
 
     name = "extract"
 
-    def __init__(self, max_html_chars: int = 5_000_000):
+    def __init__(self, max_html_chars: int = 5_000_000, timeout_seconds: float | None = 30.0, engine: str = "trafilatura"):
+        if engine not in ENGINES:
+            raise ValueError(f"unknown extraction engine {engine!r} (choose {', '.join(ENGINES)})")
         self.max_html_chars = max_html_chars
+        self.timeout_seconds = timeout_seconds
+        self.engine = engine
+        self._time_limit = None  # made in setup(): it owns a thread, which must not be pickled to workers
 
-    def setup(self) -> None:
-        import trafilatura  # noqa: F401  (import cost paid once per worker)
+    def setup(self) -> None:  # import cost paid once per worker
+        if self._time_limit is None:
+            self._time_limit = TimeLimit(self.timeout_seconds)
+        if self.engine == "resiliparse":
+            import resiliparse.extract.html2text  # noqa: F401
+        else:
+            import trafilatura  # noqa: F401
 
     def __call__(self, batch: pa.Table) -> pa.Table:
+        if self._time_limit is None:
+            self.setup()
         texts, charsets, errors = [], [], []
         for html, text, content_type in zip(
             batch.column("html").to_pylist(), batch.column("text").to_pylist(), batch.column("content_type").to_pylist()
@@ -94,11 +176,16 @@ class ExtractStage:
                 errors.append(None)
                 continue
             try:
-                decoded, charset = decode_html(html, content_type)
-                extracted = extract_main_text(decoded[: self.max_html_chars]) if decoded.strip() else None
+                with self._time_limit:
+                    decoded, charset = decode_html(html, content_type)
+                    extracted = extract_main_text(decoded[: self.max_html_chars], self.engine) if decoded.strip() else None
                 texts.append(extracted or "")
                 charsets.append(charset)
                 errors.append(None)
+            except ExtractTimeout:
+                texts.append("")
+                charsets.append(None)
+                errors.append(TIMEOUT_ERROR)
             except Exception as exc:  # one bad page never stops the unit: it is recorded and dropped
                 texts.append("")
                 charsets.append(None)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from longtail.langid.backends import make_backend
-from longtail.langid.document import identify_documents
+from longtail.langid.ensemble import make_identifier
 
 from .base import set_column
 
@@ -17,16 +16,16 @@ class IdentifyStage:
         self.backend_name = backend
         self.model_path = model_path
         self.macro_policy = macro_policy
-        self._backend = None
+        self._identifier = None
 
     def setup(self) -> None:
-        if self._backend is None:
-            self._backend = make_backend(self.backend_name, self.model_path, self.macro_policy)
-            self._backend.setup()
+        if self._identifier is None:
+            self._identifier = make_identifier(self.backend_name, self.model_path, self.macro_policy)
+            self._identifier.setup()
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         self.setup()
-        results = identify_documents(batch.column("text").to_pylist(), self._backend)
+        results = self._identifier.identify(batch.column("text").to_pylist())
         columns = {
             "lang": ([r.lang for r in results], pa.string()),
             "script": ([r.script for r in results], pa.string()),
@@ -36,6 +35,9 @@ class IdentifyStage:
             "script_share": ([r.script_share for r in results], pa.float32()),
             "mixed_script": ([r.mixed_script for r in results], pa.bool_()),
             "other_langs": ([r.other_langs for r in results], pa.list_(pa.string())),
+            # agreed | single | disagreed (an ensemble's disagreement is dropped as lid:disagreement)
+            "lid_agreement": ([r.agreement for r in results], pa.string()),
+            "lid_votes": ([list(r.votes) for r in results], pa.list_(pa.string())),  # "heliport:hrv", "fasttext:hrv"
         }
         for name, (values, type_) in columns.items():
             batch = set_column(batch, name, values, type_)

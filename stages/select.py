@@ -35,7 +35,11 @@ class SelectStage:
         for doc in batch.drop_columns([c for c in ("minhash",) if c in batch.column_names]).to_pylist():
             limits, ceiling = self.limits_for(doc["lang_script"])
             doc["max_perplexity"] = ceiling
-            reason = "extract:error" if doc.get("extract_error") else first_failure(doc, limits, self.filters)
+            error = doc.get("extract_error")
+            if error:  # "timeout" (stages/extract.py), "not_target" (stages/prefilter.py), or the exception
+                reason = {"timeout": "extract:timeout", "not_target": "lid:not_selected"}.get(error, "extract:error")
+            else:
+                reason = first_failure(doc, limits, self.filters)
             reasons.append(reason)
             ceilings.append(ceiling)
         batch = set_column(batch, "max_perplexity", ceilings, pa.float32())

@@ -11,7 +11,7 @@ def test_sample_manifest_loads(repo):
     manifest = load_manifest(repo / "manifests" / "sample.yaml")
     assert manifest.name == "sample"
     assert manifest.output.endswith("out/sample")
-    assert manifest.identify.backend == "heliport"
+    assert manifest.identify.backend == "ensemble"  # heliport + fastText agreement, chosen in docs/lid.md
     assert manifest.dedup.bands * manifest.dedup.rows <= manifest.dedup.num_perm
 
 

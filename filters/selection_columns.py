@@ -1,0 +1,64 @@
+"""Columns that selection derives per language from the annotations: perplexity buckets and the templated flag.
+
+They need the whole language at once (percentiles of its perplexities, pages of the same domain), so they are
+computed in the per-language finalize task, not in the per-file annotate pass; changing their settings needs
+no re-annotation.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from longtail.stages.base import set_column
+
+from .perplexity_buckets import BUCKETS, bucket_cutoffs, bucket_of
+from .quality import TEMPLATED_CAP_REASON, Thresholds
+from .templated import templated_scores
+
+
+def add_selection_columns(table: pa.Table, limits: Thresholds) -> tuple[pa.Table, dict]:
+    """Add ``perplexity_bucket``, ``templated_score`` and ``templated``; return the table and the cut-offs used."""
+    perplexities = table.column("perplexity").to_pylist() if "perplexity" in table.column_names else [None] * table.num_rows
+    cutoffs = bucket_cutoffs(perplexities, limits.perplexity_bucket_percentiles)
+    table = set_column(table, "perplexity_bucket", [bucket_of(p, cutoffs) for p in perplexities], pa.string())
+    urls = table.column("url").to_pylist() if "url" in table.column_names else [None] * table.num_rows
+    scores = templated_scores(table.column("text").to_pylist(), urls, table.column("script").to_pylist())
+    table = set_column(table, "templated_score", scores, pa.float32())
+    table = set_column(table, "templated", [s >= limits.templated_threshold for s in scores], pa.bool_())
+    return table, {"cutoffs": [round(c, 2) for c in cutoffs] if cutoffs else None, "percentiles": list(limits.perplexity_bucket_percentiles)}
+
+
+def cap_templated(selected: pa.Table, limits: Thresholds) -> pa.Table:
+    """Drop templated documents beyond ``max_templated_share`` of the selected ones (most typical, by perplexity, kept)."""
+    cap = limits.max_templated_share
+    if cap is None:
+        return selected
+    reasons = selected.column("drop_reason").to_pylist()
+    flagged = [i for i, (r, t) in enumerate(zip(reasons, selected.column("templated").to_pylist())) if r is None and t]
+    unflagged = sum(1 for i, r in enumerate(reasons) if r is None) - len(flagged)
+    allowed = len(flagged) if cap >= 1 else int(cap * unflagged / (1 - cap))
+    if len(flagged) <= allowed:
+        return selected
+    perplexities = selected.column("perplexity").to_pylist() if "perplexity" in selected.column_names else [None] * selected.num_rows
+    ids = selected.column("id").to_pylist()
+    order = sorted(flagged, key=lambda i: (perplexities[i] is None, perplexities[i] or 0.0, ids[i]))
+    for i in order[allowed:]:
+        reasons[i] = TEMPLATED_CAP_REASON
+    return set_column(selected, "drop_reason", reasons, pa.string())
+
+
+def selection_stats(annotated: pa.Table, kept: pa.Table, bucket_info: dict) -> dict:
+    def buckets(table):
+        counts = Counter(table.column("perplexity_bucket").to_pylist()) if table.num_rows else Counter()
+        return {b: counts.get(b, 0) for b in BUCKETS}
+
+    def share(table):
+        return round(pc.sum(pc.cast(table.column("templated"), pa.int64())).as_py() / table.num_rows, 4) if table.num_rows else 0.0
+
+    return {
+        "perplexity_buckets": {**bucket_info, "kept": buckets(kept), "annotated": buckets(annotated)},
+        "templated": {"kept_share": share(kept), "annotated_share": share(annotated), "kept": int(pc.sum(pc.cast(kept.column("templated"), pa.int64())).as_py() or 0) if kept.num_rows else 0},
+    }

@@ -1,0 +1,96 @@
+"""``longtail calibrate``: per-language heuristic thresholds from a run's annotations, a YAML the manifest
+includes (``selection.thresholds_file``), a JSON report and one PNG of distributions per language."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from longtail.filters.calibration import CALIBRATED_SIGNALS, CalibrationSettings, calibrate_language, reference_like
+from longtail.filters.kenlm_model import load_card
+from longtail.langid.labels import NON_LANGUAGE, is_safe_label
+
+from .annotate import ANNOTATED_DIR
+
+COLUMNS = ["id", "lang", "lang_script", "lang_score", "perplexity", "quality_score", *CALIBRATED_SIGNALS]
+
+
+def read_annotations(output: str | Path, columns: list[str] = COLUMNS) -> dict[str, list[dict]]:
+    """Annotated rows (selected columns only) grouped by ``lang_script``; undetermined languages are left out."""
+    files = sorted((Path(output) / ANNOTATED_DIR).glob("*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"no annotations under {output}/{ANNOTATED_DIR}; run `longtail run` first")
+    tables = []
+    for path in files:
+        present = set(pq.read_schema(path).names)
+        if "lang_script" in present:
+            tables.append(pq.read_table(path, columns=[c for c in columns if c in present]))
+    by_language: dict[str, list[dict]] = defaultdict(list)
+    for row in pa.concat_tables(tables, promote_options="default").to_pylist() if tables else []:
+        if row.get("lang") not in NON_LANGUAGE and row.get("lang_script") and is_safe_label(row["lang_script"]):
+            by_language[row["lang_script"]].append(row)
+    return dict(sorted(by_language.items()))
+
+
+def kenlm_dir_of_run(output: str | Path) -> str | None:
+    run_info = Path(output) / "stats" / "run.json"
+    if run_info.is_file():
+        return json.loads(run_info.read_text()).get("manifest", {}).get("quality", {}).get("kenlm_models")
+    return None
+
+
+def calibrate_run(output: str | Path, settings: CalibrationSettings, kenlm_models: str | None) -> dict[str, dict]:
+    rows = read_annotations(output)
+    return {label: calibrate_language(language_rows, load_card(kenlm_models, label) if kenlm_models else None, settings)
+            for label, language_rows in rows.items()}
+
+
+def write_thresholds_yaml(results: dict[str, dict], settings: CalibrationSettings, path: str | Path, source: str) -> None:
+    document = {
+        "method": {"tool": "longtail calibrate", "annotations": source, **settings.as_dict(), "see": "docs/quality.md"},
+        "languages": {label: r["thresholds"] for label, r in results.items() if r["thresholds"]},
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    header = "# Per-language thresholds from `longtail calibrate`; include with selection.thresholds_file in a manifest.\n"
+    Path(path).write_text(header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+
+
+def plot_language(label: str, rows: list[dict], reference: list[dict], thresholds: dict | None, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(CALIBRATED_SIGNALS), figsize=(4 * len(CALIBRATED_SIGNALS), 3.2))
+    for ax, (signal, (field, kind, _)) in zip(axes, CALIBRATED_SIGNALS.items()):
+        all_values = [r[signal] for r in rows if r.get(signal) is not None]
+        ref_values = [r[signal] for r in reference if r.get(signal) is not None]
+        bins = [i / 40 for i in range(41)]
+        ax.hist(all_values, bins=bins, color="0.75", label=f"all ({len(all_values)})")
+        ax.hist(ref_values, bins=bins, color="tab:blue", alpha=0.7, label=f"reference-like ({len(ref_values)})")
+        if thresholds and thresholds.get(field) is not None:
+            ax.axvline(thresholds[field], color="tab:red", linestyle="--", label=f"{field} = {thresholds[field]:.3f}")
+        ax.set_title(signal)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{label}: heuristic signals, calibrated thresholds")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def plot_run(output: str | Path, results: dict[str, dict], settings: CalibrationSettings, kenlm_models: str | None, folder: str | Path) -> list[Path]:
+    written = []
+    for label, rows in read_annotations(output).items():
+        if len(rows) < settings.min_documents:  # nothing to see in a handful of points
+            continue
+        card = load_card(kenlm_models, label) if kenlm_models else None
+        path = Path(folder) / f"{label}.png"
+        plot_language(label, rows, reference_like(rows, card, settings), results.get(label, {}).get("thresholds"), path)
+        written.append(path)
+    return written

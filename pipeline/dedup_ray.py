@@ -1,0 +1,394 @@
+"""Distributed MinHash LSH deduplication on Ray: banding -> buckets -> candidate pairs -> connected components.
+
+Every step is a set of independent Ray tasks over hash partitions; no task sees all documents of a language:
+
+1. ``keys``     one task per input part: band hashes (or the stored ones of an index), the exact-text key and
+                the URL key -> bucket rows partitioned by key; the documents' signatures and keep-rule fields
+                partitioned by hash(id).
+2. ``buckets``  one task per key partition: rows grouped by (kind, key). Exact-text and URL groups give
+                *links* (no confirmation needed); LSH bands give *candidate pairs* with the same rule as
+                :func:`longtail.stages.dedup.cluster_duplicates` (all pairs, or the first two members against
+                the rest in buckets over ``MAX_PAIRWISE_BUCKET``), so both give identical clusters.
+3. ``sig_a``    one task per id partition: candidate pairs deduplicated, first signature attached.
+4. ``confirm``  one task per id partition: second signature attached, pairs with estimated Jaccard below the
+                threshold dropped; the partition's edges are union-found into a forest (node -> root).
+5. ``merge``    a tree of union-find merges (fan-in ``MERGE_FAN_IN``) over the forests.
+6. ``members``  one task per id partition: roots joined with the keep-rule fields, repartitioned by root.
+7. ``keepers``  one task per root partition: the keep rule picks each cluster's document.
+
+Connected components: union-find per edge partition, then a merge tree over the much smaller forests. Only
+documents with at least one duplicate reach step 5, and a forest has fewer edges than nodes, so the last merge
+holds each *duplicated* document id once (~100 bytes each). Iterative label propagation (large-star /
+small-star) would bound that further but needs O(log n) shuffle rounds; for the corpus sizes of low-resource
+languages (well under 10^8 documents) one merge tree is cheaper and simpler to make deterministic. Roots are
+the smallest node id of a component and every task sorts its output, so reruns (and retried tasks) give
+byte-identical results.
+
+Documents of a previous release's index (:mod:`longtail.pipeline.dedup_index`) flow through the same steps
+with their stored band hashes and signatures (nothing is recomputed); they win every cluster they are in, are
+never output themselves, and new documents clustered with them get ``dedup:previous_release``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import xxhash
+
+from longtail.stages.dedup import MAX_PAIRWISE_BUCKET, REASON_EXACT, REASON_NEAR, REASON_PREVIOUS, REASON_URL, UnionFind, url_key
+from longtail.stages.minhash import MinHashParams
+
+KIND_EXACT, KIND_URL, KIND_BAND = 0, 1, 2
+MERGE_FAN_IN = 4
+INDEXED_PREFIX = "\x01"  # node names of indexed documents: never equal to a new document's id
+ROWS_PER_PARTITION = 100_000
+MAX_PARTITIONS = 64
+# Columns a part must have; index parts add ``bands`` and ``release``.
+INPUT_COLUMNS = ("id", "lang_script", "text_hash", "minhash", "n_chars", "crawl_date", "url")
+
+RESULT_SCHEMA = pa.schema(
+    [("id", pa.string()), ("lang_script", pa.string()), ("dup_cluster_id", pa.string()), ("dup_cluster_size", pa.int32()),
+     ("duplicate_of", pa.string()), ("dedup_reason", pa.string())]
+)
+_BUCKET_SCHEMA = pa.schema([("kind", pa.int8()), ("key", pa.uint64()), ("node", pa.string())])
+_EDGE_SCHEMA = pa.schema([("a", pa.string()), ("b", pa.string()), ("link", pa.bool_())])
+_FOREST_SCHEMA = pa.schema([("node", pa.string()), ("root", pa.string())])
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+def _mix64(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads FNV's weak low bits over the whole word."""
+    h = h.copy()
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
+
+
+def band_hashes(signatures: np.ndarray, lang_scripts: list[str], params: MinHashParams) -> np.ndarray:
+    """(n, bands) uint64: one hash per LSH band of each signature, salted with its language and band number.
+
+    Stable across versions (it is stored in dedup indexes): FNV-1a over the band's 32-bit values, then splitmix64.
+    """
+    n = signatures.shape[0]
+    salts = np.array([xxhash.xxh64_intdigest(label or "") for label in lang_scripts], dtype=np.uint64)
+    out = np.empty((n, params.bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(params.bands):
+            h = salts ^ np.uint64(0xCBF29CE484222325 + band)
+            for row in range(params.rows):
+                h = (h ^ signatures[:, band * params.rows + row].astype(np.uint64)) * _FNV_PRIME
+            out[:, band] = _mix64(h)
+    return out
+
+
+def _partition_of(values: Iterable[str], partitions: int) -> np.ndarray:
+    return np.fromiter((xxhash.xxh64_intdigest(v) % partitions for v in values), dtype=np.int64)
+
+
+def _split(table: pa.Table, part_ids: np.ndarray, partitions: int) -> list[pa.Table]:
+    if partitions == 1:
+        return [table]
+    order = np.argsort(part_ids, kind="stable")
+    bounds = np.searchsorted(part_ids[order], np.arange(partitions + 1))
+    return [table.take(pa.array(order[bounds[p] : bounds[p + 1]])) for p in range(partitions)]
+
+
+def _signatures(table: pa.Table) -> np.ndarray:
+    column = table.column("minhash").combine_chunks()
+    values = np.asarray(column.flatten().to_numpy(zero_copy_only=False), dtype=np.uint32)
+    if table.num_rows == 0:
+        return values.reshape(0, getattr(column.type, "list_size", 0))
+    return values.reshape(table.num_rows, -1)
+
+
+def _load_part(part, lang_script: str | None) -> pa.Table:
+    if isinstance(part, str):  # a Parquet file of a dedup index
+        filters = [("lang_script", "=", lang_script)] if lang_script else None
+        return pq.read_table(part, filters=filters)
+    return part
+
+
+def _keys_task(part, lang_script, params: MinHashParams, partitions: int):
+    """Step 1: bucket rows by key partition, then document info by id partition (2 x partitions tables)."""
+    table = _load_part(part, lang_script)
+    indexed = "release" in table.column_names
+    ids = table.column("id").to_pylist()
+    nodes = [INDEXED_PREFIX + i for i in ids] if indexed else ids
+    langs = table.column("lang_script").to_pylist()
+    signatures = _signatures(table)
+    if indexed and "bands" in table.column_names:
+        bands = np.asarray(table.column("bands").combine_chunks().flatten().to_numpy(zero_copy_only=False), dtype=np.uint64).reshape(table.num_rows, -1)
+    else:
+        bands = band_hashes(signatures, langs, params)
+    n = table.num_rows
+    lang_salts = np.array([xxhash.xxh64_intdigest(label or "") for label in langs], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        exact_keys = _mix64(np.asarray(table.column("text_hash").to_numpy(zero_copy_only=False), dtype=np.uint64) ^ lang_salts)
+    kinds = [np.full(n * params.bands, KIND_BAND, np.int8), np.full(n, KIND_EXACT, np.int8)]
+    keys = [bands.reshape(-1), exact_keys]
+    key_nodes = [np.repeat(np.asarray(nodes, dtype=object), params.bands), np.asarray(nodes, dtype=object)]
+    urls = [url_key(u) for u in table.column("url").to_pylist()]
+    if params.url_dedup:
+        with_url = [i for i, u in enumerate(urls) if u]
+        kinds.append(np.full(len(with_url), KIND_URL, np.int8))
+        keys.append(np.array([xxhash.xxh64_intdigest(f"{langs[i]}\0{urls[i]}") for i in with_url], dtype=np.uint64))
+        key_nodes.append(np.asarray([nodes[i] for i in with_url], dtype=object))
+    key_array = np.concatenate(keys)
+    buckets = pa.table({"kind": np.concatenate(kinds), "key": key_array, "node": pa.array(np.concatenate(key_nodes), pa.string())}, schema=_BUCKET_SCHEMA)
+    bucket_parts = _split(buckets, (key_array % np.uint64(partitions)).astype(np.int64), partitions)
+
+    info = pa.table(
+        {
+            "node": pa.array(nodes, pa.string()),
+            "id": pa.array(ids, pa.string()),
+            "lang_script": pa.array(langs, pa.string()),
+            "indexed": pa.array([indexed] * n, pa.bool_()),
+            "text_hash": table.column("text_hash").cast(pa.uint64()),
+            "minhash": pa.FixedSizeListArray.from_arrays(pa.array(signatures.reshape(-1), pa.uint32()), params.num_perm),
+            "n_chars": pc.fill_null(table.column("n_chars").cast(pa.int64()), 0),
+            "crawl_date": pc.fill_null(table.column("crawl_date").cast(pa.string()), ""),
+            "url": pc.fill_null(table.column("url").cast(pa.string()), ""),
+            "url_key": pa.array(urls, pa.string()),
+        }
+    )
+    return tuple(bucket_parts) + tuple(_split(info, _partition_of(nodes, partitions), partitions))
+
+
+def _buckets_task(partitions: int, *bucket_tables: pa.Table):
+    """Step 2: links and candidate pairs, by id partition of their first node."""
+    table = pa.concat_tables(bucket_tables).sort_by([("kind", "ascending"), ("key", "ascending"), ("node", "ascending")])
+    kinds = table.column("kind").to_numpy()
+    keys = table.column("key").to_numpy()
+    nodes = table.column("node").to_pylist()
+    n = len(nodes)
+    edges: set[tuple[str, str, bool]] = set()
+    if n:
+        starts = np.flatnonzero(np.concatenate([[True], (kinds[1:] != kinds[:-1]) | (keys[1:] != keys[:-1])]))
+        ends = np.append(starts[1:], n)
+        for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
+            members = nodes[start:end]
+            if kinds[start] != KIND_BAND:
+                edges.update((members[0], b, True) for b in members[1:])
+                continue
+            anchors = members if len(members) <= MAX_PAIRWISE_BUCKET else members[:2]
+            for pos, a in enumerate(anchors):
+                edges.update((a, b, False) for b in members[pos + 1 :])
+    ordered = sorted(edges)
+    table = pa.table({"a": [e[0] for e in ordered], "b": [e[1] for e in ordered], "link": [e[2] for e in ordered]}, schema=_EDGE_SCHEMA)
+    return tuple(_split(table, _partition_of(table.column("a").to_pylist(), partitions), partitions)) if partitions > 1 else table
+
+
+def _lookup_signatures(info: pa.Table, wanted: pa.Array) -> np.ndarray:
+    positions = pc.index_in(wanted, value_set=info.column("node"))
+    if positions.null_count:
+        raise ValueError("dedup: an edge names a document missing from its partition")
+    return _signatures(info.take(positions))
+
+
+def _sig_a_task(partitions: int, num_edge_tables: int, *tables: pa.Table):
+    """Step 3: unique candidate pairs with the first signature, by id partition of the second node; links."""
+    edges = pa.concat_tables(tables[:num_edge_tables]).group_by(["a", "b"]).aggregate([("link", "max")]).rename_columns(["a", "b", "link"])
+    info = pa.concat_tables(tables[num_edge_tables:])
+    links = edges.filter(edges.column("link")).select(["a", "b"])
+    candidates = edges.filter(pc.invert(edges.column("link"))).select(["a", "b"]).sort_by([("a", "ascending"), ("b", "ascending")])
+    width = info.schema.field("minhash").type.list_size
+    sig_a = _lookup_signatures(info, candidates.column("a").combine_chunks()) if candidates.num_rows else np.zeros((0, width), np.uint32)
+    candidates = candidates.append_column("sig_a", pa.FixedSizeListArray.from_arrays(pa.array(sig_a.reshape(-1), pa.uint32()), sig_a.shape[1]))
+    parts = _split(candidates, _partition_of(candidates.column("b").to_pylist(), partitions), partitions)
+    return tuple(parts) + (links,)
+
+
+def _forest(edges: Iterable[tuple[str, str]]) -> pa.Table:
+    """Union-find over string edges; returns every node with the smallest node of its component."""
+    index: dict[str, int] = {}
+    pairs = []
+    for a, b in edges:
+        pairs.append((index.setdefault(a, len(index)), index.setdefault(b, len(index))))
+    names = sorted(index)
+    rank = {name: r for r, name in enumerate(names)}
+    ranked = {i: rank[name] for name, i in index.items()}
+    uf = UnionFind(len(names))  # unions keep the smaller rank as root, i.e. the smallest node name
+    for a, b in pairs:
+        uf.union(ranked[a], ranked[b])
+    return pa.table({"node": names, "root": [names[uf.find(r)] for r in range(len(names))]}, schema=_FOREST_SCHEMA)
+
+
+def _confirm_task(threshold: float, num_candidate_tables: int, crash_once_marker: str | None, *tables: pa.Table) -> pa.Table:
+    """Step 4: keep candidates whose estimated Jaccard reaches the threshold; union-find the partition's edges."""
+    if crash_once_marker and not os.path.exists(crash_once_marker):
+        # Fault injection for tests: the first attempt dies like a killed worker; Ray retries the task.
+        with open(crash_once_marker, "w") as handle:
+            handle.write(str(os.getpid()))
+        os._exit(1)
+    candidates = pa.concat_tables(tables[:num_candidate_tables])
+    links, info = tables[num_candidate_tables], pa.concat_tables(tables[num_candidate_tables + 1 :])
+    edges = list(zip(links.column("a").to_pylist(), links.column("b").to_pylist()))
+    if candidates.num_rows:
+        sig_a = _signatures(candidates.rename_columns(["a", "b", "minhash"]))
+        sig_b = _lookup_signatures(info, candidates.column("b").combine_chunks())
+        similar = np.mean(sig_a == sig_b, axis=1) >= threshold
+        a, b = candidates.column("a").to_pylist(), candidates.column("b").to_pylist()
+        edges.extend((a[i], b[i]) for i in np.flatnonzero(similar).tolist())
+    return _forest(edges)
+
+
+def _merge_task(*forests: pa.Table) -> pa.Table:
+    table = pa.concat_tables(forests)
+    return _forest(zip(table.column("node").to_pylist(), table.column("root").to_pylist()))
+
+
+def _split_forest_task(partitions: int, forest: pa.Table):
+    return tuple(_split(forest, _partition_of(forest.column("node").to_pylist(), partitions), partitions)) if partitions > 1 else forest
+
+
+def _members_task(partitions: int, forest: pa.Table, *info_tables: pa.Table):
+    """Step 6: clustered documents with their keep-rule fields by root partition; singleton results."""
+    info = pa.concat_tables(info_tables).drop_columns(["minhash"])
+    position = pc.index_in(info.column("node"), value_set=forest.column("node"))
+    clustered = pc.is_valid(position)
+    members = info.filter(clustered)
+    members = members.append_column("root", forest.column("root").take(position.filter(clustered)))
+    singles = info.filter(pc.and_(pc.invert(clustered), pc.invert(info.column("indexed"))))
+    single_ids = singles.column("id")
+    result = pa.table(
+        [single_ids, singles.column("lang_script"), single_ids, pa.array([1] * singles.num_rows, pa.int32()),
+         pa.nulls(singles.num_rows, pa.string()), pa.nulls(singles.num_rows, pa.string())],
+        schema=RESULT_SCHEMA,
+    )
+    parts = _split(members, _partition_of(members.column("root").to_pylist(), partitions), partitions)
+    return tuple(parts) + (result,)
+
+
+def _keepers_task(*member_tables: pa.Table) -> pa.Table:
+    """Step 7: the keep rule per cluster (indexed documents first, then longest, earliest, smallest URL, id)."""
+    members = pa.concat_tables(member_tables).sort_by([("root", "ascending"), ("node", "ascending")])
+    rows = members.to_pylist()
+    out = {name: [] for name in RESULT_SCHEMA.names}
+    start = 0
+    while start < len(rows):
+        end = start
+        while end < len(rows) and rows[end]["root"] == rows[start]["root"]:
+            end += 1
+        cluster = rows[start:end]
+        keeper = min(cluster, key=lambda r: (not r["indexed"], -r["n_chars"], r["crawl_date"], r["url"], r["id"]))
+        for row in cluster:
+            if row["indexed"]:
+                continue
+            is_keeper = row is keeper
+            if is_keeper:
+                reason = None
+            elif keeper["indexed"]:
+                reason = REASON_PREVIOUS
+            elif row["text_hash"] == keeper["text_hash"]:
+                reason = REASON_EXACT
+            elif row["url_key"] and row["url_key"] == keeper["url_key"]:
+                reason = REASON_URL
+            else:
+                reason = REASON_NEAR
+            out["id"].append(row["id"])
+            out["lang_script"].append(row["lang_script"])
+            out["dup_cluster_id"].append(keeper["id"])
+            out["dup_cluster_size"].append(end - start)
+            out["duplicate_of"].append(None if is_keeper else keeper["id"])
+            out["dedup_reason"].append(reason)
+        start = end
+    return pa.table(out, schema=RESULT_SCHEMA)
+
+
+def _remote(ray, function, num_returns: int = 1):
+    # Tasks are pure functions of their inputs: a retried task (worker killed, node lost) recomputes the same output.
+    return ray.remote(num_cpus=1, max_retries=3, num_returns=num_returns)(function)
+
+
+def cluster_parts(
+    parts: list,
+    params: MinHashParams = MinHashParams(),
+    partitions: int | None = None,
+    lang_script: str | None = None,
+    crash_once_marker: str | None = None,
+) -> pa.Table:
+    """Cluster the documents of ``parts`` (tables, object refs, or index Parquet paths) on the running Ray.
+
+    ``lang_script`` restricts index Parquet parts to one language. Returns :data:`RESULT_SCHEMA` rows for every
+    non-indexed document, sorted by id; the same clusters as :func:`longtail.stages.dedup.cluster_duplicates`.
+    """
+    import ray
+
+    if not parts:
+        return RESULT_SCHEMA.empty_table()
+    if partitions is None:
+        rows = sum(p.num_rows for p in parts if isinstance(p, pa.Table))
+        partitions = max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
+    P = partitions
+    keys = _remote(ray, _keys_task, 2 * P)
+    key_outputs = [keys.remote(part, lang_script, params, P) for part in parts]
+    key_outputs = [out if isinstance(out, list) else [out] for out in key_outputs]
+    buckets_by_p = [[out[p] for out in key_outputs] for p in range(P)]
+    info_by_p = [[out[P + p] for out in key_outputs] for p in range(P)]
+
+    buckets = _remote(ray, _buckets_task, P)
+    edge_outputs = [buckets.remote(P, *buckets_by_p[p]) for p in range(P)]
+    edge_outputs = [out if isinstance(out, list) else [out] for out in edge_outputs]
+
+    sig_a = _remote(ray, _sig_a_task, P + 1)
+    sig_outputs = [sig_a.remote(P, len(edge_outputs), *[out[p] for out in edge_outputs], *info_by_p[p]) for p in range(P)]
+
+    confirm = _remote(ray, _confirm_task)
+    forests = [
+        confirm.remote(params.threshold, P, crash_once_marker if p == 0 else None, *[out[p] for out in sig_outputs], sig_outputs[p][P], *info_by_p[p])
+        for p in range(P)
+    ]
+    merge = _remote(ray, _merge_task)
+    while len(forests) > 1:
+        forests = [merge.remote(*forests[i : i + MERGE_FAN_IN]) for i in range(0, len(forests), MERGE_FAN_IN)]
+    forest_parts = _remote(ray, _split_forest_task, P).remote(P, forests[0])
+    forest_parts = forest_parts if isinstance(forest_parts, list) else [forest_parts]
+
+    members = _remote(ray, _members_task, P + 1)
+    member_outputs = [members.remote(P, forest_parts[p], *info_by_p[p]) for p in range(P)]
+    keepers = _remote(ray, _keepers_task)
+    results = [keepers.remote(*[out[r] for out in member_outputs]) for r in range(P)]
+    results += [out[P] for out in member_outputs]
+    table = pa.concat_tables(ray.get(results))
+    return table.sort_by([("id", "ascending")])
+
+
+def cluster_table(
+    table: pa.Table,
+    params: MinHashParams = MinHashParams(),
+    index_files: list[str] | None = None,
+    lang_script: str | None = None,
+    chunk_rows: int = 50_000,
+    partitions: int | None = None,
+    crash_once_marker: str | None = None,
+) -> pa.Table:
+    """Split one table into parts (plus a previous release's index files) and cluster them on Ray."""
+    import ray
+
+    table = table.select(list(INPUT_COLUMNS))
+    parts = [ray.put(table.slice(start, chunk_rows)) for start in range(0, table.num_rows, chunk_rows)]
+    if partitions is None:
+        partitions = max(1, min(MAX_PARTITIONS, -(-table.num_rows // ROWS_PER_PARTITION)))
+    return cluster_parts(parts + list(index_files or []), params, partitions, lang_script, crash_once_marker)
+
+
+def cluster_language(table: pa.Table, params: MinHashParams, label: str) -> pa.Table:
+    """Dedup one language's selected documents: on Ray when it runs, against ``params.previous_index`` if set."""
+    import ray
+
+    from longtail.stages.dedup import cluster_duplicates
+
+    from .dedup_index import language_files
+
+    index_files = language_files(params.previous_index, label, params) if params.previous_index else []
+    if not ray.is_initialized() and not index_files:
+        return cluster_duplicates(table, params)
+    return cluster_table(table, params, index_files=index_files, lang_script=label)

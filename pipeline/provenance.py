@@ -1,0 +1,72 @@
+"""What a run was made with: the code version and the sha256 of every model file it used.
+
+Recorded in ``stats/run.json`` at run time (models can be retrained later) and copied into a release's
+``manifest.json`` by ``longtail export``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+from longtail import __version__
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def code_version() -> str:
+    """``git describe`` of the checkout when there is one (``-dirty`` when edited), else the package version."""
+    if (REPO_ROOT / ".git").exists():
+        try:
+            described = subprocess.run(
+                ["git", "-C", str(REPO_ROOT), "describe", "--tags", "--always", "--dirty"],
+                capture_output=True, text=True, timeout=20, check=True,
+            ).stdout.strip()
+            if described:
+                return f"{__version__}+git.{described}"
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return __version__
+
+
+def _entry(role: str, path: Path, **extra) -> dict:
+    return {"role": role, "path": str(path), "sha256": sha256_file(path), "bytes": path.stat().st_size, **extra}
+
+
+def lid_model_files(identify: dict) -> list[Path]:
+    """The files that make up the language-ID model of an ``identify`` settings mapping."""
+    from longtail.langid.backends import default_fasttext_model, package_file
+
+    backend = identify.get("backend")
+    files = []
+    if backend in ("heliport", "ensemble"):  # heliport's model ships inside its wheel
+        folder = package_file("heliport")
+        files += sorted(p for p in folder.iterdir() if p.suffix == ".bin" or p.name == "confidenceThresholds")
+    if backend in ("fasttext", "ensemble"):
+        files.append(Path(identify.get("model_path") or default_fasttext_model()))
+    return files
+
+
+def model_fingerprints(manifest: dict) -> list[dict]:
+    """sha256 of every model file a run manifest (as ``Manifest.to_dict()``) points at: LID, KenLM, classifier."""
+    entries = []
+    identify = manifest.get("identify") or {}
+    for path in lid_model_files(identify):
+        if path.is_file():
+            entries.append(_entry("lid", path, backend=identify.get("backend")))
+    quality = manifest.get("quality") or {}
+    if quality.get("kenlm_models") and Path(quality["kenlm_models"]).is_dir():
+        for binary in sorted(Path(quality["kenlm_models"]).glob("*.binary")):
+            entries.append(_entry("kenlm", binary, lang_script=binary.stem))
+    if quality.get("classifier_model") and Path(quality["classifier_model"]).is_file():
+        entries.append(_entry("classifier", Path(quality["classifier_model"])))
+    return entries

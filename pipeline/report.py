@@ -1,0 +1,219 @@
+"""``longtail report``: one self-contained HTML page (inline PNG plots) for a run folder or a release folder."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+REPORT_COLUMNS = ("lang_script", "n_words", "perplexity", "lang_score", "dup_cluster_size")
+
+
+def document_files(folder: Path) -> list[Path]:
+    """Kept-document shards of a run (``dataset/lang_script=*/``) or of a release (``data/*/``)."""
+    return sorted((folder / "dataset").glob("lang_script=*/*.parquet")) + sorted((folder / "data").glob("*/*.parquet"))
+
+
+def load_documents(folder: Path) -> pa.Table:
+    tables = []
+    for path in document_files(folder):
+        names = pq.read_schema(path).names
+        table = pq.read_table(path, columns=[c for c in REPORT_COLUMNS if c in names])
+        if "lang_script" not in table.column_names:
+            label = path.parent.name.split("=", 1)[-1]
+            table = table.append_column("lang_script", pa.array([label] * table.num_rows, pa.string()))
+        tables.append(table)
+    if not tables:
+        return pa.table({c: pa.array([], pa.string() if c == "lang_script" else pa.float64()) for c in REPORT_COLUMNS})
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _figure(rows: int, height_per_row: float = 0.32, minimum: float = 2.5):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(9, max(minimum, 0.8 + height_per_row * rows)))
+
+
+def plot_documents_and_words(languages: list[dict]) -> str:
+    labels = [s["lang_script"] for s in languages]
+    fig, ax = _figure(len(labels))
+    positions = range(len(labels))
+    ax.barh([p - 0.2 for p in positions], [max(s.get("documents", 0), 0) for s in languages], height=0.4, label="documents", color="#3b6ea5")
+    ax.barh([p + 0.2 for p in positions], [max(s.get("words", 0), 0) for s in languages], height=0.4, label="words", color="#e0943a")
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_yticks(list(positions), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("count (log scale)")
+    ax.legend(loc="lower right")
+    ax.set_title("Kept documents and words per language")
+    return _png(fig)
+
+
+def plot_removals(languages: list[dict]) -> str:
+    reasons = sorted({r for s in languages for r in (s.get("dropped") or {})})
+    labels = [s["lang_script"] for s in languages]
+    fig, ax = _figure(len(labels))
+    left = [0] * len(labels)
+    colors = __import__("matplotlib").colormaps["tab20"]
+    for index, reason in enumerate(reasons):
+        counts = [(s.get("dropped") or {}).get(reason, 0) for s in languages]
+        ax.barh(labels, counts, left=left, label=reason, color=colors(index % 20))
+        left = [a + b for a, b in zip(left, counts)]
+    ax.invert_yaxis()
+    ax.set_xlabel("removed documents")
+    ax.set_title("Removals per reason per language")
+    if reasons:
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    return _png(fig)
+
+
+def plot_distribution(documents: pa.Table, column: str, title: str, xlabel: str, log_x: bool = False) -> str:
+    """Box plot per language of one numeric column of the kept documents."""
+    by_language: dict[str, list[float]] = defaultdict(list)
+    if column in documents.column_names:
+        for label, value in zip(documents.column("lang_script").to_pylist(), documents.column(column).to_pylist()):
+            if value is not None and value == value:
+                by_language[label].append(float(value))
+    labels = sorted(by_language)
+    fig, ax = _figure(len(labels))
+    if labels:
+        ax.boxplot([by_language[label] for label in labels], orientation="horizontal", tick_labels=labels, showfliers=True)
+        ax.invert_yaxis()
+    else:
+        ax.text(0.5, 0.5, f"no {column} values", ha="center", va="center", transform=ax.transAxes)
+    if log_x and labels:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    return _png(fig)
+
+
+def plot_cluster_sizes(documents: pa.Table) -> str:
+    sizes = Counter(int(s or 1) for s in documents.column("dup_cluster_size").to_pylist()) if "dup_cluster_size" in documents.column_names else Counter()
+    fig, ax = _figure(0, minimum=3)
+    if sizes:
+        keys = sorted(sizes)
+        ax.bar([str(k) for k in keys], [sizes[k] for k in keys], color="#5a9a5a")
+        ax.set_yscale("log")
+    ax.set_xlabel("duplicate-cluster size (copies incl. the kept one)")
+    ax.set_ylabel("kept documents (log scale)")
+    ax.set_title("Duplicate-cluster sizes")
+    return _png(fig)
+
+
+def scripts_per_language(labels: list[str]) -> dict[str, Counter]:
+    scripts: dict[str, Counter] = defaultdict(Counter)
+    for label in labels:
+        lang, _, script = label.partition("_")
+        scripts[lang][script] += 1
+    return scripts
+
+
+def plot_scripts(scripts: dict[str, Counter]) -> str:
+    languages = sorted(scripts)
+    all_scripts = sorted({s for c in scripts.values() for s in c})
+    fig, ax = _figure(len(languages))
+    left = [0] * len(languages)
+    colors = __import__("matplotlib").colormaps["Set2"]
+    for index, script in enumerate(all_scripts):
+        counts = [scripts[lang].get(script, 0) for lang in languages]
+        ax.barh(languages, counts, left=left, label=script, color=colors(index % 8))
+        left = [a + b for a, b in zip(left, counts)]
+    ax.invert_yaxis()
+    ax.set_xlabel("kept documents")
+    ax.set_title("Scripts per language (ISO 639-3 -> ISO 15924)")
+    if all_scripts:
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    return _png(fig)
+
+
+def _table(headers: list[str], rows: list[list]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def build_report(folder: Path) -> str:
+    folder = Path(folder)
+    stats_path = folder / "stats" / "languages.json"
+    if not stats_path.is_file():
+        raise FileNotFoundError(f"{stats_path} not found: give a run's output folder or a release folder")
+    languages = sorted(json.loads(stats_path.read_text(encoding="utf-8")), key=lambda s: (-s.get("documents", 0), s["lang_script"]))
+    records = json.loads((folder / "stats" / "records.json").read_text()) if (folder / "stats" / "records.json").is_file() else {}
+    documents = load_documents(folder)
+    release = (folder / "manifest.json").is_file()
+    name = (json.loads((folder / "manifest.json").read_text()).get("name") if release else None) or folder.name
+    kept_labels = documents.column("lang_script").to_pylist()
+    scripts = scripts_per_language(kept_labels)
+
+    sections = [
+        ("documents", "Documents and words per language", plot_documents_and_words(languages)),
+        ("removals", "Removals per reason", plot_removals(languages)),
+        ("perplexity", "Perplexity distribution", plot_distribution(documents, "perplexity", "KenLM perplexity of kept documents", "perplexity (log scale)", log_x=True)),
+        ("lid", "LID-score distribution", plot_distribution(documents, "lang_score", "Language-ID score of kept documents", "LID score")),
+        ("clusters", "Duplicate-cluster sizes", plot_cluster_sizes(documents)),
+        ("scripts", "Scripts per language", plot_scripts(scripts)),
+    ]
+    table = _table(
+        ["lang_script", "documents", "words", "removed", "duplicate rate", "mean LID score", "perplexity p50", "top removal reasons"],
+        [[s["lang_script"], s.get("documents", 0), s.get("words", 0), sum((s.get("dropped") or {}).values()),
+          f"{100 * (s.get('duplicate_rate') or 0):.1f}%", s.get("mean_lang_score"), (s.get("perplexity") or {}).get("p50", ""),
+          ", ".join(f"{r} {n}" for r, n in Counter(s.get("dropped") or {}).most_common(3))] for s in languages],
+    )
+    record_table = _table(["record kind", "count"], [[k, v] for k, v in sorted(records.items())])
+    script_table = _table(["language", "scripts (kept documents)"], [[lang, ", ".join(f"{s} {n}" for s, n in c.most_common())] for lang, c in sorted(scripts.items())])
+    kept = sum(s.get("documents", 0) for s in languages)
+    figures = "\n".join(
+        f'<section id="{key}"><h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" src="data:image/png;base64,{png}"></section>'
+        for key, title, png in sections
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>longtail report: {html.escape(name)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; background: #fff; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 14px; }}
+th, td {{ border: 1px solid #bbb; padding: 3px 8px; text-align: left; }}
+th {{ background: #e8eef5; }}
+img {{ max-width: 100%; border: 1px solid #ddd; }}
+</style></head><body>
+<h1>longtail report: {html.escape(name)}</h1>
+<p>{'Release' if release else 'Run'} folder <code>{html.escape(str(folder.resolve()))}</code>:
+{len([s for s in languages if s.get('documents')])} languages, {kept} kept documents.</p>
+<h2>Languages</h2>
+{table}
+<h2>WARC records</h2>
+{record_table}
+<h2>Scripts</h2>
+{script_table}
+{figures}
+</body></html>
+"""
+
+
+def write_report(folder: str | Path, output: str | Path) -> Path:
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    page = build_report(Path(folder))
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, output)
+    return output

@@ -1,0 +1,35 @@
+"""The run folder's log file, ``<output>/logs/run.log``.
+
+Everything the ``longtail`` loggers say at INFO and above goes there, plus per-file progress lines sent to the
+``longtail.runlog`` logger, which writes only to the file so the console keeps its progress bars.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+RUNLOG = "longtail.runlog"
+_MARK = "_longtail_run_log"
+
+
+def attach_run_log(output: str | Path) -> logging.Logger:
+    """Send longtail's logs to ``<output>/logs/run.log`` (appending); replaces the handler of an earlier run in
+    this process. Returns the file-only progress logger."""
+    path = Path(output) / "logs" / "run.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    setattr(handler, _MARK, True)
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    longtail, runlog = logging.getLogger("longtail"), logging.getLogger(RUNLOG)
+    for logger in (longtail, runlog):
+        for old in [h for h in logger.handlers if getattr(h, _MARK, False)]:
+            logger.removeHandler(old)
+            old.close()
+        logger.addHandler(handler)
+    if longtail.getEffectiveLevel() > logging.INFO:
+        longtail.setLevel(logging.INFO)  # the console shows only WARNING+ unless the CLI says otherwise
+    runlog.setLevel(logging.INFO)
+    runlog.propagate = False
+    return runlog

@@ -1,0 +1,84 @@
+"""The whole job (real local Ray) over the hostile-input suite of scripts/make_hostile_inputs.py.
+
+The run must complete; every bad record must be counted under its reason in stats/records.json and listed
+with its file, offset and reason in stats/errors.jsonl; every good record must come out as exactly one
+document, in dataset/ or in removed/ with a drop reason.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections import Counter
+from dataclasses import replace
+
+import pyarrow.parquet as pq
+import pytest
+
+from longtail.pipeline.manifest import QualitySettings, load_manifest
+from longtail.pipeline.run import run
+
+READ_REASONS = ("malformed", "non_html", "too_large", "non_200")
+
+
+@pytest.fixture(scope="module")
+def hostile_run(repo, ray_local, trained_models, tmp_path_factory):
+    spec = importlib.util.spec_from_file_location("make_hostile_inputs", repo / "scripts" / "make_hostile_inputs.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    inputs = tmp_path_factory.mktemp("hostile-inputs")
+    expected = generator.build_hostile_suite(inputs)
+    output = tmp_path_factory.mktemp("hostile-out")
+    manifest = replace(
+        load_manifest(repo / "manifests" / "sample.yaml"),
+        inputs=[str(inputs / name) for name in sorted(expected["files"])],
+        output=str(output),
+        quality=QualitySettings(str(trained_models / "kenlm"), str(trained_models / "quality" / "classifier.bin")),
+    )
+    result = run(manifest, progress=False)
+    rows = []
+    for folder in ("dataset", "removed"):
+        for part in sorted((output / folder).glob("lang_script=*/part-*.parquet")):
+            rows += [dict(r, folder=folder) for r in pq.read_table(part, columns=["url", "source_file", "drop_reason"]).to_pylist()]
+    errors = [json.loads(line) for line in (output / "stats" / "errors.jsonl").read_text().splitlines() if line.strip()]
+    records = json.loads((output / "stats" / "records.json").read_text())
+    return expected["files"], result, rows, errors, records
+
+
+def test_every_bad_record_is_listed_with_file_offset_reason(hostile_run):
+    files, _, _, errors, _ = hostile_run
+    read_errors = [e for e in errors if e["reason"] in READ_REASONS]
+    missing = []
+    for name, spec in files.items():
+        for bad in spec["bad_records"]:
+            reasons = bad.get("acceptable_reasons", [bad["reason"]])
+            if not any(e["file"] == name and e["offset"] == bad["offset"] and e["reason"] in reasons for e in read_errors):
+                missing.append((name, bad["offset"], reasons))
+    assert not missing, f"not in errors.jsonl: {missing}"
+    assert len(read_errors) == sum(len(spec["bad_records"]) for spec in files.values()), read_errors
+
+
+def test_bad_records_counted_by_reason(hostile_run):
+    files, _, _, errors, records = hostile_run
+    listed = Counter(e["reason"] for e in errors if e["reason"] in READ_REASONS)
+    assert {r: records.get(r, 0) for r in READ_REASONS if records.get(r) or listed[r]} == {r: n for r, n in listed.items()}
+    expected_total = sum(sum(spec["bad_counts"].values()) for spec in files.values())
+    assert sum(records.get(r, 0) for r in READ_REASONS) == expected_total
+    for reason in ("malformed", "too_large", "non_html"):
+        assert records.get(reason, 0) > 0, reason  # each kind of damage in the suite is seen at run level
+
+
+def test_good_records_become_exactly_one_document(hostile_run):
+    files, _, rows, _, _ = hostile_run
+    by_url = Counter(r["url"] for r in rows)
+    for name, spec in files.items():
+        for url in spec["good_urls"] + [d["url"] for d in spec["documents"]]:
+            assert by_url[url] == 1, f"{name}: {url} came out {by_url[url]} times"
+    assert all(r["drop_reason"] for r in rows if r["folder"] == "removed")
+    bad_urls = {bad["url"] for spec in files.values() for bad in spec["bad_records"] if bad["url"]}
+    assert not bad_urls & set(by_url)
+
+
+def test_some_good_records_are_kept(hostile_run):
+    _, result, rows, _, _ = hostile_run
+    assert sum(s["documents"] for s in result["languages"]) == sum(1 for r in rows if r["folder"] == "dataset") > 0

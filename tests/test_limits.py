@@ -1,0 +1,105 @@
+"""Per-page limits: a page whose extraction runs out of time is dropped as ``extract:timeout`` and the
+worker moves on, on the main thread and inside a Ray Data actor (which runs batches on a pool thread, where
+``signal.alarm`` cannot be used). Also: the manifest's extract settings are validated."""
+
+from __future__ import annotations
+
+import time
+
+import pyarrow as pa
+import pytest
+
+from longtail.filters.quality import Thresholds
+from longtail.pipeline.manifest import ManifestError, parse_manifest
+from longtail.stages.extract import ExtractStage, TimeLimit, ExtractTimeout
+from longtail.stages.select import SelectStage
+
+SENTENCE = "The market opened early on Tuesday and farmers sold tomatoes, onions and fresh maize to the town. "
+
+
+def page(paragraphs: int, tag: str) -> bytes:
+    body = "".join(f"<p>{tag} {i}: {SENTENCE * 3}</p>" for i in range(paragraphs))
+    return f"<html><head><title>{tag}</title></head><body><article>{body}</article></body></html>".encode()
+
+
+def batch(pages: dict[str, bytes]) -> pa.Table:
+    return pa.table({
+        "id": list(pages),
+        "html": list(pages.values()),
+        "text": [None] * len(pages),
+        "content_type": ["text/html; charset=utf-8"] * len(pages),
+    })
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, bytes]:
+    # "slow" takes trafilatura well over a second here; "small" a few milliseconds.
+    return {"small": page(5, "small"), "slow": page(6000, "slow"), "small2": page(4, "after")}
+
+
+def outcome(table: pa.Table) -> dict:
+    return {row["id"]: (row["extract_error"], bool(row["text"])) for row in table.to_pylist()}
+
+
+def test_slow_page_times_out_and_the_next_page_is_extracted(pages):
+    stage = ExtractStage(timeout_seconds=0.3)
+    stage.setup()
+    started = time.monotonic()
+    result = outcome(stage(batch(pages)))
+    assert time.monotonic() - started < 5
+    assert result == {"small": (None, True), "slow": ("timeout", False), "small2": (None, True)}
+
+
+def test_without_a_limit_the_slow_page_is_extracted(pages):
+    stage = ExtractStage(timeout_seconds=None)
+    stage.setup()
+    started = time.monotonic()
+    assert outcome(stage(batch({"slow": pages["slow"]}))) == {"slow": (None, True)}
+    assert time.monotonic() - started > 0.3  # the page really is slower than the limit used above
+
+
+def test_a_limit_fires_only_inside_its_block():
+    limit = TimeLimit(0.05)
+    for _ in range(200):
+        with limit:
+            pass
+    time.sleep(0.2)  # an injected exception would surface here
+    with pytest.raises(ExtractTimeout):
+        with limit:
+            while True:
+                sum(range(100))
+    time.sleep(0.2)
+    with limit:  # reusable after firing
+        sum(range(1000))
+
+
+def test_timeout_inside_a_ray_data_actor(ray_local, pages):
+    from longtail.pipeline.ray_adapter import map_stages
+
+    dataset = ray_local.data.from_arrow(batch(pages))
+    result = map_stages(dataset, lambda: [ExtractStage(timeout_seconds=0.3)], workers=1)
+    rows = pa.concat_tables(list(result.iter_batches(batch_format="pyarrow")))
+    assert outcome(rows) == {"small": (None, True), "slow": ("timeout", False), "small2": (None, True)}
+
+
+def test_timeout_is_its_own_drop_reason():
+    table = pa.table({"id": ["a", "b"], "lang_script": ["und_Zyyy", "und_Zyyy"], "text": ["", ""],
+                      "extract_error": ["timeout", "ValueError('x')"]})
+    assert SelectStage(Thresholds())(table).column("drop_reason").to_pylist() == ["extract:timeout", "extract:error"]
+
+
+@pytest.mark.parametrize("extract, message", [
+    ({"engine": "lynx"}, "stages.extract.engine"),
+    ({"timeout_seconds": -1}, "stages.extract"),
+    ({"timeout_seconds": "soon"}, "stages.extract.timeout_seconds"),
+])
+def test_extract_settings_are_validated(extract, message):
+    with pytest.raises(ManifestError, match=message.replace(".", r"\.")):
+        parse_manifest({"name": "t", "inputs": ["x.warc.gz"], "output": "out", "stages": {"extract": extract}})
+
+
+def test_resiliparse_engine_extracts_main_text(pages):
+    stage = ExtractStage(engine="resiliparse")
+    stage.setup()
+    result = stage(batch({"small": pages["small"]})).to_pylist()[0]
+    assert "farmers sold tomatoes" in result["text"] and result["extract_error"] is None

@@ -1,0 +1,262 @@
+"""Release export, verify and report on a real sample run (real Ray, KenLM, fastText, heliport)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from longtail.langid.labels import to_bcp47
+from longtail.pipeline.cli import main as cli_main
+from longtail.pipeline.export import RELEASE_SCHEMA, export_release, verify_release
+from longtail.pipeline.manifest import QualitySettings, load_manifest
+from longtail.pipeline.provenance import sha256_file
+from longtail.pipeline.run import run
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def sample_run(repo, ray_local, trained_models, tmp_path_factory):
+    output = tmp_path_factory.mktemp("release-run") / "run"
+    manifest = load_manifest(repo / "manifests" / "sample.yaml")
+    quality = QualitySettings(str(trained_models / "kenlm"), str(trained_models / "quality" / "classifier.bin"))
+    manifest = replace(manifest, output=str(output), quality=quality)
+    run(manifest, progress=False)
+    return output
+
+
+@pytest.fixture(scope="module")
+def release(sample_run, tmp_path_factory):
+    target = tmp_path_factory.mktemp("release") / "sample-release"
+    # A small target so that languages with several documents are split into several shards.
+    assert cli_main(["export", str(sample_run), "--to", str(target), "--shard-bytes", "4K", "--quiet"]) == 0
+    return target
+
+
+def kept_rows(run_dir: Path) -> dict[str, dict]:
+    rows = {}
+    for part in (run_dir / "dataset").glob("lang_script=*/part-*.parquet"):
+        for row in pq.read_table(part).to_pylist():
+            rows[row["id"]] = {**row, "partition": part.parent.name.split("=", 1)[1]}
+    return rows
+
+
+def test_run_writes_log_and_provenance(sample_run, trained_models):
+    log = (sample_run / "logs" / "run.log").read_text()
+    assert "run sample: 2 input files" in log
+    assert len(re.findall(r"annotated \S+: \d+ documents", log)) == 2
+    assert "finished" in log and "documents kept" in log
+    run_info = json.loads((sample_run / "stats" / "run.json").read_text())
+    assert run_info["code_version"].startswith("0.1.0")
+    roles = {m["role"] for m in run_info["models"]}
+    assert roles == {"lid", "kenlm", "classifier"}
+    classifier = next(m for m in run_info["models"] if m["role"] == "classifier")
+    assert classifier["sha256"] == sha256_file(trained_models / "quality" / "classifier.bin")
+
+
+def test_release_has_every_kept_document_once_in_the_documented_schema(sample_run, release):
+    kept = kept_rows(sample_run)
+    manifest = json.loads((release / "manifest.json").read_text())
+    shards = [f for f in manifest["files"] if f["path"].startswith("data/")]
+    seen = {}
+    for entry in shards:
+        table = pq.read_table(release / entry["path"])
+        assert table.schema.equals(RELEASE_SCHEMA, check_metadata=False), entry["path"]
+        assert table.num_rows == entry["rows"] and (release / entry["path"]).stat().st_size == entry["bytes"]
+        assert table.column("id").to_pylist() == sorted(table.column("id").to_pylist())
+        for row in table.to_pylist():
+            assert row["id"] not in seen
+            seen[row["id"]] = row
+            assert Path(entry["path"]).parent.name == row["lang_script"] == entry["lang_script"]
+    assert set(seen) == set(kept)
+    for doc_id, row in seen.items():
+        source = kept[doc_id]
+        assert row["text"] == source["text"] and row["url"] == source["url"]
+        assert row["warc_filename"] == source["source_file"] and row["warc_record_offset"] == source["warc_offset"]
+        assert row["dup_cluster_size"] == (source["dup_cluster_size"] or 1)
+    assert max(r["dup_cluster_size"] for r in seen.values()) >= 2  # the sample crawl has duplicate clusters
+    per_language = {}
+    for entry in shards:
+        per_language.setdefault(entry["lang_script"], []).append(entry)
+    assert any(len(v) > 1 for v in per_language.values()), "4K target should split languages into several shards"
+    for entry in shards:  # a shard goes over the target only when it holds a single document
+        texts = pq.read_table(release / entry["path"], columns=["text"]).column("text").to_pylist()
+        assert len(texts) == 1 or sum(len(t.encode()) for t in texts) <= 4096, entry["path"]
+    for entries in per_language.values():
+        names = sorted(Path(e["path"]).name for e in entries)
+        assert names == [f"train-{i:05d}-of-{len(names):05d}.parquet" for i in range(len(names))]
+
+
+def test_manifest_records_configuration_code_and_models(sample_run, release, trained_models):
+    manifest = json.loads((release / "manifest.json").read_text())
+    run_info = json.loads((sample_run / "stats" / "run.json").read_text())
+    assert manifest["run"]["manifest"] == run_info["manifest"]
+    assert manifest["code_version"] == run_info["code_version"]
+    kenlm = {m["lang_script"]: m for m in manifest["models"] if m["role"] == "kenlm"}
+    assert kenlm["yor_Latn"]["sha256"] == sha256_file(trained_models / "kenlm" / "yor_Latn.binary")
+    lid = [m for m in manifest["models"] if m["role"] == "lid"]
+    assert lid and all(m["backend"] == run_info["manifest"]["identify"]["backend"] for m in lid)
+    assert all(sha256_file(m["path"]) == m["sha256"] for m in lid if m["bytes"] < 50_000_000)
+    listed = {f["path"] for f in manifest["files"]}
+    on_disk = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    assert listed == on_disk
+    for entry in manifest["files"]:
+        assert sha256_file(release / entry["path"]) == entry["sha256"]
+
+
+def test_dataset_card_header_and_table(sample_run, release):
+    card = (release / "README.md").read_text()
+    assert card.startswith("---\n")
+    header = yaml.safe_load(card.split("---\n")[1])
+    languages = json.loads((sample_run / "stats" / "languages.json").read_text())
+    kept_labels = sorted(s["lang_script"] for s in languages if s["documents"])
+    assert header["language"] == sorted({to_bcp47(label) for label in kept_labels})
+    assert "yo-Latn" in header["language"] and "ug-Arab" in header["language"]
+    configs = {c["config_name"]: c for c in header["configs"]}
+    assert set(configs) == set(kept_labels) | {"all"}
+    for label in kept_labels:
+        pattern = configs[label]["data_files"][0]["path"]
+        assert configs[label]["data_files"][0]["split"] == "train"
+        assert sorted(release.glob(pattern)) == sorted((release / "data" / label).glob("*.parquet"))
+    que = next(s for s in languages if s["lang_script"] == "que_Latn")
+    share = 100 * que["dropped"]["dedup:exact"] / que["annotated"]
+    row = next(line for line in card.splitlines() if line.startswith("| que_Latn |"))
+    assert f"dedup:exact {share:.1f}%" in row and f"| {que['documents']} | {que['words']} |" in row
+    assert "not audited" in row
+
+
+def test_verify_passes_then_fails_on_a_modified_shard(release, tmp_path, capsys):
+    assert verify_release(release) == []
+    assert cli_main(["verify", str(release)]) == 0
+    copy = tmp_path / "tampered"
+    shutil.copytree(release, copy)
+    shard = sorted((copy / "data" / "yor_Latn").glob("*.parquet"))[0]
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert cli_main(["verify", str(copy)]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED" in err and shard.relative_to(copy).as_posix() in err and "sha256" in err
+    # an extra, unlisted shard is reported too
+    shutil.copy(sorted((copy / "data" / "amh_Ethi").glob("*.parquet"))[0], copy / "data" / "amh_Ethi" / "extra.parquet")
+    assert any("data/amh_Ethi/extra.parquet: not listed" in p for p in verify_release(copy))
+
+
+def test_export_refuses_to_overwrite_without_force(sample_run, release, tmp_path):
+    from longtail.pipeline.export import ReleaseError
+
+    with pytest.raises(ReleaseError, match="exists"):
+        export_release(sample_run, release, progress=False)
+    target = tmp_path / "again"
+    export_release(sample_run, target, shard_bytes=1 << 30, progress=False)
+    first = json.loads((target / "manifest.json").read_text())
+    assert all(f["path"].endswith("-00000-of-00001.parquet") for f in first["files"] if f["path"].startswith("data/"))
+    export_release(sample_run, target, shard_bytes=1 << 30, force=True, progress=False)
+    assert verify_release(target) == []
+    assert not list(tmp_path.glob(".again*")), "no temporary folders left behind"
+
+
+def test_release_loads_unchanged_in_datasets_duckdb_and_polars(release):
+    import datasets
+    import duckdb
+    import polars as pl
+
+    manifest = json.loads((release / "manifest.json").read_text())
+    expected_ids = sorted(r for f in manifest["files"] if f["path"].startswith("data/") for r in pq.read_table(release / f["path"]).column("id").to_pylist())
+    names = [f.name for f in RELEASE_SCHEMA]
+
+    ds = datasets.load_dataset("parquet", data_files=str(release / "data" / "*" / "*.parquet"), split="train", cache_dir=str(release.parent / "hf-cache"))
+    assert ds.column_names == names and sorted(ds["id"]) == expected_ids
+    yor = datasets.load_dataset("parquet", data_files=str(release / "data" / "yor_Latn" / "*.parquet"), split="train", cache_dir=str(release.parent / "hf-cache"))
+    assert set(yor["lang_script"]) == {"yor_Latn"} and len(yor) == next(l["documents"] for l in manifest["languages"] if l["lang_script"] == "yor_Latn")
+    # the dataset card's configs, as the Hub would use them: load the folder by config name
+    by_config = datasets.load_dataset(str(release), "uig_Arab", split="train", cache_dir=str(release.parent / "hf-cache"))
+    assert set(by_config["lang_script"]) == {"uig_Arab"} and len(by_config) == next(l["documents"] for l in manifest["languages"] if l["lang_script"] == "uig_Arab")
+    assert sorted(datasets.load_dataset(str(release), "all", split="train", cache_dir=str(release.parent / "hf-cache"))["id"]) == expected_ids
+
+    con = duckdb.connect()
+    relation = con.sql(f"SELECT * FROM read_parquet('{release}/data/*/*.parquet')")
+    assert relation.columns == names
+    assert sorted(r[0] for r in con.sql(f"SELECT id FROM read_parquet('{release}/data/*/*.parquet')").fetchall()) == expected_ids
+    per_lang = dict(con.sql(f"SELECT lang_script, count(*) FROM read_parquet('{release}/data/*/*.parquet') GROUP BY 1").fetchall())
+    assert per_lang == {l["lang_script"]: l["documents"] for l in manifest["languages"]}
+
+    frame = pl.read_parquet(str(release / "data" / "*" / "*.parquet"))
+    assert frame.columns == names and sorted(frame["id"].to_list()) == expected_ids
+    assert frame.schema["dup_cluster_size"] == pl.Int32 and frame["dup_cluster_size"].min() >= 1
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "chromium is not installed: run scripts/setup_extras.sh (make test does)"
+    return found
+
+
+@pytest.mark.parametrize("which", ["run", "release"])
+def test_report_is_self_contained_and_renders_in_chromium(which, sample_run, release, tmp_path):
+    folder = sample_run if which == "run" else release
+    output = tmp_path / f"{which}.html"
+    assert cli_main(["report", str(folder), "--output", str(output)]) == 0
+    page = output.read_text()
+    for section in ("Documents and words per language", "Removals per reason", "Perplexity distribution", "LID-score distribution",
+                    "Duplicate-cluster sizes", "Scripts per language"):
+        assert f"<h2>{section}</h2>" in page
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) == 6 and all(len(i) > 5000 for i in images)
+    assert not re.search(r'(src|href)="(https?:|//|file:)', page), "the page must not load anything from outside"
+    assert "yor_Latn" in page and "uig_Arab" in page and "dedup:exact" in page
+
+    screenshot = tmp_path / f"{which}.png"
+    result = subprocess.run(
+        [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", f"--screenshot={screenshot}",
+         "--window-size=1280,2000", output.as_uri()],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert screenshot.is_file(), result.stderr[-2000:]
+    from PIL import Image, ImageStat
+
+    image = Image.open(screenshot).convert("L")
+    assert image.size == (1280, 2000)
+    stat = ImageStat.Stat(image)
+    assert stat.stddev[0] > 20, f"screenshot looks blank (pixel stddev {stat.stddev[0]:.1f})"
+    dark = sum(image.histogram()[:128])
+    assert dark > 0.01 * image.size[0] * image.size[1], "too little ink: text and plots did not render"
+    # the lower half holds the first plot, so it must not be blank either
+    lower = ImageStat.Stat(image.crop((0, 1000, 1280, 2000)))
+    assert lower.stddev[0] > 20
+
+
+def test_cli_lists_the_release_commands():
+    result = subprocess.run([sys.executable, "-m", "longtail.pipeline.cli", "--help"], capture_output=True, text=True, timeout=120)
+    for command in ("export", "verify", "report"):
+        assert re.search(rf"^\s+{command}\s", result.stdout, re.M), result.stdout
+
+
+def test_publish_copies_a_verified_release_and_refuses_a_modified_one(release, tmp_path):
+    import fsspec
+
+    from longtail.pipeline.export import ReleaseError, publish_release
+
+    url = f"memory://longtail-test-{tmp_path.name}/sample"
+    count = publish_release(release, url)
+    manifest = json.loads((release / "manifest.json").read_text())
+    assert count == len(manifest["files"]) + 1
+    fs, root = fsspec.core.url_to_fs(url)
+    for entry in manifest["files"]:
+        assert fs.cat_file(f"{root}/{entry['path']}") == (release / entry["path"]).read_bytes()
+    copy = tmp_path / "tampered"
+    shutil.copytree(release, copy)
+    (copy / "README.md").write_text("changed")
+    with pytest.raises(ReleaseError, match="does not verify"):
+        publish_release(copy, url + "-2")
