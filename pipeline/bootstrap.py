@@ -138,3 +138,26 @@ def bootstrap_kenlm(output: str | Path, label: str, models_dir: str | Path, sett
         os.replace(card.with_suffix(".json.tmp"), card)
     log(f"bootstrap {label}: {len(candidates)} candidates, held-out AUC " + ", ".join(f"iter{i['iteration']}={i['heldout_auc']:.3f}" if i["heldout_auc"] is not None else f"iter{i['iteration']}=-" for i in iterations) + f"; kept iteration {chosen} -> {binary}")
     return record
+
+
+def bootstrap_classifier_examples(output: str | Path, labels: list[str] | None, settings: BootstrapSettings = BootstrapSettings(), tail_percentile: float = 90.0) -> list[dict]:
+    """Labelled examples from a run: good = candidates (strict LID + heuristics, not templated) in the head of their
+    language's perplexity; bad = documents that fail the heuristic rules, and documents in the perplexity tail."""
+    by_language = read_annotations(output, COLUMNS + ["perplexity"])
+    examples = []
+    for label in labels or list(by_language):
+        rows = [r for r in by_language.get(label, []) if r.get("text")]
+        if not rows:
+            raise ValueError(f"no annotated documents labelled {label} under {output}")
+        candidates, rejected = split_candidates(rows, settings)
+        perplexities = sorted(r["perplexity"] for r in rows if r.get("perplexity") is not None)
+        head_cut = percentile(perplexities, settings.head_percentile) if perplexities else None
+        tail_cut = percentile(perplexities, tail_percentile) if perplexities else None
+        good = [r for r in candidates if head_cut is None or (r.get("perplexity") is not None and r["perplexity"] <= head_cut)]
+        limits = Thresholds().updated({"min_lang_score": None})
+        heuristic_failures = [r for r in rejected if first_failure(r, limits, STRICT_FILTERS) is not None]
+        tail = [r for r in rows if tail_cut is not None and r.get("perplexity") is not None and r["perplexity"] > tail_cut and r not in good]
+        bad = {r["id"]: r for r in heuristic_failures + tail}
+        examples += [{"label": "good", "lang_script": label, "text": r["text"]} for r in good]
+        examples += [{"label": "bad", "lang_script": label, "text": r["text"]} for r in bad.values()]
+    return examples

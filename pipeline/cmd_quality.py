@@ -151,6 +151,22 @@ def cmd_audit_report(args) -> int:
     return 0
 
 
+def cmd_bootstrap_classifier(args) -> int:
+    from longtail.filters.classifier import train_classifier
+
+    from .bootstrap import BootstrapSettings, bootstrap_classifier_examples
+
+    examples = bootstrap_classifier_examples(args.output, args.label, BootstrapSettings(strict_lid=args.strict_lid, head_percentile=args.head_percentile))
+    good = sum(e["label"] == "good" for e in examples)
+    print(f"bootstrap-classifier: {good} good (strict LID + heuristics, perplexity head), {len(examples) - good} bad (heuristic failures, perplexity tail)")
+    card = train_classifier(examples, args.model)
+    card["bootstrap"] = {"source": str(Path(args.output).resolve()), "languages": sorted({e["lang_script"] for e in examples}), "good": good, "bad": len(examples) - good}
+    Path(args.model).with_suffix(".json").write_text(json.dumps(card, indent=2))
+    held = card["heldout"]
+    print(f"classifier: {args.model}; held-out precision {held['precision_good']:.3f}, recall {held['recall_good']:.3f} on {held['examples']} examples")
+    return 0
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("eval-quality", help="ROC-AUC of perplexity, classifier and heuristics on a clean/junk corpus",
                                    description=EVAL_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,3 +221,15 @@ def register(subparsers) -> None:
     report.add_argument("verdicts", help="verdicts JSONL")
     report.add_argument("--json", help="also write the report as JSON here")
     report.set_defaults(func=cmd_audit_report)
+
+
+    boot_clf = subparsers.add_parser("bootstrap-classifier", help="train the fastText quality classifier from a run's own documents",
+                                     description="Positives: documents passing strict LID and the heuristic rules, not templated, in the head of their "
+                                                 "language's perplexity (annotations need a perplexity column). Negatives: documents failing the heuristic "
+                                                 "rules and documents in the perplexity tail (above the 90th percentile). Prints and saves held-out precision/recall.")
+    boot_clf.add_argument("output", help="the run's output folder (holds annotated/)")
+    boot_clf.add_argument("--label", nargs="*", help="lang_script labels to use (default: all)")
+    boot_clf.add_argument("--model", default="models/quality/bootstrapped.bin", help="model path (default models/quality/bootstrapped.bin)")
+    boot_clf.add_argument("--strict-lid", type=float, default=0.9, help="LID score a positive needs (default 0.9; lowered to the language median)")
+    boot_clf.add_argument("--head-percentile", type=float, default=70.0, help="positives are at or below this perplexity percentile (default 70)")
+    boot_clf.set_defaults(func=cmd_bootstrap_classifier)

@@ -22,7 +22,7 @@ def cmd_export(args) -> int:
     from .export import ReleaseError, export_release, verify_release
 
     try:
-        manifest = export_release(args.run_dir, args.to, shard_bytes=args.shard_bytes, force=args.force, progress=not args.quiet)
+        manifest = export_release(args.run_dir, args.to, shard_bytes=args.shard_bytes, force=args.force, progress=not args.quiet, audit=args.audit)
     except ReleaseError as exc:
         print(f"longtail export: {exc}", file=sys.stderr)
         return 1
@@ -89,6 +89,9 @@ def register(subparsers) -> None:
     export_p.add_argument("--to", required=True, metavar="RELEASE_DIR", help="release folder to create")
     export_p.add_argument("--shard-bytes", type=_parse_bytes, default=256 << 20, metavar="N",
                           help="target uncompressed bytes per shard, e.g. 268435456 or 256M (default 256M)")
+    export_p.add_argument("--audit", default=None, metavar="JSON",
+                          help="wrong-language audit results (`longtail audit-report --json`) for the card's contamination column "
+                               "(default: RUN_DIR/stats/contamination.json if present)")
     export_p.add_argument("--force", action="store_true", help="replace RELEASE_DIR if it exists")
     export_p.add_argument("--quiet", action="store_true", help="no progress bar")
     export_p.set_defaults(func=cmd_export)

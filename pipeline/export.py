@@ -71,8 +71,28 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def to_release_table(table: pa.Table) -> pa.Table:
+def origin_map(run_info: dict) -> dict[tuple[str, int], tuple[str, int]]:
+    """(file name, offset) in a WARC written by ``longtail targeted-fetch`` -> (original WARC file, offset), from
+    the ``<warc>.index.jsonl`` sidecars of the run's inputs, so a release points at the Common Crawl record."""
+    mapping = {}
+    for unit in run_info.get("inputs") or []:
+        sidecar = Path(unit.removeprefix("file://") + ".index.jsonl")
+        if ("://" in unit and not unit.startswith("file://")) or not sidecar.is_file():
+            continue
+        name = Path(unit).name
+        for line in sidecar.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                mapping[(name, row["offset"])] = (row["warc_filename"], row["warc_record_offset"])
+    return mapping
+
+
+def to_release_table(table: pa.Table, origins: dict[tuple[str, int], tuple[str, int]] | None = None) -> pa.Table:
     """Map a run's ``dataset/`` rows onto RELEASE_SCHEMA (missing optional columns become nulls)."""
+    if origins and {"source_file", "warc_offset"} <= set(table.column_names):
+        places = [origins.get((f, o), (f, o)) for f, o in zip(table.column("source_file").to_pylist(), table.column("warc_offset").to_pylist())]
+        table = table.set_column(table.column_names.index("source_file"), "source_file", pa.array([p[0] for p in places], pa.string()))
+        table = table.set_column(table.column_names.index("warc_offset"), "warc_offset", pa.array([p[1] for p in places], pa.int64()))
     columns = []
     for field in RELEASE_SCHEMA:
         source = _SOURCE_COLUMN.get(field.name, field.name)
@@ -131,16 +151,16 @@ def _removed_shares(stats: dict) -> dict[str, float]:
     return {reason: round(count / annotated, 4) for reason, count in sorted((stats.get("dropped") or {}).items())} if annotated else {}
 
 
-def _contamination(stats_dir: Path) -> dict[str, float]:
-    """Estimated wrong-language rate per language from an audit, if the run has one (``stats/contamination.json``:
-    ``{label: rate}`` or ``{label: {"estimated_rate": rate, ...}}``)."""
-    raw = _read_json(stats_dir / "contamination.json", {}) or {}
+def _contamination(path: Path) -> dict[str, float]:
+    """Estimated wrong-language rate per audited language: the JSON of ``longtail audit-report --json``
+    (``{label: {"wrong_language_rate": rate, ...}}``) or ``{label: rate}``; {} when there is no audit."""
+    raw = _read_json(path, {}) or {}
     if isinstance(raw, list):
         raw = {row.get("lang_script"): row for row in raw if isinstance(row, dict)}
     rates = {}
     for label, value in raw.items():
         if isinstance(value, dict):
-            value = next((value[k] for k in ("estimated_rate", "estimated_wrong_language_rate", "rate") if k in value), None)
+            value = next((value[k] for k in ("wrong_language_rate", "estimated_rate", "rate") if k in value), None)
         if isinstance(value, (int, float)):
             rates[label] = float(value)
     return rates
@@ -209,8 +229,10 @@ def _file_entry(release: Path, path: Path, **extra) -> dict:
     return {"path": path.relative_to(release).as_posix(), "sha256": sha256_file(path), "bytes": path.stat().st_size, **extra}
 
 
-def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: int = DEFAULT_SHARD_BYTES, force: bool = False, progress: bool = True) -> dict:
-    """Write the release of a finished run; returns its manifest. Refuses to overwrite unless ``force``."""
+def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: int = DEFAULT_SHARD_BYTES, force: bool = False, progress: bool = True,
+                   audit: str | Path | None = None) -> dict:
+    """Write the release of a finished run; returns its manifest. Refuses to overwrite unless ``force``.
+    ``audit``: wrong-language audit results (``longtail audit-report --json``); default ``stats/contamination.json``."""
     from tqdm import tqdm
 
     run_dir, release_dir = Path(run_dir).resolve(), Path(release_dir).resolve()
@@ -229,12 +251,13 @@ def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: in
     (staging / "data").mkdir(parents=True)
     try:
         files, released = [], []
+        origins = origin_map(run_info)
         labels = [s for s in sorted(languages_stats, key=lambda s: s["lang_script"]) if s.get("documents")]
         for stats in tqdm(labels, desc="export", unit="lang", disable=not progress):
             label = stats["lang_script"]
             if not is_safe_label(label):
                 raise ReleaseError(f"unsafe language label {label!r} in stats/languages.json")
-            table = to_release_table(read_run_language(run_dir, label))
+            table = to_release_table(read_run_language(run_dir, label), origins)
             if table.num_rows != stats["documents"]:
                 raise ReleaseError(f"{label}: dataset/ has {table.num_rows} rows but stats say {stats['documents']}")
             for path in write_language(table, staging / "data" / label, shard_bytes):
@@ -242,14 +265,18 @@ def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: in
             released.append({**stats, "release_rows": table.num_rows})
 
         (staging / "stats").mkdir()
+        audit_path = Path(audit) if audit else stats_dir / "contamination.json"
+        if audit and not audit_path.is_file():
+            raise ReleaseError(f"audit results not found: {audit_path}")
         for name in STATS_FILES:
-            if (stats_dir / name).is_file():
-                shutil.copy2(stats_dir / name, staging / "stats" / name)
+            source = audit_path if name == "contamination.json" else stats_dir / name
+            if source.is_file():
+                shutil.copy2(source, staging / "stats" / name)
                 files.append(_file_entry(staging, staging / "stats" / name))
 
         code = code_version()
         name = (run_info.get("manifest") or {}).get("name", run_dir.name)
-        contamination = _contamination(stats_dir)
+        contamination = _contamination(audit_path)
         _atomic_write_text(staging / "README.md", dataset_card(name, released, contamination, run_info, run_info.get("code_version") or code))
         files.append(_file_entry(staging, staging / "README.md"))
 
@@ -285,7 +312,7 @@ def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: in
             staging.rename(release_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    log.info("export: %d files, %d languages -> %s", len(files), len(released), release_dir)
+    log.debug("export: %d files, %d languages -> %s", len(files), len(released), release_dir)
     return manifest
 
 

@@ -96,7 +96,9 @@ def annotate_units(manifest, units: list[str], workers: int) -> Iterator[dict]:
         fn_constructor_args=(manifest,),
         batch_size=1,
         batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(units)))),
+        # One unit in flight per actor: a unit is a whole file, so queueing more behind a slow one only leaves
+        # other actors idle (and a late-starting actor with nothing to do).
+        compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(units))), max_tasks_in_flight_per_actor=1),
         num_cpus=1,
         # A killed worker (OOM, node loss, SIGKILL) restarts its actor and the unit is retried: unit output is
         # written temp+rename with a completion record, so a retried unit cannot be half-written or doubled.

@@ -73,7 +73,9 @@ def plot_removals(languages: list[dict]) -> str:
     labels = [s["lang_script"] for s in languages]
     fig, ax = _figure(len(labels))
     left = [0] * len(labels)
-    colors = __import__("matplotlib").colormaps["tab20"]
+    from matplotlib import colormaps
+
+    colors = colormaps["tab20"]
     for index, reason in enumerate(reasons):
         counts = [(s.get("dropped") or {}).get(reason, 0) for s in languages]
         ax.barh(labels, counts, left=left, label=reason, color=colors(index % 20))
@@ -133,7 +135,9 @@ def plot_scripts(scripts: dict[str, Counter]) -> str:
     all_scripts = sorted({s for c in scripts.values() for s in c})
     fig, ax = _figure(len(languages))
     left = [0] * len(languages)
-    colors = __import__("matplotlib").colormaps["Set2"]
+    from matplotlib import colormaps
+
+    colors = colormaps["Set2"]
     for index, script in enumerate(all_scripts):
         counts = [scripts[lang].get(script, 0) for lang in languages]
         ax.barh(languages, counts, left=left, label=script, color=colors(index % 8))

@@ -115,5 +115,5 @@ def fetch_to_warc(records: list[IndexRecord], warc_prefix: str, output: str | Pa
     sidecar_tmp = sidecar.with_name(f".{sidecar.name}.tmp")
     sidecar_tmp.write_text("".join(json.dumps(m) + "\n" for m in mapping), encoding="utf-8")
     os.replace(sidecar_tmp, sidecar)
-    log.info("targeted: %d records, %d bytes -> %s", len(records), fetched_bytes, output)
+    log.debug("targeted: %d records, %d bytes -> %s", len(records), fetched_bytes, output)
     return {"records": len(records), "bytes": fetched_bytes, "output": str(output), "index": str(sidecar)}

@@ -261,7 +261,7 @@ def test_bootstrap_kenlm_from_the_runs_own_documents(eval_run, repo, tmp_path):
 
 
 def test_audit_estimator_weights_strata():
-    from longtail.pipeline.audit import audit_report, stratified_sample
+    from longtail.pipeline.audit import stratified_sample
 
     rows = [{"id": f"a{i:03d}", "url": "https://big.example/x", "perplexity_bucket": "head"} for i in range(90)]
     rows += [{"id": f"b{i:03d}", "url": "https://spam.example/y", "perplexity_bucket": "tail"} for i in range(10)]
@@ -321,3 +321,15 @@ def test_audit_sample_and_report_on_a_run(eval_run, repo, tmp_path):
         assert low <= len(wrong) / len(judged) <= high
     (tmp_path / "bad.jsonl").write_text(json.dumps({"id": sample[0]["id"], "verdict": "maybe"}) + "\n")
     assert main(["audit-report", str(folder / "audit_sample.jsonl"), str(tmp_path / "bad.jsonl")]) == 2
+
+
+def test_bootstrap_classifier_from_the_runs_own_documents(eval_run, tmp_path):
+    from longtail.pipeline.cli import main
+
+    work, _ = eval_run
+    model = tmp_path / "clf.bin"
+    assert main(["bootstrap-classifier", str(work / "out"), "--label", *PIPELINE_LANGUAGES, "--model", str(model)]) == 0
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert card["bootstrap"]["good"] > 30 and card["bootstrap"]["bad"] > 30
+    assert set(card["languages"]) == set(PIPELINE_LANGUAGES)
+    assert card["heldout"]["precision_good"] >= 0.7 and card["heldout"]["recall_good"] >= 0.7

@@ -260,3 +260,20 @@ def test_publish_copies_a_verified_release_and_refuses_a_modified_one(release, t
     (copy / "README.md").write_text("changed")
     with pytest.raises(ReleaseError, match="does not verify"):
         publish_release(copy, url + "-2")
+
+
+def test_audited_contamination_reaches_the_card_and_manifest(sample_run, tmp_path):
+    # the JSON `longtail audit-report --json` writes
+    audit = tmp_path / "audit.json"
+    audit.write_text(json.dumps({"yor_Latn": {"sampled": 4, "judged": 4, "wrong_language": 1, "wrong_language_rate": 0.25,
+                                              "not_language_rate": 0.0, "wrong_language_ci95": [0.05, 0.7]}}))
+    target = tmp_path / "audited"
+    assert cli_main(["export", str(sample_run), "--to", str(target), "--audit", str(audit), "--quiet"]) == 0
+    card = (target / "README.md").read_text()
+    assert next(line for line in card.splitlines() if line.startswith("| yor_Latn |")).endswith("| 25.0% |")
+    assert next(line for line in card.splitlines() if line.startswith("| uig_Arab |")).endswith("| not audited |")
+    manifest = json.loads((target / "manifest.json").read_text())
+    rates = {l["lang_script"]: l["estimated_contamination"] for l in manifest["languages"]}
+    assert rates["yor_Latn"] == 0.25 and rates["uig_Arab"] is None
+    assert json.loads((target / "stats" / "contamination.json").read_text()) == json.loads(audit.read_text())
+    assert verify_release(target) == []

@@ -129,3 +129,14 @@ def test_pipeline_on_the_targeted_warc_keeps_what_the_full_run_keeps(repo, cc_in
 
     full, targeted = kept(crawl, "full"), kept([selected], "targeted")
     assert full and targeted == full
+
+    # The release of the targeted run points at the records in the original WARC files, not in the small one.
+    from longtail.pipeline.export import export_release
+
+    export_release(tmp_path / "targeted", tmp_path / "release", progress=False)
+    originals = {}
+    for part in (tmp_path / "full" / "dataset").glob("lang_script=*/part-*.parquet"):
+        originals.update({r["id"]: (r["source_file"], r["warc_offset"]) for r in pq.read_table(part).to_pylist()})
+    released = [r for path in sorted((tmp_path / "release" / "data").glob("*/*.parquet")) for r in pq.read_table(path).to_pylist()]
+    assert {r["id"] for r in released} == set(targeted)
+    assert all((r["warc_filename"], r["warc_record_offset"]) == originals[r["id"]] for r in released)
