@@ -315,19 +315,26 @@ def profile(crawl: Path, work: Path, models: Path, top: int = 25) -> None:
     import cProfile
     import pstats
 
+    import shutil
+
+    shutil.rmtree(work / "profile", ignore_errors=True)  # finished units would be skipped (resume)
     profiler = cProfile.Profile()
     profiler.enable()
     (seconds, _), docs = run_longtail(sorted(crawl.glob("*.warc.gz")), work / "profile", models)
     profiler.disable()
     print(f"profile: {docs} documents in {seconds:.1f} s")
-    stats = pstats.Stats(profiler).sort_stats("tottime")
-    stats.print_stats(top)
+    stats = pstats.Stats(profiler)
+    print("per stage (cumulative):")
+    stats.sort_stats("cumulative").print_stats(r"(stages/\w+\.py.*__call__|annotate\.py.*annotate_unit|read\.py.*read_warc)")
+    print(f"top {top} functions by own time:")
+    stats.sort_stats("tottime").print_stats(top)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=10_000, help="pages in the generated crawl (default 10,000)")
     parser.add_argument("--ray-pages", type=int, default=2_000, help="pages for the Ray 1-vs-2-workers measurement (default 2,000)")
+    parser.add_argument("--ray-repeat", type=int, default=3, help="alternations of the 1- and 2-actor Ray runs (default 3)")
     parser.add_argument("--targeted-pages", type=int, default=3_000, help="pages of the rare-target crawl (default 3,000)")
     parser.add_argument("--targets", default="yor_Latn,que_Latn", help="target languages of the targeted measurement")
     parser.add_argument("--work", default="/tmp/longtail-bench", help="scratch folder (crawls and models are cached here)")
@@ -370,9 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     if "ray" in only:
         ray_crawl = work / f"crawl-{args.ray_pages}"
         write_crawl(ray_crawl, args.ray_pages, seed=11)
-        print(f"local Ray, {args.ray_pages} pages, 1 then 2 annotate actors (both cores):")
-        for name in ("ray1", "ray2"):
-            results[name] = collect(spawn(name, ray_crawl, work, models, None), args.ray_pages)
+        print(f"local Ray, {args.ray_pages} pages, 1 and 2 annotate actors (both cores), alternated {args.ray_repeat}x, best kept:")
+        for _ in range(args.ray_repeat):  # other jobs on a shared machine come and go: alternate, keep the best
+            for name in ("ray1", "ray2"):
+                result = collect(spawn(name, ray_crawl, work, models, None), args.ray_pages)
+                if name not in results or result["steady_docs_per_s"] > results[name]["steady_docs_per_s"]:
+                    results[name] = result
     if "targeted" in only:
         targets = args.targets.split(",")
         weights = {label: (0.13 if label in targets else 1.0) for label in load_corpus()}  # ~1% each

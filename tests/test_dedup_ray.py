@@ -129,6 +129,8 @@ def test_second_crawl_against_index_of_first(ray_local, tmp_path):
     # without the index, only the within-crawl duplicates go
     alone = {r["id"]: r for r in cluster_table(second, partitions=2).to_pylist()}
     assert {i for i, r in alone.items() if r["dedup_reason"]} == {"c2-new", "c2-new-copy"}
+    # a language with nothing selected this time still runs (index rows only, nothing output)
+    assert cluster_table(second.slice(0, 0), params, index_files=files, lang_script="swa_Latn").num_rows == 0
 
 
 def test_index_build_merge_prune_info(tmp_path):
