@@ -60,6 +60,20 @@ def normalise(text: str, script: str) -> str:
     return " ".join(text.split())
 
 
+# Scripts whose combining marks are cosmetic for deciding that two pages are the same text: accents and tone
+# marks in Latin, Cyrillic and Greek, harakat in Arabic, niqqud in Hebrew are often dropped by copies.
+# Not Indic, Southeast Asian or Ethiopic scripts, where combining marks are the vowels themselves.
+COSMETIC_MARK_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Arab", "Hebr"})
+
+
+def fold_cosmetic_marks(text: str, script: str) -> str:
+    """Remove combining marks where they are cosmetic (see ``COSMETIC_MARK_SCRIPTS``); for dedup only."""
+    if script not in COSMETIC_MARK_SCRIPTS:
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))
+
+
 LM_UNITS = ("grapheme", "word")
 
 

@@ -2,6 +2,8 @@
 
 Shingles are script-aware: word n-grams where the script writes spaces; grapheme-cluster n-grams where it
 does not (splitting Thai or Khmer on spaces would give a handful of phrase-long "words" and no signal).
+Text is normalised first: NFKC, case where the script has case, digits, punctuation, and diacritics where
+they are cosmetic (a Yorùbá page copied without its tone marks is still the same page).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from longtail.filters.words import is_unspaced, lm_tokens, normalise
+from longtail.filters.words import fold_cosmetic_marks, is_unspaced, lm_tokens, normalise
 
 from .base import set_column
 
@@ -43,7 +45,7 @@ class MinHashParams:
 
 
 def shingles(text: str, script: str, params: MinHashParams) -> set[bytes]:
-    tokens = lm_tokens(text, script, "word")
+    tokens = lm_tokens(fold_cosmetic_marks(text, script), script, "word")
     n = params.ngram * (params.char_ngram_factor if is_unspaced(script) else 1)
     if not tokens:
         return set()
@@ -53,8 +55,9 @@ def shingles(text: str, script: str, params: MinHashParams) -> set[bytes]:
 
 
 def exact_hash(text: str, script: str) -> int:
-    """64-bit hash of the normalised text: equal for pages that differ only in case, digits or punctuation."""
-    return xxhash.xxh64_intdigest(normalise(text, script))
+    """64-bit hash of the normalised text: equal for pages that differ only in case, digits, punctuation or
+    cosmetic diacritics."""
+    return xxhash.xxh64_intdigest(normalise(fold_cosmetic_marks(text, script), script))
 
 
 class MinHashStage:

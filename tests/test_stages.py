@@ -146,3 +146,12 @@ def test_dedup_keeps_longest():
     longer = base + " Вход свободный для всех жителей."
     out = {r["id"]: r for r in cluster_duplicates(_signed([base, longer])).to_pylist()}
     assert out["d1"]["duplicate_of"] is None and out["d0"]["duplicate_of"] == "d1"
+
+
+def test_cosmetic_diacritics_fold_for_dedup_only_where_cosmetic():
+    from longtail.stages.minhash import exact_hash
+
+    assert exact_hash("Ẹ kú àárọ̀, ọjà ti kún lónìí", "Latn") == exact_hash("E ku aaro, oja ti kun lonii", "Latn")
+    assert exact_hash("مَدْرَسَة جَدِيدَة", "Arab") == exact_hash("مدرسة جديدة", "Arab")
+    # Devanagari vowel signs are the vowels: removing them would merge different words
+    assert exact_hash("किताब", "Deva") != exact_hash("कतब", "Deva")
