@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -51,6 +52,7 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     """Select, dedup and write every language (one Ray task each), then publish stats."""
     output = Path(manifest.output)
     staging = output / STAGING_DIR
+    shutil.rmtree(staging, ignore_errors=True)  # leftovers of a finalize that crashed must not be published
     files = annotated_files(manifest, units)
     labels = language_labels(files) if files else []
     languages = []
