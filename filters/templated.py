@@ -52,12 +52,19 @@ def formula_share(text: str, script: str) -> float:
     return count / len(lines) if count > 1 else 0.0
 
 
+def _hostname(url: str | None) -> str:
+    try:
+        return (urlsplit(url).hostname or "") if url else ""
+    except ValueError:  # a malformed URL (e.g. "http://[foo") is a page without a domain, not a crash
+        return ""
+
+
 def domain_shares(texts: list[str], urls: list[str | None]) -> list[float]:
     """Per page: share of its characters in digit-masked lines found on >= MIN_DOMAIN_PAGES other distinct pages of its domain."""
     pages_by_line: dict[tuple[str, str], set[str]] = defaultdict(set)
     page_keys, masked = [], []
     for text, url in zip(texts, urls):
-        domain = (urlsplit(url).hostname or "") if url else ""
+        domain = _hostname(url)
         key = hashlib.sha1((text or "").encode()).hexdigest()
         lines = [_DIGITS.sub("0", line) for line in _lines(text)]
         page_keys.append((domain, key))

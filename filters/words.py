@@ -22,7 +22,8 @@ DEFAULT_GRAPHEMES_PER_WORD = 3.5  # Thai, Lao, Khmer, Burmese: syllabic scripts,
 # case since Unicode 11 (Mtavruli capitals in headlines fold to Mkhedruli).
 CASED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Armn", "Copt", "Glag", "Adlm", "Cher", "Osge", "Dsrt", "Geor"})
 
-_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’\-][\p{L}\p{M}\p{N}]+)*")
+# ZWNJ/ZWJ join parts of one word in Persian, Sorani and Indic scripts (می‌خواهم, ක්‍රීඩා).
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}\u200c\u200d]+(?:['’\-][\p{L}\p{M}\p{N}\u200c\u200d]+)*")
 _TIBETAN_SEPARATORS = regex.compile(r"[\s\u0F0B\u0F0D-\u0F12]+")
 _GRAPHEME = regex.compile(r"\X")
 _DIGITS = regex.compile(r"\p{Nd}")

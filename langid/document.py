@@ -8,6 +8,8 @@ take the language with the largest weight.
 
 from __future__ import annotations
 
+import regex
+
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -68,8 +70,13 @@ def split_chunks(text: str, min_chars: int = MIN_CHUNK_CHARS) -> list[str]:
     return chunks
 
 
+_LETTER_RUNS = regex.compile(r"[\p{L}\p{M}]+")
+
+
 def _letters(text: str) -> int:
-    return sum(map(str.isalpha, text))  # same count as a generator over ch.isalpha(), ~1.7x faster (profiled)
+    """Letters including combining marks (Indic vowel signs are marks, and ``str.isalpha`` skips them);
+    counted as what a substitution of letter runs removes, which stays in C."""
+    return len(text) - len(_LETTER_RUNS.sub("", text))
 
 
 def identify_documents(texts: Sequence[str], backend: LidBackend) -> list[DocumentLanguage]:

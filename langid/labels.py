@@ -82,8 +82,6 @@ def iso639_3(code: str) -> str | None:
     code = code.lower()
     if code in NON_LANGUAGE:
         return code
-    if code in NONSTANDARD_LABELS:
-        return NONSTANDARD_LABELS[code]
     found = None
     if len(code) == 2:
         found = pycountry.languages.get(alpha_2=code)
@@ -114,7 +112,12 @@ def canonical_language(label: str, policy: str = "macro") -> str:
     match = _LABEL_SHAPE.match(label.strip())
     if not match:
         return UNDETERMINED
-    lang = iso639_3(match.group("lang"))
+    code = match.group("lang").lower()
+    # Wikipedia-era codes (lid.176: `als` = Alemannic, `sh`, `bh`) only in bare labels; `als_Latn` from
+    # GlotLID/OpenLID is ISO 639-3 Tosk Albanian.
+    if match.group("script") is None and code in NONSTANDARD_LABELS:
+        return apply_macro_policy(NONSTANDARD_LABELS[code], policy)
+    lang = iso639_3(code)
     if lang is None:
         return UNDETERMINED
     return apply_macro_policy(lang, policy)

@@ -144,11 +144,14 @@ def language_labels(files: list[str]) -> list[str]:
 
 
 def publish(output: Path, staging: Path) -> None:
-    """Swap the staged folders into place."""
+    """Swap the staged folders into place: the old one is moved aside before the rename and deleted after,
+    so a crash at any point leaves a complete folder (old or new) under its name or beside it."""
     for name in (DATASET_DIR, REMOVED_DIR, STATS_DIR):
-        target, staged = output / name, staging / name
+        target, staged, old = output / name, staging / name, output / f".{name}.old"
+        shutil.rmtree(old, ignore_errors=True)
         if target.exists():
-            shutil.rmtree(target)
+            target.rename(old)
         if staged.exists():
             staged.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(staging, ignore_errors=True)

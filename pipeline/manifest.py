@@ -201,6 +201,7 @@ class Manifest:
                 files.extend(sorted(glob.glob(pattern, recursive=True)))
             else:
                 files.append(pattern)
+        files = list(dict.fromkeys(files))  # overlapping globs must not read a file twice
         missing = [f for f in files if "://" not in f and not os.path.exists(f)]
         if missing:
             raise ManifestError(f"inputs: file not found: {missing[0]}")

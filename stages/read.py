@@ -185,7 +185,7 @@ def _response_document(record, name: str, offset: int, max_payload_bytes: int) -
         raise RecordRejected("non_html", f"binary payload labelled {mime}: {payload[:8]!r}")
     record_id = _strip_uuid(record.record_id or "")
     return {
-        "id": record_id or hashlib.sha1(f"{name}:{offset}".encode()).hexdigest(),
+        "id": record_id or fallback_id(path, offset),
         "url": record.headers.get("WARC-Target-URI"),
         "source_file": name,
         "warc_record_id": record_id,
@@ -261,11 +261,16 @@ class TextFields:
     date: str = "date"
 
 
-def _text_row(raw: dict, fields: TextFields, name: str, position: int) -> dict:
-    doc_id = raw.get(fields.id)
+def fallback_id(path: str, position: int) -> str:
+    """Stable id of a record without one: from the input's full path (base names repeat across folders)."""
+    return hashlib.sha1(f"{path}:{position}".encode()).hexdigest()
+
+
+def _text_row(raw: dict, fields: TextFields, path: str, name: str, position: int) -> dict:
+    doc_id, url = raw.get(fields.id), raw.get(fields.url)
     return {
-        "id": str(doc_id) if doc_id is not None else hashlib.sha1(f"{name}:{position}".encode()).hexdigest(),
-        "url": raw.get(fields.url),
+        "id": str(doc_id) if doc_id is not None else fallback_id(path, position),
+        "url": str(url) if url is not None else None,
         "source_file": name,
         "warc_record_id": None,
         "warc_offset": position,
@@ -291,7 +296,7 @@ def read_jsonl(path: str, report: ReadReport, fields: TextFields, batch_size: in
                 report.error(name, line_no, "malformed", str(exc))
                 continue
             report.records["text_record"] += 1
-            rows.append(_text_row(raw, fields, name, line_no))
+            rows.append(_text_row(raw, fields, path, name, line_no))
             if len(rows) >= batch_size:
                 yield from _batches(rows, batch_size)
                 rows = []
@@ -311,7 +316,7 @@ def read_parquet(path: str, report: ReadReport, fields: TextFields, batch_size: 
             for raw in batch.to_pylist():
                 if isinstance(raw.get(fields.text), str):
                     report.records["text_record"] += 1
-                    rows.append(_text_row(raw, fields, name, position))
+                    rows.append(_text_row(raw, fields, path, name, position))
                 else:
                     report.error(name, position, "malformed", f"{fields.text!r} is not a string")
                 position += 1

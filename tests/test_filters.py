@@ -99,3 +99,13 @@ def test_auto_perplexity_uses_model_card():
     assert resolve_max_perplexity(Thresholds(), None) is None
     assert resolve_max_perplexity(Thresholds(max_perplexity=123.0), card) == 123.0
     assert resolve_max_perplexity(Thresholds(max_perplexity=None), card) is None
+
+
+def test_zero_width_joiners_stay_inside_words():
+    assert words("می‌خواهم بروم", "Arab") == ["می\u200cخواهم", "بروم"]
+
+
+def test_malformed_url_does_not_break_templated_signal():
+    from longtail.filters.templated import domain_shares
+
+    assert len(domain_shares(["a\nb", "c"], ["http://[broken", None])) == 2

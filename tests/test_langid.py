@@ -139,3 +139,14 @@ def test_missing_model_path_is_a_clear_error(tmp_path):
 
     with pytest.raises(BackendNotAvailable, match="not found"):
         FastTextLid(tmp_path / "nope.bin").setup()
+
+
+def test_wikipedia_codes_only_apply_to_bare_labels():
+    assert canonical_language("__label__als") == "gsw"  # lid.176: Alemannic Wikipedia
+    assert canonical_language("__label__als_Latn") == "sqi"  # GlotLID/OpenLID: Tosk Albanian (macro: Albanian)
+
+
+def test_letters_count_combining_marks():
+    from longtail.langid.document import _letters
+
+    assert _letters("हिन्दी") == 6 and _letters("abc 12!") == 3

@@ -155,3 +155,15 @@ def test_cosmetic_diacritics_fold_for_dedup_only_where_cosmetic():
     assert exact_hash("مَدْرَسَة جَدِيدَة", "Arab") == exact_hash("مدرسة جديدة", "Arab")
     # Devanagari vowel signs are the vowels: removing them would merge different words
     assert exact_hash("किताब", "Deva") != exact_hash("कतब", "Deva")
+
+
+def test_records_without_ids_get_distinct_ids_across_folders(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "part-0.jsonl").write_text(json.dumps({"text": "same", "url": 42}) + "\n")
+    ids = []
+    for folder in ("a", "b"):
+        table = pa.concat_tables(list(read_unit(str(tmp_path / folder / "part-0.jsonl"), ReadReport())))
+        ids += table.column("id").to_pylist()
+        assert table.column("url").to_pylist() == ["42"]  # a non-string url is kept as text, not a crash
+    assert len(set(ids)) == 2
