@@ -23,6 +23,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import regex
+
 from longtail.filters.calibration import strict_lid_threshold
 from longtail.filters.kenlm_model import KenLMScorer, model_paths, train_kenlm
 from longtail.filters.perplexity_buckets import percentile
@@ -54,7 +56,8 @@ def _heldout(doc_id: str, share: float) -> bool:
 
 def _shuffled(text: str, rng: random.Random) -> str:
     def shuffle(word: str) -> str:
-        letters = list(word)
+        # grapheme clusters, not code points: a Devanagari vowel sign or a Yoruba tone mark stays on its letter
+        letters = regex.findall(r"\X", word)
         rng.shuffle(letters)
         return "".join(letters)
     return " ".join(shuffle(w) for w in text.split())

@@ -6,21 +6,13 @@ Recorded in ``stats/run.json`` at run time (models can be retrained later) and c
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
 from longtail import __version__
+from longtail.filters.kenlm_model import sha256_file  # one checksum helper for models and releases
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def code_version() -> str:
