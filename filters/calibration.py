@@ -19,8 +19,9 @@ Method (also in docs/quality.md):
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
+
+from .perplexity_buckets import percentile
 
 # signal column -> (threshold field, kind, bound): bound is the loosest threshold calibration may return
 # for max rules' lower end / min rules' upper end (never stricter than this).
@@ -45,15 +46,6 @@ class CalibrationSettings:
         return asdict(self)
 
 
-def quantile(values: list[float], q: float) -> float:
-    """Linear-interpolation quantile of ``values`` (q in 0..1)."""
-    ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def strict_lid_threshold(scores: list[float], strict: float, floor: float = 0.5) -> float:
     """``strict``, lowered to the language's median LID score when that is lower (never below ``floor``).
 
@@ -61,7 +53,7 @@ def strict_lid_threshold(scores: list[float], strict: float, floor: float = 0.5)
     ~0.95, so one absolute number would call a whole language unreliable.
     """
     scores = [s for s in scores if s is not None]
-    return max(floor, min(strict, quantile(scores, 0.5))) if scores else strict
+    return max(floor, min(strict, percentile(scores, 50))) if scores else strict
 
 
 def reference_like(rows: list[dict], card: dict | None, settings: CalibrationSettings) -> list[dict]:
@@ -71,7 +63,7 @@ def reference_like(rows: list[dict], card: dict | None, settings: CalibrationSet
         ceiling = card.get("heldout_perplexity", {}).get(f"p{settings.reference_percentile}")
     if ceiling is None:
         perplexities = [r["perplexity"] for r in rows if r.get("perplexity") is not None]
-        ceiling = quantile(perplexities, 0.5) if perplexities else None
+        ceiling = percentile(perplexities, 50) if perplexities else None
     chosen = []
     for row in rows:
         if (row.get("lang_score") or 0.0) < strict_lid:
@@ -85,12 +77,12 @@ def reference_like(rows: list[dict], card: dict | None, settings: CalibrationSet
 
 
 def signal_threshold(values: list[float], kind: str, bound: float, per_signal_keep: float, slack: float) -> float:
-    q1, q3 = quantile(values, 0.25), quantile(values, 0.75)
+    q1, q3 = percentile(values, 25), percentile(values, 75)
     fence = 1.5 * (q3 - q1)
     if kind == "max":
-        value = min(quantile(values, per_signal_keep), q3 + fence) + slack
+        value = min(percentile(values, 100 * per_signal_keep), q3 + fence) + slack
         return round(min(1.0, max(value, bound)), 4)
-    value = max(quantile(values, 1 - per_signal_keep), q1 - fence) - slack
+    value = max(percentile(values, 100 * (1 - per_signal_keep)), q1 - fence) - slack
     return round(max(0.0, min(value, bound)), 4)
 
 

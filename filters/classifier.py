@@ -7,12 +7,13 @@ spaces, where word features would be whole phrases.
 from __future__ import annotations
 
 import json
-import os
 import random
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
+
+from longtail.fileio import atomic_path, atomic_write_text
 
 from .kenlm_model import sha256_file
 from .words import normalise
@@ -34,11 +35,13 @@ def train_classifier(
     heldout_share: float = 0.2,
     seed: int = 0,
     epochs: int = 25,
+    card_extra: dict | None = None,
 ) -> dict:
     """Train from ``{"label": "good"|"bad", "text": ..., "lang_script": ...}`` rows; return the card.
 
     Held-out precision/recall (for ``good``) are measured on a seeded split, then the model is retrained on
-    everything and saved with the card next to it.
+    everything and saved with the card next to it (``card_extra`` is merged into the card). Both files are
+    replaced atomically.
     """
     import fasttext
 
@@ -71,9 +74,8 @@ def train_classifier(
             fn += (not predicted_good) and actual_good
             tn += (not predicted_good) and not actual_good
         final = fit(rows)
-        tmp_model = Path(tmp) / "model.bin"
+    with atomic_path(model_path) as tmp_model:
         final.save_model(str(tmp_model))
-        os.replace(tmp_model, model_path)
 
     card = {
         "kind": "fasttext-quality-classifier",
@@ -88,9 +90,10 @@ def train_classifier(
             "accuracy": (tp + tn) / len(heldout),
         },
         "model_sha256": sha256_file(model_path),
+        **(card_extra or {}),
     }
-    card_path = model_path.with_suffix(".json")
-    card_path.write_text(json.dumps(card, indent=2))
+    # Written after the model: a model without its card counts as not trained (train_default_classifier).
+    atomic_write_text(model_path.with_suffix(".json"), json.dumps(card, indent=2))
     return card
 
 

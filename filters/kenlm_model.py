@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import random
 import shutil
@@ -20,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from longtail.fileio import atomic_write_text
+
+from .perplexity_buckets import percentile
 from .words import is_unspaced, lm_tokens
 
 NORMALISATION = "nfkc+casefold(cased scripts)+digits->0+punct->space"
@@ -64,14 +66,7 @@ def _lm_lines(texts: Iterable[str], script: str, unit: str = "grapheme") -> list
 
 def _percentiles(values: list[float], qs: Iterable[int]) -> dict[str, float]:
     ordered = sorted(values)
-    out = {}
-    for q in qs:
-        if not ordered:
-            out[f"p{q}"] = float("nan")
-            continue
-        idx = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
-        out[f"p{q}"] = ordered[idx]
-    return out
+    return {f"p{q}": percentile(ordered, q) if ordered else float("nan") for q in qs}
 
 
 def _run_lmplz(lines: list[str], arpa: Path, order: int, memory: str, lmplz: str) -> None:
@@ -101,11 +96,15 @@ def train_kenlm(
     seed: int = 0,
     lmplz: str | None = None,
     build_binary: str | None = None,
+    heldout_folds: int = 1,
 ) -> Path:
     """Train ``<models_dir>/<label>.binary`` and its card; return the binary's path.
 
-    A share of the lines is held out first to measure the perplexity of unseen, in-language text; the final
-    model is then trained on all lines.
+    The card's held-out perplexity (what ``max_perplexity: auto`` scales) is measured on lines the measuring
+    model did not see: with ``heldout_folds=1`` a ``heldout_share`` of the lines is held out once; with
+    ``heldout_folds=k`` every line is scored by a model trained on the other k-1 folds, which costs k builds but
+    gives a stable median when there are only a few dozen lines (bootstrapped models). The final model is then
+    trained on all lines.
     """
     script = label.split("_", 1)[1] if "_" in label else "Latn"
     unit = "grapheme" if is_unspaced(script) else unit
@@ -120,15 +119,22 @@ def train_kenlm(
     rng = random.Random(seed)
     shuffled = lines[:]
     rng.shuffle(shuffled)
-    n_heldout = max(1, int(len(shuffled) * heldout_share))
-    heldout, train = shuffled[:n_heldout], shuffled[n_heldout:]
+    if heldout_folds > 1:
+        folds = [shuffled[i::heldout_folds] for i in range(min(heldout_folds, len(shuffled)))]
+    else:
+        folds = [shuffled[: max(1, int(len(shuffled) * heldout_share))]]
 
     with tempfile.TemporaryDirectory(dir=binary_path.parent) as tmp:
         tmp_dir = Path(tmp)
         import kenlm
 
-        probe = kenlm.Model(str(_build(train, tmp_dir / "probe", order, memory, lmplz_bin, binary_bin)))
-        heldout_ppl = [_line_perplexity(probe, line) for line in heldout]
+        heldout_ppl = []
+        for index, fold in enumerate(folds):
+            # by position, not by content: repeated lines may sit in several folds
+            rest = [line for j, line in enumerate(shuffled) if (j % heldout_folds != index if heldout_folds > 1 else j >= len(fold))]
+            probe = kenlm.Model(str(_build(rest, tmp_dir / f"probe{index}", order, memory, lmplz_bin, binary_bin)))
+            heldout_ppl += [_line_perplexity(probe, line) for line in fold]
+        heldout = heldout_ppl
         os.replace(_build(lines, tmp_dir / "model", order, memory, lmplz_bin, binary_bin), binary_path)
 
     card = {
@@ -139,13 +145,12 @@ def train_kenlm(
         "normalisation": NORMALISATION,
         "unit": unit,
         "heldout_lines": len(heldout),
+        "heldout_method": f"{heldout_folds}-fold" if heldout_folds > 1 else f"{heldout_share:.0%} of lines",
         "heldout_perplexity": _percentiles(heldout_ppl, (50, 75, 90, 95, 99)),
         "training_text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
         "model_sha256": sha256_file(binary_path),
     }
-    tmp_card = card_path.with_suffix(".json.tmp")
-    tmp_card.write_text(json.dumps(card, indent=2, ensure_ascii=False))
-    os.replace(tmp_card, card_path)
+    atomic_write_text(card_path, json.dumps(card, indent=2, ensure_ascii=False))
     return binary_path
 
 

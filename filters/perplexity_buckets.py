@@ -12,10 +12,15 @@ import math
 BUCKETS = ("head", "middle", "tail")
 
 
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile (``q`` in 0..100) of an ascending list."""
-    idx = min(len(sorted_values) - 1, max(0, math.ceil(q / 100 * len(sorted_values)) - 1))
-    return sorted_values[idx]
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` percentile (0..100) of non-empty ``values`` by linear interpolation between the two nearest
+    ranks (numpy's default method). The one percentile definition in longtail: bucket cut-offs, KenLM card
+    percentiles, calibration quantiles, statistics."""
+    ordered = sorted(values)
+    position = q / 100 * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def bucket_cutoffs(perplexities: list[float | None], percentiles: tuple[float, float]) -> tuple[float, float] | None:

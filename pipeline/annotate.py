@@ -27,6 +27,10 @@ from longtail.stages.read import ReadReport, read_unit
 from .manifest import Manifest
 
 ANNOTATED_DIR = "annotated"
+# written by the run's KenLM bootstrap phase (pipeline/bootstrap.py): models, and perplexity re-scored per
+# annotated file (same file name, row-aligned) that replaces the annotated ``perplexity`` column
+BOOTSTRAP_KENLM_DIR = "bootstrap/kenlm"
+RESCORED_DIR = "bootstrap/perplexity"
 
 
 def unit_name(path: str) -> str:

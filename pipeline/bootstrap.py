@@ -1,145 +1,60 @@
-"""Bootstrapped KenLM models: for a language without a reference corpus, train on the run's own documents.
+"""Bootstrapped models from a run's own annotations: ``longtail bootstrap-kenlm``/``bootstrap-classifier``,
+and the run's bootstrap phase (``stages.quality.kenlm_bootstrap``).
 
-1. Candidates: the language's annotated documents that pass strict LID (``strict_lid``, lowered to the
-   language's median LID score when that is lower; see filters/calibration.py) and the heuristic
-   rules (length, letters, repetition) and are not templated.
-2. A deterministic fifth of the candidates (by id hash) is held out. Negatives for measuring separation:
-   the language's documents that failed those checks, documents of other languages in the run (wrong-language
-   text), and letter-shuffled copies of the held-out documents (garbled text in the right alphabet).
-3. Iteration 0 trains on the remaining candidates; iteration 1 scores them with that model, keeps the head
-   (perplexity at or below the ``head_percentile``) and retrains. The iteration whose held-out ROC-AUC (held-out
-   candidates vs negatives, by perplexity) is higher is kept; ties keep iteration 0 (more data).
-The model card records the candidates, both iterations' AUC and which one was kept.
+The run phase sits between annotate and select, and never opens the crawl:
+1. one Ray task per language trains ``<output>/bootstrap/kenlm/<label>.binary`` from the annotations
+   (method: filters/kenlm_bootstrap.py);
+2. one Ray task per annotated file re-scores its documents' perplexity with those models into
+   ``<output>/bootstrap/perplexity/<file>.parquet`` (row-aligned with the annotations);
+3. selection reads that perplexity instead of the annotate pass's.
+Both steps are keyed by a fingerprint of the annotations and the bootstrap settings: a rerun with the same
+annotations (e.g. ``longtail select`` after a threshold change) retrains nothing, and a crash resumes per
+language and per file. Writes are temp+rename.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import random
+import logging
 import shutil
-import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-import regex
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from longtail.filters.calibration import strict_lid_threshold
-from longtail.filters.kenlm_model import KenLMScorer, model_paths, train_kenlm
+from longtail.fileio import atomic_path
+from longtail.filters.kenlm_bootstrap import COLUMNS, STRICT_FILTERS, BootstrapSettings, NotEnoughText, bootstrap_language, describe, split_candidates
+from longtail.filters.kenlm_model import KenLMError, KenLMScorer, load_card, model_paths
 from longtail.filters.perplexity_buckets import percentile
-from longtail.filters.quality import EmptyTextFilter, LanguageFilter, RepetitionFilter, SymbolFilter, Thresholds, TooShortFilter, first_failure
-from longtail.filters.quality_eval import roc_auc
-from longtail.filters.templated import templated_scores
+from longtail.filters.quality import Thresholds, first_failure
+from longtail.langid.labels import NON_LANGUAGE, is_safe_label
 
+from .annotate import BOOTSTRAP_KENLM_DIR, RESCORED_DIR
 from .calibrate import read_annotations
 
-STRICT_FILTERS = (EmptyTextFilter(), LanguageFilter(), TooShortFilter(), SymbolFilter(), RepetitionFilter())
-COLUMNS = ["id", "url", "text", "lang", "script", "lang_script", "lang_score", "n_words", "letter_ratio", "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "extract_error"]
+log = logging.getLogger("longtail")
+
+FINGERPRINT_FILE = "FINGERPRINT"
 
 
-@dataclass(frozen=True)
-class BootstrapSettings:
-    strict_lid: float = 0.9
-    head_percentile: float = 70.0
-    heldout_share: float = 0.2
-    max_other_language_negatives: int = 200
-    min_candidates: int = 5
-    order: int = 5
-    unit: str = "grapheme"
-    memory: str = "10%"
+# --- from a finished run (CLI) -------------------------------------------------------------------------
 
 
-def _heldout(doc_id: str, share: float) -> bool:
-    return int(hashlib.sha1(doc_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
-
-
-def _shuffled(text: str, rng: random.Random) -> str:
-    def shuffle(word: str) -> str:
-        # grapheme clusters, not code points: a Devanagari vowel sign or a Yoruba tone mark stays on its letter
-        letters = regex.findall(r"\X", word)
-        rng.shuffle(letters)
-        return "".join(letters)
-    return " ".join(shuffle(w) for w in text.split())
-
-
-def split_candidates(rows: list[dict], settings: BootstrapSettings, limits: Thresholds | None = None) -> tuple[list[dict], list[dict]]:
-    """(candidates, rejected) for one language."""
-    strict_lid = strict_lid_threshold([r.get("lang_score") for r in rows], settings.strict_lid)
-    limits = (limits or Thresholds()).updated({"min_lang_score": strict_lid})
-    templated = templated_scores([r["text"] for r in rows], [r.get("url") for r in rows], [r.get("script") or "Zyyy" for r in rows])
-    candidates, rejected = [], []
-    for row, score in zip(rows, templated):
-        ok = not row.get("extract_error") and first_failure(row, limits, STRICT_FILTERS) is None and score < limits.templated_threshold
-        (candidates if ok else rejected).append(row)
-    return candidates, rejected
-
-
-def _separation(models_dir: Path, label: str, heldout: list[str], negatives: list[str]) -> float | None:
-    scorer = KenLMScorer(str(models_dir))
-    positives = [-p for p in (scorer.perplexity(t, label) for t in heldout) if p is not None]
-    negative_scores = [-p for p in (scorer.perplexity(t, label) for t in negatives) if p is not None]
-    return roc_auc(positives, negative_scores)
+def _other_language_texts(by_language: dict[str, list[dict]], label: str, limit: int) -> list[str]:
+    others = sorted((r for lab, rows in by_language.items() if lab != label for r in rows if r.get("text")), key=lambda r: str(r["id"]))
+    return [r["text"] for r in others[:limit]]
 
 
 def bootstrap_kenlm(output: str | Path, label: str, models_dir: str | Path, settings: BootstrapSettings = BootstrapSettings(), log=print) -> dict:
-    """Train ``<models_dir>/<label>.binary`` from the run's annotations; return the bootstrap record."""
+    """Train ``<models_dir>/<label>.binary`` from a run's annotations; return the bootstrap record."""
     by_language = read_annotations(output, COLUMNS)
     if label not in by_language:
         raise ValueError(f"no annotated documents labelled {label} under {output}")
-    candidates, rejected = split_candidates(by_language[label], settings)
-    heldout = [r for r in candidates if _heldout(r["id"], settings.heldout_share)]
-    train = [r for r in candidates if not _heldout(r["id"], settings.heldout_share)]
-    if len(train) < settings.min_candidates or not heldout:
-        raise ValueError(f"{label}: only {len(candidates)} documents pass strict LID and heuristics ({len(train)} to train, {len(heldout)} held out); need {settings.min_candidates}+ and 1+")
-    rng = random.Random(label)  # per-language, deterministic
-    others = sorted((r for lab, rows in by_language.items() if lab != label for r in rows if r.get("text")), key=lambda r: r["id"])
-    negatives = [r["text"] for r in rejected if r.get("text")]
-    negatives += [r["text"] for r in others[: settings.max_other_language_negatives]]
-    negatives += [_shuffled(r["text"], rng) for r in heldout]
-    heldout_texts = [r["text"] for r in heldout]
-
-    iterations = []
-    with tempfile.TemporaryDirectory(dir=Path(models_dir).parent if Path(models_dir).parent.exists() else None) as tmp:
-        def fit(name: str, docs: list[dict]) -> Path:
-            folder = Path(tmp) / name
-            train_kenlm([d["text"] for d in docs], label, folder, order=settings.order, unit=settings.unit, memory=settings.memory)
-            return folder
-
-        first = fit("iter0", train)
-        iterations.append({"iteration": 0, "documents": len(train), "heldout_auc": _separation(first, label, heldout_texts, negatives)})
-        scorer = KenLMScorer(str(first))
-        scored = [(scorer.perplexity(d["text"], label), d) for d in train]
-        cut = percentile(sorted(p for p, _ in scored if p is not None), settings.head_percentile)
-        head = [d for p, d in scored if p is not None and p <= cut]
-        second = None
-        if len(head) >= settings.min_candidates and len(head) < len(train):
-            second = fit("iter1", head)
-            iterations.append({"iteration": 1, "documents": len(head), "heldout_auc": _separation(second, label, heldout_texts, negatives), "head_perplexity_cut": round(cut, 3)})
-        else:
-            iterations.append({"iteration": 1, "documents": len(head), "heldout_auc": None, "skipped": "head too small or identical to iteration 0"})
-        improved = second is not None and iterations[0]["heldout_auc"] is not None and (iterations[1]["heldout_auc"] or 0) > iterations[0]["heldout_auc"]
-        chosen_dir, chosen = (second, 1) if improved else (first, 0)
-        binary, card = model_paths(models_dir, label)
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        src_binary, src_card = model_paths(chosen_dir, label)
-        shutil.copyfile(src_binary, binary.with_suffix(".binary.tmp"))
-        os.replace(binary.with_suffix(".binary.tmp"), binary)
-        record = {
-            "source": str(Path(output).resolve()),
-            "settings": asdict(settings),
-            "candidates": len(candidates),
-            "rejected": len(rejected),
-            "heldout_documents": len(heldout),
-            "negatives": len(negatives),
-            "iterations": iterations,
-            "chosen_iteration": chosen,
-        }
-        card_data = json.loads(src_card.read_text())
-        card_data["bootstrap"] = record
-        card.with_suffix(".json.tmp").write_text(json.dumps(card_data, indent=2, ensure_ascii=False))
-        os.replace(card.with_suffix(".json.tmp"), card)
-    log(f"bootstrap {label}: {len(candidates)} candidates, held-out AUC " + ", ".join(f"iter{i['iteration']}={i['heldout_auc']:.3f}" if i["heldout_auc"] is not None else f"iter{i['iteration']}=-" for i in iterations) + f"; kept iteration {chosen} -> {binary}")
+    others = _other_language_texts(by_language, label, settings.max_other_language_negatives)
+    record = bootstrap_language(by_language[label], others, label, models_dir, settings, source=str(Path(output).resolve()))
+    log(describe(label, record) + f" -> {model_paths(models_dir, label)[0]}")
     return record
 
 
@@ -164,3 +79,149 @@ def bootstrap_classifier_examples(output: str | Path, labels: list[str] | None, 
         examples += [{"label": "good", "lang_script": label, "text": r["text"]} for r in good]
         examples += [{"label": "bad", "lang_script": label, "text": r["text"]} for r in bad.values()]
     return examples
+
+
+# --- inside a run -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BootstrapOutcome:
+    """What selection needs: where the bootstrapped models and re-scored perplexities are, per language status."""
+
+    kenlm_dir: str
+    perplexity_files: dict[str, str]  # annotated parquet -> its re-scored perplexity parquet
+    languages: dict[str, dict]  # label -> {"status": bootstrapped | too_little_text | failed | given_model, ...}
+
+    def card(self, label: str) -> dict | None:
+        return load_card(self.kenlm_dir, label) if self.languages.get(label, {}).get("status") == "bootstrapped" else None
+
+
+def _read_rows(path: str, columns: list[str], label: str) -> list[dict]:
+    present = set(pq.read_schema(path).names)
+    if "lang_script" not in present:
+        return []
+    return pq.read_table(path, columns=[c for c in columns if c in present], filters=[("lang_script", "=", label)]).to_pylist()
+
+
+def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settings: BootstrapSettings, source: str) -> tuple[str, dict]:
+    """Ray task: one language's model (skipped when its card exists from an interrupted attempt)."""
+    card = load_card(kenlm_dir, label)
+    if card and model_paths(kenlm_dir, label)[0].is_file():
+        return label, {"status": "bootstrapped", **_summary(card["bootstrap"])}
+    rows = [row for path in files for row in _read_rows(path, COLUMNS, label)]
+    others: list[str] = []
+    for path in files:  # wrong-language negatives: the first documents of other languages, in file order
+        if len(others) >= settings.max_other_language_negatives:
+            break
+        if "lang_script" not in pq.read_schema(path).names:
+            continue
+        table = pq.read_table(path, columns=["lang", "text"], filters=[("lang_script", "!=", label)])
+        others += [r["text"] for r in table.to_pylist() if r["text"] and r["lang"] not in NON_LANGUAGE]
+    try:
+        record = bootstrap_language(rows, others[: settings.max_other_language_negatives], label, kenlm_dir, settings, source)
+    except NotEnoughText as exc:
+        return label, {"status": "too_little_text", "reason": str(exc)}
+    except KenLMError as exc:  # recorded per language; the run goes on without this model
+        return label, {"status": "failed", "reason": str(exc)}
+    return label, {"status": "bootstrapped", **_summary(record)}
+
+
+def _summary(record: dict) -> dict:
+    return {k: record[k] for k in ("candidates", "training_lines", "heldout_lines", "chosen_iteration", "heldout_auc")}
+
+
+def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list[str]) -> str:
+    """Ray task: perplexity of every row of one annotated file (bootstrapped model where there is one, else the
+    annotate pass's score from a given model), row-aligned, written temp+rename."""
+    if Path(target).is_file():
+        return target
+    present = set(pq.read_schema(annotated).names)
+    table = pq.read_table(annotated, columns=[c for c in ("lang_script", "text", "perplexity") if c in present])
+    labels = table.column("lang_script").to_pylist() if "lang_script" in present else [None] * table.num_rows
+    texts = table.column("text").to_pylist() if "text" in present else [None] * table.num_rows
+    given = table.column("perplexity").to_pylist() if "perplexity" in present else [None] * table.num_rows
+    scorer, own = KenLMScorer(kenlm_dir), set(bootstrapped)
+    perplexity, source = [], []
+    for label, text, old in zip(labels, texts, given):
+        if label in own:
+            perplexity.append(scorer.perplexity(text, label) if text else None)
+            source.append("bootstrap")
+        else:
+            perplexity.append(old)
+            source.append("given" if old is not None else None)
+    out = pa.table({"lang_script": pa.array(labels, pa.string()), "perplexity": pa.array(perplexity, pa.float32()), "kenlm_source": pa.array(source, pa.string())})
+    with atomic_path(target) as tmp:
+        pq.write_table(out, tmp)
+    return target
+
+
+def fingerprint(settings: BootstrapSettings, annotated: list[str], given_labels: list[str]) -> str:
+    """Changes when the annotations, the settings or (for ``languages: missing``) the given models change."""
+    digest = hashlib.sha256(json.dumps({"settings": settings.as_dict(), "given": sorted(given_labels), "method": 2}, sort_keys=True).encode())
+    for path in sorted(annotated):
+        done = Path(path).with_name(Path(path).name.removesuffix(".parquet") + ".done.json")
+        digest.update(Path(path).name.encode())
+        digest.update(done.read_bytes() if done.is_file() else b"-")
+    return digest.hexdigest()
+
+
+def _given_labels(kenlm_models: str | None) -> list[str]:
+    if not kenlm_models or not Path(kenlm_models).is_dir():
+        return []
+    return sorted(p.stem for p in Path(kenlm_models).glob("*.binary"))
+
+
+def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool = True) -> BootstrapOutcome | None:
+    """The run's bootstrap phase (None when ``stages.quality.kenlm_bootstrap`` is off)."""
+    from tqdm import tqdm
+
+    from . import ray_adapter
+
+    settings: BootstrapSettings | None = manifest.quality.kenlm_bootstrap
+    if settings is None:
+        return None
+    kenlm_dir, rescored_dir = Path(manifest.output) / BOOTSTRAP_KENLM_DIR, Path(manifest.output) / RESCORED_DIR
+    root = kenlm_dir.parent
+    given = _given_labels(manifest.quality.kenlm_models)
+    key = fingerprint(settings, files, given if settings.languages == "missing" else [])
+    index_path = kenlm_dir / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.is_file() else {}
+    if index.get("fingerprint") != key:
+        partial = root / f".kenlm-{key[:16]}.partial"  # same key after a crash: finished languages are kept
+        for stale in root.glob(".kenlm-*.partial"):
+            if stale != partial:
+                shutil.rmtree(stale, ignore_errors=True)
+        partial.mkdir(parents=True, exist_ok=True)
+        todo = [label for label in labels if is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE]
+        languages = {label: {"status": "given_model"} for label in todo if settings.languages == "missing" and label in given}
+        todo = [label for label in todo if label not in languages]
+        source = str(Path(manifest.output).resolve())
+        with tqdm(total=len(todo), desc="bootstrap kenlm", unit="lang", disable=not progress) as bar:
+            for label, result in ray_adapter.run_tasks(bootstrap_language_task, [(files, label, str(partial), settings, source) for label in todo]):
+                languages[label] = result
+                bar.update(1)
+                log.info("bootstrap %s: %s", label, result.get("reason") or f"{result['training_lines']} lines, held-out AUC {result['heldout_auc']}")
+        (partial / "index.json").write_text(json.dumps({"fingerprint": key, "settings": settings.as_dict(), "languages": dict(sorted(languages.items()))}, indent=2, ensure_ascii=False))
+        shutil.rmtree(rescored_dir, ignore_errors=True)  # scores of the old models must not survive them
+        old = root / ".kenlm.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if kenlm_dir.exists():
+            kenlm_dir.rename(old)
+        partial.rename(kenlm_dir)
+        shutil.rmtree(old, ignore_errors=True)
+        index = json.loads(index_path.read_text())
+
+    bootstrapped = sorted(label for label, info in index["languages"].items() if info["status"] == "bootstrapped")
+    rescored_dir.mkdir(parents=True, exist_ok=True)
+    marker = rescored_dir / FINGERPRINT_FILE
+    if not marker.is_file() or marker.read_text() != key:
+        for stale in rescored_dir.glob("*.parquet"):
+            stale.unlink()
+        marker.write_text(key)
+    targets = {path: str(rescored_dir / Path(path).name) for path in files}
+    todo = [(path, target, str(kenlm_dir), bootstrapped) for path, target in targets.items() if not Path(target).is_file()]
+    if todo:
+        with tqdm(total=len(todo), desc="rescore perplexity", unit="file", disable=not progress) as bar:
+            for _ in ray_adapter.run_tasks(rescore_file, todo):
+                bar.update(1)
+    return BootstrapOutcome(str(kenlm_dir), targets, index["languages"])

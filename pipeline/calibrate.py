@@ -11,11 +11,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from longtail.fileio import atomic_path, atomic_write_text
 from longtail.filters.calibration import CALIBRATED_SIGNALS, CalibrationSettings, calibrate_language, reference_like
 from longtail.filters.kenlm_model import load_card
 from longtail.langid.labels import NON_LANGUAGE, is_safe_label
 
-from .annotate import ANNOTATED_DIR
+from longtail.stages.base import set_column
+
+from .annotate import ANNOTATED_DIR, BOOTSTRAP_KENLM_DIR, RESCORED_DIR
 
 COLUMNS = ["id", "lang", "lang_script", "lang_score", "perplexity", "quality_score", *CALIBRATED_SIGNALS]
 
@@ -29,7 +32,13 @@ def read_annotations(output: str | Path, columns: list[str] = COLUMNS) -> dict[s
     for path in files:
         present = set(pq.read_schema(path).names)
         if "lang_script" in present:
-            tables.append(pq.read_table(path, columns=[c for c in columns if c in present]))
+            table = pq.read_table(path, columns=[c for c in columns if c in present])
+            rescored = Path(output) / RESCORED_DIR / path.name
+            if "perplexity" in columns and rescored.is_file():  # the run bootstrapped KenLM: its scores replace the annotate pass's
+                scores = pq.read_table(rescored, columns=["perplexity"]).column("perplexity")
+                if len(scores) == table.num_rows:
+                    table = set_column(table, "perplexity", scores.to_pylist(), pa.float32())
+            tables.append(table)
     by_language: dict[str, list[dict]] = defaultdict(list)
     for row in pa.concat_tables(tables, promote_options="default").to_pylist() if tables else []:
         if row.get("lang") not in NON_LANGUAGE and row.get("lang_script") and is_safe_label(row["lang_script"]):
@@ -44,9 +53,15 @@ def kenlm_dir_of_run(output: str | Path) -> str | None:
     return None
 
 
+def run_card(output: str | Path, kenlm_models: str | None, label: str) -> dict | None:
+    """The card of the KenLM model that scored ``label`` in a run: bootstrapped by the run, else given."""
+    card = load_card(Path(output) / BOOTSTRAP_KENLM_DIR, label)
+    return card if card or not kenlm_models else load_card(kenlm_models, label)
+
+
 def calibrate_run(output: str | Path, settings: CalibrationSettings, kenlm_models: str | None) -> dict[str, dict]:
     rows = read_annotations(output)
-    return {label: calibrate_language(language_rows, load_card(kenlm_models, label) if kenlm_models else None, settings)
+    return {label: calibrate_language(language_rows, run_card(output, kenlm_models, label), settings)
             for label, language_rows in rows.items()}
 
 
@@ -55,9 +70,8 @@ def write_thresholds_yaml(results: dict[str, dict], settings: CalibrationSetting
         "method": {"tool": "longtail calibrate", "annotations": source, **settings.as_dict(), "see": "docs/quality.md"},
         "languages": {label: r["thresholds"] for label, r in results.items() if r["thresholds"]},
     }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
     header = "# Per-language thresholds from `longtail calibrate`; include with selection.thresholds_file in a manifest.\n"
-    Path(path).write_text(header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+    atomic_write_text(path, header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
 
 
 def plot_language(label: str, rows: list[dict], reference: list[dict], thresholds: dict | None, path: Path) -> None:
@@ -79,8 +93,8 @@ def plot_language(label: str, rows: list[dict], reference: list[dict], threshold
         ax.legend(fontsize=7)
     fig.suptitle(f"{label}: heuristic signals, calibrated thresholds")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=80, format="png")
     plt.close(fig)
 
 
@@ -89,7 +103,7 @@ def plot_run(output: str | Path, results: dict[str, dict], settings: Calibration
     for label, rows in read_annotations(output).items():
         if len(rows) < settings.min_documents:  # nothing to see in a handful of points
             continue
-        card = load_card(kenlm_models, label) if kenlm_models else None
+        card = run_card(output, kenlm_models, label)
         path = Path(folder) / f"{label}.png"
         plot_language(label, rows, reference_like(rows, card, settings), results.get(label, {}).get("thresholds"), path)
         written.append(path)

@@ -67,13 +67,13 @@ def cmd_select(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .models import train_default_classifier, train_kenlm_folder
+    from .models import train_default_classifier
     from .run import run
 
     data = REPO_ROOT / "data"
     models = REPO_ROOT / "models"
-    print("demo: training the default models longtail ships recipes for (skipped when present)")
-    train_kenlm_folder(data / "reference", models / "kenlm")
+    # KenLM models are not trained here: the sample manifest bootstraps them from the crawl's own documents
+    print("demo: training the quality classifier from data/quality (skipped when present)")
     train_default_classifier(data / "quality" / "train.jsonl", models / "quality" / "classifier.bin")
     args.manifest = str(SAMPLE_MANIFEST)
     manifest = _manifest(args)
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     job_options(select_p)
     select_p.set_defaults(func=cmd_select)
 
-    demo_p = sub.add_parser("demo", help="train default models and run the sample crawl shipped in the repo", description="Trains per-language KenLM models from data/reference and the quality classifier from data/quality (once), then runs manifests/sample.yaml on a local Ray.")
+    demo_p = sub.add_parser("demo", help="train default models and run the sample crawl shipped in the repo", description="Trains the quality classifier from data/quality (once), then runs manifests/sample.yaml on a local Ray; that manifest bootstraps per-language KenLM models from the sample crawl's own documents (stages.quality.kenlm_bootstrap).")
     job_options(demo_p, manifest=False)
     demo_p.add_argument("--workers", type=int, default=None, help="annotate actors (default 2)")
     demo_p.set_defaults(func=cmd_demo)

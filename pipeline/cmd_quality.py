@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from longtail.fileio import atomic_write_text
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 EVAL_DESCRIPTION = """\
@@ -73,8 +75,7 @@ def cmd_calibrate(args) -> int:
     thresholds_path = Path(args.thresholds) if args.thresholds else folder / "thresholds.yaml"
     write_thresholds_yaml(results, settings, thresholds_path, str(output.resolve()))
     report = Path(args.report) if args.report else folder / "calibration.json"
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(json.dumps({"settings": settings.as_dict(), "kenlm_models": kenlm_models, "languages": results}, indent=2, ensure_ascii=False))
+    atomic_write_text(report, json.dumps({"settings": settings.as_dict(), "kenlm_models": kenlm_models, "languages": results}, indent=2, ensure_ascii=False))
     plots = [] if args.no_plots else plot_run(output, results, settings, kenlm_models, Path(args.plots) if args.plots else folder / "plots")
     print(f"{'lang_script':<12} {'docs':>5} {'ref-like':>8} {'kept ref':>8} {'kept all':>8}  thresholds")
     for label, r in results.items():
@@ -89,11 +90,15 @@ def cmd_calibrate(args) -> int:
 
 BOOTSTRAP_DESCRIPTION = """\
 Train a KenLM model for a language that has no reference corpus, from a run's own annotated documents
-(OUTPUT/annotated/): documents that pass strict LID and the heuristic checks are the training text; one
-iteration then keeps the head of their perplexity distribution and retrains, and that iteration is kept only
-if it separates held-out documents from negatives (rejected, wrong-language and letter-shuffled text) better.
-The card (<models>/<label>.json) records both iterations. Then point stages.quality.kenlm_models at --models and
-re-run (or `longtail select` after re-annotating perplexity).
+(OUTPUT/annotated/): the distinct lines of documents that pass strict LID and the heuristic checks are the
+training text; one iteration then keeps the head of their perplexity distribution and retrains, and that
+iteration is kept only if it separates held-out lines from negatives (rejected, wrong-language and
+grapheme-shuffled text) better. The card (<models>/<label>.json) records both iterations.
+
+Inside a run the same method runs by itself with `stages.quality.kenlm_bootstrap` (manifests/sample.yaml does
+this): models go to OUTPUT/bootstrap/kenlm/ and perplexity is re-scored from the annotations, never the crawl.
+This command is for trying the method on one language, or for training models to reuse in other runs
+(point stages.quality.kenlm_models at --models).
 
 example:
   longtail bootstrap-kenlm out/sample --label yor_Latn --models models/kenlm-bootstrap
@@ -159,9 +164,8 @@ def cmd_bootstrap_classifier(args) -> int:
     examples = bootstrap_classifier_examples(args.output, args.label, BootstrapSettings(strict_lid=args.strict_lid, head_percentile=args.head_percentile))
     good = sum(e["label"] == "good" for e in examples)
     print(f"bootstrap-classifier: {good} good (strict LID + heuristics, perplexity head), {len(examples) - good} bad (heuristic failures, perplexity tail)")
-    card = train_classifier(examples, args.model)
-    card["bootstrap"] = {"source": str(Path(args.output).resolve()), "languages": sorted({e["lang_script"] for e in examples}), "good": good, "bad": len(examples) - good}
-    Path(args.model).with_suffix(".json").write_text(json.dumps(card, indent=2))
+    bootstrap = {"source": str(Path(args.output).resolve()), "languages": sorted({e["lang_script"] for e in examples}), "good": good, "bad": len(examples) - good}
+    card = train_classifier(examples, args.model, card_extra={"bootstrap": bootstrap})
     held = card["heldout"]
     print(f"classifier: {args.model}; held-out precision {held['precision_good']:.3f}, recall {held['recall_good']:.3f} on {held['examples']} examples")
     return 0

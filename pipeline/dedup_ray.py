@@ -50,10 +50,12 @@ ROWS_PER_PARTITION = 100_000
 MAX_PARTITIONS = 64
 # Columns a part must have; index parts add ``bands`` and ``release``.
 INPUT_COLUMNS = ("id", "lang_script", "text_hash", "minhash", "n_chars", "crawl_date", "url")
+# Unique per row of a language table: user ids may repeat, so documents are nodes and results map back by this.
+ROW_KEY = "_dedup_row"
 
 RESULT_SCHEMA = pa.schema(
     [("id", pa.string()), ("lang_script", pa.string()), ("dup_cluster_id", pa.string()), ("dup_cluster_size", pa.int32()),
-     ("duplicate_of", pa.string()), ("dedup_reason", pa.string())]
+     ("duplicate_of", pa.string()), ("dedup_reason", pa.string()), (ROW_KEY, pa.int64())]
 )
 _BUCKET_SCHEMA = pa.schema([("kind", pa.int8()), ("key", pa.uint64()), ("node", pa.string())])
 _EDGE_SCHEMA = pa.schema([("a", pa.string()), ("b", pa.string()), ("link", pa.bool_())])
@@ -109,6 +111,13 @@ def _signatures(table: pa.Table) -> np.ndarray:
     return values.reshape(table.num_rows, -1)
 
 
+def with_row_key(table: pa.Table) -> pa.Table:
+    """``table`` with :data:`ROW_KEY` = row position, unless it already has one."""
+    if ROW_KEY in table.column_names:
+        return table
+    return table.append_column(ROW_KEY, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+
 def _load_part(part, lang_script: str | None) -> pa.Table:
     if isinstance(part, str):  # a Parquet file of a dedup index
         filters = [("lang_script", "=", lang_script)] if lang_script else None
@@ -121,7 +130,13 @@ def _keys_task(part, lang_script, params: MinHashParams, partitions: int):
     table = _load_part(part, lang_script)
     indexed = "release" in table.column_names
     ids = table.column("id").to_pylist()
-    nodes = [INDEXED_PREFIX + i for i in ids] if indexed else ids
+    row_keys = table.column(ROW_KEY).to_pylist() if ROW_KEY in table.column_names else [None] * table.num_rows
+    if indexed:
+        nodes = [INDEXED_PREFIX + i for i in ids]
+    elif ROW_KEY in table.column_names:
+        nodes = [f"{k:012d}" for k in row_keys]  # zero-padded: node order is row order, as in the reference
+    else:  # parts built by the caller without row keys: their ids must be unique
+        nodes = ids
     langs = table.column("lang_script").to_pylist()
     signatures = _signatures(table)
     if indexed and "bands" in table.column_names:
@@ -135,7 +150,8 @@ def _keys_task(part, lang_script, params: MinHashParams, partitions: int):
     kinds = [np.full(n * params.bands, KIND_BAND, np.int8), np.full(n, KIND_EXACT, np.int8)]
     keys = [bands.reshape(-1), exact_keys]
     key_nodes = [np.repeat(np.asarray(nodes, dtype=object), params.bands), np.asarray(nodes, dtype=object)]
-    urls = [url_key(u) for u in table.column("url").to_pylist()]
+    # with url_dedup off a shared URL neither links documents nor names the reason (dedup:url)
+    urls = [url_key(u) for u in table.column("url").to_pylist()] if params.url_dedup else [None] * n
     if params.url_dedup:
         with_url = [i for i, u in enumerate(urls) if u]
         kinds.append(np.full(len(with_url), KIND_URL, np.int8))
@@ -157,6 +173,7 @@ def _keys_task(part, lang_script, params: MinHashParams, partitions: int):
             "crawl_date": pc.fill_null(table.column("crawl_date").cast(pa.string()), ""),
             "url": pc.fill_null(table.column("url").cast(pa.string()), ""),
             "url_key": pa.array(urls, pa.string()),
+            ROW_KEY: pa.array(row_keys, pa.int64()),
         }
     )
     return tuple(bucket_parts) + tuple(_split(info, _partition_of(nodes, partitions), partitions))
@@ -260,7 +277,7 @@ def _members_task(partitions: int, forest: pa.Table, *info_tables: pa.Table):
     single_ids = singles.column("id")
     result = pa.table(
         [single_ids, singles.column("lang_script"), single_ids, pa.array([1] * singles.num_rows, pa.int32()),
-         pa.nulls(singles.num_rows, pa.string()), pa.nulls(singles.num_rows, pa.string())],
+         pa.nulls(singles.num_rows, pa.string()), pa.nulls(singles.num_rows, pa.string()), singles.column(ROW_KEY)],
         schema=RESULT_SCHEMA,
     )
     parts = _split(members, _partition_of(members.column("root").to_pylist(), partitions), partitions)
@@ -268,7 +285,8 @@ def _members_task(partitions: int, forest: pa.Table, *info_tables: pa.Table):
 
 
 def _keepers_task(*member_tables: pa.Table) -> pa.Table:
-    """Step 7: the keep rule per cluster (indexed documents first, then longest, earliest, smallest URL, id)."""
+    """Step 7: the keep rule per cluster (indexed documents first, then longest, earliest dated (undated last),
+    smallest URL, id, row)."""
     members = pa.concat_tables(member_tables).sort_by([("root", "ascending"), ("node", "ascending")])
     rows = members.to_pylist()
     out = {name: [] for name in RESULT_SCHEMA.names}
@@ -278,7 +296,7 @@ def _keepers_task(*member_tables: pa.Table) -> pa.Table:
         while end < len(rows) and rows[end]["root"] == rows[start]["root"]:
             end += 1
         cluster = rows[start:end]
-        keeper = min(cluster, key=lambda r: (not r["indexed"], -r["n_chars"], r["crawl_date"], r["url"], r["id"]))
+        keeper = min(cluster, key=lambda r: (not r["indexed"], -r["n_chars"], not r["crawl_date"], r["crawl_date"], r["url"], r["id"], r["node"]))
         for row in cluster:
             if row["indexed"]:
                 continue
@@ -299,6 +317,7 @@ def _keepers_task(*member_tables: pa.Table) -> pa.Table:
             out["dup_cluster_size"].append(end - start)
             out["duplicate_of"].append(None if is_keeper else keeper["id"])
             out["dedup_reason"].append(reason)
+            out[ROW_KEY].append(row[ROW_KEY])
         start = end
     return pa.table(out, schema=RESULT_SCHEMA)
 
@@ -317,8 +336,9 @@ def cluster_parts(
 ) -> pa.Table:
     """Cluster the documents of ``parts`` (tables, object refs, or index Parquet paths) on the running Ray.
 
-    ``lang_script`` restricts index Parquet parts to one language. Returns :data:`RESULT_SCHEMA` rows for every
-    non-indexed document, sorted by id; the same clusters as :func:`longtail.stages.dedup.cluster_duplicates`.
+    ``lang_script`` restricts index Parquet parts to one language. Parts carry :data:`ROW_KEY` unique across all
+    parts (or unique ids). Returns :data:`RESULT_SCHEMA` rows for every non-indexed document, sorted by id and
+    row key; the same clusters as :func:`longtail.stages.dedup.cluster_duplicates`.
     """
     import ray
 
@@ -358,7 +378,7 @@ def cluster_parts(
     results = [keepers.remote(*[out[r] for out in member_outputs]) for r in range(P)]
     results += [out[P] for out in member_outputs]
     table = pa.concat_tables(ray.get(results))
-    return table.sort_by([("id", "ascending")])
+    return table.sort_by([("id", "ascending"), (ROW_KEY, "ascending")])
 
 
 def cluster_table(
@@ -370,10 +390,12 @@ def cluster_table(
     partitions: int | None = None,
     crash_once_marker: str | None = None,
 ) -> pa.Table:
-    """Split one table into parts (plus a previous release's index files) and cluster them on Ray."""
+    """Split one table into parts (plus a previous release's index files) and cluster them on Ray.
+
+    Results carry :data:`ROW_KEY`: the table's own, or its row positions."""
     import ray
 
-    table = table.select(list(INPUT_COLUMNS))
+    table = with_row_key(table).select([*INPUT_COLUMNS, ROW_KEY])
     parts = [ray.put(table.slice(start, chunk_rows)) for start in range(0, table.num_rows, chunk_rows)]
     if partitions is None:
         partitions = max(1, min(MAX_PARTITIONS, -(-table.num_rows // ROWS_PER_PARTITION)))
@@ -381,14 +403,17 @@ def cluster_table(
 
 
 def cluster_language(table: pa.Table, params: MinHashParams, label: str) -> pa.Table:
-    """Dedup one language's selected documents: on Ray when it runs, against ``params.previous_index`` if set."""
+    """Dedup one language's selected documents: on Ray when it runs, against ``params.previous_index`` if set.
+
+    Results carry :data:`ROW_KEY` (the table's, or its row positions): map them back by it, ids may repeat."""
     import ray
 
     from longtail.stages.dedup import cluster_duplicates
 
     from .dedup_index import language_files
 
+    table = with_row_key(table)
     index_files = language_files(params.previous_index, label, params) if params.previous_index else []
     if not ray.is_initialized() and not index_files:
-        return cluster_duplicates(table, params)
+        return cluster_duplicates(table, params).append_column(ROW_KEY, table.column(ROW_KEY))  # rows in table order
     return cluster_table(table, params, index_files=index_files, lang_script=label)

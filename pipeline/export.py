@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from longtail.fileio import atomic_write_text
 from longtail.langid.labels import is_safe_label, to_bcp47
 
 from .provenance import code_version, model_fingerprints, sha256_file
@@ -63,12 +64,6 @@ class ReleaseError(RuntimeError):
 
 def _read_json(path: Path, default=None):
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def origin_map(run_info: dict) -> dict[tuple[str, int], tuple[str, int]]:
@@ -277,7 +272,7 @@ def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: in
         code = code_version()
         name = (run_info.get("manifest") or {}).get("name", run_dir.name)
         contamination = _contamination(audit_path)
-        _atomic_write_text(staging / "README.md", dataset_card(name, released, contamination, run_info, run_info.get("code_version") or code))
+        atomic_write_text(staging / "README.md", dataset_card(name, released, contamination, run_info, run_info.get("code_version") or code))
         files.append(_file_entry(staging, staging / "README.md"))
 
         models = run_info.get("models")
@@ -300,7 +295,7 @@ def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: in
             "models": models,
             "files": files,
         }
-        _atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
+        atomic_write_text(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
 
         if release_dir.exists():  # --force: swap, then delete the old release
             old = release_dir.with_name(f".{release_dir.name}.{os.getpid()}.old")

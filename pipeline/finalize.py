@@ -21,7 +21,8 @@ from longtail.filters.kenlm_model import load_card
 from longtail.filters.selection_columns import add_selection_columns, cap_templated, selection_stats
 from longtail.langid.labels import is_safe_label
 from longtail.stages.base import set_column
-from .dedup_ray import cluster_language
+from .bootstrap import BootstrapOutcome
+from .dedup_ray import ROW_KEY, cluster_language, with_row_key
 from longtail.stages.select import SelectStage
 
 from .manifest import Manifest
@@ -31,8 +32,19 @@ NOT_SELECTED = "lid:not_selected"
 _NEVER_EXPORTED = ("minhash",)
 
 
-def read_language(files: list[str], label: str) -> pa.Table:
-    tables = [pq.read_table(f, filters=[("lang_script", "=", label)]) for f in files]
+def read_language(files: list[str], label: str, perplexity_files: dict[str, str] | None = None) -> pa.Table:
+    """One language's annotated rows; with ``perplexity_files`` (the run's bootstrap phase), their ``perplexity``
+    comes from the re-scored files, which are row-aligned with the annotations."""
+    tables = []
+    for f in files:
+        table = pq.read_table(f, filters=[("lang_script", "=", label)])
+        if perplexity_files and table.num_rows:
+            rescored = pq.read_table(perplexity_files[f], filters=[("lang_script", "=", label)])
+            if rescored.num_rows != table.num_rows:
+                raise ValueError(f"{perplexity_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
+            table = set_column(table, "perplexity", rescored.column("perplexity").to_pylist(), pa.float32())
+            table = set_column(table, "kenlm_source", rescored.column("kenlm_source").to_pylist(), pa.string())
+        tables.append(table)
     tables = [t for t in tables if t.num_rows]
     if not tables:
         raise ValueError(f"no annotated rows for {label}")
@@ -61,8 +73,9 @@ def _quantiles(values: list[float]) -> dict:
     values = sorted(v for v in values if v is not None and not math.isnan(v))
     if not values:
         return {}
-    pick = lambda q: round(values[min(len(values) - 1, int(q * (len(values) - 1) + 0.5))], 2)  # noqa: E731
-    return {"p10": pick(0.1), "p25": pick(0.25), "p50": pick(0.5), "p75": pick(0.75), "p90": pick(0.9)}
+    from longtail.filters.perplexity_buckets import percentile
+
+    return {f"p{q}": round(percentile(values, q), 2) for q in (10, 25, 50, 75, 90)}
 
 
 def language_stats(label: str, annotated: pa.Table, kept: pa.Table) -> dict:
@@ -86,18 +99,22 @@ def language_stats(label: str, annotated: pa.Table, kept: pa.Table) -> dict:
     }
 
 
-def finalize_language(manifest: Manifest, label: str, files: list[str], staging: str) -> dict:
+def finalize_language(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None = None) -> dict:
     """Select, deduplicate and write one language; returns its statistics."""
     if not is_safe_label(label):  # labels become folder names: refuse anything else
         raise ValueError(f"unsafe language label {label!r}")
-    table = read_language(files, label)
+    table = read_language(files, label, bootstrap.perplexity_files if bootstrap else None)
     limits = manifest.thresholds.updated(manifest.language_thresholds.get(label, {}))
     table, bucket_info = add_selection_columns(table, limits)
-    cards = {label: load_card(manifest.quality.kenlm_models, label)} if manifest.quality.kenlm_models else {}
+    card = bootstrap.card(label) if bootstrap else None
+    if card is None and manifest.quality.kenlm_models:
+        card = load_card(manifest.quality.kenlm_models, label)
+    cards = {label: card} if card else {}
     selected = cap_templated(SelectStage(manifest.thresholds, manifest.language_thresholds, cards)(table), limits)
     if manifest.languages is not None and label not in manifest.languages:
         selected = set_column(selected, "drop_reason", [r or NOT_SELECTED for r in selected.column("drop_reason").to_pylist()], pa.string())
 
+    selected = with_row_key(selected)  # dedup verdicts map back by row: user ids may repeat
     passing = selected.filter(pc.is_null(selected.column("drop_reason")))
     annotated = attach_clusters(selected, cluster_language(passing, manifest.dedup, label))
     annotated = annotated.drop_columns([c for c in _NEVER_EXPORTED if c in annotated.column_names])
@@ -110,14 +127,27 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
         write_shards(kept, Path(staging) / DATASET_DIR / partition, write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
     if removed.num_rows:
         write_shards(removed, Path(staging) / REMOVED_DIR / partition, write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
-    return {**language_stats(label, annotated, kept), **selection_stats(annotated, kept, bucket_info)}
+    return {**language_stats(label, annotated, kept), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card)}
+
+
+def kenlm_stats(label: str, manifest: Manifest, bootstrap: BootstrapOutcome | None, card: dict | None) -> dict:
+    """Which KenLM model judged the language: ``bootstrap`` (trained on this run), ``given`` or ``none``."""
+    status = bootstrap.languages.get(label) if bootstrap else None
+    if status and status.get("status") == "bootstrapped":
+        return {"source": "bootstrap", **{k: v for k, v in status.items() if k != "status"}, "max_perplexity_basis": (card or {}).get("heldout_perplexity", {}).get("p50")}
+    info = {"source": "given" if card else "none"}
+    if status:  # bootstrap was on but did not train this language: say why
+        info["bootstrap"] = status
+    return info
 
 
 def attach_clusters(selected: pa.Table, clusters: pa.Table) -> pa.Table:
-    """Add the dedup columns to every row (Arrow joins do not carry list columns, so map by id)."""
-    by_id = {row["id"]: row for row in clusters.to_pylist()}
-    ids = selected.column("id").to_pylist()
-    found = [by_id.get(i) for i in ids]
+    """Add the dedup columns to every row, matched by :data:`ROW_KEY` (ids may repeat), which is then dropped.
+
+    Arrow joins do not carry list columns, so the match is a dict."""
+    by_row = {row[ROW_KEY]: row for row in clusters.to_pylist()}
+    found = [by_row.get(k) for k in selected.column(ROW_KEY).to_pylist()]
+    selected = selected.drop_columns([ROW_KEY])
     reasons = [r or (f["dedup_reason"] if f else None) for r, f in zip(selected.column("drop_reason").to_pylist(), found)]
     selected = set_column(selected, "drop_reason", reasons, pa.string())
     selected = set_column(selected, "dup_cluster_id", [f["dup_cluster_id"] if f else None for f in found], pa.string())

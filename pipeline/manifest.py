@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from longtail.filters.kenlm_bootstrap import BootstrapSettings
 from longtail.filters.perplexity_buckets import check_buckets, check_percentiles
 from longtail.filters.quality import Thresholds
 from longtail.langid.backends import BACKEND_CHOICES
@@ -114,6 +115,12 @@ _THRESHOLD_CHECKS["perplexity_bucket_percentiles"] = _checked(check_percentiles)
 _THRESHOLD_CHECKS["keep_perplexity_buckets"] = _checked(check_buckets)
 
 
+def _kenlm_bootstrap(value, path) -> BootstrapSettings | None:
+    if value is None or value is False:
+        return None
+    return _dataclass_from(BootstrapSettings, {} if value is True else value, path)
+
+
 def _thresholds_file(base: Path, value: Any) -> dict:
     """Per-language thresholds from a YAML file (``longtail calibrate`` writes one): ``{languages: {label: {...}}}``."""
     path = Path(_resolve(base, _typed(value, str, "selection.thresholds_file")))
@@ -148,6 +155,9 @@ class ExtractSettings:
 class QualitySettings:
     kenlm_models: str | None = None  # folder of <lang_script>.binary + .json cards; null: no perplexity
     classifier_model: str | None = None  # fastText quality classifier; null: no classifier score
+    # Train KenLM models from the run's own documents between annotate and select (pipeline/bootstrap.py);
+    # null: off. ``true`` or a mapping of BootstrapSettings fields turns it on.
+    kenlm_bootstrap: BootstrapSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -255,7 +265,7 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         _fail("stages.identify.backend", f"unknown backend {identify.backend!r} (choose {', '.join(sorted(BACKEND_CHOICES))})")
     if identify.macro_policy not in MACRO_POLICIES:
         _fail("stages.identify.macro_policy", f"must be one of {', '.join(MACRO_POLICIES)}")
-    quality = _dataclass_from(QualitySettings, stages.get("quality"), "stages.quality")
+    quality = _dataclass_from(QualitySettings, stages.get("quality"), "stages.quality", {"kenlm_bootstrap": _kenlm_bootstrap})
     extract = _dataclass_from(ExtractSettings, stages.get("extract"), "stages.extract")
     if extract.engine not in ("trafilatura", "resiliparse"):
         _fail("stages.extract.engine", f"unknown engine {extract.engine!r} (choose trafilatura, resiliparse)")
@@ -294,7 +304,7 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         text_fields=_dataclass_from(TextFields, data.get("text_fields"), "text_fields"),
         identify=IdentifySettings(identify.backend, _resolve(base, identify.model_path), identify.macro_policy),
         extract=extract,
-        quality=QualitySettings(_resolve(base, quality.kenlm_models), _resolve(base, quality.classifier_model)),
+        quality=replace(quality, kenlm_models=_resolve(base, quality.kenlm_models), classifier_model=_resolve(base, quality.classifier_model)),
         dedup=_dedup_params(stages.get("dedup"), base),
         write=_dataclass_from(WriteSettings, stages.get("write"), "stages.write"),
         ray=_dataclass_from(RaySettings, data.get("ray"), "ray"),

@@ -36,7 +36,8 @@ def train_kenlm_folder(reference_dir: str | Path, models_dir: str | Path, order:
 
 def train_default_classifier(examples_file: str | Path, model_path: str | Path, force: bool = False, log=print) -> dict | None:
     model_path = Path(model_path)
-    if model_path.is_file() and not force:
+    # The card is written last: without it the training did not finish, so train again.
+    if model_path.is_file() and model_path.with_suffix(".json").is_file() and not force:
         return None
     rows = [json.loads(line) for line in Path(examples_file).read_text(encoding="utf-8").splitlines() if line.strip()]
     card = train_classifier(rows, model_path)

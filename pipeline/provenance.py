@@ -48,8 +48,9 @@ def lid_model_files(identify: dict) -> list[Path]:
     return files
 
 
-def model_fingerprints(manifest: dict) -> list[dict]:
-    """sha256 of every model file a run manifest (as ``Manifest.to_dict()``) points at: LID, KenLM, classifier."""
+def model_fingerprints(manifest: dict, bootstrapped_kenlm: str | None = None) -> list[dict]:
+    """sha256 of every model file a run manifest (as ``Manifest.to_dict()``) points at: LID, KenLM, classifier,
+    and the KenLM models the run bootstrapped (``bootstrapped_kenlm``, role ``kenlm-bootstrap``)."""
     entries = []
     identify = manifest.get("identify") or {}
     for path in lid_model_files(identify):
@@ -59,6 +60,9 @@ def model_fingerprints(manifest: dict) -> list[dict]:
     if quality.get("kenlm_models") and Path(quality["kenlm_models"]).is_dir():
         for binary in sorted(Path(quality["kenlm_models"]).glob("*.binary")):
             entries.append(_entry("kenlm", binary, lang_script=binary.stem))
+    if bootstrapped_kenlm and Path(bootstrapped_kenlm).is_dir():
+        for binary in sorted(Path(bootstrapped_kenlm).glob("*.binary")):
+            entries.append(_entry("kenlm-bootstrap", binary, lang_script=binary.stem))
     if quality.get("classifier_model") and Path(quality["classifier_model"]).is_file():
         entries.append(_entry("classifier", Path(quality["classifier_model"])))
     return entries

@@ -16,6 +16,7 @@ from longtail import __version__
 
 from . import ray_adapter
 from .annotate import ANNOTATED_DIR, annotated_paths, load_done
+from .bootstrap import run_bootstrap
 from .finalize import STAGING_DIR, STATS_DIR, annotated_files, finalize_language, language_labels, publish
 from .manifest import Manifest
 from .provenance import code_version, model_fingerprints
@@ -55,9 +56,10 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     shutil.rmtree(staging, ignore_errors=True)  # leftovers of a finalize that crashed must not be published
     files = annotated_files(manifest, units)
     labels = language_labels(files) if files else []
+    bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
     languages = []
     with tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:
-        for stats in ray_adapter.run_tasks(finalize_language, [(manifest, label, files, str(staging)) for label in labels]):
+        for stats in ray_adapter.run_tasks(finalize_language, [(manifest, label, files, str(staging), bootstrap) for label in labels]):
             languages.append(stats)
             bar.update(1)
     records = merge_record_counts(unit_rows)
@@ -69,7 +71,7 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
         "manifest": manifest.to_dict(),
         "inputs": units,
         "code_version": code_version(),
-        "models": model_fingerprints(manifest.to_dict()),  # sha256 of LID, KenLM and classifier files as used
+        "models": model_fingerprints(manifest.to_dict(), bootstrap.kenlm_dir if bootstrap else None),  # sha256 of LID, KenLM and classifier files as used
     }
     write_stats(staging / STATS_DIR, languages, records, errors, run_info)
     publish(output, staging)

@@ -1,7 +1,8 @@
 """Exact and MinHash near-duplicate clustering within one language.
 
 Keep rule (documented in docs/design.md): in each cluster keep the document with the longest text; ties go
-to the earliest crawl date, then the smallest URL, then the smallest id. Every other member is removed with
+to the earliest crawl date (documents without one after all dated ones), then the smallest URL, then the
+smallest id, then the first row. Every other member is removed with
 ``duplicate_of`` = the kept document's id, as ``dedup:exact`` when its normalised text is identical to the
 kept one, ``dedup:url`` when it is the same URL (``url_key``) re-crawled, and ``dedup:near`` otherwise.
 """
@@ -111,7 +112,8 @@ def cluster_duplicates(table: pa.Table, params: MinHashParams = MinHashParams())
     urls = [u or "" for u in table.column("url").to_pylist()]
     cluster_id, size, duplicate_of, reason = [None] * n, [1] * n, [None] * n, [None] * n
     for members in clusters.values():
-        keeper = min(members, key=lambda i: (-(n_chars[i] or 0), dates[i], urls[i], ids[i]))
+        # undated documents sort after dated ones; remaining ties go to the first row (members are in row order)
+        keeper = min(members, key=lambda i: (-(n_chars[i] or 0), not dates[i], dates[i], urls[i], ids[i]))
         for i in members:
             cluster_id[i] = ids[keeper]
             size[i] = len(members)

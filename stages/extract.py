@@ -89,13 +89,18 @@ class ExtractTimeout(BaseException):  # not Exception: library `except Exception
 
 
 class TimeLimit:
-    """Raise :class:`ExtractTimeout` in the thread inside ``with limit:`` once ``seconds`` have passed.
+    """``run(fn, *args)`` raises :class:`ExtractTimeout` in the calling thread once ``seconds`` have passed.
 
     ``signal.alarm`` only works on the main thread, and Ray Data runs actor batches on a pool thread, so one
     watchdog thread per stage injects the exception instead (``PyThreadState_SetAsyncExc``). It lands at the
     next Python bytecode; trafilatura's work is Python-level tree walking, the C parts are bounded by
     ``max_html_chars``. Arming is two attribute writes (no thread per page); the watchdog polls a few times
     per limit, so a page is stopped between 1x and ~1.25x the limit.
+
+    The exception can land anywhere up to the moment the watchdog is disarmed, including just after ``fn``
+    returned, on the way into the disarming code. So disarming is retried inside ``run`` until it completes
+    (a context manager cannot do this: a shot landing at the start of ``__exit__`` would leave the watchdog
+    armed, shooting at whatever the thread runs next), and such a page counts as timed out.
     """
 
     def __init__(self, seconds: float | None):
@@ -103,39 +108,63 @@ class TimeLimit:
         self._lock = threading.Lock()
         self._deadline: float | None = None
         self._target = 0
-        self._fired = False
         self._watchdog: threading.Thread | None = None
 
-    def __enter__(self):
+    def run(self, fn, *args):
+        """``fn(*args)``'s result; :class:`ExtractTimeout` if the limit passed before it was stored."""
         if not self.seconds:
-            return self
+            return fn(*args)
         if self._watchdog is None:
             self._watchdog = threading.Thread(target=self._watch, daemon=True, name="extract-time-limit")
             self._watchdog.start()
+        started = timed_out = False
+        result = error = None
+        while True:
+            try:
+                if not started:
+                    started = True
+                    self._arm()
+                    try:
+                        result = fn(*args)
+                    except ExtractTimeout:
+                        raise
+                    except BaseException as exc:  # raised once the watchdog is disarmed
+                        error = exc
+                self._disarm()
+                break
+            except ExtractTimeout:  # from fn, or a shot sent just before _disarm took the lock: disarm again
+                timed_out = True
+        if timed_out:
+            raise ExtractTimeout
+        if error is not None:
+            raise error
+        return result
+
+    def _arm(self) -> None:
         with self._lock:
-            self._target, self._fired = threading.get_ident(), False
+            self._target = threading.get_ident()
             self._deadline = time.monotonic() + self.seconds
-        return self
+
+    def _disarm(self) -> None:
+        with self._lock:  # while held no shot is sent; one sent and not yet delivered is withdrawn
+            self._deadline = None
+            self._interrupt(None)
 
     def _watch(self) -> None:
         poll = min(1.0, self.seconds / 4)
         while True:
             time.sleep(poll)
-            with self._lock:
-                # Sent again at every poll until the block ends: an exception that lands in a weakref or GC
-                # callback is printed and dropped by the interpreter, so one shot is not enough.
-                if self._deadline is not None and time.monotonic() >= self._deadline:
-                    self._fired = True
-                    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._target), ctypes.py_object(ExtractTimeout))
+            self._fire_if_due(time.monotonic())
 
-    def __exit__(self, *exc_info) -> None:
-        if not self.seconds:
-            return
+    def _fire_if_due(self, now: float) -> None:
         with self._lock:
-            self._deadline = None
-            if self._fired:  # sent but maybe not delivered yet: withdraw it so it cannot hit later code
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._target), None)
-                self._fired = False
+            # Sent again at every poll until disarmed: an exception that lands in a weakref or GC callback is
+            # printed and dropped by the interpreter, so one shot is not enough.
+            if self._deadline is not None and now >= self._deadline:
+                self._interrupt(ExtractTimeout)
+
+    def _interrupt(self, exc: type[BaseException] | None) -> None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._target), ctypes.py_object(exc) if exc else None)
 
 
 class ExtractStage:
@@ -161,6 +190,10 @@ class ExtractStage:
         # The first extraction pays lazy initialisation (~0.1-0.2 s): pay it here, not against a page's time limit.
         extract_main_text("<html><body><article><p>warm up</p></article></body></html>", self.engine)
 
+    def _extract(self, html: bytes, content_type: str | None) -> tuple[str | None, str]:
+        decoded, charset = decode_html(html, content_type)
+        return (extract_main_text(decoded[: self.max_html_chars], self.engine) if decoded.strip() else None), charset
+
     def __call__(self, batch: pa.Table) -> pa.Table:
         if self._time_limit is None:
             self.setup()
@@ -173,21 +206,17 @@ class ExtractStage:
                 charsets.append(None)
                 errors.append(None)
                 continue
+            # Appended once per page, so the three columns cannot get out of step.
             try:
-                with self._time_limit:
-                    decoded, charset = decode_html(html, content_type)
-                    extracted = extract_main_text(decoded[: self.max_html_chars], self.engine) if decoded.strip() else None
-                texts.append(extracted or "")
-                charsets.append(charset)
-                errors.append(None)
+                extracted, charset = self._time_limit.run(self._extract, html, content_type)
+                row = (extracted or "", charset, None)
             except ExtractTimeout:
-                texts.append("")
-                charsets.append(None)
-                errors.append(TIMEOUT_ERROR)
+                row = ("", None, TIMEOUT_ERROR)
             except Exception as exc:  # one bad page never stops the unit: it is recorded and dropped
-                texts.append("")
-                charsets.append(None)
-                errors.append(repr(exc)[:300])
+                row = ("", None, repr(exc)[:300])
+            texts.append(row[0])
+            charsets.append(row[1])
+            errors.append(row[2])
         batch = set_column(batch, "text", texts, pa.string())
         batch = set_column(batch, "charset", charsets, pa.string())
         batch = set_column(batch, "extract_error", errors, pa.string())

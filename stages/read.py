@@ -153,8 +153,9 @@ class RecordRejected(Exception):
         self.resync = resync  # the iterator's position can no longer be trusted
 
 
-def _response_document(record, name: str, offset: int, max_payload_bytes: int) -> dict:
+def _response_document(record, path: str, offset: int, max_payload_bytes: int) -> dict:
     """Turn a WARC response record into a document row, or raise :class:`RecordRejected`."""
+    name = PurePosixPath(path).name
     declared = record.content_length or 0
     block = record.reader.read(max_payload_bytes + 1)
     if len(block) > max_payload_bytes:
@@ -233,7 +234,7 @@ def read_warc(path: str, report: ReadReport, batch_size: int = 256, max_payload_
                     continue
                 report.records["response"] += 1
                 try:
-                    rows.append(_response_document(record, name, offset, max_payload_bytes))
+                    rows.append(_response_document(record, path, offset, max_payload_bytes))
                 except RecordRejected as rejected:
                     if rejected.counted_only:
                         report.records[rejected.reason] += 1

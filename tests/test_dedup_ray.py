@@ -190,3 +190,97 @@ def test_manifest_dedup_options(tmp_path):
     assert manifest.dedup.url_dedup is False and manifest.dedup.threshold == 0.8
     with pytest.raises(ManifestError, match="stages.dedup.url_dedup"):
         parse_manifest({"name": "x", "inputs": ["a"], "output": "o", "stages": {"dedup": {"url_dedup": "yes"}}}, tmp_path)
+
+
+def _swahili_texts() -> dict[str, str]:
+    return {d["id"]: d["text"] for d in read_jsonl(EVAL / "docs.jsonl") if d["lang_script"] == "swa_Latn"}
+
+
+def _verdicts(result: pa.Table) -> list[tuple]:
+    return [(r["id"], r["duplicate_of"], r["dedup_reason"]) for r in result.sort_by([("id", "ascending"), ("_dedup_row", "ascending")]).to_pylist()]
+
+
+def test_repeated_ids_get_one_verdict_per_row(ray_local, monkeypatch):
+    from longtail.pipeline import dedup_ray
+
+    text = _swahili_texts()
+    # two different documents both called "same": only the second copies "other" (dated earlier, so "other" wins)
+    table = signed_table([
+        {"id": "same", "text": text["swa_Latn-0-base"], "lang_script": "swa_Latn", "crawl_date": "2026-10-02"},
+        {"id": "same", "text": text["swa_Latn-1-base"], "lang_script": "swa_Latn", "crawl_date": "2026-10-02"},
+        {"id": "other", "text": text["swa_Latn-1-exact"], "lang_script": "swa_Latn", "crawl_date": "2026-10-01"},
+    ], MinHashParams())
+    docs = table.select(["id", "text"]).to_pylist()
+    result = cluster_table(table, chunk_rows=1, partitions=2).to_pylist()
+    assert sorted((docs[r["_dedup_row"]]["id"], docs[r["_dedup_row"]]["text"], r["duplicate_of"], r["dedup_reason"]) for r in result) == [
+        ("other", text["swa_Latn-1-exact"], None, None),
+        ("same", text["swa_Latn-0-base"], None, None),
+        ("same", text["swa_Latn-1-base"], "other", "dedup:exact"),
+    ]
+    assert all(r["id"] == docs[r["_dedup_row"]]["id"] for r in result)
+    # the in-process path of cluster_language returns the same row keys and verdicts
+    distributed = dedup_ray.cluster_language(table, MinHashParams(), "swa_Latn")
+    monkeypatch.setattr("ray.is_initialized", lambda: False)
+    in_process = dedup_ray.cluster_language(table, MinHashParams(), "swa_Latn")
+    assert _verdicts(in_process) == _verdicts(distributed) == [("other", None, None), ("same", None, None), ("same", "other", "dedup:exact")]
+
+
+def test_repeated_ids_through_the_pipeline(ray_local, tmp_path):
+    """JSONL user ids that repeat: finalize maps dedup verdicts back per row, not per id."""
+    from dataclasses import replace
+
+    from longtail.pipeline.manifest import QualitySettings, load_manifest
+    from longtail.pipeline.run import run
+
+    text = _swahili_texts()
+    rows = [
+        {"id": "same", "text": text["swa_Latn-0-base"], "url": "https://sw.test/a", "date": "2026-10-02"},
+        {"id": "same", "text": text["swa_Latn-1-base"], "url": "https://sw.test/b", "date": "2026-10-02"},
+        {"id": "other", "text": text["swa_Latn-1-exact"], "url": "https://sw.test/c", "date": "2026-10-01"},
+    ]
+    crawl = tmp_path / "docs.jsonl"
+    crawl.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    base = load_manifest(REPO / "manifests" / "sample.yaml")
+    manifest = replace(base, name="ids", inputs=[str(crawl)], output=str(tmp_path / "out"), quality=QualitySettings(None, None),
+                       thresholds=replace(base.thresholds, max_perplexity=None, min_quality_score=None))
+    run(manifest, workers=1, progress=False)
+
+    def urls(folder):
+        return {r["url"]: r for p in sorted((tmp_path / "out" / folder).glob("lang_script=*/part-*.parquet")) for r in pq.read_table(p).to_pylist()}
+
+    kept, removed = urls("dataset"), urls("removed")
+    assert set(kept) == {"https://sw.test/a", "https://sw.test/c"} and set(removed) == {"https://sw.test/b"}
+    assert removed["https://sw.test/b"]["duplicate_of"] == "other" and removed["https://sw.test/b"]["drop_reason"] == "dedup:exact"
+    assert kept["https://sw.test/a"]["dup_cluster_size"] == 1 and "_dedup_row" not in kept["https://sw.test/a"]
+
+
+def test_undated_copy_loses_to_dated_ones(ray_local):
+    text = _swahili_texts()["swa_Latn-2-base"]
+    # same text and length; the undated copy has the smallest id and URL, so only the date rule can make it lose
+    table = signed_table([
+        {"id": "a-undated", "text": text, "lang_script": "swa_Latn", "url": "https://sw.test/a", "crawl_date": None},
+        {"id": "b-later", "text": text, "lang_script": "swa_Latn", "url": "https://sw.test/b", "crawl_date": "2026-10-05"},
+        {"id": "c-earlier", "text": text, "lang_script": "swa_Latn", "url": "https://sw.test/c", "crawl_date": "2026-10-02"},
+    ], MinHashParams())
+    reference = cluster_duplicates(table)
+    assert cluster_table(table, partitions=2).select(reference.column_names).equals(reference)
+    assert reference.column("dup_cluster_id").to_pylist() == ["c-earlier"] * 3
+    assert reference.column("duplicate_of").to_pylist() == ["c-earlier", "c-earlier", None]
+
+
+def test_url_dedup_off_ignores_shared_urls(ray_local):
+    text = _swahili_texts()
+    table = signed_table([
+        {"id": "page-1", "text": text["swa_Latn-3-base"], "lang_script": "swa_Latn", "url": "https://sw.test/p"},
+        {"id": "page-2", "text": text["swa_Latn-4-base"], "lang_script": "swa_Latn", "url": "http://www.sw.test/p"},  # other text
+        {"id": "near-1", "text": text["swa_Latn-5-boilerplate"], "lang_script": "swa_Latn", "url": "https://sw.test/n"},
+        {"id": "near-2", "text": text["swa_Latn-5-base"], "lang_script": "swa_Latn", "url": "https://sw.test/n#top"},
+    ], MinHashParams())
+    params = MinHashParams(url_dedup=False)
+    reference = cluster_duplicates(table, params)
+    got = cluster_table(table, params, partitions=2)
+    assert got.select(reference.column_names).equals(reference)
+    assert _verdicts(got) == [("near-1", None, None), ("near-2", "near-1", "dedup:near"), ("page-1", None, None), ("page-2", None, None)]
+    # with url_dedup on, the shared URLs are one page
+    on = {r["id"]: r["dedup_reason"] for r in cluster_table(table, partitions=2).to_pylist()}
+    assert on == {"page-1": None, "page-2": "dedup:url", "near-1": None, "near-2": "dedup:url"}

@@ -4,6 +4,7 @@ worker moves on, on the main thread and inside a Ray Data actor (which runs batc
 
 from __future__ import annotations
 
+import math
 import time
 
 import pyarrow as pa
@@ -58,19 +59,63 @@ def test_without_a_limit_the_slow_page_is_extracted(pages):
     assert time.monotonic() - started > 0.6  # the page really is well over the limit used above
 
 
+def spin_until_stopped() -> None:
+    while True:
+        sum(range(100))
+
+
 def test_a_limit_fires_only_inside_its_block():
     limit = TimeLimit(0.05)
     for _ in range(200):
-        with limit:
-            pass
+        limit.run(int)
     time.sleep(0.2)  # an injected exception would surface here
     with pytest.raises(ExtractTimeout):
-        with limit:
-            while True:
-                sum(range(100))
+        limit.run(spin_until_stopped)
     time.sleep(0.2)
-    with limit:  # reusable after firing
-        sum(range(1000))
+    assert limit.run(sum, range(1000)) == 499500  # reusable after firing
+    with pytest.raises(ValueError):  # the page's own error, raised after disarming
+        limit.run(int, "x")
+    assert limit._deadline is None
+
+
+def test_a_timeout_landing_as_the_page_finishes_leaves_the_limit_disarmed(monkeypatch):
+    # The watchdog's shot for a page can be delivered after the page returned, on the way into disarming
+    # (with a context manager: at the start of __exit__, which then never disarmed, and the watchdog went on
+    # shooting into the next page or the caller). Fire it deterministically at exactly that point.
+    limit = TimeLimit(3600)  # never fires by itself during this test
+    disarm, calls = limit._disarm, []
+
+    def disarm_after_a_late_shot():
+        calls.append("disarm")
+        if len(calls) == 1:
+            limit._fire_if_due(math.inf)  # a real asynchronous ExtractTimeout, delivered here
+        disarm()
+
+    monkeypatch.setattr(limit, "_disarm", disarm_after_a_late_shot)
+    with pytest.raises(ExtractTimeout):
+        limit.run(str.upper, "page")  # a page that reached its limit is a timeout, even if it just finished
+    assert calls == ["disarm", "disarm"] and limit._deadline is None
+    limit._fire_if_due(math.inf)  # disarmed: no shot is sent...
+    assert sum(range(10)) == 45  # ...so none lands in later code
+    assert limit.run(str.upper, "next page") == "NEXT PAGE"
+
+
+def test_pages_after_a_timeout_are_extracted(monkeypatch):
+    from longtail.stages import extract
+
+    def fake_extract(html: str, engine: str = "trafilatura") -> str:
+        if ">slow<" in html:
+            spin_until_stopped()
+        if ">edge<" in html:
+            stage._time_limit._fire_if_due(math.inf)  # the limit passes just as the page finishes
+        return "text of " + html[:40]
+
+    monkeypatch.setattr(extract, "extract_main_text", fake_extract)
+    stage = ExtractStage(timeout_seconds=0.2)
+    stage.setup()
+    pages = {name: page(1, name) for name in ("slow", "after", "edge", "last")}
+    assert outcome(stage(batch(pages))) == {"slow": ("timeout", False), "after": (None, True), "edge": ("timeout", False), "last": (None, True)}
+    assert stage._time_limit._deadline is None
 
 
 def test_timeout_inside_a_ray_data_actor(ray_local, pages):

@@ -167,3 +167,22 @@ def test_records_without_ids_get_distinct_ids_across_folders(tmp_path):
         ids += table.column("id").to_pylist()
         assert table.column("url").to_pylist() == ["42"]  # a non-string url is kept as text, not a crash
     assert len(set(ids)) == 2
+
+
+def test_warc_responses_without_record_ids_get_ids_from_their_path(tmp_path, article_html):
+    """WARC-Record-ID is mandatory but not always present in the wild: such records get the fallback id."""
+    body = article_html(RUSSIAN).encode()
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    ids = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        headers = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: https://example.test/\r\n"
+                   b"WARC-Date: 2024-01-01T00:00:00Z\r\nContent-Type: application/http; msgtype=response\r\n"
+                   b"Content-Length: %d\r\n\r\n" % len(http))
+        path = tmp_path / folder / "x.warc"
+        path.write_bytes(headers + http + b"\r\n\r\n")
+        report = ReadReport()
+        table = pa.concat_tables(list(read_unit(str(path), report)))
+        assert table.num_rows == 1 and not report.errors
+        ids += table.column("id").to_pylist()
+    assert all(ids) and len(set(ids)) == 2

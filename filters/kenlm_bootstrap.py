@@ -1,0 +1,238 @@
+"""Bootstrapped KenLM models: for a language without a reference corpus, train on the run's own documents.
+
+Used by ``longtail run`` (``stages.quality.kenlm_bootstrap``) and ``longtail bootstrap-kenlm``. Method
+(also in docs/quality.md):
+
+1. Candidates: the language's documents that pass strict LID (``strict_lid``, lowered to the language's
+   median LID score when that is lower; see filters/calibration.py), the heuristic rules (length, letters,
+   repetition) and are not templated. A language with more than ``max_training_documents`` candidates uses
+   a deterministic sample of them (smallest id hashes), which bounds lmplz's time.
+2. Training text is the candidates' lines (paragraphs), each distinct line once: boilerplate repeated on
+   every page of a site must not dominate a small model. Lines, not documents, are the unit because a
+   low-resource language may have only a handful of documents in a crawl, and an n-gram model learns
+   from lines anyway.
+3. A deterministic share of the lines (by hash) is held out. Negatives for measuring separation: the
+   language's documents that failed those checks, documents of other languages (wrong-language text),
+   and grapheme-shuffled copies of the held-out lines (garbled text in the right alphabet).
+4. Iteration 0 trains on the remaining lines; iteration 1 scores them with that model, keeps the head
+   (perplexity at or below ``head_percentile``) and retrains. The iteration with the higher held-out
+   ROC-AUC (held-out lines vs negatives, by perplexity) is kept; ties keep iteration 0 (more data).
+5. The final model is trained on the kept iteration's lines plus the held-out lines (those in the head, for
+   iteration 1); its card's held-out perplexity, which ``max_perplexity: auto`` scales, is measured by k-fold
+   so that every line is scored by a model that did not see it.
+A language below ``min_training_lines`` / ``min_training_characters`` raises :class:`NotEnoughText`; the
+caller records it (the run falls back to a given model, or to no perplexity filter for that language).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import regex
+
+from longtail.fileio import atomic_path, atomic_write_text
+
+from .calibration import strict_lid_threshold
+from .kenlm_model import KenLMScorer, model_paths, train_kenlm
+from .perplexity_buckets import percentile
+from .quality import EmptyTextFilter, LanguageFilter, RepetitionFilter, SymbolFilter, Thresholds, TooShortFilter, first_failure
+from .quality_eval import roc_auc
+from .templated import templated_scores
+
+STRICT_FILTERS = (EmptyTextFilter(), LanguageFilter(), TooShortFilter(), SymbolFilter(), RepetitionFilter())
+# annotation columns the candidate split reads
+COLUMNS = ["id", "url", "text", "lang", "script", "lang_script", "lang_score", "n_words", "letter_ratio",
+           "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "extract_error"]
+LANGUAGE_CHOICES = ("missing", "all")
+
+
+class NotEnoughText(ValueError):
+    """Too little candidate text in the language to train a model worth using."""
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    """How the run's own documents become a KenLM model.
+
+    Parameters
+    ----------
+    languages : {"missing", "all"}
+        ``missing``: only languages without a model in ``kenlm_models``; ``all``: every language with
+        enough text (given models remain the fallback for the rest).
+    strict_lid : float
+        LID score a training document needs (lowered to the language's median when that is lower).
+    head_percentile : float
+        Iteration 1 keeps the training lines at or below this perplexity percentile.
+    min_training_lines, min_training_characters : int
+        Below either, the language is not bootstrapped (:class:`NotEnoughText`).
+    """
+
+    languages: str = "missing"
+    strict_lid: float = 0.9
+    head_percentile: float = 70.0
+    heldout_share: float = 0.2
+    max_other_language_negatives: int = 200
+    min_training_lines: int = 8
+    min_training_characters: int = 1500
+    max_training_documents: int = 100_000
+    heldout_folds: int = 4  # folds for the final model's held-out perplexity (the ``auto`` ceiling's basis)
+    order: int = 5
+    unit: str = "grapheme"
+    memory: str = "10%"
+
+    def __post_init__(self):
+        if self.languages not in LANGUAGE_CHOICES:
+            raise ValueError(f"languages must be one of {', '.join(LANGUAGE_CHOICES)}, got {self.languages!r}")
+        if not 0 <= self.strict_lid <= 1:
+            raise ValueError(f"strict_lid must be in 0..1, got {self.strict_lid}")
+        if not 0 < self.head_percentile <= 100:
+            raise ValueError(f"head_percentile must be in (0, 100], got {self.head_percentile}")
+        if not 0 < self.heldout_share < 1:
+            raise ValueError(f"heldout_share must be in (0, 1), got {self.heldout_share}")
+        if self.unit not in ("grapheme", "word"):
+            raise ValueError(f"unit must be grapheme or word, got {self.unit!r}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _hash(value: str) -> int:
+    return int(hashlib.sha1(value.encode("utf-8")).hexdigest()[:12], 16)
+
+
+def shuffled_graphemes(text: str, rng: random.Random) -> str:
+    """``text`` with each word's grapheme clusters shuffled: a Devanagari vowel sign or a Yoruba tone mark
+    stays on its letter, so the result is garbled text in the right alphabet."""
+    def shuffle(word: str) -> str:
+        clusters = regex.findall(r"\X", word)
+        rng.shuffle(clusters)
+        return "".join(clusters)
+    return " ".join(shuffle(w) for w in text.split())
+
+
+def split_candidates(rows: list[dict], settings: BootstrapSettings, limits: Thresholds | None = None) -> tuple[list[dict], list[dict]]:
+    """(candidates, rejected) for one language's annotated rows."""
+    strict_lid = strict_lid_threshold([r.get("lang_score") for r in rows], settings.strict_lid)
+    limits = (limits or Thresholds()).updated({"min_lang_score": strict_lid})
+    texts = [r.get("text") or "" for r in rows]
+    templated = templated_scores(texts, [r.get("url") for r in rows], [r.get("script") or "Zyyy" for r in rows])
+    candidates, rejected = [], []
+    for row, score in zip(rows, templated):
+        ok = not row.get("extract_error") and first_failure(row, limits, STRICT_FILTERS) is None and score < limits.templated_threshold
+        (candidates if ok else rejected).append(row)
+    return candidates, rejected
+
+
+def training_lines(candidates: list[dict], max_documents: int) -> list[str]:
+    """Distinct non-empty lines of (a deterministic sample of) the candidates, in document-id order."""
+    if len(candidates) > max_documents:
+        candidates = sorted(candidates, key=lambda r: _hash(str(r["id"])))[:max_documents]
+    lines, seen = [], set()
+    for row in sorted(candidates, key=lambda r: str(r["id"])):
+        for line in (row.get("text") or "").splitlines():
+            line = line.strip()
+            if line and line not in seen:
+                seen.add(line)
+                lines.append(line)
+    return lines
+
+
+def split_heldout(lines: list[str], share: float) -> tuple[list[str], list[str]]:
+    """(train, heldout): the ``share`` of lines with the smallest hashes is held out (at least one)."""
+    n_heldout = max(1, math.ceil(share * len(lines)))
+    heldout = set(sorted(lines, key=_hash)[:n_heldout])
+    return [line for line in lines if line not in heldout], [line for line in lines if line in heldout]
+
+
+def _separation(models_dir: Path, label: str, heldout: list[str], negatives: list[str]) -> float | None:
+    scorer = KenLMScorer(str(models_dir))
+    positives = [-p for p in (scorer.perplexity(t, label) for t in heldout) if p is not None]
+    negative_scores = [-p for p in (scorer.perplexity(t, label) for t in negatives) if p is not None]
+    return roc_auc(positives, negative_scores)
+
+
+def _enough(lines: list[str], settings: BootstrapSettings) -> bool:
+    return len(lines) >= settings.min_training_lines and sum(len(line) for line in lines) >= settings.min_training_characters
+
+
+def bootstrap_language(rows: list[dict], other_language_texts: list[str], label: str, models_dir: str | Path,
+                       settings: BootstrapSettings = BootstrapSettings(), source: str | None = None) -> dict:
+    """Train ``<models_dir>/<label>.binary`` (+ card) from one language's annotated rows; return the record
+    stored under ``bootstrap`` in the card. Raises :class:`NotEnoughText` when the language is too small."""
+    rows = [r for r in rows if r.get("lang_script") in (None, label)]
+    candidates, rejected = split_candidates(rows, settings)
+    train, heldout = split_heldout(training_lines(candidates, settings.max_training_documents), settings.heldout_share)
+    if not _enough(train, settings):
+        raise NotEnoughText(
+            f"{label}: {len(candidates)} documents pass strict LID and heuristics, giving {len(train)} training lines / "
+            f"{sum(len(line) for line in train)} characters; need {settings.min_training_lines} lines and "
+            f"{settings.min_training_characters} characters")
+    rng = random.Random(label)  # per-language and local: no global seeding
+    negatives = [r["text"] for r in rejected if r.get("text")]
+    negatives += other_language_texts[: settings.max_other_language_negatives]
+    negatives += [shuffled_graphemes(line, rng) for line in heldout]
+
+    iterations = []
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=models_dir) as tmp:
+        def fit(name: str, lines: list[str]) -> Path:
+            folder = Path(tmp) / name
+            train_kenlm(lines, label, folder, order=settings.order, unit=settings.unit, memory=settings.memory)
+            return folder
+
+        first = fit("iter0", train)
+        iterations.append({"iteration": 0, "lines": len(train), "heldout_auc": _separation(first, label, heldout, negatives)})
+        scorer = KenLMScorer(str(first))
+        scored = [(scorer.perplexity(line, label), line) for line in train]
+        values = sorted(p for p, _ in scored if p is not None)
+        cut = percentile(values, settings.head_percentile) if values else math.inf
+        head = [line for p, line in scored if p is not None and p <= cut]
+        second = None
+        if _enough(head, settings) and len(head) < len(train):
+            second = fit("iter1", head)
+            iterations.append({"iteration": 1, "lines": len(head), "heldout_auc": _separation(second, label, heldout, negatives), "head_perplexity_cut": round(cut, 3)})
+        else:
+            iterations.append({"iteration": 1, "lines": len(head), "heldout_auc": None, "skipped": "head too small or identical to iteration 0"})
+        improved = second is not None and iterations[0]["heldout_auc"] is not None and (iterations[1]["heldout_auc"] or 0) > iterations[0]["heldout_auc"]
+        chosen = 1 if improved else 0
+        # The held-out lines only measured the iterations; the final model learns from them too (as iteration 1
+        # would have kept them), and its card's held-out perplexity comes from k folds (stable with few lines).
+        kept_heldout = heldout if chosen == 0 else [line for line in heldout if (scorer.perplexity(line, label) or math.inf) <= cut]
+        final_lines = (train if chosen == 0 else head) + kept_heldout
+        chosen_dir = Path(tmp) / "final"
+        train_kenlm(final_lines, label, chosen_dir, order=settings.order, unit=settings.unit, memory=settings.memory, heldout_folds=settings.heldout_folds)
+        record = {
+            "source": source,
+            "settings": settings.as_dict(),
+            "candidates": len(candidates),
+            "rejected": len(rejected),
+            "training_lines": len(train),
+            "heldout_lines": len(heldout),
+            "final_lines": len(final_lines),
+            "negatives": len(negatives),
+            "iterations": iterations,
+            "chosen_iteration": chosen,
+            "heldout_auc": iterations[chosen]["heldout_auc"],
+        }
+        binary, card = model_paths(models_dir, label)
+        src_binary, src_card = model_paths(chosen_dir, label)
+        card_data = json.loads(src_card.read_text())
+        card_data["bootstrap"] = record
+        with atomic_path(binary) as tmp_binary:
+            shutil.copyfile(src_binary, tmp_binary)
+        # the card last: its presence marks a finished model (a rerun skips the language)
+        atomic_write_text(card, json.dumps(card_data, indent=2, ensure_ascii=False))
+    return record
+
+
+def describe(label: str, record: dict) -> str:
+    aucs = ", ".join(f"iter{i['iteration']}={i['heldout_auc']:.3f}" if i["heldout_auc"] is not None else f"iter{i['iteration']}=-" for i in record["iterations"])
+    return f"bootstrap {label}: {record['candidates']} documents, {record['training_lines']} lines, held-out AUC {aucs}; kept iteration {record['chosen_iteration']}"

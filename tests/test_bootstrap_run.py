@@ -1,0 +1,215 @@
+"""The sample crawl with KenLM models bootstrapped from its own documents (``stages.quality.kenlm_bootstrap``),
+as `make demo` runs it: real lmplz, real Ray, real fastText classifier."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from longtail.filters.kenlm_bootstrap import BootstrapSettings, NotEnoughText, bootstrap_language, split_heldout, training_lines
+from longtail.filters.kenlm_model import KenLMScorer, load_card
+from longtail.pipeline.bootstrap import bootstrap_language_task
+from longtail.pipeline.manifest import load_manifest
+from longtail.pipeline.run import reselect, run
+
+from .test_e2e import read_partitioned
+
+BOOTSTRAPPED = "bootstrap/kenlm"
+
+
+def shipped_sample_manifest(repo: Path, trained_models: Path, output: Path):
+    """manifests/sample.yaml as shipped (bootstrap on, no given KenLM models); only the output and the
+    classifier (trained by the test session instead of `make demo`) differ."""
+    manifest = load_manifest(repo / "manifests" / "sample.yaml")
+    quality = replace(manifest.quality, classifier_model=str(trained_models / "quality" / "classifier.bin"))
+    return replace(manifest, output=str(output), quality=quality)
+
+
+@pytest.fixture(scope="module")
+def boot_run(repo, ray_local, trained_models, tmp_path_factory):
+    output = tmp_path_factory.mktemp("boot-out")
+    manifest = shipped_sample_manifest(repo, trained_models, output)
+    assert manifest.quality.kenlm_bootstrap is not None and manifest.quality.kenlm_models is None
+    result = run(manifest, progress=False)
+    return manifest, output, result
+
+
+@pytest.fixture(scope="module")
+def truth(repo):
+    return [json.loads(line) for line in (repo / "data" / "sample" / "ground_truth.jsonl").read_text().splitlines() if line.strip()]
+
+
+def test_sample_job_uses_models_bootstrapped_from_its_own_documents(boot_run, truth):
+    _, output, _ = boot_run
+    languages = sorted({t["lang_script"] for t in truth if t["expected"] == "kept"})
+    index = json.loads((output / BOOTSTRAPPED / "index.json").read_text())
+    stats = {s["lang_script"]: s for s in json.loads((output / "stats" / "languages.json").read_text())}
+    for label in languages:
+        assert index["languages"][label]["status"] == "bootstrapped", index["languages"][label]
+        card = load_card(output / BOOTSTRAPPED, label)
+        boot = card["bootstrap"]
+        assert boot["source"] == str(output.resolve()) and card["heldout_method"] == "4-fold"
+        assert boot["training_lines"] >= 8 and boot["heldout_lines"] >= 1 and boot["final_lines"] >= 8
+        assert boot["chosen_iteration"] in (0, 1) and boot["heldout_auc"] >= 0.9, (label, boot["iterations"])
+        info = stats[label]["kenlm"]
+        assert info["source"] == "bootstrap" and info["training_lines"] == boot["training_lines"]
+        # per-language statistics carry the bucket sizes and the templated share
+        assert sum(stats[label]["perplexity_buckets"]["kept"].values()) == stats[label]["documents"]
+        assert "kept_share" in stats[label]["templated"]
+    assert {s["lang_script"] for s in stats.values() if s["kenlm"]["source"] == "bootstrap"} == set(languages)
+    # the run records the bootstrapped models it used
+    run_info = json.loads((output / "stats" / "run.json").read_text())
+    assert sorted(m["lang_script"] for m in run_info["models"] if m["role"] == "kenlm-bootstrap") == languages
+    assert any(m["role"] == "classifier" for m in run_info["models"])
+    header = (output / "stats" / "languages.csv").read_text().splitlines()[0].split(",")
+    assert "kenlm_source" in header and "templated_share" in header and "kept_head" in header
+
+
+def test_selected_perplexity_is_the_bootstrapped_models_score(boot_run):
+    _, output, _ = boot_run
+    scorer = KenLMScorer(str(output / BOOTSTRAPPED))
+    rows = read_partitioned(output / "dataset").to_pylist()
+    assert rows
+    for row in rows:
+        assert row["kenlm_source"] == "bootstrap"
+        assert row["perplexity"] == pytest.approx(scorer.perplexity(row["text"], row["lang_script"]), rel=1e-4)
+        assert row["quality_score"] is not None  # the trained classifier scored it
+
+
+def test_ground_truth_holds_with_bootstrapped_models(boot_run, truth):
+    """Every page keeps its expected outcome, except that a model trained on a few pages of a language may rank
+    an obfuscated page above all of the language's clean pages and still not above the ceiling (docs/quality.md)."""
+    _, output, _ = boot_run
+    kept = {r["url"]: r for r in read_partitioned(output / "dataset").to_pylist()}
+    removed = {r["url"]: r for r in read_partitioned(output / "removed").to_pylist()}
+    problems = []
+    for page in truth:
+        url = page["url"]
+        if page["expected"] == "kept":
+            if url not in kept or kept[url]["partition"] != page["lang_script"]:
+                problems.append(f"{url}: expected kept, got {removed.get(url, {}).get('drop_reason')}")
+        elif page["expected"] == "dropped" and page.get("reason") == "quality:perplexity":
+            row = kept.get(url) or removed.get(url)
+            clean = [r["perplexity"] for r in kept.values() if r["partition"] == page["lang_script"] and r["url"] != url]
+            if row is None or not row["perplexity"] > max(clean):
+                problems.append(f"{url}: obfuscated page not ranked above the language's clean pages")
+        elif page["expected"] == "dropped" and page.get("reason"):
+            got = removed.get(url, {}).get("drop_reason")
+            if got != page["reason"]:
+                problems.append(f"{url}: expected {page['reason']}, got {got}")
+    assert not problems, "\n".join(problems)
+
+
+def _mtimes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*") if p.is_file()}
+
+
+def _crawl_must_not_be_read(monkeypatch):
+    import longtail.stages.read as read_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the crawl was read again")
+    monkeypatch.setattr(read_module, "read_unit", refuse)
+
+
+def test_threshold_change_reuses_models_and_scores(boot_run, monkeypatch):
+    manifest, output, _ = boot_run
+    models_before = _mtimes(output / BOOTSTRAPPED)
+    scores_before = _mtimes(output / "bootstrap" / "perplexity")
+    _crawl_must_not_be_read(monkeypatch)
+    strict = replace(manifest, thresholds=manifest.thresholds.updated({"keep_perplexity_buckets": ("head",)}))
+    result = reselect(strict, progress=False)
+    assert _mtimes(output / BOOTSTRAPPED) == models_before  # nothing retrained
+    assert _mtimes(output / "bootstrap" / "perplexity") == scores_before  # nothing re-scored
+    stats = {s["lang_script"]: s for s in result["languages"]}
+    assert all(s["perplexity_buckets"]["kept"].get("tail", 0) == 0 for s in stats.values() if s["documents"])
+    reselect(manifest, progress=False)  # back to the shipped thresholds for the other tests
+
+
+def test_bootstrap_settings_change_retrains_from_annotations_only(boot_run, monkeypatch):
+    manifest, output, _ = boot_run
+    old_key = json.loads((output / BOOTSTRAPPED / "index.json").read_text())["fingerprint"]
+    _crawl_must_not_be_read(monkeypatch)
+    settings = replace(manifest.quality.kenlm_bootstrap, min_training_characters=10**9)  # no language is big enough
+    starved = replace(manifest, quality=replace(manifest.quality, kenlm_bootstrap=settings))
+    result = reselect(starved, progress=False)
+    index = json.loads((output / BOOTSTRAPPED / "index.json").read_text())
+    assert index["fingerprint"] != old_key
+    statuses = {label: info["status"] for label, info in index["languages"].items()}
+    assert set(statuses.values()) == {"too_little_text"}, statuses
+    assert not list((output / BOOTSTRAPPED).glob("*.binary"))
+    for stats in result["languages"]:
+        if stats["annotated"] and not stats["lang_script"].startswith(("und", "zxx")):
+            # no model: no perplexity filter for the language, and the stats say why
+            assert stats["kenlm"]["source"] == "none" and "need" in stats["kenlm"]["bootstrap"]["reason"]
+            assert "quality:perplexity" not in stats["dropped"]
+    reselect(manifest, progress=False)  # retrains with the shipped settings
+    assert json.loads((output / BOOTSTRAPPED / "index.json").read_text())["fingerprint"] == old_key
+
+
+def test_interrupted_bootstrap_resumes_finished_languages(boot_run):
+    manifest, output, _ = boot_run
+    root = output / "bootstrap"
+    index = json.loads((root / "kenlm" / "index.json").read_text())
+    partial = root / f".kenlm-{index['fingerprint'][:16]}.partial"
+    (root / "kenlm").rename(partial)  # as if the run died before publishing the models
+    (partial / "index.json").unlink()
+    for suffix in (".binary", ".json"):
+        (partial / f"lao_Laoo{suffix}").unlink()  # one language had not finished
+    finished = (partial / "yor_Latn.binary").stat().st_mtime_ns
+    reselect(manifest, progress=False)
+    assert (root / "kenlm" / "yor_Latn.binary").stat().st_mtime_ns == finished  # not retrained
+    assert load_card(root / "kenlm", "lao_Laoo")["bootstrap"]["training_lines"] >= 8
+    assert not list(root.glob(".kenlm-*.partial"))
+
+
+# --- the method, without Ray -------------------------------------------------------------------------------
+
+
+def _rows(label: str, paragraphs: list[str], per_doc: int = 6) -> list[dict]:
+    rows = []
+    for i in range(0, len(paragraphs), per_doc):
+        text = "\n".join(paragraphs[i:i + per_doc])
+        rows.append({"id": f"{label}-{i}", "url": f"https://example.test/{i}", "text": text, "lang": label.split("_")[0], "script": label.split("_")[1],
+                     "lang_script": label, "lang_score": 0.97, "n_words": len(text.split()), "letter_ratio": 0.85, "dup_line_frac": 0.0,
+                     "top_2gram_frac": 0.02, "dup_5gram_frac": 0.0, "extract_error": None})
+    return rows
+
+
+def test_training_lines_are_distinct_and_heldout_is_deterministic():
+    rows = [{"id": "b", "text": "menu\nsecond line"}, {"id": "a", "text": "menu\nfirst line\n\n"}]
+    assert training_lines(rows, 10) == ["menu", "first line", "second line"]  # repeated boilerplate once
+    lines = [f"line {i}" for i in range(23)]
+    train, heldout = split_heldout(lines, 0.2)
+    assert len(heldout) == 5 and set(train) | set(heldout) == set(lines) and not set(train) & set(heldout)
+    assert split_heldout(list(reversed(lines)), 0.2)[1] == sorted(heldout, key=lines.index, reverse=True)
+    assert len(split_heldout(["only"], 0.2)[1]) == 1
+
+
+def test_bootstrap_separates_garbled_text_and_refuses_tiny_languages(repo, tmp_path):
+    reference = [line for line in (repo / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    unseen, rows = reference[:10], _rows("yor_Latn", reference[10:])
+    others = [line for line in (repo / "data" / "reference" / "swa_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()][:30]
+    record = bootstrap_language(rows, others, "yor_Latn", tmp_path / "m", BootstrapSettings())
+    assert record["candidates"] == len(rows) and record["heldout_auc"] >= 0.9
+    scorer = KenLMScorer(str(tmp_path / "m"))
+    rng = random.Random(3)
+    garbled = [" ".join("".join(rng.sample(w, len(w))) for w in line.split()) for line in unseen]
+    clean_unseen = sum(scorer.perplexity(line, "yor_Latn") for line in unseen) / len(unseen)
+    assert sum(scorer.perplexity(g, "yor_Latn") for g in garbled) / len(garbled) > 1.5 * clean_unseen
+    with pytest.raises(NotEnoughText, match="need 8 lines"):
+        bootstrap_language(rows[:1], others, "yor_Latn", tmp_path / "tiny", BootstrapSettings())
+
+
+def test_language_task_records_too_little_text_instead_of_failing(repo, tmp_path):
+    import pyarrow as pa
+
+    path = tmp_path / "unit.parquet"
+    pq.write_table(pa.Table.from_pylist(_rows("yor_Latn", ["Ọ̀rọ̀ kan ṣoṣo ni èyí."])), path)
+    label, result = bootstrap_language_task([str(path)], "yor_Latn", str(tmp_path / "m"), BootstrapSettings(), "test")
+    assert label == "yor_Latn" and result["status"] == "too_little_text" and "need 8 lines" in result["reason"]
