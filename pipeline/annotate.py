@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from longtail.stages.base import run_chain
@@ -27,6 +28,7 @@ from longtail.stages.read import ReadReport, read_unit
 from .manifest import Manifest
 
 ANNOTATED_DIR = "annotated"
+ROW_GROUP_ROWS = 10_000
 # written by the run's KenLM bootstrap phase (pipeline/bootstrap.py): models, and perplexity re-scored per
 # annotated file (same file name, row-aligned) that replaces the annotated ``perplexity`` column
 BOOTSTRAP_KENLM_DIR = "bootstrap/kenlm"
@@ -60,6 +62,27 @@ def build_stages(manifest: Manifest) -> list:
 
         return [TargetedChain(stages, manifest.languages, manifest.identify.macro_policy)]
     return stages
+
+
+def write_by_language(table: pa.Table, path: Path) -> None:
+    """Write a unit's annotations sorted by ``lang_script``, one run of row groups per language.
+
+    Selection and the KenLM bootstrap read one language from every annotated file; with language-pure row
+    groups the Parquet reader skips the others by their min/max statistics, so each per-language task reads
+    that language's rows instead of the whole crawl's. A unit's annotations (text and signatures, no HTML)
+    are held in memory once here, which is what makes the sort possible.
+    """
+    if "lang_script" not in table.column_names or table.num_rows == 0:
+        pq.write_table(table, path, compression="zstd")
+        return
+    table = table.take(pc.sort_indices(table, sort_keys=[("lang_script", "ascending")], null_placement="at_end"))
+    labels = table.column("lang_script").to_pylist()
+    with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
+        start = 0
+        for end in range(1, len(labels) + 1):
+            if end == len(labels) or labels[end] != labels[start]:
+                writer.write_table(table.slice(start, end - start), row_group_size=ROW_GROUP_ROWS)
+                start = end
 
 
 @dataclass
@@ -110,25 +133,16 @@ def annotate_unit(manifest: Manifest, stages: list, path: str) -> UnitResult:
     started = time.monotonic()
     report = ReadReport()
     tmp_path = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.tmp")
-    writer = None
-    documents = 0
+    tables = []
     try:
         for batch in read_unit(path, report, manifest.text_fields, manifest.read.batch_size, manifest.read.max_payload_bytes):
-            if batch.num_rows == 0:
-                continue
-            annotated = run_chain(stages, batch)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp_path, annotated.schema, compression="zstd")
-            writer.write_table(annotated.cast(writer.schema))
-            documents += annotated.num_rows
-        if writer is None:  # a unit with no documents still gets an (empty) annotations file
-            writer = pq.ParquetWriter(tmp_path, pa.schema([("id", pa.string())]))
-        writer.close()
-        writer = None
+            if batch.num_rows:
+                annotated = run_chain(stages, batch)
+                tables.append(annotated.cast(tables[0].schema) if tables else annotated)
+        documents = sum(t.num_rows for t in tables)
+        write_by_language(pa.concat_tables(tables) if tables else pa.table({"id": pa.array([], pa.string())}), tmp_path)
         os.replace(tmp_path, parquet_path)
     finally:
-        if writer is not None:
-            writer.close()
         if tmp_path.exists():
             tmp_path.unlink()
     result = UnitResult(path, documents, dict(report.records), report.errors, round(time.monotonic() - started, 3))

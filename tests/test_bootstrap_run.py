@@ -213,3 +213,21 @@ def test_language_task_records_too_little_text_instead_of_failing(repo, tmp_path
     pq.write_table(pa.Table.from_pylist(_rows("yor_Latn", ["Ọ̀rọ̀ kan ṣoṣo ni èyí."])), path)
     label, result = bootstrap_language_task([str(path)], "yor_Latn", str(tmp_path / "m"), BootstrapSettings(), "test")
     assert label == "yor_Latn" and result["status"] == "too_little_text" and "need 8 lines" in result["reason"]
+
+
+def test_annotations_have_language_pure_row_groups(boot_run):
+    """Per-language tasks read one language from every annotated file: each row group holds one language, so
+    the reader skips the rest by their statistics."""
+    _, output, _ = boot_run
+    checked = 0
+    for path in sorted((output / "annotated").glob("*.parquet")):
+        meta = pq.ParquetFile(path).metadata
+        column = pq.read_schema(path).get_field_index("lang_script")
+        labels = []
+        for i in range(meta.num_row_groups):
+            stats = meta.row_group(i).column(column).statistics
+            assert stats is not None and stats.has_min_max and stats.min == stats.max
+            labels.append(stats.min)
+            checked += 1
+        assert labels == sorted(labels) and len(labels) == len(set(labels))  # one run per language
+    assert checked >= 15
