@@ -63,3 +63,16 @@ def test_per_language_thresholds(tmp_path):
     manifest = parse_manifest({**MINIMAL, "selection": {"defaults": {"min_words": 40}, "languages": {"lao_Laoo": {"min_words": 20, "max_perplexity": None}}}}, tmp_path)
     assert manifest.thresholds.min_words == 40
     assert manifest.language_thresholds == {"lao_Laoo": {"min_words": 20, "max_perplexity": None}}
+
+
+def test_kenlm_bootstrap_settings():
+    off = parse_manifest(MINIMAL)
+    assert off.quality.kenlm_bootstrap is None
+    on = parse_manifest({**MINIMAL, "stages": {"quality": {"kenlm_bootstrap": True}}})
+    assert on.quality.kenlm_bootstrap.languages == "missing" and on.quality.kenlm_bootstrap.min_training_lines == 8
+    custom = parse_manifest({**MINIMAL, "stages": {"quality": {"kenlm_bootstrap": {"languages": "all", "head_percentile": 60}}}})
+    assert custom.quality.kenlm_bootstrap.languages == "all" and custom.quality.kenlm_bootstrap.head_percentile == 60.0
+    for bad, field in (({"languages": "some"}, "languages must be one of"), ({"strict_lid": 2}, "strict_lid"),
+                       ({"minimum": 3}, "stages.quality.kenlm_bootstrap.minimum"), ({"order": "five"}, "stages.quality.kenlm_bootstrap.order")):
+        with pytest.raises(ManifestError, match=field):
+            parse_manifest({**MINIMAL, "stages": {"quality": {"kenlm_bootstrap": bad}}})
