@@ -75,7 +75,7 @@ def write_by_language(table: pa.Table, path: Path) -> None:
     if "lang_script" not in table.column_names or table.num_rows == 0:
         pq.write_table(table, path, compression="zstd")
         return
-    table = table.take(pc.sort_indices(table, sort_keys=[("lang_script", "ascending")], null_placement="at_end"))
+    table = table.take(pc.sort_indices(table, sort_keys=[("lang_script", "ascending", "at_end")]))
     labels = table.column("lang_script").to_pylist()
     with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
         start = 0

@@ -33,8 +33,8 @@ from longtail.langid.labels import NON_LANGUAGE, is_safe_label
 
 from .annotate import BOOTSTRAP_KENLM_DIR, RESCORED_DIR
 from .calibrate import read_annotations
+from .runlog import RUNLOG
 
-log = logging.getLogger("longtail")
 
 FINGERPRINT_FILE = "FINGERPRINT"
 
@@ -200,7 +200,8 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
             for label, result in ray_adapter.run_tasks(bootstrap_language_task, [(files, label, str(partial), settings, source) for label in todo]):
                 languages[label] = result
                 bar.update(1)
-                log.info("bootstrap %s: %s", label, result.get("reason") or f"{result['training_lines']} lines, held-out AUC {result['heldout_auc']}")
+                # to the run log only: the console shows the bar, and the stats say it per language
+                logging.getLogger(RUNLOG).info("bootstrap %s: %s", label, result.get("reason") or f"{result['training_lines']} lines, held-out AUC {result['heldout_auc']}")
         (partial / "index.json").write_text(json.dumps({"fingerprint": key, "settings": settings.as_dict(), "languages": dict(sorted(languages.items()))}, indent=2, ensure_ascii=False))
         shutil.rmtree(rescored_dir, ignore_errors=True)  # scores of the old models must not survive them
         old = root / ".kenlm.old"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from typing import Callable, Iterator
 
 import pyarrow as pa
@@ -91,7 +92,17 @@ def annotate_units(manifest, units: list[str], workers: int) -> Iterator[dict]:
     import ray
 
     dataset = ray.data.from_items([{"unit": u} for u in units], override_num_blocks=max(1, len(units)))
-    results = dataset.map_batches(
+    with warnings.catch_warnings():
+        # max_restarts/max_task_retries have no named parameter in Ray 2.60 yet (pinned in requirements.txt)
+        warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+        results = _annotate_dataset(dataset, manifest, units, workers)
+    yield from results.iter_rows()
+
+
+def _annotate_dataset(dataset, manifest, units: list[str], workers: int):
+    import ray
+
+    return dataset.map_batches(
         AnnotateUnitsActor,
         fn_constructor_args=(manifest,),
         batch_size=1,
@@ -106,7 +117,6 @@ def annotate_units(manifest, units: list[str], workers: int) -> Iterator[dict]:
         max_restarts=-1,
         max_task_retries=manifest.ray.task_retries,
     )
-    yield from results.iter_rows()
 
 
 def run_tasks(function: Callable, argument_lists: list[tuple], num_cpus: float = 1) -> Iterator:
