@@ -5,7 +5,8 @@ Used by ``longtail run`` (``stages.quality.kenlm_bootstrap``) and ``longtail boo
 
 1. Candidates: the language's documents that pass strict LID (``strict_lid``, lowered to the language's
    median LID score when that is lower; see filters/calibration.py), the heuristic rules (length, letters,
-   repetition) and are not templated. A language with more than ``max_training_documents`` candidates uses
+   repetition), are not templated and, when the run has a quality classifier, score at least
+   ``min_quality_score`` with it (also lowered to the language's median when that is lower). A language with more than ``max_training_documents`` candidates uses
    a deterministic sample of them (smallest id hashes), which bounds lmplz's time.
 2. Training text is the candidates' lines (paragraphs), each distinct line once: boilerplate repeated on
    every page of a site must not dominate a small model. Lines, not documents, are the unit because a
@@ -49,7 +50,7 @@ from .templated import templated_scores
 STRICT_FILTERS = (EmptyTextFilter(), LanguageFilter(), TooShortFilter(), SymbolFilter(), RepetitionFilter())
 # annotation columns the candidate split reads
 COLUMNS = ["id", "url", "text", "lang", "script", "lang_script", "lang_score", "n_words", "letter_ratio",
-           "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "extract_error"]
+           "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "extract_error", "quality_score"]
 LANGUAGE_CHOICES = ("missing", "all")
 
 
@@ -76,6 +77,10 @@ class BootstrapSettings:
 
     languages: str = "missing"
     strict_lid: float = 0.9
+    # with a quality classifier in the run: fluent in-language spam passes LID and the heuristics, and a model
+    # trained on it scores spam as typical. The selection default (0.3): a classifier trained on few examples
+    # per language is a coarse filter. None ignores the classifier.
+    min_quality_score: float | None = 0.3
     head_percentile: float = 70.0
     heldout_share: float = 0.2
     max_other_language_negatives: int = 200
@@ -121,11 +126,18 @@ def split_candidates(rows: list[dict], settings: BootstrapSettings, limits: Thre
     """(candidates, rejected) for one language's annotated rows."""
     strict_lid = strict_lid_threshold([r.get("lang_score") for r in rows], settings.strict_lid)
     limits = (limits or Thresholds()).updated({"min_lang_score": strict_lid})
+    # classifier scores, like LID scores, are not comparable across languages (a multilingual classifier
+    # trained on few examples of a language scores its clean prose low): lowered to the language's median too
+    min_quality = None
+    if settings.min_quality_score is not None:
+        min_quality = strict_lid_threshold([r.get("quality_score") for r in rows], settings.min_quality_score, floor=0.0)
     texts = [r.get("text") or "" for r in rows]
     templated = templated_scores(texts, [r.get("url") for r in rows], [r.get("script") or "Zyyy" for r in rows])
     candidates, rejected = [], []
     for row, score in zip(rows, templated):
         ok = not row.get("extract_error") and first_failure(row, limits, STRICT_FILTERS) is None and score < limits.templated_threshold
+        if ok and min_quality is not None and row.get("quality_score") is not None:
+            ok = row["quality_score"] >= min_quality
         (candidates if ok else rejected).append(row)
     return candidates, rejected
 

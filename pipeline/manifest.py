@@ -118,7 +118,7 @@ _THRESHOLD_CHECKS["keep_perplexity_buckets"] = _checked(check_buckets)
 def _kenlm_bootstrap(value, path) -> BootstrapSettings | None:
     if value is None or value is False:
         return None
-    return _dataclass_from(BootstrapSettings, {} if value is True else value, path)
+    return _dataclass_from(BootstrapSettings, {} if value is True else value, path, {"min_quality_score": _threshold_value})
 
 
 def _thresholds_file(base: Path, value: Any) -> dict:
