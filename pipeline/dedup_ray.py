@@ -286,7 +286,7 @@ def _members_task(partitions: int, forest: pa.Table, *info_tables: pa.Table):
 
 def _keepers_task(*member_tables: pa.Table) -> pa.Table:
     """Step 7: the keep rule per cluster (indexed documents first, then longest, earliest dated (undated last),
-    smallest URL, id, row)."""
+    smallest URL (none last), id, row)."""
     members = pa.concat_tables(member_tables).sort_by([("root", "ascending"), ("node", "ascending")])
     rows = members.to_pylist()
     out = {name: [] for name in RESULT_SCHEMA.names}
@@ -296,7 +296,7 @@ def _keepers_task(*member_tables: pa.Table) -> pa.Table:
         while end < len(rows) and rows[end]["root"] == rows[start]["root"]:
             end += 1
         cluster = rows[start:end]
-        keeper = min(cluster, key=lambda r: (not r["indexed"], -r["n_chars"], not r["crawl_date"], r["crawl_date"], r["url"], r["id"], r["node"]))
+        keeper = min(cluster, key=lambda r: (not r["indexed"], -r["n_chars"], not r["crawl_date"], r["crawl_date"], not r["url"], r["url"], r["id"], r["node"]))
         for row in cluster:
             if row["indexed"]:
                 continue

@@ -113,7 +113,7 @@ def cluster_duplicates(table: pa.Table, params: MinHashParams = MinHashParams())
     cluster_id, size, duplicate_of, reason = [None] * n, [1] * n, [None] * n, [None] * n
     for members in clusters.values():
         # undated documents sort after dated ones; remaining ties go to the first row (members are in row order)
-        keeper = min(members, key=lambda i: (-(n_chars[i] or 0), not dates[i], dates[i], urls[i], ids[i]))
+        keeper = min(members, key=lambda i: (-(n_chars[i] or 0), not dates[i], dates[i], not urls[i], urls[i], ids[i]))
         for i in members:
             cluster_id[i] = ids[keeper]
             size[i] = len(members)

@@ -284,3 +284,15 @@ def test_url_dedup_off_ignores_shared_urls(ray_local):
     # with url_dedup on, the shared URLs are one page
     on = {r["id"]: r["dedup_reason"] for r in cluster_table(table, partitions=2).to_pylist()}
     assert on == {"page-1": None, "page-2": "dedup:url", "near-1": None, "near-2": "dedup:url"}
+
+
+def test_copy_without_url_loses_the_url_step(ray_local):
+    text = _swahili_texts()["swa_Latn-2-base"]
+    # same text, length and date; the copy without a URL has the smallest id, so only the URL rule decides
+    table = signed_table([
+        {"id": "a-no-url", "text": text, "lang_script": "swa_Latn", "url": None, "crawl_date": "2026-10-02"},
+        {"id": "b-with-url", "text": text, "lang_script": "swa_Latn", "url": "https://sw.test/b", "crawl_date": "2026-10-02"},
+    ], MinHashParams())
+    reference = cluster_duplicates(table)
+    assert cluster_table(table, partitions=2).select(reference.column_names).equals(reference)
+    assert reference.column("dup_cluster_id").to_pylist() == ["b-with-url"] * 2
