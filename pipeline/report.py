@@ -156,6 +156,14 @@ def _table(headers: list[str], rows: list[list]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _kenlm_cell(info: dict) -> str:
+    """Which KenLM model judged a language: bootstrapped from the run (with its size), given, or none (and why)."""
+    if info.get("source") == "bootstrap":
+        return f"bootstrapped ({info.get('training_lines')} lines, held-out AUC {info.get('heldout_auc') or 0:.2f})"
+    status = (info.get("bootstrap") or {}).get("status")
+    return info.get("source", "") + (f" (bootstrap: {status})" if status else "")
+
+
 def build_report(folder: Path) -> str:
     folder = Path(folder)
     stats_path = folder / "stats" / "languages.json"
@@ -178,9 +186,12 @@ def build_report(folder: Path) -> str:
         ("scripts", "Scripts per language", plot_scripts(scripts)),
     ]
     table = _table(
-        ["lang_script", "documents", "words", "removed", "duplicate rate", "mean LID score", "perplexity p50", "top removal reasons"],
+        ["lang_script", "documents", "words", "removed", "duplicate rate", "mean LID score", "perplexity p50", "KenLM model",
+         "kept head / middle / tail", "templated share", "top removal reasons"],
         [[s["lang_script"], s.get("documents", 0), s.get("words", 0), sum((s.get("dropped") or {}).values()),
           f"{100 * (s.get('duplicate_rate') or 0):.1f}%", s.get("mean_lang_score"), (s.get("perplexity") or {}).get("p50", ""),
+          _kenlm_cell(s.get("kenlm") or {}), " / ".join(str(((s.get("perplexity_buckets") or {}).get("kept") or {}).get(b, 0)) for b in ("head", "middle", "tail")),
+          f"{100 * ((s.get('templated') or {}).get('kept_share') or 0):.1f}%",
           ", ".join(f"{r} {n}" for r, n in Counter(s.get("dropped") or {}).most_common(3))] for s in languages],
     )
     record_table = _table(["record kind", "count"], [[k, v] for k, v in sorted(records.items())])

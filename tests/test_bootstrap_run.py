@@ -231,3 +231,13 @@ def test_annotations_have_language_pure_row_groups(boot_run):
             checked += 1
         assert labels == sorted(labels) and len(labels) == len(set(labels))  # one run per language
     assert checked >= 15
+
+
+def test_report_says_which_kenlm_model_judged_each_language(boot_run, truth):
+    from longtail.pipeline.report import build_report
+
+    _, output, _ = boot_run
+    page = build_report(output)
+    assert "KenLM model" in page and "kept head / middle / tail" in page and "templated share" in page
+    languages = {t["lang_script"] for t in truth if t["expected"] == "kept"}
+    assert page.count("bootstrapped (") == len(languages)
