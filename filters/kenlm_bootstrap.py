@@ -6,8 +6,8 @@ Used by ``longtail run`` (``stages.quality.kenlm_bootstrap``) and ``longtail boo
 1. Candidates: the language's documents that pass strict LID (``strict_lid``, lowered to the language's
    median LID score when that is lower; see filters/calibration.py), the heuristic rules (length, letters,
    repetition), are not templated and, when the run has a quality classifier, score at least
-   ``min_quality_score`` with it (also lowered to the language's median when that is lower). A language with more than ``max_training_documents`` candidates uses
-   a deterministic sample of them (smallest id hashes), which bounds lmplz's time.
+   ``min_quality_score`` with it (also lowered to the language's median when that is lower). At most
+   ``max_training_documents`` candidates are used (smallest id hashes), which bounds lmplz's time.
 2. Training text is the candidates' lines (paragraphs), each distinct line once: boilerplate repeated on
    every page of a site must not dominate a small model. Lines, not documents, are the unit because a
    low-resource language may have only a handful of documents in a crawl, and an n-gram model learns
@@ -86,7 +86,7 @@ class BootstrapSettings:
     max_other_language_negatives: int = 200
     min_training_lines: int = 8
     min_training_characters: int = 1500
-    max_training_documents: int = 100_000
+    max_training_documents: int = 20_000  # ~10^5-10^6 lines: plenty for a 5-gram model, bounded lmplz time and memory
     heldout_folds: int = 4  # folds for the final model's held-out perplexity (the ``auto`` ceiling's basis)
     order: int = 5
     unit: str = "grapheme"

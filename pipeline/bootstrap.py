@@ -96,11 +96,12 @@ class BootstrapOutcome:
         return load_card(self.kenlm_dir, label) if self.languages.get(label, {}).get("status") == "bootstrapped" else None
 
 
-def _read_rows(path: str, columns: list[str], label: str) -> list[dict]:
+def _read_rows(path: str, columns: list[str], label: str, extra_filters: list | None = None) -> list[dict]:
     present = set(pq.read_schema(path).names)
     if "lang_script" not in present:
         return []
-    return pq.read_table(path, columns=[c for c in columns if c in present], filters=[("lang_script", "=", label)]).to_pylist()
+    filters = [("lang_script", "=", label)] + (extra_filters or [])
+    return pq.read_table(path, columns=[c for c in columns if c in present], filters=filters).to_pylist()
 
 
 def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settings: BootstrapSettings, source: str) -> tuple[str, dict]:
@@ -108,7 +109,7 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     card = load_card(kenlm_dir, label)
     if card and model_paths(kenlm_dir, label)[0].is_file():
         return label, {"status": "bootstrapped", **_summary(card["bootstrap"])}
-    rows = [row for path in files for row in _read_rows(path, COLUMNS, label)]
+    rows = _language_rows_sample(files, label, 2 * settings.max_training_documents)
     others: list[str] = []
     for path in files:  # wrong-language negatives: the first documents of other languages, in file order
         if len(others) >= settings.max_other_language_negatives:
@@ -124,6 +125,35 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     except KenLMError as exc:  # recorded per language; the run goes on without this model
         return label, {"status": "failed", "reason": str(exc)}
     return label, {"status": "bootstrapped", **_summary(record)}
+
+
+def _language_rows_sample(files: list[str], label: str, limit: int) -> list[dict]:
+    """The language's rows (bootstrap columns), or a deterministic sample of ``limit`` of them by id hash.
+
+    A large language (English in a Common Crawl snapshot) has millions of documents; reading all their text
+    into one task would not fit in a worker, and a grapheme 5-gram model does not need it. Ids are read first
+    (small), and text only for the sampled ids.
+    """
+    ids = {path: [str(i) for i in _read_rows_column(path, label, "id")] for path in files}
+    if sum(len(v) for v in ids.values()) <= limit:
+        return [row for path in files for row in _read_rows(path, COLUMNS, label)]
+    chosen = set(sorted((i for v in ids.values() for i in v), key=_id_hash)[:limit])
+    rows = []
+    for path, file_ids in ids.items():
+        wanted = [i for i in file_ids if i in chosen]
+        if wanted:
+            rows += [r for r in _read_rows(path, COLUMNS, label, [("id", "in", wanted)]) if str(r["id"]) in chosen]
+    return rows
+
+
+def _id_hash(doc_id: str) -> str:
+    return hashlib.sha1(doc_id.encode("utf-8")).hexdigest()
+
+
+def _read_rows_column(path: str, label: str, column: str) -> list:
+    if "lang_script" not in pq.read_schema(path).names:
+        return []
+    return pq.read_table(path, columns=[column], filters=[("lang_script", "=", label)]).column(column).to_pylist()
 
 
 def _summary(record: dict) -> dict:

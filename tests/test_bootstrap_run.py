@@ -241,3 +241,26 @@ def test_report_says_which_kenlm_model_judged_each_language(boot_run, truth):
     assert "KenLM model" in page and "kept head / middle / tail" in page and "templated share" in page
     languages = {t["lang_script"] for t in truth if t["expected"] == "kept"}
     assert page.count("bootstrapped (") == len(languages)
+
+
+def test_a_large_language_is_sampled_before_its_text_is_read(repo, tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    import longtail.pipeline.bootstrap as boot
+
+    reference = [line for line in (repo / "data" / "reference" / "swa_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows("swa_Latn", reference * 3, per_doc=6)  # 32 documents
+    for i, row in enumerate(rows):
+        row["id"] = f"doc-{i:03d}"
+    for part in (0, 1):
+        pq.write_table(pa.Table.from_pylist(rows[part::2]), tmp_path / f"unit-{part}.parquet")
+    files = [str(tmp_path / f"unit-{part}.parquet") for part in (0, 1)]
+    read_filters = []
+    real_read = boot._read_rows
+    monkeypatch.setattr(boot, "_read_rows", lambda path, columns, label, extra=None: read_filters.append(extra) or real_read(path, columns, label, extra))
+    sample = boot._language_rows_sample(files, "swa_Latn", 10)
+    assert len(sample) == 10 and len({r["id"] for r in sample}) == 10
+    assert all(extra and extra[0][:2] == ("id", "in") for extra in read_filters)  # text read only for the sample
+    again = boot._language_rows_sample(list(reversed(files)), "swa_Latn", 10)
+    assert sorted(r["id"] for r in again) == sorted(r["id"] for r in sample)  # deterministic, order-free
+    assert len(boot._language_rows_sample(files, "swa_Latn", 100)) == len(rows)
