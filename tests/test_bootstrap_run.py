@@ -264,3 +264,25 @@ def test_a_large_language_is_sampled_before_its_text_is_read(repo, tmp_path, mon
     again = boot._language_rows_sample(list(reversed(files)), "swa_Latn", 10)
     assert sorted(r["id"] for r in again) == sorted(r["id"] for r in sample)  # deterministic, order-free
     assert len(boot._language_rows_sample(files, "swa_Latn", 100)) == len(rows)
+
+
+def test_languages_with_a_given_model_keep_it(repo, ray_local, trained_models, tmp_path):
+    """`languages: missing`: a language with a model in kenlm_models is judged by it; the others bootstrap."""
+    import shutil
+
+    given = tmp_path / "given"
+    given.mkdir()
+    for suffix in (".binary", ".json"):
+        shutil.copy(trained_models / "kenlm" / f"yor_Latn{suffix}", given / f"yor_Latn{suffix}")
+    manifest = shipped_sample_manifest(repo, trained_models, tmp_path / "out")
+    manifest = replace(manifest, quality=replace(manifest.quality, kenlm_models=str(given)))
+    result = run(manifest, progress=False)
+    stats = {s["lang_script"]: s for s in result["languages"]}
+    assert stats["yor_Latn"]["kenlm"]["source"] == "given" and stats["yor_Latn"]["kenlm"]["bootstrap"]["status"] == "given_model"
+    assert stats["lao_Laoo"]["kenlm"]["source"] == "bootstrap"
+    assert not (tmp_path / "out" / BOOTSTRAPPED / "yor_Latn.binary").exists()
+    reference = KenLMScorer(str(given))
+    rows = [r for r in read_partitioned(tmp_path / "out" / "dataset").to_pylist() if r["lang_script"] == "yor_Latn"]
+    assert rows and all(r["kenlm_source"] == "given" for r in rows)
+    for row in rows:
+        assert row["perplexity"] == pytest.approx(reference.perplexity(row["text"], "yor_Latn"), rel=1e-4)
