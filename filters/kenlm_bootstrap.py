@@ -90,7 +90,9 @@ class BootstrapSettings:
     heldout_folds: int = 4  # folds for the final model's held-out perplexity (the ``auto`` ceiling's basis)
     order: int = 5
     unit: str = "grapheme"
-    memory: str = "10%"
+    # lmplz -S, per language task: several tasks share a node, so a fixed size rather than a share of its RAM
+    # (lmplz's resident memory grows with -S; it spills sorted n-grams to disk beyond it)
+    memory: str = "1G"
 
     def __post_init__(self):
         if self.languages not in LANGUAGE_CHOICES:
