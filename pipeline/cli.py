@@ -25,17 +25,19 @@ DESCRIPTION = """\
 longtail turns raw web crawls into clean, deduplicated, per-language text corpora, with care for
 low-resource languages and scripts. A job is described by a YAML run manifest (see manifests/).
 
-The job runs in two passes:
+The job runs in two passes (three with stages.quality.kenlm_bootstrap):
   annotate  read WARC/JSONL/Parquet -> extract main text -> identify language and script ->
             heuristic signals, KenLM perplexity, classifier score -> MinHash signature,
             written per input file to <output>/annotated/ (resumable: finished files are skipped)
+  bootstrap per language: a KenLM model trained on the run's own strict-LID, heuristic-passing
+            documents, then perplexity re-scored from the annotations (the crawl is not re-read)
   finalize  per language: apply thresholds -> deduplicate -> write Parquet shards to
             <output>/dataset/lang_script=<label>/, drops to <output>/removed/, stats to <output>/stats/
 """
 
 EPILOG = """\
 examples:
-  longtail demo                                   train the default models and run the sample crawl
+  longtail demo                                   train the classifier, run the sample crawl (KenLM bootstrapped)
   longtail run manifests/sample.yaml              run a manifest on a local Ray
   longtail run job.yaml --address auto            the same job on an existing Ray cluster
   longtail select job.yaml                        re-apply changed thresholds without re-reading the crawl
