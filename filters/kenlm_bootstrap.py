@@ -18,8 +18,8 @@ Used by ``longtail run`` (``stages.quality.kenlm_bootstrap``) and ``longtail boo
 4. Iteration 0 trains on the remaining lines; iteration 1 scores them with that model, keeps the head
    (perplexity at or below ``head_percentile``) and retrains. The iteration with the higher held-out
    ROC-AUC (held-out lines vs negatives, by perplexity) is kept; ties keep iteration 0 (more data).
-5. The final model is trained on the kept iteration's lines plus the held-out lines (those in the head, for
-   iteration 1); its card's held-out perplexity, which ``max_perplexity: auto`` scales, is measured by k-fold
+5. The final model is trained on the kept iteration's lines plus the held-out lines (for iteration 1, those
+   in the head of the held-out lines' own perplexities); its card's held-out perplexity, which ``max_perplexity: auto`` scales, is measured by k-fold
    so that every line is scored by a model that did not see it.
 A language below ``min_training_lines`` / ``min_training_characters`` raises :class:`NotEnoughText`; the
 caller records it (the run falls back to a given model, or to no perplexity filter for that language).
@@ -46,12 +46,14 @@ from .perplexity_buckets import percentile
 from .quality import EmptyTextFilter, LanguageFilter, RepetitionFilter, SymbolFilter, Thresholds, TooShortFilter, first_failure
 from .quality_eval import roc_auc
 from .templated import templated_scores
+from .words import normalise
 
 STRICT_FILTERS = (EmptyTextFilter(), LanguageFilter(), TooShortFilter(), SymbolFilter(), RepetitionFilter())
 # annotation columns the candidate split reads
 COLUMNS = ["id", "url", "text", "lang", "script", "lang_script", "lang_score", "n_words", "letter_ratio",
            "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "extract_error", "quality_score"]
 LANGUAGE_CHOICES = ("missing", "all")
+TMP_PREFIX = ".bootstrap-tmp-"  # working folders inside the models folder; a killed task may leave one behind
 
 
 class NotEnoughText(ValueError):
@@ -145,15 +147,22 @@ def split_candidates(rows: list[dict], settings: BootstrapSettings, limits: Thre
 
 
 def training_lines(candidates: list[dict], max_documents: int) -> list[str]:
-    """Distinct non-empty lines of (a deterministic sample of) the candidates, in document-id order."""
+    """Lines of (a deterministic sample of) the candidates, in document-id order, one per normalised form.
+
+    Distinct after the model's own normalisation (case, digits, punctuation): "Posted on 12 March" and
+    "Posted on 14 March" are one line to the model, and copies of it on both sides of a held-out split would
+    make unseen text look more predictable than it is.
+    """
     if len(candidates) > max_documents:
         candidates = sorted(candidates, key=lambda r: _hash(str(r["id"])))[:max_documents]
     lines, seen = [], set()
     for row in sorted(candidates, key=lambda r: str(r["id"])):
+        script = row.get("script") or "Zyyy"
         for line in (row.get("text") or "").splitlines():
             line = line.strip()
-            if line and line not in seen:
-                seen.add(line)
+            key = normalise(line, script)
+            if key and key not in seen:
+                seen.add(key)
                 lines.append(line)
     return lines
 
@@ -163,6 +172,14 @@ def split_heldout(lines: list[str], share: float) -> tuple[list[str], list[str]]
     n_heldout = max(1, math.ceil(share * len(lines)))
     heldout = set(sorted(lines, key=_hash)[:n_heldout])
     return [line for line in lines if line not in heldout], [line for line in lines if line in heldout]
+
+
+def _head(lines: list[str], scorer: KenLMScorer, label: str, head_percentile: float) -> tuple[list[str], float]:
+    """The lines at or below the ``head_percentile`` of their own perplexities, and that cut."""
+    scored = [(scorer.perplexity(line, label), line) for line in lines]
+    values = sorted(p for p, _ in scored if p is not None)
+    cut = percentile(values, head_percentile) if values else math.inf
+    return [line for p, line in scored if p is not None and p <= cut], cut
 
 
 def _separation(models_dir: Path, label: str, heldout: list[str], negatives: list[str]) -> float | None:
@@ -196,7 +213,7 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
     iterations = []
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=models_dir) as tmp:
+    with tempfile.TemporaryDirectory(dir=models_dir, prefix=TMP_PREFIX) as tmp:
         def fit(name: str, lines: list[str]) -> Path:
             folder = Path(tmp) / name
             train_kenlm(lines, label, folder, order=settings.order, unit=settings.unit, memory=settings.memory)
@@ -205,10 +222,7 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         first = fit("iter0", train)
         iterations.append({"iteration": 0, "lines": len(train), "heldout_auc": _separation(first, label, heldout, negatives)})
         scorer = KenLMScorer(str(first))
-        scored = [(scorer.perplexity(line, label), line) for line in train]
-        values = sorted(p for p, _ in scored if p is not None)
-        cut = percentile(values, settings.head_percentile) if values else math.inf
-        head = [line for p, line in scored if p is not None and p <= cut]
+        head, cut = _head(train, scorer, label, settings.head_percentile)
         second = None
         if _enough(head, settings) and len(head) < len(train):
             second = fit("iter1", head)
@@ -217,9 +231,10 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
             iterations.append({"iteration": 1, "lines": len(head), "heldout_auc": None, "skipped": "head too small or identical to iteration 0"})
         improved = second is not None and iterations[0]["heldout_auc"] is not None and (iterations[1]["heldout_auc"] or 0) > iterations[0]["heldout_auc"]
         chosen = 1 if improved else 0
-        # The held-out lines only measured the iterations; the final model learns from them too (as iteration 1
-        # would have kept them), and its card's held-out perplexity comes from k folds (stable with few lines).
-        kept_heldout = heldout if chosen == 0 else [line for line in heldout if (scorer.perplexity(line, label) or math.inf) <= cut]
+        # The held-out lines only measured the iterations; the final model learns from them too, and its card's
+        # held-out perplexity comes from k folds (stable with few lines). For iteration 1 they are cut by their
+        # own percentile: iteration 0 never saw them, so the training lines' cut would drop nearly all of them.
+        kept_heldout = heldout if chosen == 0 else _head(heldout, scorer, label, settings.head_percentile)[0]
         final_lines = (train if chosen == 0 else head) + kept_heldout
         chosen_dir = Path(tmp) / "final"
         train_kenlm(final_lines, label, chosen_dir, order=settings.order, unit=settings.unit, memory=settings.memory, heldout_folds=settings.heldout_folds)

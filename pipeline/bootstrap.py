@@ -15,6 +15,7 @@ language and per file. Writes are temp+rename.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import logging
 import shutil
@@ -25,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from longtail.fileio import atomic_path
-from longtail.filters.kenlm_bootstrap import COLUMNS, STRICT_FILTERS, BootstrapSettings, NotEnoughText, bootstrap_language, describe, split_candidates
+from longtail.filters.kenlm_bootstrap import COLUMNS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, split_candidates
 from longtail.filters.kenlm_model import KenLMError, KenLMScorer, load_card, model_paths
 from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import Thresholds, first_failure
@@ -36,7 +37,8 @@ from .calibrate import read_annotations
 from .runlog import RUNLOG
 
 
-FINGERPRINT_FILE = "FINGERPRINT"
+FINGERPRINT_FILE = "FINGERPRINT"  # which models the scores in bootstrap/perplexity/ belong to
+COMPLETE_FILE = "COMPLETE"  # written when every annotated file has its scores
 
 
 # --- from a finished run (CLI) -------------------------------------------------------------------------
@@ -110,16 +112,9 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     if card and model_paths(kenlm_dir, label)[0].is_file():
         return label, {"status": "bootstrapped", **_summary(card["bootstrap"])}
     rows = _language_rows_sample(files, label, 2 * settings.max_training_documents)
-    others: list[str] = []
-    for path in files:  # wrong-language negatives: the first documents of other languages, in file order
-        if len(others) >= settings.max_other_language_negatives:
-            break
-        if "lang_script" not in pq.read_schema(path).names:
-            continue
-        table = pq.read_table(path, columns=["lang", "text"], filters=[("lang_script", "!=", label)])
-        others += [r["text"] for r in table.to_pylist() if r["text"] and r["lang"] not in NON_LANGUAGE]
+    others = _other_language_sample(files, label, settings.max_other_language_negatives)
     try:
-        record = bootstrap_language(rows, others[: settings.max_other_language_negatives], label, kenlm_dir, settings, source)
+        record = bootstrap_language(rows, others, label, kenlm_dir, settings, source)
     except NotEnoughText as exc:
         return label, {"status": "too_little_text", "reason": str(exc)}
     except KenLMError as exc:  # recorded per language; the run goes on without this model
@@ -137,13 +132,40 @@ def _language_rows_sample(files: list[str], label: str, limit: int) -> list[dict
     ids = {path: [str(i) for i in _read_rows_column(path, label, "id")] for path in files}
     if sum(len(v) for v in ids.values()) <= limit:
         return [row for path in files for row in _read_rows(path, COLUMNS, label)]
-    chosen = set(sorted((i for v in ids.values() for i in v), key=_id_hash)[:limit])
+    chosen = set(heapq.nsmallest(limit, (i for v in ids.values() for i in v), key=_id_hash))
     rows = []
     for path, file_ids in ids.items():
         wanted = [i for i in file_ids if i in chosen]
         if wanted:
             rows += [r for r in _read_rows(path, COLUMNS, label, [("id", "in", wanted)]) if str(r["id"]) in chosen]
     return rows
+
+
+def _other_language_sample(files: list[str], label: str, limit: int, max_files: int = 20) -> list[str]:
+    """Texts of other languages as wrong-language negatives: up to ``limit``, spread over the labels found in
+    the first ``max_files`` annotated files (smallest id hashes per label, labels taken in turn), so that
+    they are not all the alphabetically first language and a task never scans the whole crawl for them."""
+    per_label: dict[str, list[tuple[str, str, str]]] = {}
+    for path in files[:max_files]:
+        if "lang_script" not in pq.read_schema(path).names:
+            continue
+        table = pq.read_table(path, columns=["id", "lang", "lang_script"], filters=[("lang_script", "!=", label)])
+        for row in table.to_pylist():
+            if row["lang"] in NON_LANGUAGE or not row["lang_script"]:
+                continue
+            per_label.setdefault(row["lang_script"], []).append((_id_hash(str(row["id"])), str(row["id"]), path))
+    chosen: list[tuple[str, str, str]] = []
+    ranked = {lab: heapq.nsmallest(limit, items) for lab, items in sorted(per_label.items())}
+    while len(chosen) < limit and any(ranked.values()):
+        for lab in list(ranked):
+            if ranked[lab] and len(chosen) < limit:
+                chosen.append(ranked[lab].pop(0))
+    texts = []
+    for path in dict.fromkeys(p for _, _, p in chosen):
+        wanted = [doc_id for _, doc_id, p in chosen if p == path]
+        table = pq.read_table(path, columns=["id", "text"], filters=[("lang_script", "!=", label), ("id", "in", wanted)])
+        texts += [r["text"] for r in table.to_pylist() if r["text"]]
+    return texts
 
 
 def _id_hash(doc_id: str) -> str:
@@ -185,6 +207,11 @@ def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list
     return target
 
 
+def _remove_working_folders(folder: Path) -> None:
+    for stale in folder.glob(f"{TMP_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def fingerprint(settings: BootstrapSettings, annotated: list[str], given_labels: list[str]) -> str:
     """Changes when the annotations, the settings or (for ``languages: missing``) the given models change."""
     digest = hashlib.sha256(json.dumps({"settings": settings.as_dict(), "given": sorted(given_labels), "method": 2}, sort_keys=True).encode())
@@ -208,10 +235,12 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
     from . import ray_adapter
 
     settings: BootstrapSettings | None = manifest.quality.kenlm_bootstrap
-    if settings is None:
-        return None
     kenlm_dir, rescored_dir = Path(manifest.output) / BOOTSTRAP_KENLM_DIR, Path(manifest.output) / RESCORED_DIR
     root = kenlm_dir.parent
+    if settings is None:
+        # derived from the annotations and re-creatable: stale models/scores must not reach `calibrate`
+        shutil.rmtree(root, ignore_errors=True)
+        return None
     given = _given_labels(manifest.quality.kenlm_models)
     key = fingerprint(settings, files, given if settings.languages == "missing" else [])
     index_path = kenlm_dir / "index.json"
@@ -222,16 +251,20 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
             if stale != partial:
                 shutil.rmtree(stale, ignore_errors=True)
         partial.mkdir(parents=True, exist_ok=True)
+        _remove_working_folders(partial)  # left by a task that was killed mid-training
         todo = [label for label in labels if is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE]
         languages = {label: {"status": "given_model"} for label in todo if settings.languages == "missing" and label in given}
         todo = [label for label in todo if label not in languages]
         source = str(Path(manifest.output).resolve())
         with tqdm(total=len(todo), desc="bootstrap kenlm", unit="lang", disable=not progress) as bar:
-            for label, result in ray_adapter.run_tasks(bootstrap_language_task, [(files, label, str(partial), settings, source) for label in todo]):
+            # a task whose worker died (out of memory, node lost) is recorded for its language, not fatal to the run
+            died = lambda args, exc: (args[1], {"status": "failed", "reason": f"task failed: {type(exc).__name__}: {str(exc)[:300]}"})  # noqa: E731
+            for label, result in ray_adapter.run_tasks(bootstrap_language_task, [(files, label, str(partial), settings, source) for label in todo], on_error=died):
                 languages[label] = result
                 bar.update(1)
                 # to the run log only: the console shows the bar, and the stats say it per language
                 logging.getLogger(RUNLOG).info("bootstrap %s: %s", label, result.get("reason") or f"{result['training_lines']} lines, held-out AUC {result['heldout_auc']}")
+        _remove_working_folders(partial)
         (partial / "index.json").write_text(json.dumps({"fingerprint": key, "settings": settings.as_dict(), "languages": dict(sorted(languages.items()))}, indent=2, ensure_ascii=False))
         shutil.rmtree(rescored_dir, ignore_errors=True)  # scores of the old models must not survive them
         old = root / ".kenlm.old"
@@ -244,7 +277,8 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
 
     bootstrapped = sorted(label for label, info in index["languages"].items() if info["status"] == "bootstrapped")
     rescored_dir.mkdir(parents=True, exist_ok=True)
-    marker = rescored_dir / FINGERPRINT_FILE
+    marker, complete = rescored_dir / FINGERPRINT_FILE, rescored_dir / COMPLETE_FILE
+    complete.unlink(missing_ok=True)
     if not marker.is_file() or marker.read_text() != key:
         for stale in rescored_dir.glob("*.parquet"):
             stale.unlink()
@@ -255,4 +289,16 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
         with tqdm(total=len(todo), desc="rescore perplexity", unit="file", disable=not progress) as bar:
             for _ in ray_adapter.run_tasks(rescore_file, todo):
                 bar.update(1)
+    for stale in set(rescored_dir.glob("*.parquet")) - {Path(t) for t in targets.values()}:
+        stale.unlink()  # annotated files no longer part of the run
+    complete.write_text(key)
     return BootstrapOutcome(str(kenlm_dir), targets, index["languages"])
+
+
+def rescored_perplexity_is_current(output: str | Path) -> bool:
+    """Whether ``<output>/bootstrap/perplexity`` holds finished scores of the current bootstrapped models (what
+    tools that read annotations after a run, e.g. ``calibrate``, may use)."""
+    index, complete = Path(output) / BOOTSTRAP_KENLM_DIR / "index.json", Path(output) / RESCORED_DIR / COMPLETE_FILE
+    if not (index.is_file() and complete.is_file()):
+        return False
+    return json.loads(index.read_text()).get("fingerprint") == complete.read_text()

@@ -28,16 +28,19 @@ def read_annotations(output: str | Path, columns: list[str] = COLUMNS) -> dict[s
     files = sorted((Path(output) / ANNOTATED_DIR).glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"no annotations under {output}/{ANNOTATED_DIR}; run `longtail run` first")
+    from .bootstrap import rescored_perplexity_is_current
+
+    rescored_ok = "perplexity" in columns and rescored_perplexity_is_current(output)
     tables = []
     for path in files:
         present = set(pq.read_schema(path).names)
         if "lang_script" in present:
             table = pq.read_table(path, columns=[c for c in columns if c in present])
-            rescored = Path(output) / RESCORED_DIR / path.name
-            if "perplexity" in columns and rescored.is_file():  # the run bootstrapped KenLM: its scores replace the annotate pass's
-                scores = pq.read_table(rescored, columns=["perplexity"]).column("perplexity")
-                if len(scores) == table.num_rows:
-                    table = set_column(table, "perplexity", scores.to_pylist(), pa.float32())
+            if rescored_ok:  # the run bootstrapped KenLM: its scores replace the annotate pass's
+                scores = pq.read_table(Path(output) / RESCORED_DIR / path.name, columns=["perplexity"]).column("perplexity")
+                if len(scores) != table.num_rows:
+                    raise ValueError(f"{RESCORED_DIR}/{path.name} does not match {path.name}; re-run `longtail select` to re-score")
+                table = set_column(table, "perplexity", scores.to_pylist(), pa.float32())
             tables.append(table)
     by_language: dict[str, list[dict]] = defaultdict(list)
     for row in pa.concat_tables(tables, promote_options="default").to_pylist() if tables else []:
@@ -55,7 +58,9 @@ def kenlm_dir_of_run(output: str | Path) -> str | None:
 
 def run_card(output: str | Path, kenlm_models: str | None, label: str) -> dict | None:
     """The card of the KenLM model that scored ``label`` in a run: bootstrapped by the run, else given."""
-    card = load_card(Path(output) / BOOTSTRAP_KENLM_DIR, label)
+    from .bootstrap import rescored_perplexity_is_current
+
+    card = load_card(Path(output) / BOOTSTRAP_KENLM_DIR, label) if rescored_perplexity_is_current(output) else None
     return card if card or not kenlm_models else load_card(kenlm_models, label)
 
 

@@ -119,12 +119,21 @@ def _annotate_dataset(dataset, manifest, units: list[str], workers: int):
     )
 
 
-def run_tasks(function: Callable, argument_lists: list[tuple], num_cpus: float = 1) -> Iterator:
-    """Run ``function(*args)`` as Ray tasks, yielding results as they complete."""
+def run_tasks(function: Callable, argument_lists: list[tuple], num_cpus: float = 1, on_error: Callable | None = None) -> Iterator:
+    """Run ``function(*args)`` as Ray tasks, yielding results as they complete. With ``on_error``, a failed task
+    (an exception, or its worker died) yields ``on_error(args, exception)`` instead of raising."""
     import ray
 
     remote = ray.remote(num_cpus=num_cpus)(function)
-    pending = [remote.remote(*args) for args in argument_lists]
+    arguments = {}
+    for args in argument_lists:
+        arguments[remote.remote(*args)] = args
+    pending = list(arguments)
     while pending:
         done, pending = ray.wait(pending, num_returns=1)
-        yield ray.get(done[0])
+        try:
+            yield ray.get(done[0])
+        except ray.exceptions.RayError as exc:
+            if on_error is None:
+                raise
+            yield on_error(arguments[done[0]], exc)

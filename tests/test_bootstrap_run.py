@@ -56,6 +56,8 @@ def test_sample_job_uses_models_bootstrapped_from_its_own_documents(boot_run, tr
         assert boot["source"] == str(output.resolve()) and card["heldout_method"] == "4-fold"
         assert boot["training_lines"] >= 8 and boot["heldout_lines"] >= 1 and boot["final_lines"] >= 8
         assert boot["chosen_iteration"] in (0, 1) and boot["heldout_auc"] >= 0.9, (label, boot["iterations"])
+        chosen_lines = boot["iterations"][boot["chosen_iteration"]]["lines"]
+        assert chosen_lines < boot["final_lines"] <= chosen_lines + boot["heldout_lines"]  # held-out lines join the final model
         info = stats[label]["kenlm"]
         assert info["source"] == "bootstrap" and info["training_lines"] == boot["training_lines"]
         # per-language statistics carry the bucket sizes and the templated share
@@ -105,8 +107,8 @@ def test_ground_truth_holds_with_bootstrapped_models(boot_run, truth):
     assert not problems, "\n".join(problems)
 
 
-def _mtimes(folder: Path) -> dict[str, int]:
-    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*") if p.is_file()}
+def _mtimes(folder: Path, pattern: str = "*") -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob(pattern) if p.is_file()}
 
 
 def _crawl_must_not_be_read(monkeypatch):
@@ -120,12 +122,12 @@ def _crawl_must_not_be_read(monkeypatch):
 def test_threshold_change_reuses_models_and_scores(boot_run, monkeypatch):
     manifest, output, _ = boot_run
     models_before = _mtimes(output / BOOTSTRAPPED)
-    scores_before = _mtimes(output / "bootstrap" / "perplexity")
+    scores_before = _mtimes(output / "bootstrap" / "perplexity", "*.parquet")
     _crawl_must_not_be_read(monkeypatch)
     strict = replace(manifest, thresholds=manifest.thresholds.updated({"keep_perplexity_buckets": ("head",)}))
     result = reselect(strict, progress=False)
     assert _mtimes(output / BOOTSTRAPPED) == models_before  # nothing retrained
-    assert _mtimes(output / "bootstrap" / "perplexity") == scores_before  # nothing re-scored
+    assert _mtimes(output / "bootstrap" / "perplexity", "*.parquet") == scores_before  # nothing re-scored
     stats = {s["lang_script"]: s for s in result["languages"]}
     assert all(s["perplexity_buckets"]["kept"].get("tail", 0) == 0 for s in stats.values() if s["documents"])
     reselect(manifest, progress=False)  # back to the shipped thresholds for the other tests
@@ -184,6 +186,8 @@ def _rows(label: str, paragraphs: list[str], per_doc: int = 6) -> list[dict]:
 def test_training_lines_are_distinct_and_heldout_is_deterministic():
     rows = [{"id": "b", "text": "menu\nsecond line"}, {"id": "a", "text": "menu\nfirst line\n\n"}]
     assert training_lines(rows, 10) == ["menu", "first line", "second line"]  # repeated boilerplate once
+    dated = [{"id": "a", "script": "Latn", "text": "Posted on 12 March 2023.\nPOSTED ON 14 MARCH 2024"}]
+    assert training_lines(dated, 10) == ["Posted on 12 March 2023."]  # one line once normalised as the model sees it
     lines = [f"line {i}" for i in range(23)]
     train, heldout = split_heldout(lines, 0.2)
     assert len(heldout) == 5 and set(train) | set(heldout) == set(lines) and not set(train) & set(heldout)
@@ -286,3 +290,43 @@ def test_languages_with_a_given_model_keep_it(repo, ray_local, trained_models, t
     assert rows and all(r["kenlm_source"] == "given" for r in rows)
     for row in rows:
         assert row["perplexity"] == pytest.approx(reference.perplexity(row["text"], "yor_Latn"), rel=1e-4)
+
+
+def test_wrong_language_negatives_come_from_every_other_language(tmp_path):
+    import pyarrow as pa
+
+    import longtail.pipeline.bootstrap as boot
+
+    rows = [{"id": f"{label}-{i}", "lang": label[:3], "lang_script": label, "text": f"{label} text {i}"}
+            for label in ("amh_Ethi", "fra_Latn", "hau_Latn", "yor_Latn") for i in range(30)]
+    rows.append({"id": "und-1", "lang": "und", "lang_script": "und_Latn", "text": "qxz"})
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "unit.parquet")
+    texts = boot._other_language_sample([str(tmp_path / "unit.parquet")], "yor_Latn", 9)
+    assert len(texts) == 9 and not any(t.startswith(("yor_Latn", "qxz")) for t in texts)
+    assert {t.split()[0] for t in texts} == {"amh_Ethi", "fra_Latn", "hau_Latn"}  # 3 each, not 9 Amharic
+
+
+def test_a_failed_task_can_be_recorded_instead_of_failing_the_run(ray_local):
+    from longtail.pipeline import ray_adapter
+
+    results = list(ray_adapter.run_tasks(json.loads, [("7",), ("seven",)], on_error=lambda args, exc: ("failed", args[0], type(exc).__name__)))
+    assert 7 in results and ("failed", "seven", "RayTaskError(JSONDecodeError)") in results
+    with pytest.raises(Exception, match="Expecting value"):
+        list(ray_adapter.run_tasks(json.loads, [("seven",)]))
+
+
+def test_turning_bootstrap_off_removes_its_models_and_scores(boot_run, monkeypatch):
+    from longtail.pipeline.bootstrap import rescored_perplexity_is_current
+    from longtail.pipeline.calibrate import read_annotations, run_card
+
+    manifest, output, _ = boot_run
+    assert rescored_perplexity_is_current(output)
+    boot_scores = {r["id"]: r["perplexity"] for rows in read_annotations(output).values() for r in rows}
+    assert run_card(output, None, "lao_Laoo")["bootstrap"]
+    _crawl_must_not_be_read(monkeypatch)
+    reselect(replace(manifest, quality=replace(manifest.quality, kenlm_bootstrap=None)), progress=False)
+    assert not (output / "bootstrap").exists() and not rescored_perplexity_is_current(output)
+    assert run_card(output, None, "lao_Laoo") is None
+    assert all(r.get("perplexity") is None for rows in read_annotations(output).values() for r in rows)  # no model at annotate time
+    reselect(manifest, progress=False)  # bootstrap again from the annotations
+    assert {r["id"]: r["perplexity"] for rows in read_annotations(output).values() for r in rows} == boot_scores
