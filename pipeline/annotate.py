@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -64,25 +65,75 @@ def build_stages(manifest: Manifest) -> list:
     return stages
 
 
-def write_by_language(table: pa.Table, path: Path) -> None:
-    """Write a unit's annotations sorted by ``lang_script``, one run of row groups per language.
+class LanguageSortedWriter:
+    """Writes a unit's annotations sorted by ``lang_script``, one run of row groups per language.
 
     Selection and the KenLM bootstrap read one language from every annotated file; with language-pure row
-    groups the Parquet reader skips the others by their min/max statistics, so each per-language task reads
-    that language's rows instead of the whole crawl's. A unit's annotations (text and signatures, no HTML)
-    are held in memory once here, which is what makes the sort possible.
+    groups the Parquet reader skips the others by their min/max statistics, so a per-language task reads that
+    language's rows instead of the whole crawl's. Batches are spilled to one file per language as they come
+    and concatenated in label order at the end, so memory stays one batch, not one input file.
     """
-    if "lang_script" not in table.column_names or table.num_rows == 0:
-        pq.write_table(table, path, compression="zstd")
-        return
-    table = table.take(pc.sort_indices(table, sort_keys=[("lang_script", "ascending", "at_end")]))
-    labels = table.column("lang_script").to_pylist()
-    with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.spill = path.with_name(path.name + ".spill")
+        self.schema: pa.Schema | None = None
+        self.writers: dict[str | None, pq.ParquetWriter] = {}
+        self.spilled: dict[str | None, Path] = {}
+
+    def write(self, table: pa.Table) -> None:
+        if self.schema is None:
+            self.schema = table.schema
+            self.spill.mkdir(parents=True, exist_ok=True)
+        table = table.cast(self.schema)
+        if "lang_script" not in table.column_names:
+            self._writer(None).write_table(table)
+            return
+        table = table.take(pc.sort_indices(table, sort_keys=[("lang_script", "ascending", "at_end")]))
+        labels = table.column("lang_script").to_pylist()
         start = 0
         for end in range(1, len(labels) + 1):
             if end == len(labels) or labels[end] != labels[start]:
-                writer.write_table(table.slice(start, end - start), row_group_size=ROW_GROUP_ROWS)
+                self._writer(labels[start]).write_table(table.slice(start, end - start))
                 start = end
+
+    def _writer(self, label: str | None) -> pq.ParquetWriter:
+        if label not in self.writers:  # spill files are numbered: labels are not trusted as file names
+            self.spilled[label] = self.spill / f"{len(self.writers)}.parquet"
+            self.writers[label] = pq.ParquetWriter(self.spilled[label], self.schema)
+        return self.writers[label]
+
+    def close(self) -> None:
+        """Write the final file (an empty one with an ``id`` column when there were no documents)."""
+        try:
+            if self.schema is None:
+                pq.write_table(pa.table({"id": pa.array([], pa.string())}), self.path)
+                return
+            spilled = dict(self.spilled)
+            for writer in self.writers.values():
+                writer.close()
+            with pq.ParquetWriter(self.path, self.schema, compression="zstd") as out:
+                for label in sorted(spilled, key=lambda lab: (lab is None, lab or "")):
+                    buffered, rows = [], 0
+                    for batch in pq.ParquetFile(spilled[label]).iter_batches(batch_size=ROW_GROUP_ROWS):
+                        buffered.append(batch)
+                        rows += batch.num_rows
+                        if rows >= ROW_GROUP_ROWS:
+                            out.write_table(pa.Table.from_batches(buffered, self.schema), row_group_size=ROW_GROUP_ROWS)
+                            buffered, rows = [], 0
+                    if buffered:
+                        out.write_table(pa.Table.from_batches(buffered, self.schema), row_group_size=ROW_GROUP_ROWS)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        for writer in self.writers.values():
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - already closed, or its file is gone: nothing to keep
+                pass
+        self.writers = {}
+        shutil.rmtree(self.spill, ignore_errors=True)
 
 
 @dataclass
@@ -127,22 +178,25 @@ def annotate_unit(manifest: Manifest, stages: list, path: str) -> UnitResult:
     if done_path.is_file() and parquet_path.is_file():
         return load_done(done_path)
     parquet_path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in parquet_path.parent.glob(f".{parquet_path.name}.*.tmp"):
-        if not _pid_alive(stale.name.rsplit(".", 2)[-2]):  # left by a worker killed mid-unit
-            stale.unlink(missing_ok=True)
+    for stale in parquet_path.parent.glob(f".{parquet_path.name}.*.tmp*"):  # the file and its .spill folder
+        pid = stale.name.removesuffix(".spill").rsplit(".", 2)[-2]
+        if not _pid_alive(pid):  # left by a worker killed mid-unit
+            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
     started = time.monotonic()
     report = ReadReport()
     tmp_path = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.tmp")
-    tables = []
+    writer = LanguageSortedWriter(tmp_path)
+    documents = 0
     try:
         for batch in read_unit(path, report, manifest.text_fields, manifest.read.batch_size, manifest.read.max_payload_bytes):
             if batch.num_rows:
                 annotated = run_chain(stages, batch)
-                tables.append(annotated.cast(tables[0].schema) if tables else annotated)
-        documents = sum(t.num_rows for t in tables)
-        write_by_language(pa.concat_tables(tables) if tables else pa.table({"id": pa.array([], pa.string())}), tmp_path)
+                writer.write(annotated)
+                documents += annotated.num_rows
+        writer.close()
         os.replace(tmp_path, parquet_path)
     finally:
+        writer.discard()
         if tmp_path.exists():
             tmp_path.unlink()
     result = UnitResult(path, documents, dict(report.records), report.errors, round(time.monotonic() - started, 3))

@@ -330,3 +330,28 @@ def test_turning_bootstrap_off_removes_its_models_and_scores(boot_run, monkeypat
     assert all(r.get("perplexity") is None for rows in read_annotations(output).values() for r in rows)  # no model at annotate time
     reselect(manifest, progress=False)  # bootstrap again from the annotations
     assert {r["id"]: r["perplexity"] for rows in read_annotations(output).values() for r in rows} == boot_scores
+
+
+def test_language_sorted_writer_streams_batches_into_pure_row_groups(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    import longtail.pipeline.annotate as annotate
+
+    monkeypatch.setattr(annotate, "ROW_GROUP_ROWS", 3)
+    labels = ["yor_Latn", "amh_Ethi", None, "yor_Latn", "lao_Laoo"]
+    batches = [pa.table({"id": [f"{b}-{i}" for i in range(len(labels))], "lang_script": labels}) for b in range(4)]
+    writer = annotate.LanguageSortedWriter(tmp_path / "unit.parquet")
+    for batch in batches:
+        writer.write(batch)
+    writer.close()
+    assert not writer.spill.exists()
+    table = pq.read_table(tmp_path / "unit.parquet")
+    assert sorted(table.column("id").to_pylist()) == sorted(i for b in batches for i in b.column("id").to_pylist())
+    meta = pq.ParquetFile(tmp_path / "unit.parquet").metadata
+    groups = [pq.ParquetFile(tmp_path / "unit.parquet").read_row_group(i).column("lang_script").to_pylist() for i in range(meta.num_row_groups)]
+    assert all(len(set(g)) == 1 and len(g) <= 3 for g in groups)
+    order = [g[0] for g in groups]
+    assert order == sorted(order, key=lambda lab: (lab is None, lab or "")) and order[-1] is None
+    empty = annotate.LanguageSortedWriter(tmp_path / "empty.parquet")
+    empty.close()
+    assert pq.read_table(tmp_path / "empty.parquet").column_names == ["id"]
