@@ -70,38 +70,55 @@ class LanguageSortedWriter:
 
     Selection and the KenLM bootstrap read one language from every annotated file; with language-pure row
     groups the Parquet reader skips the others by their min/max statistics, so a per-language task reads that
-    language's rows instead of the whole crawl's. Batches are spilled to one file per language as they come
-    and concatenated in label order at the end, so memory stays one batch, not one input file.
+    language's rows instead of the whole crawl's. Batches are kept in memory up to ``memory_budget`` bytes and
+    sorted once at the end; a unit larger than that is spilled to one file per language as it comes and the
+    spill files are concatenated in label order, so memory stays bounded whatever the input file's size.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, memory_budget: int = 256 << 20):
         self.path = path
         self.spill = path.with_name(path.name + ".spill")
+        self.memory_budget = memory_budget
         self.schema: pa.Schema | None = None
+        self.pending: list[pa.Table] = []
+        self.pending_bytes = 0
         self.writers: dict[str | None, pq.ParquetWriter] = {}
         self.spilled: dict[str | None, Path] = {}
 
     def write(self, table: pa.Table) -> None:
         if self.schema is None:
             self.schema = table.schema
-            self.spill.mkdir(parents=True, exist_ok=True)
-        table = table.cast(self.schema)
+        self.pending.append(table.cast(self.schema))
+        self.pending_bytes += table.nbytes
+        if self.pending_bytes > self.memory_budget:
+            self._spill_pending()
+
+    def _sorted_pending(self) -> pa.Table:
+        table = pa.concat_tables(self.pending)
+        self.pending, self.pending_bytes = [], 0
         if "lang_script" not in table.column_names:
-            self._writer(None).write_table(table)
+            return table
+        return table.take(pc.sort_indices(table, sort_keys=[("lang_script", "ascending", "at_end")]))
+
+    def _runs(self, table: pa.Table):
+        """(label, slice) for each run of one ``lang_script`` in a sorted table."""
+        if "lang_script" not in table.column_names:
+            yield None, table
             return
-        table = table.take(pc.sort_indices(table, sort_keys=[("lang_script", "ascending", "at_end")]))
         labels = table.column("lang_script").to_pylist()
         start = 0
         for end in range(1, len(labels) + 1):
             if end == len(labels) or labels[end] != labels[start]:
-                self._writer(labels[start]).write_table(table.slice(start, end - start))
+                yield labels[start], table.slice(start, end - start)
                 start = end
 
-    def _writer(self, label: str | None) -> pq.ParquetWriter:
-        if label not in self.writers:  # spill files are numbered: labels are not trusted as file names
-            self.spilled[label] = self.spill / f"{len(self.writers)}.parquet"
-            self.writers[label] = pq.ParquetWriter(self.spilled[label], self.schema)
-        return self.writers[label]
+    def _spill_pending(self) -> None:
+        self.spill.mkdir(parents=True, exist_ok=True)
+        for label, part in self._runs(self._sorted_pending()):
+            if label not in self.writers:  # spill files are numbered: labels are not trusted as file names
+                self.spilled[label] = self.spill / f"{len(self.writers)}.parquet"
+                self.writers[label] = pq.ParquetWriter(self.spilled[label], self.schema)
+            self.writers[label].write_table(part)
 
     def close(self) -> None:
         """Write the final file (an empty one with an ``id`` column when there were no documents)."""
@@ -109,13 +126,19 @@ class LanguageSortedWriter:
             if self.schema is None:
                 pq.write_table(pa.table({"id": pa.array([], pa.string())}), self.path)
                 return
-            spilled = dict(self.spilled)
+            if not self.writers:  # the usual case: the unit fitted in memory
+                with pq.ParquetWriter(self.path, self.schema, compression="zstd") as out:
+                    for _, part in self._runs(self._sorted_pending()):
+                        out.write_table(part, row_group_size=ROW_GROUP_ROWS)
+                return
+            if self.pending:
+                self._spill_pending()
             for writer in self.writers.values():
                 writer.close()
             with pq.ParquetWriter(self.path, self.schema, compression="zstd") as out:
-                for label in sorted(spilled, key=lambda lab: (lab is None, lab or "")):
+                for label in sorted(self.spilled, key=lambda lab: (lab is None, lab or "")):
                     buffered, rows = [], 0
-                    for batch in pq.ParquetFile(spilled[label]).iter_batches(batch_size=ROW_GROUP_ROWS):
+                    for batch in pq.ParquetFile(self.spilled[label]).iter_batches(batch_size=ROW_GROUP_ROWS):
                         buffered.append(batch)
                         rows += batch.num_rows
                         if rows >= ROW_GROUP_ROWS:
@@ -132,7 +155,7 @@ class LanguageSortedWriter:
                 writer.close()
             except Exception:  # noqa: BLE001 - already closed, or its file is gone: nothing to keep
                 pass
-        self.writers = {}
+        self.writers, self.pending = {}, []
         shutil.rmtree(self.spill, ignore_errors=True)
 
 

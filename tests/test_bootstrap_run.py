@@ -340,18 +340,23 @@ def test_language_sorted_writer_streams_batches_into_pure_row_groups(tmp_path, m
     monkeypatch.setattr(annotate, "ROW_GROUP_ROWS", 3)
     labels = ["yor_Latn", "amh_Ethi", None, "yor_Latn", "lao_Laoo"]
     batches = [pa.table({"id": [f"{b}-{i}" for i in range(len(labels))], "lang_script": labels}) for b in range(4)]
-    writer = annotate.LanguageSortedWriter(tmp_path / "unit.parquet")
-    for batch in batches:
-        writer.write(batch)
-    writer.close()
-    assert not writer.spill.exists()
-    table = pq.read_table(tmp_path / "unit.parquet")
-    assert sorted(table.column("id").to_pylist()) == sorted(i for b in batches for i in b.column("id").to_pylist())
-    meta = pq.ParquetFile(tmp_path / "unit.parquet").metadata
-    groups = [pq.ParquetFile(tmp_path / "unit.parquet").read_row_group(i).column("lang_script").to_pylist() for i in range(meta.num_row_groups)]
-    assert all(len(set(g)) == 1 and len(g) <= 3 for g in groups)
-    order = [g[0] for g in groups]
-    assert order == sorted(order, key=lambda lab: (lab is None, lab or "")) and order[-1] is None
+    spilled = []
+    for budget in (1 << 30, 1):  # all in memory; spilled after every batch
+        path = tmp_path / f"unit-{budget}.parquet"
+        writer = annotate.LanguageSortedWriter(path, memory_budget=budget)
+        for batch in batches:
+            writer.write(batch)
+            spilled.append(bool(writer.writers))
+        writer.close()
+        assert not writer.spill.exists()
+        table = pq.read_table(path)
+        assert sorted(table.column("id").to_pylist()) == sorted(i for b in batches for i in b.column("id").to_pylist())
+        meta = pq.ParquetFile(path).metadata
+        groups = [pq.ParquetFile(path).read_row_group(i).column("lang_script").to_pylist() for i in range(meta.num_row_groups)]
+        assert all(len(set(g)) == 1 and len(g) <= 3 for g in groups)
+        order = [g[0] for g in groups]
+        assert order == sorted(order, key=lambda lab: (lab is None, lab or "")) and order[-1] is None
+    assert spilled == [False] * 4 + [True] * 4
     empty = annotate.LanguageSortedWriter(tmp_path / "empty.parquet")
     empty.close()
     assert pq.read_table(tmp_path / "empty.parquet").column_names == ["id"]
