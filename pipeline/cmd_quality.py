@@ -16,8 +16,8 @@ scripts/make_quality_eval.py into data/quality_eval/) with the KenLM model of ea
 classifier and the heuristic signals, and print ROC-AUC (clean vs junk) per language per signal, then per junk
 kind. 1.0 = every clean item scores better than every junk item, 0.5 = chance.
 
-Models missing at the given paths are first trained from data/reference/ and data/quality/train.jsonl
-(as `longtail demo` does), so the command works on a fresh checkout.
+Models missing at the given paths are first trained (KenLM from data/reference/, the classifier from
+data/quality/train.jsonl as `longtail demo` does), so the command works on a fresh checkout.
 """
 
 
