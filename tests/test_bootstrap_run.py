@@ -290,6 +290,13 @@ def test_languages_with_a_given_model_keep_it(repo, ray_local, trained_models, t
     assert rows and all(r["kenlm_source"] == "given" for r in rows)
     for row in rows:
         assert row["perplexity"] == pytest.approx(reference.perplexity(row["text"], "yor_Latn"), rel=1e-4)
+    # `languages: all`: every language is bootstrapped when it can be; the given model is the fallback
+    starved = replace(manifest.quality.kenlm_bootstrap, languages="all", min_training_characters=10**9)
+    stats = {s["lang_script"]: s for s in reselect(replace(manifest, quality=replace(manifest.quality, kenlm_bootstrap=starved)), progress=False)["languages"]}
+    assert stats["yor_Latn"]["kenlm"]["source"] == "given" and stats["yor_Latn"]["kenlm"]["bootstrap"]["status"] == "too_little_text"
+    assert stats["lao_Laoo"]["kenlm"]["source"] == "none"
+    rows = [r for r in read_partitioned(tmp_path / "out" / "dataset").to_pylist() if r["lang_script"] == "yor_Latn"]
+    assert rows and all(r["kenlm_source"] == "given" and r["perplexity"] is not None for r in rows)
 
 
 def test_wrong_language_negatives_come_from_every_other_language(tmp_path):
