@@ -68,24 +68,28 @@ def plot_documents_and_words(languages: list[dict]) -> str:
     return _png(fig)
 
 
-def plot_removals(languages: list[dict]) -> str:
-    reasons = sorted({r for s in languages for r in (s.get("dropped") or {})})
-    labels = [s["lang_script"] for s in languages]
-    fig, ax = _figure(len(labels))
-    left = [0] * len(labels)
+def _stacked_barh(rows: list[str], series: dict[str, list[int]], colormap: str, xlabel: str, title: str) -> str:
+    """One horizontal bar per row, stacked by series (drop reasons, scripts), legend outside the axes."""
     from matplotlib import colormaps
 
-    colors = colormaps["tab20"]
-    for index, reason in enumerate(reasons):
-        counts = [(s.get("dropped") or {}).get(reason, 0) for s in languages]
-        ax.barh(labels, counts, left=left, label=reason, color=colors(index % 20))
+    fig, ax = _figure(len(rows))
+    colors = colormaps[colormap]
+    left = [0] * len(rows)
+    for index, (name, counts) in enumerate(series.items()):
+        ax.barh(rows, counts, left=left, label=name, color=colors(index % colors.N))
         left = [a + b for a, b in zip(left, counts)]
     ax.invert_yaxis()
-    ax.set_xlabel("removed documents")
-    ax.set_title("Removals per reason per language")
-    if reasons:
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    if series:
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     return _png(fig)
+
+
+def plot_removals(languages: list[dict]) -> str:
+    reasons = sorted({r for s in languages for r in (s.get("dropped") or {})})
+    series = {reason: [(s.get("dropped") or {}).get(reason, 0) for s in languages] for reason in reasons}
+    return _stacked_barh([s["lang_script"] for s in languages], series, "tab20", "removed documents", "Removals per reason per language")
 
 
 def plot_distribution(documents: pa.Table, column: str, title: str, xlabel: str, log_x: bool = False) -> str:
@@ -133,21 +137,8 @@ def scripts_per_language(labels: list[str]) -> dict[str, Counter]:
 def plot_scripts(scripts: dict[str, Counter]) -> str:
     languages = sorted(scripts)
     all_scripts = sorted({s for c in scripts.values() for s in c})
-    fig, ax = _figure(len(languages))
-    left = [0] * len(languages)
-    from matplotlib import colormaps
-
-    colors = colormaps["Set2"]
-    for index, script in enumerate(all_scripts):
-        counts = [scripts[lang].get(script, 0) for lang in languages]
-        ax.barh(languages, counts, left=left, label=script, color=colors(index % 8))
-        left = [a + b for a, b in zip(left, counts)]
-    ax.invert_yaxis()
-    ax.set_xlabel("kept documents")
-    ax.set_title("Scripts per language (ISO 639-3 -> ISO 15924)")
-    if all_scripts:
-        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
-    return _png(fig)
+    series = {script: [scripts[lang].get(script, 0) for lang in languages] for script in all_scripts}
+    return _stacked_barh(languages, series, "Set2", "kept documents", "Scripts per language (ISO 639-3 -> ISO 15924)")
 
 
 def _table(headers: list[str], rows: list[list]) -> str:
