@@ -112,7 +112,8 @@ class BootstrapSettings:
         return asdict(self)
 
 
-def _hash(value: str) -> int:
+def stable_hash(value: str) -> int:
+    """Deterministic across processes and runs (unlike ``hash``): for samples and splits that must repeat."""
     return int(hashlib.sha1(value.encode("utf-8")).hexdigest()[:12], 16)
 
 
@@ -154,7 +155,7 @@ def training_lines(candidates: list[dict], max_documents: int) -> list[str]:
     make unseen text look more predictable than it is.
     """
     if len(candidates) > max_documents:
-        candidates = sorted(candidates, key=lambda r: _hash(str(r["id"])))[:max_documents]
+        candidates = sorted(candidates, key=lambda r: stable_hash(str(r["id"])))[:max_documents]
     lines, seen = [], set()
     for row in sorted(candidates, key=lambda r: str(r["id"])):
         script = row.get("script") or "Zyyy"
@@ -170,7 +171,7 @@ def training_lines(candidates: list[dict], max_documents: int) -> list[str]:
 def split_heldout(lines: list[str], share: float) -> tuple[list[str], list[str]]:
     """(train, heldout): the ``share`` of lines with the smallest hashes is held out (at least one)."""
     n_heldout = max(1, math.ceil(share * len(lines)))
-    heldout = set(sorted(lines, key=_hash)[:n_heldout])
+    heldout = set(sorted(lines, key=stable_hash)[:n_heldout])
     return [line for line in lines if line not in heldout], [line for line in lines if line in heldout]
 
 

@@ -26,14 +26,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from longtail.fileio import atomic_path
-from longtail.filters.kenlm_bootstrap import COLUMNS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, split_candidates
+from longtail.filters.kenlm_bootstrap import COLUMNS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, split_candidates, stable_hash
 from longtail.filters.kenlm_model import KenLMError, KenLMScorer, load_card, model_paths
 from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import Thresholds, first_failure
 from longtail.langid.labels import NON_LANGUAGE, is_safe_label
 
 from .annotate import BOOTSTRAP_KENLM_DIR, RESCORED_DIR
-from .calibrate import read_annotations
+from .calibrate import annotated_files_of, read_annotations
 from .runlog import RUNLOG
 
 
@@ -44,18 +44,12 @@ COMPLETE_FILE = "COMPLETE"  # written when every annotated file has its scores
 # --- from a finished run (CLI) -------------------------------------------------------------------------
 
 
-def _other_language_texts(by_language: dict[str, list[dict]], label: str, limit: int) -> list[str]:
-    others = sorted((r for lab, rows in by_language.items() if lab != label for r in rows if r.get("text")), key=lambda r: str(r["id"]))
-    return [r["text"] for r in others[:limit]]
-
-
 def bootstrap_kenlm(output: str | Path, label: str, models_dir: str | Path, settings: BootstrapSettings = BootstrapSettings(), log=print) -> dict:
     """Train ``<models_dir>/<label>.binary`` from a run's annotations; return the bootstrap record."""
-    by_language = read_annotations(output, COLUMNS)
-    if label not in by_language:
+    rows, others = _language_inputs([str(p) for p in annotated_files_of(output)], label, settings)
+    if not rows:
         raise ValueError(f"no annotated documents labelled {label} under {output}")
-    others = _other_language_texts(by_language, label, settings.max_other_language_negatives)
-    record = bootstrap_language(by_language[label], others, label, models_dir, settings, source=str(Path(output).resolve()))
+    record = bootstrap_language(rows, others, label, models_dir, settings, source=str(Path(output).resolve()))
     log(describe(label, record) + f" -> {model_paths(models_dir, label)[0]}")
     return record
 
@@ -111,8 +105,7 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     card = load_card(kenlm_dir, label)
     if card and model_paths(kenlm_dir, label)[0].is_file():
         return label, {"status": "bootstrapped", **_summary(card["bootstrap"])}
-    rows = _language_rows_sample(files, label, 2 * settings.max_training_documents)
-    others = _other_language_sample(files, label, settings.max_other_language_negatives)
+    rows, others = _language_inputs(files, label, settings)
     try:
         record = bootstrap_language(rows, others, label, kenlm_dir, settings, source)
     except NotEnoughText as exc:
@@ -120,6 +113,12 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     except KenLMError as exc:  # recorded per language; the run goes on without this model
         return label, {"status": "failed", "reason": str(exc)}
     return label, {"status": "bootstrapped", **_summary(record)}
+
+
+def _language_inputs(files: list[str], label: str, settings: BootstrapSettings) -> tuple[list[dict], list[str]]:
+    """The language's annotated rows (sampled when large) and wrong-language negative texts."""
+    rows = _language_rows_sample(files, label, 2 * settings.max_training_documents)
+    return rows, _other_language_sample(files, label, settings.max_other_language_negatives)
 
 
 def _language_rows_sample(files: list[str], label: str, limit: int) -> list[dict]:
@@ -132,7 +131,7 @@ def _language_rows_sample(files: list[str], label: str, limit: int) -> list[dict
     ids = {path: [str(i) for i in _read_rows_column(path, label, "id")] for path in files}
     if sum(len(v) for v in ids.values()) <= limit:
         return [row for path in files for row in _read_rows(path, COLUMNS, label)]
-    chosen = set(heapq.nsmallest(limit, (i for v in ids.values() for i in v), key=_id_hash))
+    chosen = set(heapq.nsmallest(limit, (i for v in ids.values() for i in v), key=stable_hash))
     rows = []
     for path, file_ids in ids.items():
         wanted = [i for i in file_ids if i in chosen]
@@ -153,7 +152,7 @@ def _other_language_sample(files: list[str], label: str, limit: int, max_files: 
         for row in table.to_pylist():
             if row["lang"] in NON_LANGUAGE or not row["lang_script"]:
                 continue
-            per_label.setdefault(row["lang_script"], []).append((_id_hash(str(row["id"])), str(row["id"]), path))
+            per_label.setdefault(row["lang_script"], []).append((stable_hash(str(row["id"])), str(row["id"]), path))
     chosen: list[tuple[str, str, str]] = []
     ranked = {lab: heapq.nsmallest(limit, items) for lab, items in sorted(per_label.items())}
     while len(chosen) < limit and any(ranked.values()):
@@ -166,10 +165,6 @@ def _other_language_sample(files: list[str], label: str, limit: int, max_files: 
         table = pq.read_table(path, columns=["id", "text"], filters=[("lang_script", "!=", label), ("id", "in", wanted)])
         texts += [r["text"] for r in table.to_pylist() if r["text"]]
     return texts
-
-
-def _id_hash(doc_id: str) -> str:
-    return hashlib.sha1(doc_id.encode("utf-8")).hexdigest()
 
 
 def _read_rows_column(path: str, label: str, column: str) -> list:

@@ -23,11 +23,17 @@ from .annotate import ANNOTATED_DIR, BOOTSTRAP_KENLM_DIR, RESCORED_DIR
 COLUMNS = ["id", "lang", "lang_script", "lang_score", "perplexity", "quality_score", *CALIBRATED_SIGNALS]
 
 
-def read_annotations(output: str | Path, columns: list[str] = COLUMNS) -> dict[str, list[dict]]:
-    """Annotated rows (selected columns only) grouped by ``lang_script``; undetermined languages are left out."""
+def annotated_files_of(output: str | Path) -> list[Path]:
+    """A finished run's annotated Parquet files (for tools that work from the annotations after the run)."""
     files = sorted((Path(output) / ANNOTATED_DIR).glob("*.parquet"))
     if not files:
         raise FileNotFoundError(f"no annotations under {output}/{ANNOTATED_DIR}; run `longtail run` first")
+    return files
+
+
+def read_annotations(output: str | Path, columns: list[str] = COLUMNS) -> dict[str, list[dict]]:
+    """Annotated rows (selected columns only) grouped by ``lang_script``; undetermined languages are left out."""
+    files = annotated_files_of(output)
     from .bootstrap import rescored_perplexity_is_current
 
     rescored_ok = "perplexity" in columns and rescored_perplexity_is_current(output)
@@ -40,7 +46,7 @@ def read_annotations(output: str | Path, columns: list[str] = COLUMNS) -> dict[s
                 scores = pq.read_table(Path(output) / RESCORED_DIR / path.name, columns=["perplexity"]).column("perplexity")
                 if len(scores) != table.num_rows:
                     raise ValueError(f"{RESCORED_DIR}/{path.name} does not match {path.name}; re-run `longtail select` to re-score")
-                table = set_column(table, "perplexity", scores.to_pylist(), pa.float32())
+                table = set_column(table, "perplexity", scores)
             tables.append(table)
     by_language: dict[str, list[dict]] = defaultdict(list)
     for row in pa.concat_tables(tables, promote_options="default").to_pylist() if tables else []:

@@ -42,8 +42,8 @@ def read_language(files: list[str], label: str, perplexity_files: dict[str, str]
             rescored = pq.read_table(perplexity_files[f], filters=[("lang_script", "=", label)])
             if rescored.num_rows != table.num_rows:
                 raise ValueError(f"{perplexity_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
-            table = set_column(table, "perplexity", rescored.column("perplexity").to_pylist(), pa.float32())
-            table = set_column(table, "kenlm_source", rescored.column("kenlm_source").to_pylist(), pa.string())
+            table = set_column(table, "perplexity", rescored.column("perplexity"))
+            table = set_column(table, "kenlm_source", rescored.column("kenlm_source"))
         tables.append(table)
     tables = [t for t in tables if t.num_rows]
     if not tables:
