@@ -119,10 +119,12 @@ def train_kenlm(
     rng = random.Random(seed)
     shuffled = lines[:]
     rng.shuffle(shuffled)
+    # folds are sets of positions, not of lines: a repeated line may sit on both sides
+    positions = range(len(shuffled))
     if heldout_folds > 1:
-        folds = [shuffled[i::heldout_folds] for i in range(min(heldout_folds, len(shuffled)))]
+        folds = [set(positions[i::heldout_folds]) for i in range(min(heldout_folds, len(shuffled)))]
     else:
-        folds = [shuffled[: max(1, int(len(shuffled) * heldout_share))]]
+        folds = [set(positions[: max(1, int(len(shuffled) * heldout_share))])]
 
     with tempfile.TemporaryDirectory(dir=binary_path.parent) as tmp:
         tmp_dir = Path(tmp)
@@ -130,11 +132,9 @@ def train_kenlm(
 
         heldout_ppl = []
         for index, fold in enumerate(folds):
-            # by position, not by content: repeated lines may sit in several folds
-            rest = [line for j, line in enumerate(shuffled) if (j % heldout_folds != index if heldout_folds > 1 else j >= len(fold))]
+            rest = [line for j, line in enumerate(shuffled) if j not in fold]
             probe = kenlm.Model(str(_build(rest, tmp_dir / f"probe{index}", order, memory, lmplz_bin, binary_bin)))
-            heldout_ppl += [_line_perplexity(probe, line) for line in fold]
-        heldout = heldout_ppl
+            heldout_ppl += [_line_perplexity(probe, shuffled[j]) for j in sorted(fold)]
         os.replace(_build(lines, tmp_dir / "model", order, memory, lmplz_bin, binary_bin), binary_path)
 
     card = {
@@ -144,7 +144,7 @@ def train_kenlm(
         "training_tokens": sum(len(line.split()) for line in lines),
         "normalisation": NORMALISATION,
         "unit": unit,
-        "heldout_lines": len(heldout),
+        "heldout_lines": len(heldout_ppl),
         "heldout_method": f"{heldout_folds}-fold" if heldout_folds > 1 else f"{heldout_share:.0%} of lines",
         "heldout_perplexity": _percentiles(heldout_ppl, (50, 75, 90, 95, 99)),
         "training_text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),

@@ -95,28 +95,22 @@ def annotate_units(manifest, units: list[str], workers: int) -> Iterator[dict]:
     with warnings.catch_warnings():
         # max_restarts/max_task_retries have no named parameter in Ray 2.60 yet (pinned in requirements.txt)
         warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
-        results = _annotate_dataset(dataset, manifest, units, workers)
+        results = dataset.map_batches(
+            AnnotateUnitsActor,
+            fn_constructor_args=(manifest,),
+            batch_size=1,
+            batch_format="pyarrow",
+            # One unit in flight per actor: a unit is a whole file, so queueing more behind a slow one only leaves
+            # other actors idle (and a late-starting actor with nothing to do).
+            compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(units))), max_tasks_in_flight_per_actor=1),
+            num_cpus=1,
+            # A killed worker (OOM, node loss, SIGKILL) restarts its actor and the unit is retried: unit output is
+            # written temp+rename with a completion record, so a retried unit cannot be half-written or doubled.
+            # Task retries are bounded so a page that crashes the interpreter every time cannot loop forever.
+            max_restarts=-1,
+            max_task_retries=manifest.ray.task_retries,
+        )
     yield from results.iter_rows()
-
-
-def _annotate_dataset(dataset, manifest, units: list[str], workers: int):
-    import ray
-
-    return dataset.map_batches(
-        AnnotateUnitsActor,
-        fn_constructor_args=(manifest,),
-        batch_size=1,
-        batch_format="pyarrow",
-        # One unit in flight per actor: a unit is a whole file, so queueing more behind a slow one only leaves
-        # other actors idle (and a late-starting actor with nothing to do).
-        compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(units))), max_tasks_in_flight_per_actor=1),
-        num_cpus=1,
-        # A killed worker (OOM, node loss, SIGKILL) restarts its actor and the unit is retried: unit output is
-        # written temp+rename with a completion record, so a retried unit cannot be half-written or doubled.
-        # Task retries are bounded so a page that crashes the interpreter every time cannot loop forever.
-        max_restarts=-1,
-        max_task_retries=manifest.ray.task_retries,
-    )
 
 
 def run_tasks(function: Callable, argument_lists: list[tuple], num_cpus: float = 1, on_error: Callable | None = None) -> Iterator:
