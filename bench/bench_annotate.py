@@ -213,12 +213,12 @@ def run_floor(files: list[Path], engine: str) -> tuple[float, int]:
 
 
 def run_ray(files: list[Path], work: Path, models: Path, workers: int) -> tuple[float, int]:
-    from longtail.pipeline import ray_adapter
+    from longtail.pipeline import ray_backend
 
     manifest = bench_manifest(models, work / "out")
-    ray_adapter.connect(None, num_cpus=2)
+    ray_backend.connect(None, num_cpus=2)
     clock = Clock()
-    finished = [(time.perf_counter(), row["documents"]) for row in ray_adapter.annotate_units(manifest, [str(p) for p in files], workers)]
+    finished = [(time.perf_counter(), row["documents"]) for row in ray_backend.annotate_units(manifest, [str(p) for p in files], workers)]
     wall, _ = clock.stop()
     # Steady state: after each actor has finished its first unit (actor start and model loading excluded).
     (start, _), later = finished[workers - 1], finished[workers:]

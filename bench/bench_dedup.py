@@ -9,7 +9,7 @@ punctuation) and near copies (1 % of words replaced and one sentence dropped). E
 of its number, so generation runs inside the signing tasks and texts never cross the object store.
 
 Phases: ``sign`` (generate + script-aware shingles + MinHash, what the annotate pass does) and ``dedup``
-(:func:`longtail.pipeline.dedup_ray.cluster_parts`). Prints documents/s per phase, the peak RSS of every Ray
+(:func:`longtail.stages.dedup.distributed.cluster_parts`). Prints documents/s per phase, the peak RSS of every Ray
 worker process (sampled), cluster statistics and how many planted copies were found.
 """
 
@@ -87,7 +87,7 @@ def sign_chunk(start: int, stop: int):
     """Generate documents [start, stop) and return their annotate-pass columns (no text) and peak RSS."""
     import resource
 
-    from longtail.stages.minhash import MinHashStage
+    from longtail.stages.dedup.minhash import MinHashStage
 
     words, cumulative = _vocabulary()
     rows = [document(i, words, cumulative) for i in range(start, stop)]
@@ -146,8 +146,8 @@ def main() -> None:
 
     import ray
 
-    from longtail.pipeline.dedup_ray import MAX_PARTITIONS, ROWS_PER_PARTITION, cluster_parts
-    from longtail.stages.minhash import MinHashParams
+    from longtail.stages.dedup.distributed import MAX_PARTITIONS, ROWS_PER_PARTITION, cluster_parts
+    from longtail.stages.dedup.minhash import MinHashParams
 
     ray.init(address="local", num_cpus=args.cpus, include_dashboard=False, logging_level="WARNING")
     params = MinHashParams()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .perplexity_buckets import percentile
+from longtail.filters.perplexity_buckets import percentile
 
 # signal column -> (threshold field, kind, bound): bound is the loosest threshold calibration may return
 # for max rules' lower end / min rules' upper end (never stricter than this).

@@ -15,8 +15,8 @@ from typing import Iterable
 
 from longtail.fileio import atomic_path, atomic_write_text
 
-from .kenlm_model import sha256_file
-from .words import normalise
+from longtail.filters.kenlm_model import sha256_file
+from longtail.filters.words import normalise
 
 GOOD, BAD = "good", "bad"
 

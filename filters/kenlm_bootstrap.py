@@ -40,13 +40,13 @@ import regex
 
 from longtail.fileio import atomic_path, atomic_write_text
 
-from .calibration import strict_lid_threshold
-from .kenlm_model import KenLMScorer, model_paths, train_kenlm
-from .perplexity_buckets import percentile
-from .quality import EmptyTextFilter, LanguageFilter, RepetitionFilter, SymbolFilter, Thresholds, TooShortFilter, first_failure
-from .quality_eval import roc_auc
-from .templated import templated_scores
-from .words import normalise
+from longtail.filters.calibration import strict_lid_threshold
+from longtail.filters.kenlm_model import KenLMScorer, model_paths, train_kenlm
+from longtail.filters.perplexity_buckets import percentile
+from longtail.filters.quality import EmptyTextFilter, LanguageFilter, RepetitionFilter, SymbolFilter, Thresholds, TooShortFilter, first_failure
+from longtail.filters.quality_eval import roc_auc
+from longtail.filters.templated import templated_scores
+from longtail.filters.words import normalise
 
 STRICT_FILTERS = (EmptyTextFilter(), LanguageFilter(), TooShortFilter(), SymbolFilter(), RepetitionFilter())
 # annotation columns the candidate split reads

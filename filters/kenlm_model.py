@@ -21,8 +21,8 @@ from typing import Iterable
 
 from longtail.fileio import atomic_write_text
 
-from .perplexity_buckets import percentile
-from .words import is_unspaced, lm_tokens
+from longtail.filters.perplexity_buckets import percentile
+from longtail.filters.words import is_unspaced, lm_tokens
 
 NORMALISATION = "nfkc+casefold(cased scripts)+digits->0+punct->space"
 

@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
-from .signals import text_signals
+from longtail.filters.signals import text_signals
 
 # Orientation: +1 when a higher value means cleaner text, -1 when lower means cleaner.
 SIGNAL_DIRECTIONS = {
@@ -52,8 +52,8 @@ def load_eval_corpus(folder: str | Path) -> list[dict]:
 
 def score_rows(rows: list[dict], kenlm_models: str | None, classifier_model: str | None) -> list[dict]:
     """Add perplexity (the claimed language's model), classifier score and heuristic signals to each row."""
-    from .classifier import QualityClassifier
-    from .kenlm_model import KenLMScorer
+    from longtail.filters.classifier import QualityClassifier
+    from longtail.filters.kenlm_model import KenLMScorer
 
     scorer = KenLMScorer(kenlm_models) if kenlm_models else None
     classifier = QualityClassifier(classifier_model) if classifier_model else None

@@ -10,7 +10,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass
 
-from .words import is_unspaced, word_count, words
+from longtail.filters.words import is_unspaced, word_count, words
 
 
 @dataclass(frozen=True)

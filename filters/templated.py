@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import regex
 
-from .words import is_unspaced, words
+from longtail.filters.words import is_unspaced, words
 
 _VERSE = regex.compile(r"(?:^|[\s(\[])\p{Nd}{1,3}\s?[:：]\s?\p{Nd}{1,3}(?=[\s).\]]|$)")
 _LEADING_NUMBER = regex.compile(r"^[\s(\[]*[\p{Nd}]+(?:[:.：][\p{Nd}]+)*[).\]]?\s*")

@@ -22,11 +22,11 @@ import pyarrow.parquet as pq
 from longtail.stages.base import run_chain
 from longtail.stages.extract import ExtractStage
 from longtail.stages.identify import IdentifyStage
-from longtail.stages.minhash import MinHashStage
+from longtail.stages.dedup.minhash import MinHashStage
 from longtail.stages.quality import ClassifierStage, PerplexityStage, SignalsStage
 from longtail.stages.read import ReadReport, read_unit
 
-from .manifest import Manifest
+from longtail.pipeline.manifest import Manifest
 
 ANNOTATED_DIR = "annotated"
 ROW_GROUP_ROWS = 10_000

@@ -32,9 +32,9 @@ from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import Thresholds, first_failure
 from longtail.langid.labels import NON_LANGUAGE, is_safe_label
 
-from .annotate import BOOTSTRAP_KENLM_DIR, RESCORED_DIR
-from .calibrate import annotated_files_of, read_annotations
-from .runlog import RUNLOG
+from longtail.pipeline.annotate import BOOTSTRAP_KENLM_DIR, RESCORED_DIR
+from longtail.pipeline.tools.calibrate import annotated_files_of, read_annotations
+from longtail.pipeline.runlog import RUNLOG
 
 
 FINGERPRINT_FILE = "FINGERPRINT"  # which models the scores in bootstrap/perplexity/ belong to
@@ -227,7 +227,7 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
     """The run's bootstrap phase (None when ``stages.quality.kenlm_bootstrap`` is off)."""
     from tqdm import tqdm
 
-    from . import ray_adapter
+    from longtail.pipeline import ray_backend
 
     settings: BootstrapSettings | None = manifest.quality.kenlm_bootstrap
     kenlm_dir, rescored_dir = Path(manifest.output) / BOOTSTRAP_KENLM_DIR, Path(manifest.output) / RESCORED_DIR
@@ -254,7 +254,7 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
         with tqdm(total=len(todo), desc="bootstrap kenlm", unit="lang", disable=not progress) as bar:
             # a task whose worker died (out of memory, node lost) is recorded for its language, not fatal to the run
             died = lambda args, exc: (args[1], {"status": "failed", "reason": f"task failed: {type(exc).__name__}: {str(exc)[:300]}"})  # noqa: E731
-            for label, result in ray_adapter.run_tasks(bootstrap_language_task, [(files, label, str(partial), settings, source) for label in todo], on_error=died):
+            for label, result in ray_backend.run_tasks(bootstrap_language_task, [(files, label, str(partial), settings, source) for label in todo], on_error=died):
                 languages[label] = result
                 bar.update(1)
                 # to the run log only: the console shows the bar, and the stats say it per language
@@ -282,7 +282,7 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
     todo = [(path, target, str(kenlm_dir), bootstrapped) for path, target in targets.items() if not Path(target).is_file()]
     if todo:
         with tqdm(total=len(todo), desc="rescore perplexity", unit="file", disable=not progress) as bar:
-            for _ in ray_adapter.run_tasks(rescore_file, todo):
+            for _ in ray_backend.run_tasks(rescore_file, todo):
                 bar.update(1)
     for stale in set(rescored_dir.glob("*.parquet")) - {Path(t) for t in targets.values()}:
         stale.unlink()  # annotated files no longer part of the run

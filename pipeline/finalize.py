@@ -18,14 +18,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from longtail.filters.kenlm_model import load_card
-from longtail.filters.selection_columns import add_selection_columns, cap_templated, selection_stats
+from longtail.stages.selection_columns import add_selection_columns, cap_templated, selection_stats
 from longtail.langid.labels import is_safe_label
 from longtail.stages.base import set_column
-from .bootstrap import BootstrapOutcome
-from .dedup_ray import ROW_KEY, cluster_language, with_row_key
+from longtail.pipeline.bootstrap import BootstrapOutcome
+from longtail.stages.dedup.distributed import ROW_KEY, cluster_language, with_row_key
 from longtail.stages.select import SelectStage
 
-from .manifest import Manifest
+from longtail.pipeline.manifest import Manifest
 
 DATASET_DIR, REMOVED_DIR, STATS_DIR, STAGING_DIR = "dataset", "removed", "stats", ".staging"
 NOT_SELECTED = "lid:not_selected"
@@ -156,7 +156,7 @@ def attach_clusters(selected: pa.Table, clusters: pa.Table) -> pa.Table:
 
 
 def annotated_files(manifest: Manifest, units: list[str]) -> list[str]:
-    from .annotate import annotated_paths
+    from longtail.pipeline.annotate import annotated_paths
 
     files = []
     for unit in units:

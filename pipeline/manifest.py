@@ -18,7 +18,7 @@ from longtail.filters.perplexity_buckets import check_buckets, check_percentiles
 from longtail.filters.quality import Thresholds
 from longtail.langid.backends import BACKEND_CHOICES
 from longtail.langid.labels import MACRO_POLICIES, is_safe_label
-from longtail.stages.minhash import MinHashParams
+from longtail.stages.dedup.minhash import MinHashParams
 from longtail.stages.read import TextFields
 
 

@@ -14,14 +14,14 @@ from tqdm import tqdm
 
 from longtail import __version__
 
-from . import ray_adapter
-from .annotate import ANNOTATED_DIR, annotated_paths, load_done
-from .bootstrap import run_bootstrap
-from .finalize import STAGING_DIR, STATS_DIR, annotated_files, finalize_language, language_labels, publish
-from .manifest import Manifest
-from .provenance import code_version, model_fingerprints
-from .runlog import RUNLOG, attach_run_log
-from .stats import merge_record_counts, summary_table, write_stats
+from longtail.pipeline import ray_backend
+from longtail.pipeline.annotate import ANNOTATED_DIR, annotated_paths, load_done
+from longtail.pipeline.bootstrap import run_bootstrap
+from longtail.pipeline.finalize import STAGING_DIR, STATS_DIR, annotated_files, finalize_language, language_labels, publish
+from longtail.pipeline.manifest import Manifest
+from longtail.pipeline.provenance import code_version, model_fingerprints
+from longtail.pipeline.runlog import RUNLOG, attach_run_log
+from longtail.pipeline.stats import merge_record_counts, summary_table, write_stats
 
 log = logging.getLogger("longtail")
 
@@ -40,7 +40,7 @@ def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool 
     if todo:
         started, documents = time.monotonic(), 0
         with tqdm(total=len(todo), desc="annotate", unit="file", disable=not progress) as bar:
-            for row in ray_adapter.annotate_units(manifest, todo, workers):
+            for row in ray_backend.annotate_units(manifest, todo, workers):
                 rows.append(row)
                 documents += row["documents"]
                 bar.update(1)
@@ -59,7 +59,7 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
     languages = []
     with tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:
-        for stats in ray_adapter.run_tasks(finalize_language, [(manifest, label, files, str(staging), bootstrap) for label in labels]):
+        for stats in ray_backend.run_tasks(finalize_language, [(manifest, label, files, str(staging), bootstrap) for label in labels]):
             languages.append(stats)
             bar.update(1)
     records = merge_record_counts(unit_rows)
@@ -83,7 +83,7 @@ def run(manifest: Manifest, address: str | None = None, workers: int | None = No
     units = manifest.input_files()
     runlog = attach_run_log(manifest.output)
     runlog.info("run %s: %d input files -> %s (address %s)", manifest.name, len(units), manifest.output, address or manifest.ray.address or "local")
-    ray_adapter.connect(address if address is not None else manifest.ray.address)
+    ray_backend.connect(address if address is not None else manifest.ray.address)
     workers = workers or manifest.ray.workers
     unit_rows = annotate(manifest, units, workers, progress)
     languages = finalize(manifest, units, unit_rows, progress)
@@ -103,7 +103,7 @@ def reselect(manifest: Manifest, address: str | None = None, progress: bool = Tr
     unit_rows = [load_done(done).as_row() for done in done_files]
     units = [row["unit"] for row in unit_rows]
     attach_run_log(manifest.output).info("select %s: re-selecting %d annotated files", manifest.name, len(units))
-    ray_adapter.connect(address if address is not None else manifest.ray.address)
+    ray_backend.connect(address if address is not None else manifest.ray.address)
     languages = finalize(manifest, units, unit_rows, progress)
     records = merge_record_counts(unit_rows)
     if progress:

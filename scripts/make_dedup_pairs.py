@@ -118,7 +118,7 @@ def variants(doc: dict, corpus: dict, script: str, rng: random.Random) -> dict[s
 
 
 def shingle_jaccard(a: str, b: str, script: str) -> float:
-    from longtail.stages.minhash import MinHashParams, shingles
+    from longtail.stages.dedup.minhash import MinHashParams, shingles
 
     sa, sb = shingles(a, script, MinHashParams()), shingles(b, script, MinHashParams())
     return round(len(sa & sb) / max(1, len(sa | sb)), 3)

@@ -1,6 +1,6 @@
 """What a stage is: a small object that loads its models in ``setup()`` and maps a batch to a batch.
 
-Stages never import Ray; :mod:`longtail.pipeline.ray_adapter` runs them on Ray Data. Constructors take plain
+Stages never import Ray; :mod:`longtail.pipeline.ray_backend` runs them on Ray Data. Constructors take plain
 settings only, so a stage pickles cheaply to any worker and does nothing expensive until ``setup()``.
 """
 

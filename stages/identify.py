@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from longtail.langid.ensemble import make_identifier
 
-from .base import set_column
+from longtail.stages.base import set_column
 
 
 class IdentifyStage:

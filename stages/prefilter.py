@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 from longtail.langid.labels import canonical_language, lang_script
 from longtail.langid.scripts import script_profile
 
-from .base import run_chain
-from .extract import decode_html, extract_main_text
+from longtail.stages.base import run_chain
+from longtail.stages.extract import decode_html, extract_main_text
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from longtail.filters.classifier import QualityClassifier
 from longtail.filters.kenlm_model import KenLMScorer
 from longtail.filters.signals import SIGNAL_NAMES, text_signals
 
-from .base import set_column
+from longtail.stages.base import set_column
 
 _SIGNAL_TYPES = {"n_chars": pa.int64(), "n_words": pa.int64(), "n_lines": pa.int64()}
 

@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from longtail.filters.quality import DEFAULT_FILTERS, Thresholds, first_failure, resolve_max_perplexity
 
-from .base import set_column
+from longtail.stages.base import set_column
 
 
 class SelectStage:

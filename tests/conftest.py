@@ -20,9 +20,9 @@ def repo() -> Path:
 @pytest.fixture(scope="session")
 def ray_local():
     """A real local Ray for the whole session (2 CPUs, as on CI)."""
-    from longtail.pipeline import ray_adapter
+    from longtail.pipeline import ray_backend
 
-    ray = ray_adapter.connect(None, num_cpus=2)
+    ray = ray_backend.connect(None, num_cpus=2)
     yield ray
     ray.shutdown()
 

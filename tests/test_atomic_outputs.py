@@ -12,7 +12,7 @@ import yaml
 from longtail.filters.calibration import CalibrationSettings
 from longtail.filters.classifier import train_classifier
 from longtail.fileio import atomic_path, atomic_write_text
-from longtail.pipeline.calibrate import plot_language, write_thresholds_yaml
+from longtail.pipeline.tools.calibrate import plot_language, write_thresholds_yaml
 from longtail.pipeline.models import train_default_classifier
 
 GOOD = ["Wakulima wanasubiri msimu wa mvua ili waanze kupanda mbegu.", "Watoto wanakwenda shuleni asubuhi na mapema kila siku.",

@@ -17,7 +17,7 @@ from longtail.pipeline.bootstrap import bootstrap_language_task
 from longtail.pipeline.manifest import load_manifest
 from longtail.pipeline.run import reselect, run
 
-from .test_e2e import read_partitioned
+from longtail.tests.test_e2e import read_partitioned
 
 BOOTSTRAPPED = "bootstrap/kenlm"
 
@@ -238,7 +238,7 @@ def test_annotations_have_language_pure_row_groups(boot_run):
 
 
 def test_report_says_which_kenlm_model_judged_each_language(boot_run, truth):
-    from longtail.pipeline.report import build_report
+    from longtail.pipeline.release.report import build_report
 
     _, output, _ = boot_run
     page = build_report(output)
@@ -314,17 +314,17 @@ def test_wrong_language_negatives_come_from_every_other_language(tmp_path):
 
 
 def test_a_failed_task_can_be_recorded_instead_of_failing_the_run(ray_local):
-    from longtail.pipeline import ray_adapter
+    from longtail.pipeline import ray_backend
 
-    results = list(ray_adapter.run_tasks(json.loads, [("7",), ("seven",)], on_error=lambda args, exc: ("failed", args[0], type(exc).__name__)))
+    results = list(ray_backend.run_tasks(json.loads, [("7",), ("seven",)], on_error=lambda args, exc: ("failed", args[0], type(exc).__name__)))
     assert 7 in results and ("failed", "seven", "RayTaskError(JSONDecodeError)") in results
     with pytest.raises(Exception, match="Expecting value"):
-        list(ray_adapter.run_tasks(json.loads, [("seven",)]))
+        list(ray_backend.run_tasks(json.loads, [("seven",)]))
 
 
 def test_turning_bootstrap_off_removes_its_models_and_scores(boot_run, monkeypatch):
     from longtail.pipeline.bootstrap import rescored_perplexity_is_current
-    from longtail.pipeline.calibrate import read_annotations, run_card
+    from longtail.pipeline.tools.calibrate import read_annotations, run_card
 
     manifest, output, _ = boot_run
     assert rescored_perplexity_is_current(output)

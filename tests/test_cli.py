@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from longtail.pipeline.cli import main
+from longtail.pipeline.cli.main import main
 
-LONGTAIL = [sys.executable, "-m", "longtail.pipeline.cli"]
+LONGTAIL = [sys.executable, "-m", "longtail.pipeline.cli.main"]
 
 
 def test_help_explains_commands(capsys):

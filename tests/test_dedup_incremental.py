@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from longtail.pipeline.cli import main as cli_main
+from longtail.pipeline.cli.main import main as cli_main
 from longtail.pipeline.manifest import QualitySettings, load_manifest
 from longtail.pipeline.run import run
 

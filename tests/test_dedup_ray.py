@@ -12,11 +12,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from longtail.pipeline import dedup_index
-from longtail.pipeline.dedup_eval import evaluate, read_jsonl, signed_table
-from longtail.pipeline.dedup_ray import cluster_table
-from longtail.stages.dedup import cluster_duplicates
-from longtail.stages.minhash import MinHashParams
+from longtail.stages.dedup import index as dedup_index
+from longtail.stages.dedup.evaluate import evaluate, read_jsonl, signed_table
+from longtail.stages.dedup.distributed import cluster_table
+from longtail.stages.dedup.cluster import cluster_duplicates
+from longtail.stages.dedup.minhash import MinHashParams
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO / "data" / "dedup_eval"
@@ -167,7 +167,7 @@ def test_eval_dedup_meets_targets_at_defaults():
 
 
 def test_eval_dedup_cli_writes_clusters(tmp_path):
-    from longtail.pipeline.cli import main
+    from longtail.pipeline.cli.main import main
 
     docs, pairs = tmp_path / "docs.jsonl", tmp_path / "pairs.jsonl"
     rows = [d for d in read_jsonl(EVAL / "docs.jsonl") if d["lang_script"] in ("khm_Khmr", "yor_Latn")]
@@ -201,7 +201,7 @@ def _verdicts(result: pa.Table) -> list[tuple]:
 
 
 def test_repeated_ids_get_one_verdict_per_row(ray_local, monkeypatch):
-    from longtail.pipeline import dedup_ray
+    from longtail.stages.dedup import distributed as dedup_ray
 
     text = _swahili_texts()
     # two different documents both called "same": only the second copies "other" (dated earlier, so "other" wins)

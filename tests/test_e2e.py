@@ -144,8 +144,8 @@ def test_distributed_dedup_equals_reference_on_the_sample(sample_run):
     """dedup_ray on the sample crawl's real annotations gives the in-process reference's clusters (issue 5)."""
     import pyarrow.compute as pc
 
-    from longtail.pipeline.dedup_ray import cluster_table
-    from longtail.stages.dedup import cluster_duplicates
+    from longtail.stages.dedup.distributed import cluster_table
+    from longtail.stages.dedup.cluster import cluster_duplicates
 
     manifest, output, _ = sample_run
     annotated = pa.concat_tables([pq.read_table(p) for p in sorted((output / "annotated").glob("*.parquet"))], promote_options="default")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from longtail.pipeline.cli import build_parser
+from longtail.pipeline.cli.main import build_parser
 from longtail.pipeline.manifest import parse_manifest
 
 K8S_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$")

@@ -210,7 +210,7 @@ def _tiny_gold(tmp_path) -> Path:
 
 
 def test_eval_lid_command(tmp_path, capsys):
-    from longtail.pipeline.cli import main
+    from longtail.pipeline.cli.main import main
 
     out = tmp_path / "eval.json"
     assert main(["eval-lid", "--input", str(_tiny_gold(tmp_path)), "--backend", "heliport", "--backend", "ensemble", "--output", str(out)]) == 0
@@ -226,7 +226,7 @@ def test_eval_lid_command(tmp_path, capsys):
 
 
 def test_identify_command_adds_fields_and_keeps_rows(tmp_path):
-    from longtail.pipeline.cli import main
+    from longtail.pipeline.cli.main import main
 
     out = tmp_path / "out.jsonl"
     assert main(["identify", "--input", str(_tiny_gold(tmp_path)), "--output", str(out), "--backend", "fasttext", "--quiet", "--min-score", "0.5"]) == 0

@@ -119,7 +119,7 @@ def test_pages_after_a_timeout_are_extracted(monkeypatch):
 
 
 def test_timeout_inside_a_ray_data_actor(ray_local, pages):
-    from longtail.pipeline.ray_adapter import map_stages
+    from longtail.pipeline.ray_backend import map_stages
 
     dataset = ray_local.data.from_arrow(batch(pages))
     result = map_stages(dataset, lambda: [ExtractStage(max_html_chars=20_000_000, timeout_seconds=0.3)], workers=1)

@@ -18,7 +18,7 @@ import yaml
 from longtail.filters.perplexity_buckets import bucket_cutoffs, bucket_of
 from longtail.filters.quality import Thresholds
 from longtail.filters.quality_eval import auc_by_junk_kind, auc_table, load_eval_corpus, roc_auc, score_rows
-from longtail.filters.selection_columns import add_selection_columns, cap_templated
+from longtail.stages.selection_columns import add_selection_columns, cap_templated
 from longtail.filters.templated import templated_scores
 from longtail.filters.words import is_unspaced
 from longtail.pipeline.manifest import ManifestError, parse_manifest
@@ -174,7 +174,7 @@ def _outcomes(output: Path, truth: dict) -> Counter:
 
 
 def test_calibrate_then_select_keeps_clean_and_drops_junk(eval_run, repo):
-    from longtail.pipeline.cli import main
+    from longtail.pipeline.cli.main import main
     from longtail.pipeline.manifest import load_manifest
     from longtail.pipeline.run import reselect
 
@@ -238,7 +238,7 @@ def test_selection_keeps_chosen_buckets_and_caps_templated(eval_run):
 
 def test_bootstrap_kenlm_from_the_runs_own_documents(eval_run, repo, tmp_path):
     from longtail.filters.kenlm_model import load_card
-    from longtail.pipeline.cli import main
+    from longtail.pipeline.cli.main import main
 
     work, _ = eval_run
     models = tmp_path / "boot"
@@ -265,7 +265,7 @@ def test_bootstrap_kenlm_from_the_runs_own_documents(eval_run, repo, tmp_path):
 
 
 def test_audit_estimator_weights_strata():
-    from longtail.pipeline.audit import stratified_sample
+    from longtail.pipeline.tools.audit import stratified_sample
 
     rows = [{"id": f"a{i:03d}", "url": "https://big.example/x", "perplexity_bucket": "head"} for i in range(90)]
     rows += [{"id": f"b{i:03d}", "url": "https://spam.example/y", "perplexity_bucket": "tail"} for i in range(10)]
@@ -277,7 +277,7 @@ def test_audit_estimator_weights_strata():
 
 
 def test_audit_sample_and_report_on_a_run(eval_run, repo, tmp_path):
-    from longtail.pipeline.cli import main
+    from longtail.pipeline.cli.main import main
 
     work, _ = eval_run
     folder = tmp_path / "audit"
@@ -328,7 +328,7 @@ def test_audit_sample_and_report_on_a_run(eval_run, repo, tmp_path):
 
 
 def test_bootstrap_classifier_from_the_runs_own_documents(eval_run, tmp_path):
-    from longtail.pipeline.cli import main
+    from longtail.pipeline.cli.main import main
 
     work, _ = eval_run
     model = tmp_path / "clf.bin"

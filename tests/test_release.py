@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from longtail.langid.labels import to_bcp47
-from longtail.pipeline.cli import main as cli_main
-from longtail.pipeline.export import RELEASE_SCHEMA, export_release, verify_release
+from longtail.pipeline.cli.main import main as cli_main
+from longtail.pipeline.release.export import RELEASE_SCHEMA, export_release, verify_release
 from longtail.pipeline.manifest import QualitySettings, load_manifest
 from longtail.pipeline.provenance import sha256_file
 from longtail.pipeline.run import run
@@ -154,7 +154,7 @@ def test_verify_passes_then_fails_on_a_modified_shard(release, tmp_path, capsys)
 
 
 def test_export_refuses_to_overwrite_without_force(sample_run, release, tmp_path):
-    from longtail.pipeline.export import ReleaseError
+    from longtail.pipeline.release.export import ReleaseError
 
     with pytest.raises(ReleaseError, match="exists"):
         export_release(sample_run, release, progress=False)
@@ -238,7 +238,7 @@ def test_report_is_self_contained_and_renders_in_chromium(which, sample_run, rel
 
 
 def test_cli_lists_the_release_commands():
-    result = subprocess.run([sys.executable, "-m", "longtail.pipeline.cli", "--help"], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "longtail.pipeline.cli.main", "--help"], capture_output=True, text=True, timeout=120)
     for command in ("export", "verify", "report"):
         assert re.search(rf"^\s+{command}\s", result.stdout, re.M), result.stdout
 
@@ -246,7 +246,7 @@ def test_cli_lists_the_release_commands():
 def test_publish_copies_a_verified_release_and_refuses_a_modified_one(release, tmp_path):
     import fsspec
 
-    from longtail.pipeline.export import ReleaseError, publish_release
+    from longtail.pipeline.release.export import ReleaseError, publish_release
 
     url = f"memory://longtail-test-{tmp_path.name}/sample"
     count = publish_release(release, url)

@@ -159,7 +159,7 @@ def test_driver_killed_mid_run_then_rerun(repo, ray_local, trained_models, split
     manifest_file.write_text(yaml.safe_dump(raw))
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
     env.pop("RAY_ADDRESS", None)
-    driver = subprocess.Popen([sys.executable, "-m", "longtail.pipeline.cli", "run", str(manifest_file), "--quiet"],
+    driver = subprocess.Popen([sys.executable, "-m", "longtail.pipeline.cli.main", "run", str(manifest_file), "--quiet"],
                               env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     annotated = output / "annotated"
     deadline = time.monotonic() + 300

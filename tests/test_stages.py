@@ -8,10 +8,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from longtail.stages.dedup import cluster_duplicates
+from longtail.stages.dedup.cluster import cluster_duplicates
 from longtail.stages.extract import ExtractStage, decode_html
 from longtail.stages.identify import IdentifyStage
-from longtail.stages.minhash import MinHashParams, MinHashStage, shingles
+from longtail.stages.dedup.minhash import MinHashParams, MinHashStage, shingles
 from longtail.stages.quality import SignalsStage
 from longtail.stages.read import ReadReport, TextFields, input_format, read_unit
 
@@ -149,7 +149,7 @@ def test_dedup_keeps_longest():
 
 
 def test_cosmetic_diacritics_fold_for_dedup_only_where_cosmetic():
-    from longtail.stages.minhash import exact_hash
+    from longtail.stages.dedup.minhash import exact_hash
 
     assert exact_hash("Ẹ kú àárọ̀, ọjà ti kún lónìí", "Latn") == exact_hash("E ku aaro, oja ti kun lonii", "Latn")
     assert exact_hash("مَدْرَسَة جَدِيدَة", "Arab") == exact_hash("مدرسة جديدة", "Arab")

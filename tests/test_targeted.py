@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from longtail.pipeline.cli import main as cli_main
-from longtail.pipeline.targeted import IndexRecord, fetch_record, language_codes, select_records
+from longtail.pipeline.cli.main import main as cli_main
+from longtail.pipeline.tools.targeted import IndexRecord, fetch_record, language_codes, select_records
 from longtail.stages.read import ReadReport, read_unit
 
 TARGETS = ["yor_Latn", "uig_Arab", "que_Latn", "lao_Laoo"]
@@ -131,7 +131,7 @@ def test_pipeline_on_the_targeted_warc_keeps_what_the_full_run_keeps(repo, cc_in
     assert full and targeted == full
 
     # The release of the targeted run points at the records in the original WARC files, not in the small one.
-    from longtail.pipeline.export import export_release
+    from longtail.pipeline.release.export import export_release
 
     export_release(tmp_path / "targeted", tmp_path / "release", progress=False)
     originals = {}

@@ -9,16 +9,16 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Further subcommands live in their own modules, each with ``register(subparsers)`` that adds its parser(s)
 # and sets ``func``; add a module here to expose it. Imports inside ``register`` must stay light.
 COMMAND_MODULES: list[str] = []
-COMMAND_MODULES.append("longtail.pipeline.cmd_quality")  # eval-quality, calibrate, audit (issue 4)
-COMMAND_MODULES.append("longtail.pipeline.cmd_release")  # export, verify, report (issue 6)
-COMMAND_MODULES.append("longtail.pipeline.cmd_targeted")  # targeted-fetch (issue 6)
-COMMAND_MODULES.append("longtail.pipeline.cmd_lid")  # eval-lid, identify (issue 3)
-COMMAND_MODULES.append("longtail.pipeline.cmd_dedup")  # eval-dedup, dedup-index (issue 5)
+COMMAND_MODULES.append("longtail.pipeline.cli.quality")  # eval-quality, calibrate, audit (issue 4)
+COMMAND_MODULES.append("longtail.pipeline.cli.release")  # export, verify, report (issue 6)
+COMMAND_MODULES.append("longtail.pipeline.cli.targeted")  # targeted-fetch (issue 6)
+COMMAND_MODULES.append("longtail.pipeline.cli.lid")  # eval-lid, identify (issue 3)
+COMMAND_MODULES.append("longtail.pipeline.cli.dedup")  # eval-dedup, dedup-index (issue 5)
 SAMPLE_MANIFEST = REPO_ROOT / "manifests" / "sample.yaml"
 
 DESCRIPTION = """\
@@ -46,7 +46,7 @@ examples:
 
 
 def _manifest(args):
-    from .manifest import load_manifest
+    from longtail.pipeline.manifest import load_manifest
 
     manifest = load_manifest(args.manifest)
     if getattr(args, "output", None):
@@ -55,22 +55,22 @@ def _manifest(args):
 
 
 def cmd_run(args) -> int:
-    from .run import run
+    from longtail.pipeline.run import run
 
     run(_manifest(args), address=args.address, workers=args.workers, progress=not args.quiet)
     return 0
 
 
 def cmd_select(args) -> int:
-    from .run import reselect
+    from longtail.pipeline.run import reselect
 
     reselect(_manifest(args), address=args.address, progress=not args.quiet)
     return 0
 
 
 def cmd_demo(args) -> int:
-    from .models import train_default_classifier
-    from .run import run
+    from longtail.pipeline.models import train_default_classifier
+    from longtail.pipeline.run import run
 
     data = REPO_ROOT / "data"
     models = REPO_ROOT / "models"
@@ -88,7 +88,7 @@ def cmd_train_kenlm(args) -> int:
     from longtail.filters.kenlm_model import train_kenlm
     from longtail.langid.labels import is_safe_label
 
-    from .models import read_texts, train_kenlm_folder
+    from longtail.pipeline.models import read_texts, train_kenlm_folder
 
     source = Path(args.text)
     if source.is_dir():
@@ -102,7 +102,7 @@ def cmd_train_kenlm(args) -> int:
 
 
 def cmd_train_classifier(args) -> int:
-    from .models import train_default_classifier
+    from longtail.pipeline.models import train_default_classifier
 
     train_default_classifier(args.examples, args.output, force=True)
     return 0
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    from .manifest import ManifestError
+    from longtail.pipeline.manifest import ManifestError
 
     try:
         return args.func(args)

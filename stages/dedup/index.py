@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from longtail.langid.labels import is_safe_label
-from longtail.stages.minhash import MinHashParams
+from longtail.stages.dedup.minhash import MinHashParams
 
 INDEX_FORMAT, INDEX_VERSION = "longtail-dedup-index", 1
 MANIFEST_NAME = "index.json"
@@ -63,7 +63,7 @@ def check_params(manifest: dict, params: MinHashParams, where: str) -> None:
 
 def index_rows(table: pa.Table, params: MinHashParams, release: str) -> pa.Table:
     """Index rows for annotated documents (needs id, lang_script, text_hash, url, minhash, n_chars, crawl_date)."""
-    from .dedup_ray import _signatures, band_hashes
+    from longtail.stages.dedup.distributed import _signatures, band_hashes
 
     bands = band_hashes(_signatures(table), table.column("lang_script").to_pylist(), params)
     return pa.table(

@@ -18,7 +18,7 @@ from longtail.langid.labels import NON_LANGUAGE, is_safe_label
 
 from longtail.stages.base import set_column
 
-from .annotate import ANNOTATED_DIR, BOOTSTRAP_KENLM_DIR, RESCORED_DIR
+from longtail.pipeline.annotate import ANNOTATED_DIR, BOOTSTRAP_KENLM_DIR, RESCORED_DIR
 
 COLUMNS = ["id", "lang", "lang_script", "lang_score", "perplexity", "quality_score", *CALIBRATED_SIGNALS]
 
@@ -34,7 +34,7 @@ def annotated_files_of(output: str | Path) -> list[Path]:
 def read_annotations(output: str | Path, columns: list[str] = COLUMNS) -> dict[str, list[dict]]:
     """Annotated rows (selected columns only) grouped by ``lang_script``; undetermined languages are left out."""
     files = annotated_files_of(output)
-    from .bootstrap import rescored_perplexity_is_current
+    from longtail.pipeline.bootstrap import rescored_perplexity_is_current
 
     rescored_ok = "perplexity" in columns and rescored_perplexity_is_current(output)
     tables = []
@@ -64,7 +64,7 @@ def kenlm_dir_of_run(output: str | Path) -> str | None:
 
 def run_card(output: str | Path, kenlm_models: str | None, label: str) -> dict | None:
     """The card of the KenLM model that scored ``label`` in a run: bootstrapped by the run, else given."""
-    from .bootstrap import rescored_perplexity_is_current
+    from longtail.pipeline.bootstrap import rescored_perplexity_is_current
 
     card = load_card(Path(output) / BOOTSTRAP_KENLM_DIR, label) if rescored_perplexity_is_current(output) else None
     return card if card or not kenlm_models else load_card(kenlm_models, label)

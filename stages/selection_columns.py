@@ -14,9 +14,9 @@ import pyarrow.compute as pc
 
 from longtail.stages.base import set_column
 
-from .perplexity_buckets import BUCKETS, bucket_cutoffs, bucket_of
-from .quality import TEMPLATED_CAP_REASON, Thresholds
-from .templated import templated_scores
+from longtail.filters.perplexity_buckets import BUCKETS, bucket_cutoffs, bucket_of
+from longtail.filters.quality import TEMPLATED_CAP_REASON, Thresholds
+from longtail.filters.templated import templated_scores
 
 
 def add_selection_columns(table: pa.Table, limits: Thresholds) -> tuple[pa.Table, dict]:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pyarrow as pa
 
-from .minhash import MinHashParams
+from longtail.stages.dedup.minhash import MinHashParams
 
 # Buckets larger than this are checked against their first members only (keeps the work linear).
 MAX_PAIRWISE_BUCKET = 64

@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from longtail.stages.dedup import cluster_duplicates
-from longtail.stages.minhash import MinHashParams, MinHashStage
+from longtail.stages.dedup.cluster import cluster_duplicates
+from longtail.stages.dedup.minhash import MinHashParams, MinHashStage
 
 SWEEP_THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 

@@ -7,7 +7,7 @@ Every step is a set of independent Ray tasks over hash partitions; no task sees 
                 partitioned by hash(id).
 2. ``buckets``  one task per key partition: rows grouped by (kind, key). Exact-text and URL groups give
                 *links* (no confirmation needed); LSH bands give *candidate pairs* with the same rule as
-                :func:`longtail.stages.dedup.cluster_duplicates` (all pairs, or the first two members against
+                :func:`longtail.stages.dedup.cluster.cluster_duplicates` (all pairs, or the first two members against
                 the rest in buckets over ``MAX_PAIRWISE_BUCKET``), so both give identical clusters.
 3. ``sig_a``    one task per id partition: candidate pairs deduplicated, first signature attached.
 4. ``confirm``  one task per id partition: second signature attached, pairs with estimated Jaccard below the
@@ -24,7 +24,7 @@ languages (well under 10^8 documents) one merge tree is cheaper and simpler to m
 the smallest node id of a component and every task sorts its output, so reruns (and retried tasks) give
 byte-identical results.
 
-Documents of a previous release's index (:mod:`longtail.pipeline.dedup_index`) flow through the same steps
+Documents of a previous release's index (:mod:`longtail.stages.dedup.index`) flow through the same steps
 with their stored band hashes and signatures (nothing is recomputed); they win every cluster they are in, are
 never output themselves, and new documents clustered with them get ``dedup:previous_release``.
 """
@@ -40,8 +40,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
-from longtail.stages.dedup import MAX_PAIRWISE_BUCKET, REASON_EXACT, REASON_NEAR, REASON_PREVIOUS, REASON_URL, UnionFind, url_key
-from longtail.stages.minhash import MinHashParams
+from longtail.stages.dedup.cluster import MAX_PAIRWISE_BUCKET, REASON_EXACT, REASON_NEAR, REASON_PREVIOUS, REASON_URL, UnionFind, url_key
+from longtail.stages.dedup.minhash import MinHashParams
 
 KIND_EXACT, KIND_URL, KIND_BAND = 0, 1, 2
 MERGE_FAN_IN = 4
@@ -338,7 +338,7 @@ def cluster_parts(
 
     ``lang_script`` restricts index Parquet parts to one language. Parts carry :data:`ROW_KEY` unique across all
     parts (or unique ids). Returns :data:`RESULT_SCHEMA` rows for every non-indexed document, sorted by id and
-    row key; the same clusters as :func:`longtail.stages.dedup.cluster_duplicates`.
+    row key; the same clusters as :func:`longtail.stages.dedup.cluster.cluster_duplicates`.
     """
     import ray
 
@@ -408,9 +408,9 @@ def cluster_language(table: pa.Table, params: MinHashParams, label: str) -> pa.T
     Results carry :data:`ROW_KEY` (the table's, or its row positions): map them back by it, ids may repeat."""
     import ray
 
-    from longtail.stages.dedup import cluster_duplicates
+    from longtail.stages.dedup.cluster import cluster_duplicates
 
-    from .dedup_index import language_files
+    from longtail.stages.dedup.index import language_files
 
     table = with_row_key(table)
     index_files = language_files(params.previous_index, label, params) if params.previous_index else []

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from longtail.fileio import atomic_write_text
 from longtail.langid.labels import is_safe_label, to_bcp47
 
-from .provenance import code_version, model_fingerprints, sha256_file
+from longtail.pipeline.provenance import code_version, model_fingerprints, sha256_file
 
 log = logging.getLogger("longtail.export")
 

@@ -73,7 +73,7 @@ class AnnotateUnitsActor:
     """Ray Data callable class: each row of its input batch is one input file to annotate."""
 
     def __init__(self, manifest):
-        from .annotate import build_stages
+        from longtail.pipeline.annotate import build_stages
 
         self.manifest = manifest
         self.stages = build_stages(manifest)
@@ -81,7 +81,7 @@ class AnnotateUnitsActor:
             stage.setup()
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        from .annotate import annotate_unit
+        from longtail.pipeline.annotate import annotate_unit
 
         rows = [annotate_unit(self.manifest, self.stages, path).as_row() for path in batch.column("unit").to_pylist()]
         return pa.Table.from_pylist(rows)

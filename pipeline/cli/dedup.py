@@ -26,11 +26,11 @@ anything for the old releases.
 
 
 def _params(args):
-    from longtail.stages.minhash import MinHashParams
+    from longtail.stages.dedup.minhash import MinHashParams
 
     params = MinHashParams()
     if getattr(args, "manifest", None):
-        from .manifest import load_manifest
+        from longtail.pipeline.manifest import load_manifest
 
         params = load_manifest(args.manifest).dedup
     overrides = {k: getattr(args, k) for k in ("num_perm", "bands", "rows", "ngram", "threshold") if getattr(args, k, None) is not None}
@@ -38,7 +38,7 @@ def _params(args):
 
 
 def cmd_eval_dedup(args) -> int:
-    from .dedup_eval import evaluate, format_report, read_jsonl
+    from longtail.stages.dedup.evaluate import evaluate, format_report, read_jsonl
 
     report = evaluate(read_jsonl(args.docs), read_jsonl(args.pairs), _params(args), sweep=args.sweep)
     clusters = report.pop("clusters")
@@ -54,8 +54,8 @@ def cmd_eval_dedup(args) -> int:
 
 
 def cmd_index_build(args) -> int:
-    from . import dedup_index
-    from .manifest import load_manifest
+    from longtail.stages.dedup import index as dedup_index
+    from longtail.pipeline.manifest import load_manifest
 
     manifest = load_manifest(args.manifest)
     output = args.output or manifest.output
@@ -65,7 +65,7 @@ def cmd_index_build(args) -> int:
 
 
 def cmd_index_merge(args) -> int:
-    from . import dedup_index
+    from longtail.stages.dedup import index as dedup_index
 
     merged = dedup_index.merge(args.output, args.indexes)
     print(f"dedup-index: merged {len(merged['releases'])} releases into {args.output}")
@@ -73,7 +73,7 @@ def cmd_index_merge(args) -> int:
 
 
 def cmd_index_prune(args) -> int:
-    from . import dedup_index
+    from longtail.stages.dedup import index as dedup_index
 
     if args.keep_last is None and not args.drop:
         raise ValueError("prune needs --keep-last N and/or --drop RELEASE")
@@ -83,7 +83,7 @@ def cmd_index_prune(args) -> int:
 
 
 def cmd_index_info(args) -> int:
-    from . import dedup_index
+    from longtail.stages.dedup import index as dedup_index
 
     print(dedup_index.info(args.index))
     return 0

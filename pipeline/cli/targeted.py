@@ -16,7 +16,7 @@ example (Common Crawl):
 
 
 def cmd_targeted_fetch(args) -> int:
-    from .targeted import fetch_to_warc, select_records
+    from longtail.pipeline.tools.targeted import fetch_to_warc, select_records
 
     targets = [t.strip() for t in args.languages.split(",") if t.strip()]
     if not targets:

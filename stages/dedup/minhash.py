@@ -16,7 +16,7 @@ import xxhash
 
 from longtail.filters.words import fold_cosmetic_marks, is_unspaced, lm_tokens, normalise
 
-from .base import set_column
+from longtail.stages.base import set_column
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ def _parse_bytes(value: str) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import ReleaseError, export_release, verify_release
+    from longtail.pipeline.release.export import ReleaseError, export_release, verify_release
 
     try:
         manifest = export_release(args.run_dir, args.to, shard_bytes=args.shard_bytes, force=args.force, progress=not args.quiet, audit=args.audit)
@@ -37,7 +37,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .export import verify_release
+    from longtail.pipeline.release.export import verify_release
 
     problems = verify_release(args.release_dir)
     if problems:
@@ -54,7 +54,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    from .export import ReleaseError, publish_release
+    from longtail.pipeline.release.export import ReleaseError, publish_release
 
     try:
         count = publish_release(args.release_dir, args.url)
@@ -68,7 +68,7 @@ def cmd_publish(args) -> int:
 def cmd_report(args) -> int:
     from pathlib import Path
 
-    from .report import write_report
+    from longtail.pipeline.release.report import write_report
 
     source = Path(args.folder)
     output = Path(args.output) if args.output else source / "report.html"

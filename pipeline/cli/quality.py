@@ -8,7 +8,7 @@ from pathlib import Path
 
 from longtail.fileio import atomic_write_text
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 EVAL_DESCRIPTION = """\
 Score a labelled quality corpus (JSONL rows {lang_script, label: clean|junk|templated, kind, text}; built by
@@ -24,7 +24,7 @@ data/quality/train.jsonl as `longtail demo` does), so the command works on a fre
 def cmd_eval_quality(args) -> int:
     from longtail.filters.quality_eval import auc_by_junk_kind, auc_table, load_eval_corpus, markdown_table, score_rows
 
-    from .models import train_default_classifier, train_kenlm_folder
+    from longtail.pipeline.models import train_default_classifier, train_kenlm_folder
 
     kenlm_dir, classifier = Path(args.kenlm_models), Path(args.classifier)
     if not args.no_train:
@@ -64,7 +64,7 @@ example:
 def cmd_calibrate(args) -> int:
     from longtail.filters.calibration import CalibrationSettings
 
-    from .calibrate import calibrate_run, kenlm_dir_of_run, plot_run, write_thresholds_yaml
+    from longtail.pipeline.tools.calibrate import calibrate_run, kenlm_dir_of_run, plot_run, write_thresholds_yaml
 
     output = Path(args.output)
     folder = output / "calibration"
@@ -108,7 +108,7 @@ example:
 def cmd_bootstrap_kenlm(args) -> int:
     from longtail.langid.labels import is_safe_label
 
-    from .bootstrap import BootstrapSettings, bootstrap_kenlm
+    from longtail.pipeline.bootstrap import BootstrapSettings, bootstrap_kenlm
 
     labels = args.label
     if not all(is_safe_label(label) for label in labels):
@@ -132,7 +132,7 @@ example:
 
 
 def cmd_audit_sample(args) -> int:
-    from .audit import write_audit_sample
+    from longtail.pipeline.tools.audit import write_audit_sample
 
     folder = Path(args.folder) if args.folder else Path(args.output) / "audit"
     jsonl, page, counts = write_audit_sample(args.output, folder, args.per_language, args.seed, args.languages)
@@ -143,7 +143,7 @@ def cmd_audit_sample(args) -> int:
 
 
 def cmd_audit_report(args) -> int:
-    from .audit import audit_report
+    from longtail.pipeline.tools.audit import audit_report
 
     report = audit_report(args.sample, args.verdicts)
     print(f"{'lang_script':<12} {'judged':>6} {'wrong':>5} {'est. wrong-language rate':>25} {'95% CI (unweighted)':>20}")
@@ -159,7 +159,7 @@ def cmd_audit_report(args) -> int:
 def cmd_bootstrap_classifier(args) -> int:
     from longtail.filters.classifier import train_classifier
 
-    from .bootstrap import BootstrapSettings, bootstrap_classifier_examples
+    from longtail.pipeline.bootstrap import BootstrapSettings, bootstrap_classifier_examples
 
     examples = bootstrap_classifier_examples(args.output, args.label, BootstrapSettings(strict_lid=args.strict_lid, head_percentile=args.head_percentile))
     good = sum(e["label"] == "good" for e in examples)
