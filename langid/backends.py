@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
-from .labels import NO_LINGUISTIC_CONTENT, NON_LANGUAGE, UNDETERMINED, canonical_language
+from longtail.langid.labels import NO_LINGUISTIC_CONTENT, NON_LANGUAGE, UNDETERMINED, canonical_language
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .backends import LidBackend
-from .labels import NO_LINGUISTIC_CONTENT, NON_LANGUAGE, UNDETERMINED, UNKNOWN_SCRIPT, lang_script
-from .scripts import script_profile
+from longtail.langid.backends import LidBackend
+from longtail.langid.labels import NO_LINGUISTIC_CONTENT, NON_LANGUAGE, UNDETERMINED, UNKNOWN_SCRIPT, lang_script
+from longtail.langid.scripts import script_profile
 
 # Chunks shorter than this are merged with their neighbours before identification.
 MIN_CHUNK_CHARS = 120

@@ -26,9 +26,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-from .backends import ENSEMBLE, make_backend
-from .document import DISAGREED, DocumentLanguage, identify_documents
-from .labels import INDIVIDUAL_TO_MACRO, NON_LANGUAGE, UNDETERMINED, iso639_3
+from longtail.langid.backends import ENSEMBLE, make_backend
+from longtail.langid.document import DISAGREED, DocumentLanguage, identify_documents
+from longtail.langid.labels import INDIVIDUAL_TO_MACRO, NON_LANGUAGE, UNDETERMINED, iso639_3
 
 AGREED, SINGLE = "agreed", "single"
 DEFAULT_MEMBERS = ("heliport", "fasttext")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .labels import NON_LANGUAGE, apply_macro_policy, canonical_language
+from longtail.langid.labels import NON_LANGUAGE, apply_macro_policy, canonical_language
 
 CONFUSABLE_GROUPS: dict[str, tuple[str, ...]] = {
     "bos/hrv/srp": ("bos", "hrv", "srp", "hbs"),

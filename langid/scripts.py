@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from GlotScript import sp
 
-from .labels import UNKNOWN_SCRIPT
+from longtail.langid.labels import UNKNOWN_SCRIPT
 
 # A second script above this share of the letters makes a document "mixed-script".
 MIXED_SCRIPT_SHARE = 0.2
