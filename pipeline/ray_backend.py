@@ -4,6 +4,7 @@
 * ``StageChainActor`` runs a chain of stages on Ray Data ``pyarrow`` batches, with ``setup()`` called once
   per actor (models load on the worker, never on the driver).
 * ``annotate_units`` runs the annotate pass with one unit (input file) per call on a pool of actors.
+* ``RayEngine`` runs task graphs described engine-agnostically (the distributed dedup) as Ray tasks.
 """
 
 from __future__ import annotations
@@ -131,3 +132,50 @@ def run_tasks(function: Callable, argument_lists: list[tuple], num_cpus: float =
             if on_error is None:
                 raise
             yield on_error(arguments[done[0]], exc)
+
+
+class RayEngine:
+    """Runs a task graph (``longtail.stages.dedup.distributed.TaskEngine``) as Ray tasks on the connected Ray.
+
+    Parameters
+    ----------
+    max_retries : int, default 3
+        Re-executions of a task whose worker died (OOM kill, node loss). Tasks given to this engine are pure
+        functions of their inputs, so a retried task returns the same output.
+    num_cpus : float, default 1
+        CPUs reserved per task.
+    """
+
+    def __init__(self, max_retries: int = 3, num_cpus: float = 1):
+        self.max_retries, self.num_cpus = max_retries, num_cpus
+        self._remotes: dict = {}
+
+    def task(self, function: Callable, num_returns: int = 1) -> Callable:
+        """A submitter: ``submit(*args)`` starts ``function`` and returns an ObjectRef, or a list of
+        ``num_returns`` ObjectRefs when ``num_returns > 1``."""
+        import ray
+
+        key = (function, num_returns)
+        if key not in self._remotes:
+            self._remotes[key] = ray.remote(num_cpus=self.num_cpus, max_retries=self.max_retries, num_returns=num_returns)(function).remote
+        return self._remotes[key]
+
+    def put(self, value):
+        """Store ``value`` in the object store; returns its ObjectRef."""
+        import ray
+
+        return ray.put(value)
+
+    def get(self, handles: list) -> list:
+        """Wait for ``handles`` (ObjectRefs) and return their values."""
+        import ray
+
+        return ray.get(list(handles))
+
+
+def dedup_engine() -> RayEngine | None:
+    """The engine the pipeline deduplicates with: Ray tasks when Ray is running (the driver connected, or this
+    is a Ray worker), else None (the caller's in-process path)."""
+    import ray
+
+    return RayEngine() if ray.is_initialized() else None

@@ -4,6 +4,7 @@ incremental against a previous release's index, unchanged by a worker dying mid-
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -12,14 +13,21 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from longtail.pipeline.ray_backend import RayEngine
+from longtail.stages.dedup import distributed
 from longtail.stages.dedup import index as dedup_index
-from longtail.stages.dedup.evaluate import evaluate, read_jsonl, signed_table
-from longtail.stages.dedup.distributed import cluster_table
 from longtail.stages.dedup.cluster import cluster_duplicates
+from longtail.stages.dedup.distributed import LocalEngine
+from longtail.stages.dedup.evaluate import evaluate, read_jsonl, signed_table
 from longtail.stages.dedup.minhash import MinHashParams
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO / "data" / "dedup_eval"
+
+
+def cluster_table(table: pa.Table, *args, **kwargs) -> pa.Table:
+    """The task graph on Ray tasks (the tests' default engine)."""
+    return distributed.cluster_table(table, *args, engine=kwargs.pop("engine", None) or RayEngine(), **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +91,43 @@ def test_large_buckets_match_reference(ray_local):
     assert max(reference.column("dup_cluster_size").to_pylist()) >= 70
 
 
+def test_local_engine_runs_the_same_graph(eval_table):
+    """The task graph serially in this process (no Ray) gives the Ray engine's and the reference's result."""
+    reference = _per_language(eval_table, cluster_duplicates)
+    assert _per_language(eval_table, lambda t: distributed.cluster_table(t, chunk_rows=9, partitions=4, engine=LocalEngine())).equals(reference)
+
+
+def _crash_once(function, marker: str):
+    """``function`` whose first call, across all workers, kills its worker process like an OOM kill would."""
+
+    def crash_once(*args):
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # atomic: exactly one attempt wins
+        except FileExistsError:
+            return function(*args)
+        os._exit(1)
+
+    return crash_once
+
+
+class CrashOnceEngine(RayEngine):
+    """Ray engine whose first confirm task (step 4) dies mid-task: the test's fault injection, not production's."""
+
+    def __init__(self, marker: str):
+        super().__init__()
+        self.marker = marker
+
+    def task(self, function, num_returns=1):
+        if function is distributed._confirm_task:
+            function = _crash_once(function, self.marker)  # a closure: cloudpickle ships it by value
+        return super().task(function, num_returns)
+
+
 def test_killed_worker_does_not_change_result(ray_local, eval_table, tmp_path):
     expected = cluster_table(eval_table, chunk_rows=50, partitions=3)
     marker = tmp_path / "crashed-once"
-    got = cluster_table(eval_table, chunk_rows=50, partitions=3, crash_once_marker=str(marker))
-    assert marker.exists()  # the confirm task's first attempt really died (os._exit) and Ray retried it
+    got = cluster_table(eval_table, chunk_rows=50, partitions=3, engine=CrashOnceEngine(str(marker)))
+    assert marker.exists()  # a confirm task's first attempt really died (os._exit) and Ray retried it
     assert got.equals(expected)
 
 
@@ -145,7 +185,9 @@ def test_index_build_merge_prune_info(tmp_path):
         folder = output / "dataset" / f"lang_script={label}"
         folder.mkdir(parents=True)
         pq.write_table(kept.filter(pc.equal(kept.column("lang_script"), label)).select(["id", "text"]), folder / "part-00000.parquet")
-    entry = dedup_index.build_from_output(output, tmp_path / "a", MinHashParams(), "r1")
+    from longtail.pipeline.cli.dedup import index_run
+
+    entry = index_run(output, tmp_path / "a", MinHashParams(), "r1")
     assert entry["documents"] == 12
     dedup_index.add_release(tmp_path / "b", table.slice(12, 10), MinHashParams(), "r2")
     with pytest.raises(ValueError, match="other MinHash params"):
@@ -200,9 +242,7 @@ def _verdicts(result: pa.Table) -> list[tuple]:
     return [(r["id"], r["duplicate_of"], r["dedup_reason"]) for r in result.sort_by([("id", "ascending"), ("_dedup_row", "ascending")]).to_pylist()]
 
 
-def test_repeated_ids_get_one_verdict_per_row(ray_local, monkeypatch):
-    from longtail.stages.dedup import distributed as dedup_ray
-
+def test_repeated_ids_get_one_verdict_per_row(ray_local):
     text = _swahili_texts()
     # two different documents both called "same": only the second copies "other" (dated earlier, so "other" wins)
     table = signed_table([
@@ -219,10 +259,9 @@ def test_repeated_ids_get_one_verdict_per_row(ray_local, monkeypatch):
     ]
     assert all(r["id"] == docs[r["_dedup_row"]]["id"] for r in result)
     # the in-process path of cluster_language returns the same row keys and verdicts
-    distributed = dedup_ray.cluster_language(table, MinHashParams(), "swa_Latn")
-    monkeypatch.setattr("ray.is_initialized", lambda: False)
-    in_process = dedup_ray.cluster_language(table, MinHashParams(), "swa_Latn")
-    assert _verdicts(in_process) == _verdicts(distributed) == [("other", None, None), ("same", None, None), ("same", "other", "dedup:exact")]
+    on_ray = distributed.cluster_language(table, MinHashParams(), "swa_Latn", engine=RayEngine())
+    in_process = distributed.cluster_language(table, MinHashParams(), "swa_Latn")
+    assert _verdicts(in_process) == _verdicts(on_ray) == [("other", None, None), ("same", None, None), ("same", "other", "dedup:exact")]
 
 
 def test_repeated_ids_through_the_pipeline(ray_local, tmp_path):

@@ -1,20 +1,24 @@
-"""Distributed MinHash LSH deduplication on Ray: banding -> buckets -> candidate pairs -> connected components.
+"""Distributed MinHash LSH deduplication as a task graph: banding -> buckets -> candidate pairs -> components.
 
-Every step is a set of independent Ray tasks over hash partitions; no task sees all documents of a language:
+The graph is engine-agnostic: it is described with an engine's ``task``/``put``/``get`` (:class:`TaskEngine`).
+:class:`LocalEngine` runs it serially in this process; ``longtail.pipeline.ray_backend.RayEngine`` runs every
+task as a Ray task (this module never imports Ray). Every step is a set of independent tasks over hash
+partitions; no task sees all documents of a language:
 
 1. ``keys``     one task per input part: band hashes (or the stored ones of an index), the exact-text key and
                 the URL key -> bucket rows partitioned by key; the documents' signatures and keep-rule fields
                 partitioned by hash(id).
 2. ``buckets``  one task per key partition: rows grouped by (kind, key). Exact-text and URL groups give
-                *links* (no confirmation needed); LSH bands give *candidate pairs* with the same rule as
-                :func:`longtail.stages.dedup.cluster.cluster_duplicates` (all pairs, or the first two members against
-                the rest in buckets over ``MAX_PAIRWISE_BUCKET``), so both give identical clusters.
+                *links* (no confirmation needed); LSH bands give *candidate pairs* by the bucket anchor rule
+                :func:`longtail.stages.dedup.keep.bucket_pairs`, as the in-process
+                :func:`longtail.stages.dedup.cluster.cluster_duplicates` does, so both give identical clusters.
 3. ``sig_a``    one task per id partition: candidate pairs deduplicated, first signature attached.
 4. ``confirm``  one task per id partition: second signature attached, pairs with estimated Jaccard below the
                 threshold dropped; the partition's edges are union-found into a forest (node -> root).
 5. ``merge``    a tree of union-find merges (fan-in ``MERGE_FAN_IN``) over the forests.
 6. ``members``  one task per id partition: roots joined with the keep-rule fields, repartitioned by root.
-7. ``keepers``  one task per root partition: the keep rule picks each cluster's document.
+7. ``keepers``  one task per root partition: the keep rule (:func:`longtail.stages.dedup.keep.keep_key`)
+                picks each cluster's document.
 
 Connected components: union-find per edge partition, then a merge tree over the much smaller forests. Only
 documents with at least one duplicate reach step 5, and a forest has fewer edges than nodes, so the last merge
@@ -22,7 +26,7 @@ holds each *duplicated* document id once (~100 bytes each). Iterative label prop
 small-star) would bound that further but needs O(log n) shuffle rounds; for the corpus sizes of low-resource
 languages (well under 10^8 documents) one merge tree is cheaper and simpler to make deterministic. Roots are
 the smallest node id of a component and every task sorts its output, so reruns (and retried tasks) give
-byte-identical results.
+byte-identical results, and a task an engine re-executes after a worker died returns the same output.
 
 Documents of a previous release's index (:mod:`longtail.stages.dedup.index`) flow through the same steps
 with their stored band hashes and signatures (nothing is recomputed); they win every cluster they are in, are
@@ -31,8 +35,7 @@ never output themselves, and new documents clustered with them get ``dedup:previ
 
 from __future__ import annotations
 
-import os
-from typing import Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -40,8 +43,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
-from longtail.stages.dedup.cluster import MAX_PAIRWISE_BUCKET, REASON_EXACT, REASON_NEAR, REASON_PREVIOUS, REASON_URL, UnionFind, url_key
-from longtail.stages.dedup.minhash import MinHashParams
+from longtail.stages.dedup.cluster import cluster_duplicates
+from longtail.stages.dedup.index import language_files
+from longtail.stages.dedup.keep import UnionFind, bucket_pairs, duplicate_reason, keep_key, url_key
+from longtail.stages.dedup.minhash import MinHashParams, band_hashes, mix64, signature_matrix
 
 KIND_EXACT, KIND_URL, KIND_BAND = 0, 1, 2
 MERGE_FAN_IN = 4
@@ -60,35 +65,6 @@ RESULT_SCHEMA = pa.schema(
 _BUCKET_SCHEMA = pa.schema([("kind", pa.int8()), ("key", pa.uint64()), ("node", pa.string())])
 _EDGE_SCHEMA = pa.schema([("a", pa.string()), ("b", pa.string()), ("link", pa.bool_())])
 _FOREST_SCHEMA = pa.schema([("node", pa.string()), ("root", pa.string())])
-_FNV_PRIME = np.uint64(0x100000001B3)
-
-
-def _mix64(h: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: spreads FNV's weak low bits over the whole word."""
-    h = h.copy()
-    h ^= h >> np.uint64(30)
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(27)
-    h *= np.uint64(0x94D049BB133111EB)
-    h ^= h >> np.uint64(31)
-    return h
-
-
-def band_hashes(signatures: np.ndarray, lang_scripts: list[str], params: MinHashParams) -> np.ndarray:
-    """(n, bands) uint64: one hash per LSH band of each signature, salted with its language and band number.
-
-    Stable across versions (it is stored in dedup indexes): FNV-1a over the band's 32-bit values, then splitmix64.
-    """
-    n = signatures.shape[0]
-    salts = np.array([xxhash.xxh64_intdigest(label or "") for label in lang_scripts], dtype=np.uint64)
-    out = np.empty((n, params.bands), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for band in range(params.bands):
-            h = salts ^ np.uint64(0xCBF29CE484222325 + band)
-            for row in range(params.rows):
-                h = (h ^ signatures[:, band * params.rows + row].astype(np.uint64)) * _FNV_PRIME
-            out[:, band] = _mix64(h)
-    return out
 
 
 def _partition_of(values: Iterable[str], partitions: int) -> np.ndarray:
@@ -101,14 +77,6 @@ def _split(table: pa.Table, part_ids: np.ndarray, partitions: int) -> list[pa.Ta
     order = np.argsort(part_ids, kind="stable")
     bounds = np.searchsorted(part_ids[order], np.arange(partitions + 1))
     return [table.take(pa.array(order[bounds[p] : bounds[p + 1]])) for p in range(partitions)]
-
-
-def _signatures(table: pa.Table) -> np.ndarray:
-    column = table.column("minhash").combine_chunks()
-    values = np.asarray(column.flatten().to_numpy(zero_copy_only=False), dtype=np.uint32)
-    if table.num_rows == 0:
-        return values.reshape(0, getattr(column.type, "list_size", 0))
-    return values.reshape(table.num_rows, -1)
 
 
 def with_row_key(table: pa.Table) -> pa.Table:
@@ -138,7 +106,7 @@ def _keys_task(part, lang_script, params: MinHashParams, partitions: int):
     else:  # parts built by the caller without row keys: their ids must be unique
         nodes = ids
     langs = table.column("lang_script").to_pylist()
-    signatures = _signatures(table)
+    signatures = signature_matrix(table)
     if indexed and "bands" in table.column_names:
         bands = np.asarray(table.column("bands").combine_chunks().flatten().to_numpy(zero_copy_only=False), dtype=np.uint64).reshape(table.num_rows, -1)
     else:
@@ -146,7 +114,7 @@ def _keys_task(part, lang_script, params: MinHashParams, partitions: int):
     n = table.num_rows
     lang_salts = np.array([xxhash.xxh64_intdigest(label or "") for label in langs], dtype=np.uint64)
     with np.errstate(over="ignore"):
-        exact_keys = _mix64(np.asarray(table.column("text_hash").to_numpy(zero_copy_only=False), dtype=np.uint64) ^ lang_salts)
+        exact_keys = mix64(np.asarray(table.column("text_hash").to_numpy(zero_copy_only=False), dtype=np.uint64) ^ lang_salts)
     kinds = [np.full(n * params.bands, KIND_BAND, np.int8), np.full(n, KIND_EXACT, np.int8)]
     keys = [bands.reshape(-1), exact_keys]
     key_nodes = [np.repeat(np.asarray(nodes, dtype=object), params.bands), np.asarray(nodes, dtype=object)]
@@ -195,9 +163,7 @@ def _buckets_task(partitions: int, *bucket_tables: pa.Table):
             if kinds[start] != KIND_BAND:
                 edges.update((members[0], b, True) for b in members[1:])
                 continue
-            anchors = members if len(members) <= MAX_PAIRWISE_BUCKET else members[:2]
-            for pos, a in enumerate(anchors):
-                edges.update((a, b, False) for b in members[pos + 1 :])
+            edges.update((a, b, False) for a, b in bucket_pairs(members))
     ordered = sorted(edges)
     table = pa.table({"a": [e[0] for e in ordered], "b": [e[1] for e in ordered], "link": [e[2] for e in ordered]}, schema=_EDGE_SCHEMA)
     return tuple(_split(table, _partition_of(table.column("a").to_pylist(), partitions), partitions)) if partitions > 1 else table
@@ -207,7 +173,7 @@ def _lookup_signatures(info: pa.Table, wanted: pa.Array) -> np.ndarray:
     positions = pc.index_in(wanted, value_set=info.column("node"))
     if positions.null_count:
         raise ValueError("dedup: an edge names a document missing from its partition")
-    return _signatures(info.take(positions))
+    return signature_matrix(info.take(positions))
 
 
 def _sig_a_task(partitions: int, num_edge_tables: int, *tables: pa.Table):
@@ -238,18 +204,13 @@ def _forest(edges: Iterable[tuple[str, str]]) -> pa.Table:
     return pa.table({"node": names, "root": [names[uf.find(r)] for r in range(len(names))]}, schema=_FOREST_SCHEMA)
 
 
-def _confirm_task(threshold: float, num_candidate_tables: int, crash_once_marker: str | None, *tables: pa.Table) -> pa.Table:
+def _confirm_task(threshold: float, num_candidate_tables: int, *tables: pa.Table) -> pa.Table:
     """Step 4: keep candidates whose estimated Jaccard reaches the threshold; union-find the partition's edges."""
-    if crash_once_marker and not os.path.exists(crash_once_marker):
-        # Fault injection for tests: the first attempt dies like a killed worker; Ray retries the task.
-        with open(crash_once_marker, "w") as handle:
-            handle.write(str(os.getpid()))
-        os._exit(1)
     candidates = pa.concat_tables(tables[:num_candidate_tables])
     links, info = tables[num_candidate_tables], pa.concat_tables(tables[num_candidate_tables + 1 :])
     edges = list(zip(links.column("a").to_pylist(), links.column("b").to_pylist()))
     if candidates.num_rows:
-        sig_a = _signatures(candidates.rename_columns(["a", "b", "minhash"]))
+        sig_a = signature_matrix(candidates.rename_columns(["a", "b", "minhash"]))
         sig_b = _lookup_signatures(info, candidates.column("b").combine_chunks())
         similar = np.mean(sig_a == sig_b, axis=1) >= threshold
         a, b = candidates.column("a").to_pylist(), candidates.column("b").to_pylist()
@@ -285,8 +246,8 @@ def _members_task(partitions: int, forest: pa.Table, *info_tables: pa.Table):
 
 
 def _keepers_task(*member_tables: pa.Table) -> pa.Table:
-    """Step 7: the keep rule per cluster (indexed documents first, then longest, earliest dated (undated last),
-    smallest URL (none last), id, row)."""
+    """Step 7: the keep rule per cluster (:func:`~longtail.stages.dedup.keep.keep_key`; equal keys go to the
+    smallest node, i.e. the first row)."""
     members = pa.concat_tables(member_tables).sort_by([("root", "ascending"), ("node", "ascending")])
     rows = members.to_pylist()
     out = {name: [] for name in RESULT_SCHEMA.names}
@@ -296,21 +257,12 @@ def _keepers_task(*member_tables: pa.Table) -> pa.Table:
         while end < len(rows) and rows[end]["root"] == rows[start]["root"]:
             end += 1
         cluster = rows[start:end]
-        keeper = min(cluster, key=lambda r: (not r["indexed"], -r["n_chars"], not r["crawl_date"], r["crawl_date"], not r["url"], r["url"], r["id"], r["node"]))
+        keeper = min(cluster, key=lambda r: (*keep_key(r["n_chars"], r["crawl_date"], r["url"], r["id"], r["indexed"]), r["node"]))
         for row in cluster:
             if row["indexed"]:
                 continue
             is_keeper = row is keeper
-            if is_keeper:
-                reason = None
-            elif keeper["indexed"]:
-                reason = REASON_PREVIOUS
-            elif row["text_hash"] == keeper["text_hash"]:
-                reason = REASON_EXACT
-            elif row["url_key"] and row["url_key"] == keeper["url_key"]:
-                reason = REASON_URL
-            else:
-                reason = REASON_NEAR
+            reason = None if is_keeper else duplicate_reason(row["text_hash"], row["url_key"], keeper["text_hash"], keeper["url_key"], keeper["indexed"])
             out["id"].append(row["id"])
             out["lang_script"].append(row["lang_script"])
             out["dup_cluster_id"].append(keeper["id"])
@@ -322,9 +274,48 @@ def _keepers_task(*member_tables: pa.Table) -> pa.Table:
     return pa.table(out, schema=RESULT_SCHEMA)
 
 
-def _remote(ray, function, num_returns: int = 1):
-    # Tasks are pure functions of their inputs: a retried task (worker killed, node lost) recomputes the same output.
-    return ray.remote(num_cpus=1, max_retries=3, num_returns=num_returns)(function)
+class TaskEngine(Protocol):
+    """What the task graph needs from an execution engine.
+
+    ``task(function, num_returns)`` returns a submitter: calling it with the task's arguments (values or handles
+    of earlier outputs) starts ``function`` and returns one handle, or a list of ``num_returns`` handles when
+    ``num_returns > 1`` (the function then returns a tuple of that length). ``put(value)`` makes a handle of a
+    value; ``get(handles)`` waits for a list of handles and returns their values.
+
+    Every function given to ``task`` is pure (its output depends on its arguments only), so an engine may
+    re-execute a task whose worker died and get the same output. ``longtail.pipeline.ray_backend.RayEngine``
+    runs tasks as Ray tasks with retries; :class:`LocalEngine` calls them in order in this process.
+    """
+
+    def task(self, function: Callable, num_returns: int = 1) -> Callable[..., Any]: ...
+
+    def put(self, value: Any) -> Any: ...
+
+    def get(self, handles: list) -> list: ...
+
+
+class LocalEngine:
+    """:class:`TaskEngine` that runs each task at once in this process; handles are the values themselves.
+
+    Runs the same task graph as a distributed engine (same partitions, same outputs), without parallelism.
+    """
+
+    def task(self, function: Callable, num_returns: int = 1) -> Callable[..., Any]:
+        def submit(*args):
+            result = function(*args)
+            return list(result) if num_returns > 1 else result
+
+        return submit
+
+    def put(self, value: Any) -> Any:
+        return value
+
+    def get(self, handles: list) -> list:
+        return list(handles)
+
+
+def _default_partitions(rows: int) -> int:
+    return max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
 
 
 def cluster_parts(
@@ -332,52 +323,66 @@ def cluster_parts(
     params: MinHashParams = MinHashParams(),
     partitions: int | None = None,
     lang_script: str | None = None,
-    crash_once_marker: str | None = None,
+    engine: TaskEngine | None = None,
 ) -> pa.Table:
-    """Cluster the documents of ``parts`` (tables, object refs, or index Parquet paths) on the running Ray.
+    """Cluster the documents of ``parts`` with the task graph on ``engine``.
 
-    ``lang_script`` restricts index Parquet parts to one language. Parts carry :data:`ROW_KEY` unique across all
-    parts (or unique ids). Returns :data:`RESULT_SCHEMA` rows for every non-indexed document, sorted by id and
-    row key; the same clusters as :func:`longtail.stages.dedup.cluster.cluster_duplicates`.
+    Parameters
+    ----------
+    parts : list
+        Input parts: tables (or the engine's handles of tables) with :data:`INPUT_COLUMNS` and :data:`ROW_KEY`
+        unique across all parts (or unique ids instead), and/or Parquet paths of a dedup index's files.
+    params : MinHashParams
+        Banding, confirmation threshold, ``url_dedup``.
+    partitions : int, optional
+        Hash partitions P of every step. Default: one per :data:`ROWS_PER_PARTITION` rows of the parts given as
+        tables, at most :data:`MAX_PARTITIONS`.
+    lang_script : str, optional
+        Restricts index Parquet parts to this language.
+    engine : TaskEngine, optional
+        Where tasks run; default :class:`LocalEngine` (serially, in this process).
+
+    Returns
+    -------
+    pyarrow.Table
+        :data:`RESULT_SCHEMA` rows for every non-indexed document, sorted by id and row key; the same clusters,
+        keepers and reasons as :func:`longtail.stages.dedup.cluster.cluster_duplicates`.
+
+    Notes
+    -----
+    About 7P + (number of parts) tasks plus a merge tree of P / ``MERGE_FAN_IN`` levels. Each task holds one
+    partition's share: an input part, or 1/P of the bucket rows, candidate pairs or documents; the last merge
+    holds each document that has a duplicate once.
     """
-    import ray
-
     if not parts:
         return RESULT_SCHEMA.empty_table()
+    engine = engine or LocalEngine()
     if partitions is None:
-        rows = sum(p.num_rows for p in parts if isinstance(p, pa.Table))
-        partitions = max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
+        partitions = _default_partitions(sum(p.num_rows for p in parts if isinstance(p, pa.Table)))
     P = partitions
-    keys = _remote(ray, _keys_task, 2 * P)
-    key_outputs = [keys.remote(part, lang_script, params, P) for part in parts]
-    key_outputs = [out if isinstance(out, list) else [out] for out in key_outputs]
+
+    def run(function, num_returns, *args):
+        out = engine.task(function, num_returns=num_returns)(*args)
+        return out if num_returns > 1 else [out]
+
+    key_outputs = [run(_keys_task, 2 * P, part, lang_script, params, P) for part in parts]
     buckets_by_p = [[out[p] for out in key_outputs] for p in range(P)]
     info_by_p = [[out[P + p] for out in key_outputs] for p in range(P)]
 
-    buckets = _remote(ray, _buckets_task, P)
-    edge_outputs = [buckets.remote(P, *buckets_by_p[p]) for p in range(P)]
-    edge_outputs = [out if isinstance(out, list) else [out] for out in edge_outputs]
-
-    sig_a = _remote(ray, _sig_a_task, P + 1)
-    sig_outputs = [sig_a.remote(P, len(edge_outputs), *[out[p] for out in edge_outputs], *info_by_p[p]) for p in range(P)]
-
-    confirm = _remote(ray, _confirm_task)
+    edge_outputs = [run(_buckets_task, P, P, *buckets_by_p[p]) for p in range(P)]
+    sig_outputs = [run(_sig_a_task, P + 1, P, len(edge_outputs), *[out[p] for out in edge_outputs], *info_by_p[p]) for p in range(P)]
     forests = [
-        confirm.remote(params.threshold, P, crash_once_marker if p == 0 else None, *[out[p] for out in sig_outputs], sig_outputs[p][P], *info_by_p[p])
+        run(_confirm_task, 1, params.threshold, P, *[out[p] for out in sig_outputs], sig_outputs[p][P], *info_by_p[p])[0]
         for p in range(P)
     ]
-    merge = _remote(ray, _merge_task)
     while len(forests) > 1:
-        forests = [merge.remote(*forests[i : i + MERGE_FAN_IN]) for i in range(0, len(forests), MERGE_FAN_IN)]
-    forest_parts = _remote(ray, _split_forest_task, P).remote(P, forests[0])
-    forest_parts = forest_parts if isinstance(forest_parts, list) else [forest_parts]
+        forests = [run(_merge_task, 1, *forests[i : i + MERGE_FAN_IN])[0] for i in range(0, len(forests), MERGE_FAN_IN)]
+    forest_parts = run(_split_forest_task, P, P, forests[0])
 
-    members = _remote(ray, _members_task, P + 1)
-    member_outputs = [members.remote(P, forest_parts[p], *info_by_p[p]) for p in range(P)]
-    keepers = _remote(ray, _keepers_task)
-    results = [keepers.remote(*[out[r] for out in member_outputs]) for r in range(P)]
+    member_outputs = [run(_members_task, P + 1, P, forest_parts[p], *info_by_p[p]) for p in range(P)]
+    results = [run(_keepers_task, 1, *[out[r] for out in member_outputs])[0] for r in range(P)]
     results += [out[P] for out in member_outputs]
-    table = pa.concat_tables(ray.get(results))
+    table = pa.concat_tables(engine.get(results))
     return table.sort_by([("id", "ascending"), (ROW_KEY, "ascending")])
 
 
@@ -388,32 +393,58 @@ def cluster_table(
     lang_script: str | None = None,
     chunk_rows: int = 50_000,
     partitions: int | None = None,
-    crash_once_marker: str | None = None,
+    engine: TaskEngine | None = None,
 ) -> pa.Table:
-    """Split one table into parts (plus a previous release's index files) and cluster them on Ray.
+    """Split one table into parts of ``chunk_rows`` (plus a previous release's index files) and cluster them.
 
-    Results carry :data:`ROW_KEY`: the table's own, or its row positions."""
-    import ray
+    Parameters
+    ----------
+    table : pyarrow.Table
+        Documents with :data:`INPUT_COLUMNS` (more columns are dropped before the parts are made).
+    params, lang_script, partitions, engine
+        As for :func:`cluster_parts` (``partitions`` defaults from ``table``'s rows).
+    index_files : list of str, optional
+        Parquet files of a dedup index (:func:`longtail.stages.dedup.index.language_files`).
+    chunk_rows : int, default 50,000
+        Rows per input part (one ``keys`` task each).
 
+    Returns
+    -------
+    pyarrow.Table
+        As :func:`cluster_parts`; rows carry :data:`ROW_KEY`: the table's own, or its row positions.
+    """
+    engine = engine or LocalEngine()
     table = with_row_key(table).select([*INPUT_COLUMNS, ROW_KEY])
-    parts = [ray.put(table.slice(start, chunk_rows)) for start in range(0, table.num_rows, chunk_rows)]
+    parts = [engine.put(table.slice(start, chunk_rows)) for start in range(0, table.num_rows, chunk_rows)]
     if partitions is None:
-        partitions = max(1, min(MAX_PARTITIONS, -(-table.num_rows // ROWS_PER_PARTITION)))
-    return cluster_parts(parts + list(index_files or []), params, partitions, lang_script, crash_once_marker)
+        partitions = _default_partitions(table.num_rows)
+    return cluster_parts(parts + list(index_files or []), params, partitions, lang_script, engine)
 
 
-def cluster_language(table: pa.Table, params: MinHashParams, label: str) -> pa.Table:
-    """Dedup one language's selected documents: on Ray when it runs, against ``params.previous_index`` if set.
+def cluster_language(table: pa.Table, params: MinHashParams, label: str, engine: TaskEngine | None = None) -> pa.Table:
+    """Dedup one language's selected documents, against ``params.previous_index`` if set.
 
-    Results carry :data:`ROW_KEY` (the table's, or its row positions): map them back by it, ids may repeat."""
-    import ray
+    Parameters
+    ----------
+    table : pyarrow.Table
+        The language's documents (:data:`INPUT_COLUMNS`, optionally :data:`ROW_KEY`).
+    params : MinHashParams
+        Dedup parameters, including ``previous_index``.
+    label : str
+        The language (``lang_script``), to read the index's files of.
+    engine : TaskEngine, optional
+        Run the task graph on this engine (the pipeline passes ``ray_backend.dedup_engine()``). Without one,
+        the in-process :func:`~longtail.stages.dedup.cluster.cluster_duplicates`, or the task graph on a
+        :class:`LocalEngine` when an index is given (only the task graph reads indexes).
 
-    from longtail.stages.dedup.cluster import cluster_duplicates
-
-    from longtail.stages.dedup.index import language_files
-
+    Returns
+    -------
+    pyarrow.Table
+        One row per input row with :data:`ROW_KEY` (the table's, or its row positions): map verdicts back by
+        it, ids may repeat.
+    """
     table = with_row_key(table)
     index_files = language_files(params.previous_index, label, params) if params.previous_index else []
-    if not ray.is_initialized() and not index_files:
+    if engine is None and not index_files:
         return cluster_duplicates(table, params).append_column(ROW_KEY, table.column(ROW_KEY))  # rows in table order
-    return cluster_table(table, params, index_files=index_files, lang_script=label)
+    return cluster_table(table, params, index_files=index_files, lang_script=label, engine=engine)

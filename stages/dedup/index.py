@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from longtail.langid.labels import is_safe_label
-from longtail.stages.dedup.minhash import MinHashParams
+from longtail.stages.dedup.minhash import MinHashParams, band_hashes, signature_matrix
 
 INDEX_FORMAT, INDEX_VERSION = "longtail-dedup-index", 1
 MANIFEST_NAME = "index.json"
@@ -63,9 +63,7 @@ def check_params(manifest: dict, params: MinHashParams, where: str) -> None:
 
 def index_rows(table: pa.Table, params: MinHashParams, release: str) -> pa.Table:
     """Index rows for annotated documents (needs id, lang_script, text_hash, url, minhash, n_chars, crawl_date)."""
-    from longtail.stages.dedup.distributed import _signatures, band_hashes
-
-    bands = band_hashes(_signatures(table), table.column("lang_script").to_pylist(), params)
+    bands = band_hashes(signature_matrix(table), table.column("lang_script").to_pylist(), params)
     return pa.table(
         {
             "id": table.column("id"),
@@ -114,23 +112,23 @@ def add_release(index_dir: str | Path, table: pa.Table, params: MinHashParams, r
     return entry
 
 
-def build_from_output(output: str | Path, index_dir: str | Path, params: MinHashParams, release: str) -> dict:
-    """Index the documents a finished run kept (``<output>/dataset``), taking signatures from ``annotated/``."""
-    output = Path(output)
-    kept_files = sorted((output / "dataset").glob("lang_script=*/*.parquet"))
+def build_from_files(kept_files: list, annotated_files: list, index_dir: str | Path, params: MinHashParams, release: str, source: str = "") -> dict:
+    """Index the documents in ``kept_files`` (Parquet with an ``id`` column), taking their signatures from
+    ``annotated_files`` (annotate-pass Parquet). Which files a run has is the run folder's business
+    (``longtail dedup-index build``, pipeline/cli/dedup.py)."""
     if not kept_files:
-        raise FileNotFoundError(f"no kept documents under {output}/dataset")
+        raise FileNotFoundError(f"no kept documents in {source or 'the given files'}")
     kept = pa.concat_tables([pq.read_table(f, columns=["id"]) for f in kept_files]).column("id").combine_chunks()
     columns = ["id", "lang_script", "text_hash", "url", "minhash", "n_chars", "crawl_date"]
     tables = []
-    for path in sorted((output / "annotated").glob("*.parquet")):
+    for path in annotated_files:
         table = pq.read_table(path, columns=columns)
         tables.append(table.filter(pc.is_in(table.column("id"), value_set=kept)))
     table = pa.concat_tables(tables, promote_options="default") if tables else None
     if table is None or table.num_rows != len(kept):
         found = 0 if table is None else table.num_rows
-        raise ValueError(f"{output}: found signatures for {found} of {len(kept)} kept documents in annotated/")
-    return add_release(index_dir, table, params, release, source=str(output))
+        raise ValueError(f"{source}: found signatures for {found} of {len(kept)} kept documents in the annotations")
+    return add_release(index_dir, table, params, release, source=source)
 
 
 def language_files(index_dir: str | Path, label: str, params: MinHashParams) -> list[str]:

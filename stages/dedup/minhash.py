@@ -45,6 +45,25 @@ class MinHashParams:
 
 
 def shingles(text: str, script: str, params: MinHashParams) -> set[bytes]:
+    """The shingle set MinHash estimates Jaccard similarity over.
+
+    Parameters
+    ----------
+    text : str
+        The document text.
+    script : str
+        Its ISO 15924 script (``Latn``, ``Khmr`` ...): decides case folding, cosmetic marks and word vs
+        grapheme tokens.
+    params : MinHashParams
+        ``ngram`` and ``char_ngram_factor``.
+
+    Returns
+    -------
+    set of bytes
+        UTF-8 n-grams of normalised tokens (``ngram`` words, or ``ngram * char_ngram_factor`` grapheme clusters
+        for unspaced scripts); the whole text as one shingle when it is shorter than n tokens; empty for a text
+        without tokens. O(len(text)).
+    """
     tokens = lm_tokens(fold_cosmetic_marks(text, script), script, "word")
     n = params.ngram * (params.char_ngram_factor if is_unspaced(script) else 1)
     if not tokens:
@@ -55,9 +74,87 @@ def shingles(text: str, script: str, params: MinHashParams) -> set[bytes]:
 
 
 def exact_hash(text: str, script: str) -> int:
-    """64-bit hash of the normalised text: equal for pages that differ only in case, digits, punctuation or
-    cosmetic diacritics."""
+    """64-bit hash of the normalised text (xxh64).
+
+    Equal for pages that differ only in case, digits, punctuation, whitespace or cosmetic diacritics of
+    ``script``; the exact-duplicate key of both dedup paths.
+    """
     return xxhash.xxh64_intdigest(normalise(fold_cosmetic_marks(text, script), script))
+
+
+_FNV_OFFSET, _FNV_PRIME = 0xCBF29CE484222325, np.uint64(0x100000001B3)
+
+
+def mix64(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser of uint64 values (a copy): spreads weak low bits over the whole word."""
+    h = np.array(h, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+    return h
+
+
+def signature_matrix(table: pa.Table, column: str = "minhash") -> np.ndarray:
+    """The signatures of ``table`` as one array.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        Rows with a fixed-size list ``column`` of uint32 (as :class:`MinHashStage` writes).
+    column : str, default "minhash"
+        The signature column.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(num_rows, num_perm)`` uint32, row i = row i's signature; ``(0, num_perm)`` for an empty table.
+        One copy of the column's values at most (none when it is one chunk without nulls).
+    """
+    values_column = table.column(column).combine_chunks()
+    values = np.asarray(values_column.flatten().to_numpy(zero_copy_only=False), dtype=np.uint32)
+    if table.num_rows == 0:
+        return values.reshape(0, getattr(values_column.type, "list_size", 0))
+    return values.reshape(table.num_rows, -1)
+
+
+def band_hashes(signatures: np.ndarray, lang_scripts: list[str], params: MinHashParams) -> np.ndarray:
+    """One 64-bit hash per LSH band of each signature.
+
+    Parameters
+    ----------
+    signatures : numpy.ndarray
+        ``(n, num_perm)`` uint32 MinHash signatures (:func:`signature_matrix`).
+    lang_scripts : list of str
+        Each row's language label: band hashes are salted with it, so documents of different languages never
+        share a bucket.
+    params : MinHashParams
+        ``bands`` and ``rows``: band b covers signature values ``[b * rows, (b + 1) * rows)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, bands)`` uint64. Two documents share band b's hash exactly when their band-b values are equal
+        (up to 64-bit collisions), which is the LSH candidate condition.
+
+    Notes
+    -----
+    FNV-1a over the band's 32-bit values, seeded with the language salt and the band number, then splitmix64.
+    The function is frozen: dedup indexes store its output, so changing it invalidates every index.
+    Vectorised over rows: O(n * bands * rows) numpy operations on uint64.
+    """
+    n = signatures.shape[0]
+    salts = np.array([xxhash.xxh64_intdigest(label or "") for label in lang_scripts], dtype=np.uint64)
+    out = np.empty((n, params.bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(params.bands):
+            h = salts ^ np.uint64(_FNV_OFFSET + band)
+            for row in range(params.rows):
+                h = (h ^ signatures[:, band * params.rows + row].astype(np.uint64)) * _FNV_PRIME
+            out[:, band] = mix64(h)
+    return out
 
 
 class MinHashStage:
