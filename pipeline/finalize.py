@@ -26,6 +26,7 @@ from longtail.stages.dedup.distributed import ROW_KEY, cluster_language, with_ro
 from longtail.stages.select import SelectStage
 
 from longtail.pipeline.manifest import Manifest
+from longtail.pipeline.ray_backend import dedup_engine
 
 DATASET_DIR, REMOVED_DIR, STATS_DIR, STAGING_DIR = "dataset", "removed", "stats", ".staging"
 NOT_SELECTED = "lid:not_selected"
@@ -116,7 +117,7 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
 
     selected = with_row_key(selected)  # dedup verdicts map back by row: user ids may repeat
     passing = selected.filter(pc.is_null(selected.column("drop_reason")))
-    annotated = attach_clusters(selected, cluster_language(passing, manifest.dedup, label))
+    annotated = attach_clusters(selected, cluster_language(passing, manifest.dedup, label, engine=dedup_engine()))
     annotated = annotated.drop_columns([c for c in _NEVER_EXPORTED if c in annotated.column_names])
 
     kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))
