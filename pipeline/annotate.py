@@ -7,13 +7,10 @@ only the units in flight and the output is the same as an uninterrupted run.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,24 +24,9 @@ from longtail.stages.quality import ClassifierStage, PerplexityStage, SignalsSta
 from longtail.stages.read import ReadReport, read_unit
 
 from longtail.pipeline.manifest import Manifest
+from longtail.pipeline.runfolder import RunFolder, UnitResult, load_done, write_done
 
-ANNOTATED_DIR = "annotated"
 ROW_GROUP_ROWS = 10_000
-# written by the run's KenLM bootstrap phase (pipeline/bootstrap.py): models, and perplexity re-scored per
-# annotated file (same file name, row-aligned) that replaces the annotated ``perplexity`` column
-BOOTSTRAP_KENLM_DIR = "bootstrap/kenlm"
-RESCORED_DIR = "bootstrap/perplexity"
-
-
-def unit_name(path: str) -> str:
-    """File-system-safe, collision-free name of an input unit."""
-    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in PurePosixPath(path).name)[:80]
-    return f"{stem}-{hashlib.sha1(path.encode()).hexdigest()[:10]}"
-
-
-def annotated_paths(output: str, path: str) -> tuple[Path, Path]:
-    base = Path(output) / ANNOTATED_DIR / unit_name(path)
-    return base.with_name(base.name + ".parquet"), base.with_name(base.name + ".done.json")
 
 
 def build_stages(manifest: Manifest) -> list:
@@ -159,31 +141,6 @@ class LanguageSortedWriter:
         shutil.rmtree(self.spill, ignore_errors=True)
 
 
-@dataclass
-class UnitResult:
-    unit: str
-    documents: int
-    records: dict
-    errors: list
-    seconds: float
-    skipped: bool = False
-
-    def as_row(self) -> dict:
-        return {
-            "unit": self.unit,
-            "documents": self.documents,
-            "records": json.dumps(self.records, sort_keys=True),
-            "errors": json.dumps(self.errors),
-            "seconds": self.seconds,
-            "skipped": self.skipped,
-        }
-
-
-def load_done(done_path: Path) -> UnitResult:
-    done = json.loads(done_path.read_text())
-    return UnitResult(done["unit"], done["documents"], done["records"], done["errors"], done["seconds"], skipped=True)
-
-
 def _pid_alive(pid: str) -> bool:
     """Whether a local process ``pid`` exists (a temp file of a live attempt must not be removed)."""
     try:
@@ -197,7 +154,7 @@ def _pid_alive(pid: str) -> bool:
 
 def annotate_unit(manifest: Manifest, stages: list, path: str) -> UnitResult:
     """Annotate one input file; idempotent (a finished unit is not redone)."""
-    parquet_path, done_path = annotated_paths(manifest.output, path)
+    parquet_path, done_path = RunFolder(manifest.output).unit_files(path)
     if done_path.is_file() and parquet_path.is_file():
         return load_done(done_path)
     parquet_path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,7 +180,5 @@ def annotate_unit(manifest: Manifest, stages: list, path: str) -> UnitResult:
         if tmp_path.exists():
             tmp_path.unlink()
     result = UnitResult(path, documents, dict(report.records), report.errors, round(time.monotonic() - started, 3))
-    tmp_done = done_path.with_name(f".{done_path.name}.tmp")
-    tmp_done.write_text(json.dumps({"unit": path, "documents": documents, "records": result.records, "errors": result.errors, "seconds": result.seconds}, ensure_ascii=False))
-    os.replace(tmp_done, done_path)
+    write_done(done_path, result)
     return result

@@ -32,13 +32,8 @@ from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import Thresholds, first_failure
 from longtail.langid.labels import NON_LANGUAGE, is_safe_label
 
-from longtail.pipeline.annotate import BOOTSTRAP_KENLM_DIR, RESCORED_DIR
-from longtail.pipeline.tools.calibrate import annotated_files_of, read_annotations
+from longtail.pipeline.runfolder import RunFolder, done_record_of
 from longtail.pipeline.runlog import RUNLOG
-
-
-FINGERPRINT_FILE = "FINGERPRINT"  # which models the scores in bootstrap/perplexity/ belong to
-COMPLETE_FILE = "COMPLETE"  # written when every annotated file has its scores
 
 
 # --- from a finished run (CLI) -------------------------------------------------------------------------
@@ -46,7 +41,7 @@ COMPLETE_FILE = "COMPLETE"  # written when every annotated file has its scores
 
 def bootstrap_kenlm(output: str | Path, label: str, models_dir: str | Path, settings: BootstrapSettings = BootstrapSettings(), log=print) -> dict:
     """Train ``<models_dir>/<label>.binary`` from a run's annotations; return the bootstrap record."""
-    rows, others = _language_inputs([str(p) for p in annotated_files_of(output)], label, settings)
+    rows, others = _language_inputs([str(p) for p in RunFolder(output).annotated_files()], label, settings)
     if not rows:
         raise ValueError(f"no annotated documents labelled {label} under {output}")
     record = bootstrap_language(rows, others, label, models_dir, settings, source=str(Path(output).resolve()))
@@ -57,7 +52,7 @@ def bootstrap_kenlm(output: str | Path, label: str, models_dir: str | Path, sett
 def bootstrap_classifier_examples(output: str | Path, labels: list[str] | None, settings: BootstrapSettings = BootstrapSettings(), tail_percentile: float = 90.0) -> list[dict]:
     """Labelled examples from a run: good = candidates (strict LID + heuristics, not templated) in the head of their
     language's perplexity; bad = documents that fail the heuristic rules, and documents in the perplexity tail."""
-    by_language = read_annotations(output, COLUMNS + ["perplexity"])
+    by_language = RunFolder(output).read_annotations(COLUMNS + ["perplexity"])
     examples = []
     for label in labels or list(by_language):
         rows = [r for r in by_language.get(label, []) if r.get("text")]
@@ -211,7 +206,7 @@ def fingerprint(settings: BootstrapSettings, annotated: list[str], given_labels:
     """Changes when the annotations, the settings or (for ``languages: missing``) the given models change."""
     digest = hashlib.sha256(json.dumps({"settings": settings.as_dict(), "given": sorted(given_labels), "method": 2}, sort_keys=True).encode())
     for path in sorted(annotated):
-        done = Path(path).with_name(Path(path).name.removesuffix(".parquet") + ".done.json")
+        done = done_record_of(path)
         digest.update(Path(path).name.encode())
         digest.update(done.read_bytes() if done.is_file() else b"-")
     return digest.hexdigest()
@@ -230,15 +225,15 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
     from longtail.pipeline import ray_backend
 
     settings: BootstrapSettings | None = manifest.quality.kenlm_bootstrap
-    kenlm_dir, rescored_dir = Path(manifest.output) / BOOTSTRAP_KENLM_DIR, Path(manifest.output) / RESCORED_DIR
-    root = kenlm_dir.parent
+    folder = RunFolder(manifest.output)
+    kenlm_dir, rescored_dir, root = folder.kenlm, folder.rescored, folder.bootstrap
     if settings is None:
         # derived from the annotations and re-creatable: stale models/scores must not reach `calibrate`
         shutil.rmtree(root, ignore_errors=True)
         return None
     given = _given_labels(manifest.quality.kenlm_models)
     key = fingerprint(settings, files, given if settings.languages == "missing" else [])
-    index_path = kenlm_dir / "index.json"
+    index_path = folder.kenlm_index
     index = json.loads(index_path.read_text()) if index_path.is_file() else {}
     if index.get("fingerprint") != key:
         partial = root / f".kenlm-{key[:16]}.partial"  # same key after a crash: finished languages are kept
@@ -260,7 +255,7 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
                 # to the run log only: the console shows the bar, and the stats say it per language
                 logging.getLogger(RUNLOG).info("bootstrap %s: %s", label, result.get("reason") or f"{result['training_lines']} lines, held-out AUC {result['heldout_auc']}")
         _remove_working_folders(partial)
-        (partial / "index.json").write_text(json.dumps({"fingerprint": key, "settings": settings.as_dict(), "languages": dict(sorted(languages.items()))}, indent=2, ensure_ascii=False))
+        (partial / index_path.name).write_text(json.dumps({"fingerprint": key, "settings": settings.as_dict(), "languages": dict(sorted(languages.items()))}, indent=2, ensure_ascii=False))
         shutil.rmtree(rescored_dir, ignore_errors=True)  # scores of the old models must not survive them
         old = root / ".kenlm.old"
         shutil.rmtree(old, ignore_errors=True)
@@ -272,13 +267,13 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
 
     bootstrapped = sorted(label for label, info in index["languages"].items() if info["status"] == "bootstrapped")
     rescored_dir.mkdir(parents=True, exist_ok=True)
-    marker, complete = rescored_dir / FINGERPRINT_FILE, rescored_dir / COMPLETE_FILE
+    marker, complete = folder.rescored_fingerprint, folder.rescored_complete
     complete.unlink(missing_ok=True)
     if not marker.is_file() or marker.read_text() != key:
         for stale in rescored_dir.glob("*.parquet"):
             stale.unlink()
         marker.write_text(key)
-    targets = {path: str(rescored_dir / Path(path).name) for path in files}
+    targets = {path: str(folder.rescored_file(path)) for path in files}
     todo = [(path, target, str(kenlm_dir), bootstrapped) for path, target in targets.items() if not Path(target).is_file()]
     if todo:
         with tqdm(total=len(todo), desc="rescore perplexity", unit="file", disable=not progress) as bar:
@@ -289,11 +284,3 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
     complete.write_text(key)
     return BootstrapOutcome(str(kenlm_dir), targets, index["languages"])
 
-
-def rescored_perplexity_is_current(output: str | Path) -> bool:
-    """Whether ``<output>/bootstrap/perplexity`` holds finished scores of the current bootstrapped models (what
-    tools that read annotations after a run, e.g. ``calibrate``, may use)."""
-    index, complete = Path(output) / BOOTSTRAP_KENLM_DIR / "index.json", Path(output) / RESCORED_DIR / COMPLETE_FILE
-    if not (index.is_file() and complete.is_file()):
-        return False
-    return json.loads(index.read_text()).get("fingerprint") == complete.read_text()

@@ -7,7 +7,6 @@ language has finished, so a crash never leaves a half-written release.
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 from collections import Counter
@@ -27,30 +26,10 @@ from longtail.stages.select import SelectStage
 
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.ray_backend import dedup_engine
+from longtail.pipeline.runfolder import PUBLISHED, RunFolder, partition, read_language
 
-DATASET_DIR, REMOVED_DIR, STATS_DIR, STAGING_DIR = "dataset", "removed", "stats", ".staging"
 NOT_SELECTED = "lid:not_selected"
 _NEVER_EXPORTED = ("minhash",)
-
-
-def read_language(files: list[str], label: str, perplexity_files: dict[str, str] | None = None) -> pa.Table:
-    """One language's annotated rows; with ``perplexity_files`` (the run's bootstrap phase), their ``perplexity``
-    comes from the re-scored files, which are row-aligned with the annotations."""
-    tables = []
-    for f in files:
-        table = pq.read_table(f, filters=[("lang_script", "=", label)])
-        if perplexity_files and table.num_rows:
-            rescored = pq.read_table(perplexity_files[f], filters=[("lang_script", "=", label)])
-            if rescored.num_rows != table.num_rows:
-                raise ValueError(f"{perplexity_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
-            table = set_column(table, "perplexity", rescored.column("perplexity"))
-            table = set_column(table, "kenlm_source", rescored.column("kenlm_source"))
-        tables.append(table)
-    tables = [t for t in tables if t.num_rows]
-    if not tables:
-        raise ValueError(f"no annotated rows for {label}")
-    table = pa.concat_tables(tables, promote_options="default")
-    return table.sort_by([("id", "ascending")])
 
 
 def write_shards(table: pa.Table, folder: Path, max_rows: int, max_bytes: int, compression: str) -> list[str]:
@@ -122,12 +101,11 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
 
     kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))
     removed = annotated.filter(pc.is_valid(annotated.column("drop_reason")))
-    partition = f"lang_script={label}"
-    write = manifest.write
+    write, staged = manifest.write, RunFolder(staging)
     if kept.num_rows:
-        write_shards(kept, Path(staging) / DATASET_DIR / partition, write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
+        write_shards(kept, partition(staged.dataset, label), write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
     if removed.num_rows:
-        write_shards(removed, Path(staging) / REMOVED_DIR / partition, write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
+        write_shards(removed, partition(staged.removed, label), write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
     return {**language_stats(label, annotated, kept), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card)}
 
 
@@ -156,28 +134,11 @@ def attach_clusters(selected: pa.Table, clusters: pa.Table) -> pa.Table:
     return set_column(selected, "duplicate_of", [f["duplicate_of"] if f else None for f in found], pa.string())
 
 
-def annotated_files(manifest: Manifest, units: list[str]) -> list[str]:
-    from longtail.pipeline.annotate import annotated_paths
-
-    files = []
-    for unit in units:
-        parquet_path, done_path = annotated_paths(manifest.output, unit)
-        if json.loads(done_path.read_text())["documents"] > 0:
-            files.append(str(parquet_path))
-    return files
-
-
-def language_labels(files: list[str]) -> list[str]:
-    labels = set()
-    for f in files:
-        labels.update(pq.read_table(f, columns=["lang_script"]).column("lang_script").unique().to_pylist())
-    return sorted(labels)
-
-
-def publish(output: Path, staging: Path) -> None:
+def publish(folder: RunFolder) -> None:
     """Swap the staged folders into place: the old one is moved aside before the rename and deleted after,
     so a crash at any point leaves a complete folder (old or new) under its name or beside it."""
-    for name in (DATASET_DIR, REMOVED_DIR, STATS_DIR):
+    output, staging = folder.root, folder.staging().root
+    for name in PUBLISHED:
         target, staged, old = output / name, staging / name, output / f".{name}.old"
         shutil.rmtree(old, ignore_errors=True)
         if target.exists():

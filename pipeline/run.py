@@ -8,18 +8,17 @@ import platform
 import shutil
 import sys
 import time
-from pathlib import Path
 
 from tqdm import tqdm
 
 from longtail import __version__
 
 from longtail.pipeline import ray_backend
-from longtail.pipeline.annotate import ANNOTATED_DIR, annotated_paths, load_done
 from longtail.pipeline.bootstrap import run_bootstrap
-from longtail.pipeline.finalize import STAGING_DIR, STATS_DIR, annotated_files, finalize_language, language_labels, publish
+from longtail.pipeline.finalize import finalize_language, publish
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.provenance import code_version, model_fingerprints
+from longtail.pipeline.runfolder import RunFolder, language_labels, load_done
 from longtail.pipeline.runlog import RUNLOG, attach_run_log
 from longtail.pipeline.stats import merge_record_counts, summary_table, write_stats
 
@@ -29,10 +28,10 @@ log = logging.getLogger("longtail")
 def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool = True) -> list[dict]:
     """Annotate every unit not finished yet; return all units' result rows."""
     rows, todo = [], []
+    folder = RunFolder(manifest.output)
     for unit in units:
-        parquet_path, done_path = annotated_paths(manifest.output, unit)
-        if done_path.is_file() and parquet_path.is_file():
-            rows.append(load_done(done_path).as_row())
+        if folder.is_annotated(unit):
+            rows.append(load_done(folder.unit_files(unit)[1]).as_row())
         else:
             todo.append(unit)
     if rows:
@@ -51,15 +50,15 @@ def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool 
 
 def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progress: bool = True) -> list[dict]:
     """Select, dedup and write every language (one Ray task each), then publish stats."""
-    output = Path(manifest.output)
-    staging = output / STAGING_DIR
-    shutil.rmtree(staging, ignore_errors=True)  # leftovers of a finalize that crashed must not be published
-    files = annotated_files(manifest, units)
+    folder = RunFolder(manifest.output)
+    staging = folder.staging()
+    shutil.rmtree(staging.root, ignore_errors=True)  # leftovers of a finalize that crashed must not be published
+    files = folder.annotated_files_with_documents(units)
     labels = language_labels(files) if files else []
     bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
     languages = []
     with tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:
-        for stats in ray_backend.run_tasks(finalize_language, [(manifest, label, files, str(staging), bootstrap) for label in labels]):
+        for stats in ray_backend.run_tasks(finalize_language, [(manifest, label, files, str(staging.root), bootstrap) for label in labels]):
             languages.append(stats)
             bar.update(1)
     records = merge_record_counts(unit_rows)
@@ -73,8 +72,8 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
         "code_version": code_version(),
         "models": model_fingerprints(manifest.to_dict(), bootstrap.kenlm_dir if bootstrap else None),  # sha256 of LID, KenLM and classifier files as used
     }
-    write_stats(staging / STATS_DIR, languages, records, errors, run_info)
-    publish(output, staging)
+    write_stats(staging.stats, languages, records, errors, run_info)
+    publish(folder)
     return languages
 
 
@@ -97,9 +96,9 @@ def run(manifest: Manifest, address: str | None = None, workers: int | None = No
 
 def reselect(manifest: Manifest, address: str | None = None, progress: bool = True) -> dict:
     """Re-run selection/dedup/write from the stored annotations only: the inputs are not opened."""
-    done_files = sorted((Path(manifest.output) / ANNOTATED_DIR).glob("*.done.json"))
+    done_files = RunFolder(manifest.output).done_records()
     if not done_files:
-        raise FileNotFoundError(f"no annotations under {manifest.output}/{ANNOTATED_DIR}; run `longtail run` first")
+        raise FileNotFoundError(f"no annotations under {RunFolder(manifest.output).annotated}; run `longtail run` first")
     unit_rows = [load_done(done).as_row() for done in done_files]
     units = [row["unit"] for row in unit_rows]
     attach_run_log(manifest.output).info("select %s: re-selecting %d annotated files", manifest.name, len(units))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from longtail.pipeline.runfolder import RunFolder
+
 RUNLOG = "longtail.runlog"
 _MARK = "_longtail_run_log"
 
@@ -16,7 +18,7 @@ _MARK = "_longtail_run_log"
 def attach_run_log(output: str | Path) -> logging.Logger:
     """Send longtail's logs to ``<output>/logs/run.log`` (appending); replaces the handler of an earlier run in
     this process. Returns the file-only progress logger."""
-    path = Path(output) / "logs" / "run.log"
+    path = RunFolder(output).run_log
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     setattr(handler, _MARK, True)

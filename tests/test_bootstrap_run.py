@@ -323,16 +323,16 @@ def test_a_failed_task_can_be_recorded_instead_of_failing_the_run(ray_local):
 
 
 def test_turning_bootstrap_off_removes_its_models_and_scores(boot_run, monkeypatch):
-    from longtail.pipeline.bootstrap import rescored_perplexity_is_current
+    from longtail.pipeline.runfolder import RunFolder
     from longtail.pipeline.tools.calibrate import read_annotations, run_card
 
     manifest, output, _ = boot_run
-    assert rescored_perplexity_is_current(output)
+    assert RunFolder(output).rescored_is_current()
     boot_scores = {r["id"]: r["perplexity"] for rows in read_annotations(output).values() for r in rows}
     assert run_card(output, None, "lao_Laoo")["bootstrap"]
     _crawl_must_not_be_read(monkeypatch)
     reselect(replace(manifest, quality=replace(manifest.quality, kenlm_bootstrap=None)), progress=False)
-    assert not (output / "bootstrap").exists() and not rescored_perplexity_is_current(output)
+    assert not (output / "bootstrap").exists() and not RunFolder(output).rescored_is_current()
     assert run_card(output, None, "lao_Laoo") is None
     assert all(r.get("perplexity") is None for rows in read_annotations(output).values() for r in rows)  # no model at annotate time
     reselect(manifest, progress=False)  # bootstrap again from the annotations

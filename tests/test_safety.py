@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from longtail.langid.labels import is_safe_label
-from longtail.pipeline.annotate import annotate_unit, annotated_paths, build_stages, unit_name
+from longtail.pipeline.annotate import annotate_unit, build_stages
 from longtail.pipeline.finalize import finalize_language
 from longtail.pipeline.manifest import ManifestError, QualitySettings, load_manifest, parse_manifest
+from longtail.pipeline.runfolder import RunFolder, unit_name
 
 HOSTILE_NAMES = ["../../etc/passwd", "..", "/abs/path", "yor_Latn/../../x", "yor_Latn\x00", "a\\..\\b", "~root", "$HOME"]
 
@@ -41,7 +42,7 @@ def test_unit_output_paths_stay_in_the_annotated_folder(path, tmp_path):
     name = unit_name(path)
     assert "/" not in name and "\\" not in name and name not in (".", "..") and len(name) < 100
     output = tmp_path / "out"
-    for target in annotated_paths(str(output), path):
+    for target in RunFolder(output).unit_files(path):
         assert target.resolve().parent == (output / "annotated").resolve()
 
 

@@ -53,13 +53,25 @@ def cmd_eval_dedup(args) -> int:
     return 0
 
 
-def cmd_index_build(args) -> int:
+def index_run(output, index_dir, params, release: str) -> dict:
+    """Index the documents a finished run kept (its ``dataset/``) as release ``release``, with the signatures
+    stored in its ``annotated/`` files."""
     from longtail.stages.dedup import index as dedup_index
+    from longtail.pipeline.runfolder import RunFolder
+
+    run = RunFolder(output)
+    kept = run.kept_files()
+    if not kept:
+        raise FileNotFoundError(f"no kept documents under {run.dataset}")
+    return dedup_index.build_from_files(kept, run.annotated_files(), index_dir, params, release, source=str(output))
+
+
+def cmd_index_build(args) -> int:
     from longtail.pipeline.manifest import load_manifest
 
     manifest = load_manifest(args.manifest)
     output = args.output or manifest.output
-    entry = dedup_index.build_from_output(output, args.index, manifest.dedup, args.release)
+    entry = index_run(output, args.index, manifest.dedup, args.release)
     print(f"dedup-index: release {entry['name']}: indexed {entry['documents']} documents of {output} into {args.index}")
     return 0
 

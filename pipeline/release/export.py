@@ -29,12 +29,13 @@ from longtail.fileio import atomic_write_text
 from longtail.langid.labels import is_safe_label, to_bcp47
 
 from longtail.pipeline.provenance import code_version, model_fingerprints, sha256_file
+from longtail.pipeline.runfolder import CONTAMINATION_JSON, LANGUAGES_CSV, LANGUAGES_JSON, RECORDS_JSON, RUN_JSON, RunFolder
 
 log = logging.getLogger("longtail.export")
 
 RELEASE_FORMAT = "longtail-release/1"
 DEFAULT_SHARD_BYTES = 256 * 1024 * 1024
-STATS_FILES = ("languages.json", "languages.csv", "records.json", "run.json", "contamination.json")
+STATS_FILES = (LANGUAGES_JSON, LANGUAGES_CSV, RECORDS_JSON, RUN_JSON, CONTAMINATION_JSON)  # copied from the run's stats/
 
 # The stable public schema: column order, names and types only ever grow by appending.
 RELEASE_SCHEMA = pa.schema(
@@ -102,7 +103,7 @@ def to_release_table(table: pa.Table, origins: dict[tuple[str, int], tuple[str, 
 
 
 def read_run_language(run_dir: Path, label: str) -> pa.Table:
-    parts = sorted((run_dir / "dataset" / f"lang_script={label}").glob("part-*.parquet"))
+    parts = RunFolder(run_dir).kept_files_of(label)
     tables = [pq.read_table(p) for p in parts]
     table = pa.concat_tables(tables, promote_options="default") if tables else pa.table({"id": pa.array([], pa.string())})
     if "lang_script" not in table.column_names:  # Hive partition value lives in the folder name
@@ -231,10 +232,10 @@ def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: in
     from tqdm import tqdm
 
     run_dir, release_dir = Path(run_dir).resolve(), Path(release_dir).resolve()
-    stats_dir = run_dir / "stats"
-    languages_stats = _read_json(stats_dir / "languages.json")
-    run_info = _read_json(stats_dir / "run.json")
-    if languages_stats is None or run_info is None or not (run_dir / "dataset").is_dir():
+    run = RunFolder(run_dir)
+    languages_stats = _read_json(run.stats_file(LANGUAGES_JSON))
+    run_info = _read_json(run.stats_file(RUN_JSON))
+    if languages_stats is None or run_info is None or not run.dataset.is_dir():
         raise ReleaseError(f"{run_dir} is not a finished run (needs dataset/ and stats/languages.json, stats/run.json)")
     if shard_bytes <= 0:
         raise ReleaseError("--shard-bytes must be positive")
@@ -260,11 +261,11 @@ def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: in
             released.append({**stats, "release_rows": table.num_rows})
 
         (staging / "stats").mkdir()
-        audit_path = Path(audit) if audit else stats_dir / "contamination.json"
+        audit_path = Path(audit) if audit else run.stats_file(CONTAMINATION_JSON)
         if audit and not audit_path.is_file():
             raise ReleaseError(f"audit results not found: {audit_path}")
         for name in STATS_FILES:
-            source = audit_path if name == "contamination.json" else stats_dir / name
+            source = audit_path if name == CONTAMINATION_JSON else run.stats_file(name)
             if source.is_file():
                 shutil.copy2(source, staging / "stats" / name)
                 files.append(_file_entry(staging, staging / "stats" / name))

@@ -13,12 +13,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from longtail.pipeline.runfolder import LANGUAGES_JSON, RECORDS_JSON, RunFolder
+
 REPORT_COLUMNS = ("lang_script", "n_words", "perplexity", "lang_score", "dup_cluster_size")
 
 
 def document_files(folder: Path) -> list[Path]:
     """Kept-document shards of a run (``dataset/lang_script=*/``) or of a release (``data/*/``)."""
-    return sorted((folder / "dataset").glob("lang_script=*/*.parquet")) + sorted((folder / "data").glob("*/*.parquet"))
+    return RunFolder(folder).kept_files() + sorted((folder / "data").glob("*/*.parquet"))
 
 
 def load_documents(folder: Path) -> pa.Table:
@@ -157,11 +159,12 @@ def _kenlm_cell(info: dict) -> str:
 
 def build_report(folder: Path) -> str:
     folder = Path(folder)
-    stats_path = folder / "stats" / "languages.json"
+    stats_path = RunFolder(folder).stats_file(LANGUAGES_JSON)  # a release copies the run's stats/ as they are
     if not stats_path.is_file():
         raise FileNotFoundError(f"{stats_path} not found: give a run's output folder or a release folder")
     languages = sorted(json.loads(stats_path.read_text(encoding="utf-8")), key=lambda s: (-s.get("documents", 0), s["lang_script"]))
-    records = json.loads((folder / "stats" / "records.json").read_text()) if (folder / "stats" / "records.json").is_file() else {}
+    records_path = RunFolder(folder).stats_file(RECORDS_JSON)
+    records = json.loads(records_path.read_text()) if records_path.is_file() else {}
     documents = load_documents(folder)
     release = (folder / "manifest.json").is_file()
     name = (json.loads((folder / "manifest.json").read_text()).get("name") if release else None) or folder.name

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 
+from longtail.pipeline.runfolder import RunFolder, label_of_partition
+
 VERDICTS = ("ok", "wrong_language", "not_language", "unsure")
 SAMPLE_COLUMNS = ["id", "url", "text", "lang_script", "lang_score", "perplexity", "perplexity_bucket"]
 
@@ -31,8 +33,9 @@ def _domain(url: str | None) -> str:
 
 def read_kept(output: str | Path, languages: list[str] | None = None) -> dict[str, list[dict]]:
     by_language: dict[str, list[dict]] = defaultdict(list)
-    for part in sorted((Path(output) / "dataset").glob("lang_script=*/part-*.parquet")):
-        label = part.parent.name.split("=", 1)[1]
+    folder = RunFolder(output)
+    for part in folder.kept_files():
+        label = label_of_partition(part)
         if languages and label not in languages:
             continue
         names = set(pq.read_schema(part).names)
@@ -40,7 +43,7 @@ def read_kept(output: str | Path, languages: list[str] | None = None) -> dict[st
             row["lang_script"] = label
             by_language[label].append(row)
     if not by_language:
-        raise FileNotFoundError(f"no kept documents under {output}/dataset")
+        raise FileNotFoundError(f"no kept documents under {folder.dataset}")
     return dict(sorted(by_language.items()))
 
 

@@ -4,59 +4,26 @@ includes (``selection.thresholds_file``), a JSON report and one PNG of distribut
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import yaml
 
 from longtail.fileio import atomic_path, atomic_write_text
 from longtail.filters.calibration import CALIBRATED_SIGNALS, CalibrationSettings, calibrate_language, reference_like
 from longtail.filters.kenlm_model import load_card
-from longtail.langid.labels import NON_LANGUAGE, is_safe_label
 
-from longtail.stages.base import set_column
-
-from longtail.pipeline.annotate import ANNOTATED_DIR, BOOTSTRAP_KENLM_DIR, RESCORED_DIR
+from longtail.pipeline.runfolder import RUN_JSON, RunFolder
 
 COLUMNS = ["id", "lang", "lang_script", "lang_score", "perplexity", "quality_score", *CALIBRATED_SIGNALS]
 
 
-def annotated_files_of(output: str | Path) -> list[Path]:
-    """A finished run's annotated Parquet files (for tools that work from the annotations after the run)."""
-    files = sorted((Path(output) / ANNOTATED_DIR).glob("*.parquet"))
-    if not files:
-        raise FileNotFoundError(f"no annotations under {output}/{ANNOTATED_DIR}; run `longtail run` first")
-    return files
-
-
 def read_annotations(output: str | Path, columns: list[str] = COLUMNS) -> dict[str, list[dict]]:
-    """Annotated rows (selected columns only) grouped by ``lang_script``; undetermined languages are left out."""
-    files = annotated_files_of(output)
-    from longtail.pipeline.bootstrap import rescored_perplexity_is_current
-
-    rescored_ok = "perplexity" in columns and rescored_perplexity_is_current(output)
-    tables = []
-    for path in files:
-        present = set(pq.read_schema(path).names)
-        if "lang_script" in present:
-            table = pq.read_table(path, columns=[c for c in columns if c in present])
-            if rescored_ok:  # the run bootstrapped KenLM: its scores replace the annotate pass's
-                scores = pq.read_table(Path(output) / RESCORED_DIR / path.name, columns=["perplexity"]).column("perplexity")
-                if len(scores) != table.num_rows:
-                    raise ValueError(f"{RESCORED_DIR}/{path.name} does not match {path.name}; re-run `longtail select` to re-score")
-                table = set_column(table, "perplexity", scores)
-            tables.append(table)
-    by_language: dict[str, list[dict]] = defaultdict(list)
-    for row in pa.concat_tables(tables, promote_options="default").to_pylist() if tables else []:
-        if row.get("lang") not in NON_LANGUAGE and row.get("lang_script") and is_safe_label(row["lang_script"]):
-            by_language[row["lang_script"]].append(row)
-    return dict(sorted(by_language.items()))
+    """Annotated rows (calibration's columns by default) grouped by ``lang_script``, see :meth:`RunFolder.read_annotations`."""
+    return RunFolder(output).read_annotations(columns)
 
 
 def kenlm_dir_of_run(output: str | Path) -> str | None:
-    run_info = Path(output) / "stats" / "run.json"
+    run_info = RunFolder(output).stats_file(RUN_JSON)
     if run_info.is_file():
         return json.loads(run_info.read_text()).get("manifest", {}).get("quality", {}).get("kenlm_models")
     return None
@@ -64,9 +31,8 @@ def kenlm_dir_of_run(output: str | Path) -> str | None:
 
 def run_card(output: str | Path, kenlm_models: str | None, label: str) -> dict | None:
     """The card of the KenLM model that scored ``label`` in a run: bootstrapped by the run, else given."""
-    from longtail.pipeline.bootstrap import rescored_perplexity_is_current
-
-    card = load_card(Path(output) / BOOTSTRAP_KENLM_DIR, label) if rescored_perplexity_is_current(output) else None
+    folder = RunFolder(output)
+    card = load_card(folder.kenlm, label) if folder.rescored_is_current() else None
     return card if card or not kenlm_models else load_card(kenlm_models, label)
 
 
