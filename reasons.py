@@ -32,12 +32,15 @@ DEDUP_URL = "dedup:url"
 DEDUP_NEAR = "dedup:near"
 DEDUP_PREVIOUS_RELEASE = "dedup:previous_release"  # duplicate of a document published in an earlier release
 
-# Every reason a document can be dropped for, in judging order (first failing wins).
+# Every reason a document can be dropped for, in judging order (first failing wins): the extraction outcome
+# (stages/select.py: timeout, error, or set aside by the prefilter), the filters of filters/quality.py in their
+# order, the templated cap, then dedup. lid:not_selected also names documents of a language outside
+# keep_languages that passed the filters and the cap (pipeline/finalize.py), before dedup.
 DOCUMENT_REASONS: tuple[str, ...] = (
-    EXTRACT_EMPTY,
     EXTRACT_TIMEOUT,
     EXTRACT_ERROR,
     LID_NOT_SELECTED,
+    EXTRACT_EMPTY,
     LID_DISAGREEMENT,
     LID_UNDETERMINED,
     QUALITY_TOO_SHORT,

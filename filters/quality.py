@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Union
 
 from longtail.langid.labels import NON_LANGUAGE
+from longtail import reasons
+from longtail.reasons import DOCUMENT_REASONS, QUALITY_TEMPLATED
 
 Verdict = Union[bool, tuple[bool, str]]
 
@@ -67,14 +69,9 @@ def resolve_max_perplexity(thresholds: Thresholds, card: dict | None) -> float |
 
 
 class Filter:
-    """Base: ``name`` is the reason's suffix; subclasses implement ``check``."""
+    """Base: ``reason`` is the drop reason (a constant of longtail/reasons.py); subclasses implement ``check``."""
 
-    family = "quality"
-    name = "filter"
-
-    @property
-    def reason(self) -> str:
-        return f"{self.family}:{self.name}"
+    reason: str  # set by each subclass
 
     def __call__(self, doc: dict, limits: Thresholds) -> Verdict:
         return True if self.check(doc, limits) else (False, self.reason)
@@ -84,14 +81,14 @@ class Filter:
 
 
 class EmptyTextFilter(Filter):
-    family, name = "extract", "empty"
+    reason = reasons.EXTRACT_EMPTY
 
     def check(self, doc, limits):
         return bool(doc.get("text") and doc["text"].strip())
 
 
 class LanguageFilter(Filter):
-    family, name = "lid", "undetermined"
+    reason = reasons.LID_UNDETERMINED
 
     def check(self, doc, limits):
         if doc.get("lang") in NON_LANGUAGE:
@@ -102,28 +99,28 @@ class LanguageFilter(Filter):
 class DisagreementFilter(Filter):
     """The LID ensemble's backends named different languages (``lid_agreement == "disagreed"``)."""
 
-    family, name = "lid", "disagreement"
+    reason = reasons.LID_DISAGREEMENT
 
     def check(self, doc, limits):
         return doc.get("lid_agreement") != "disagreed"
 
 
 class TooShortFilter(Filter):
-    name = "too_short"
+    reason = reasons.QUALITY_TOO_SHORT
 
     def check(self, doc, limits):
         return (doc.get("n_words") or 0) >= limits.min_words
 
 
 class SymbolFilter(Filter):
-    name = "symbols"
+    reason = reasons.QUALITY_SYMBOLS
 
     def check(self, doc, limits):
         return (doc.get("letter_ratio") or 0.0) >= limits.min_letter_ratio
 
 
 class RepetitionFilter(Filter):
-    name = "repetition"
+    reason = reasons.QUALITY_REPETITION
 
     def check(self, doc, limits):
         return not (
@@ -136,7 +133,7 @@ class RepetitionFilter(Filter):
 class PerplexityFilter(Filter):
     """Needs ``doc["max_perplexity"]``, resolved per language by the selector (``None`` = no model: keep)."""
 
-    name = "perplexity"
+    reason = reasons.QUALITY_PERPLEXITY
 
     def check(self, doc, limits):
         ceiling, perplexity = doc.get("max_perplexity"), doc.get("perplexity")
@@ -146,7 +143,7 @@ class PerplexityFilter(Filter):
 class PerplexityBucketFilter(Filter):
     """Keeps the configured buckets; needs ``doc["perplexity_bucket"]`` (``None`` = no perplexity: keep)."""
 
-    name = "perplexity_bucket"
+    reason = reasons.QUALITY_PERPLEXITY_BUCKET
 
     def check(self, doc, limits):
         bucket = doc.get("perplexity_bucket")
@@ -154,7 +151,7 @@ class PerplexityBucketFilter(Filter):
 
 
 class ClassifierFilter(Filter):
-    name = "classifier"
+    reason = reasons.QUALITY_CLASSIFIER
 
     def check(self, doc, limits):
         score = doc.get("quality_score")
@@ -173,8 +170,8 @@ DEFAULT_FILTERS: tuple[Filter, ...] = (
     PerplexityBucketFilter(),
     ClassifierFilter(),
 )
-TEMPLATED_CAP_REASON = "quality:templated"  # applied per language after the filters (a share cap, not a per-document rule)
-REASONS = tuple(f.reason for f in DEFAULT_FILTERS) + (TEMPLATED_CAP_REASON, "dedup:exact", "dedup:near")
+TEMPLATED_CAP_REASON = QUALITY_TEMPLATED  # applied per language after the filters (a share cap, not a per-document rule)
+REASONS = DOCUMENT_REASONS  # every drop reason (longtail/reasons.py); each filter's reason is one of them (tests/test_filters.py)
 
 
 def first_failure(doc: dict, limits: Thresholds, filters=DEFAULT_FILTERS) -> str | None:

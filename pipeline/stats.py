@@ -7,9 +7,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from longtail.filters.quality import REASONS
+from longtail.reasons import DOCUMENT_REASONS, RECORD_RESPONSE, RECORD_SKIPS, RECORD_TEXT
 
-RECORD_KINDS = ("warcinfo", "request", "response", "metadata", "non_200", "non_html", "malformed", "too_large", "text_record")
+# every kind of record the reader counts: the ones that became documents, then the skipped ones (longtail/reasons.py)
+RECORD_KINDS = (RECORD_RESPONSE, RECORD_TEXT) + RECORD_SKIPS
 
 
 def merge_record_counts(unit_rows: list[dict]) -> dict:
@@ -28,7 +29,7 @@ def write_stats(folder: Path, languages: list[dict], records: dict, errors: list
     with open(folder / "errors.jsonl", "w", encoding="utf-8") as handle:
         for error in errors:
             handle.write(json.dumps(error, ensure_ascii=False) + "\n")
-    reasons = sorted({r for s in languages for r in s["dropped"]} | set(REASONS))
+    reasons = sorted({r for s in languages for r in s["dropped"]} | set(DOCUMENT_REASONS))
     columns = ["lang_script", "documents", "words", "characters", "bytes", "annotated", "duplicate_rate", "mean_lang_score", "mixed_language_share", "perplexity_p50"]
     with open(folder / "languages.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from longtail.filters.quality import DEFAULT_FILTERS, Thresholds, first_failure, resolve_max_perplexity
+from longtail.reasons import EXTRACT_ERROR, EXTRACT_TIMEOUT, LID_NOT_SELECTED
 
 from longtail.stages.base import set_column
 
@@ -37,7 +38,7 @@ class SelectStage:
             doc["max_perplexity"] = ceiling
             error = doc.get("extract_error")
             if error:  # "timeout" (stages/extract.py), "not_target" (stages/prefilter.py), or the exception
-                reason = {"timeout": "extract:timeout", "not_target": "lid:not_selected"}.get(error, "extract:error")
+                reason = {"timeout": EXTRACT_TIMEOUT, "not_target": LID_NOT_SELECTED}.get(error, EXTRACT_ERROR)
             else:
                 reason = first_failure(doc, limits, self.filters)
             reasons.append(reason)

@@ -15,8 +15,9 @@ import pyarrow.compute as pc
 from longtail.stages.base import set_column
 
 from longtail.filters.perplexity_buckets import BUCKETS, bucket_cutoffs, bucket_of
-from longtail.filters.quality import TEMPLATED_CAP_REASON, Thresholds
+from longtail.filters.quality import Thresholds
 from longtail.filters.templated import templated_scores
+from longtail.reasons import QUALITY_TEMPLATED
 
 
 def add_selection_columns(table: pa.Table, limits: Thresholds) -> tuple[pa.Table, dict]:
@@ -46,7 +47,7 @@ def cap_templated(selected: pa.Table, limits: Thresholds) -> pa.Table:
     ids = selected.column("id").to_pylist()
     order = sorted(flagged, key=lambda i: (perplexities[i] is None, perplexities[i] or 0.0, ids[i]))
     for i in order[allowed:]:
-        reasons[i] = TEMPLATED_CAP_REASON
+        reasons[i] = QUALITY_TEMPLATED
     return set_column(selected, "drop_reason", reasons, pa.string())
 
 

@@ -109,3 +109,71 @@ def test_malformed_url_does_not_break_templated_signal():
     from longtail.filters.templated import domain_shares
 
     assert len(domain_shares(["a\nb", "c"], ["http://[broken", None])) == 2
+
+
+# --- drop reasons: one list (longtail/reasons.py), used by filters, stats and docs ---------------------------------
+
+_REASON_RE = r"^(extract|lid|quality|dedup):[a-z_]+$"
+
+
+def _package_sources():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    for path in sorted(root.glob("*.py")) + sorted(p for pkg in ("pipeline", "stages", "filters", "langid") for p in (root / pkg).rglob("*.py")):
+        yield path.relative_to(root).as_posix(), path.read_text(encoding="utf-8")
+
+
+def test_every_filter_reason_is_listed_in_judging_order():
+    from longtail.reasons import DOCUMENT_REASONS
+
+    assert len(set(DOCUMENT_REASONS)) == len(DOCUMENT_REASONS)
+    filter_reasons = [f.reason for f in DEFAULT_FILTERS]
+    assert set(filter_reasons) <= set(DOCUMENT_REASONS)
+    assert filter_reasons == sorted(filter_reasons, key=DOCUMENT_REASONS.index)  # same order as the filters run
+
+
+def test_every_reason_string_in_the_code_is_listed():
+    """Any literal that looks like a drop reason, in any module of the package, is one of DOCUMENT_REASONS; the
+    reader's counted rejections are RECORD_SKIPS."""
+    import ast
+    import re
+
+    from longtail.reasons import DOCUMENT_REASONS, RECORD_SKIPS
+
+    found, skips = {}, set()
+    for name, source in _package_sources():
+        for node in ast.walk(ast.parse(source, name)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.match(_REASON_RE, node.value):
+                found.setdefault(node.value, name)
+            if name == "stages/read.py" and isinstance(node, ast.Call):
+                func = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+                position = {"RecordRejected": 0, "error": 2}.get(func)
+                if position is not None and len(node.args) > position and isinstance(node.args[position], ast.Constant):
+                    skips.add(node.args[position].value)
+    assert {r: where for r, where in found.items() if r not in DOCUMENT_REASONS} == {}
+    assert skips and skips <= set(RECORD_SKIPS), skips - set(RECORD_SKIPS)
+
+
+def test_stats_have_a_column_for_every_reason(tmp_path):
+    from longtail.pipeline.stats import write_stats
+    from longtail.reasons import DOCUMENT_REASONS
+
+    write_stats(tmp_path, [], {}, [], {})
+    header = (tmp_path / "languages.csv").read_text().splitlines()[0].split(",")
+    assert [c[len("dropped:"):] for c in header if c.startswith("dropped:")] == sorted(DOCUMENT_REASONS)
+
+
+def test_contracts_doc_lists_the_same_reasons():
+    import pathlib
+    import re
+
+    from longtail.reasons import DOCUMENT_REASONS, RECORD_SKIPS
+
+    text = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "contracts.md").read_text(encoding="utf-8")
+    section = text.split("## Drop and skip reasons", 1)[1].split("\n## ", 1)[0]
+    skipped, documents = section.split("Document drop reasons", 1)
+    named = [t for t in re.findall(r"`([^`]+)`", documents) if re.match(_REASON_RE, t)]
+    assert list(dict.fromkeys(named)) == list(DOCUMENT_REASONS)  # same set, same order
+    skip_part = skipped.split("(counted, not documents)", 1)[1]
+    assert [t for t in re.findall(r"`([^`]+)`", skip_part) if re.match(r"^[a-z_0-9]+$", t)] == list(RECORD_SKIPS)
