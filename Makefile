@@ -5,13 +5,14 @@ SHELL := /bin/bash
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTEST := $(PY) -m pytest
+RUFF   := $(VENV)/bin/ruff
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k dedup -x"`.
 PYTEST_ARGS ?=
 
 # Ray phones home with usage stats by default; there is no network here but PyPI.
 export RAY_USAGE_STATS_ENABLED ?= 0
 
-.PHONY: help setup demo test test-all clean distclean
+.PHONY: help setup demo lint test test-all clean distclean
 
 help:
 	@echo "longtail make targets:"
@@ -19,7 +20,8 @@ help:
 	@echo "                  (first run several minutes; afterwards a no-op unless requirements/pyproject change)"
 	@echo "  make demo       setup, then '.venv/bin/longtail demo': train the quality classifier if missing,"
 	@echo "                  run manifests/sample.yaml into out/sample (KenLM models bootstrapped from the crawl)"
-	@echo "  make test       setup (+ scripts/setup_extras.sh: chromium, .venv-airflow), then the fast tests (pytest -m 'not slow'); no tests collected = failure"
+	@echo "  make lint       ruff check (config: pyproject.toml [tool.ruff]; skips .venv*, out, models, bench/data)"
+	@echo "  make test       setup (+ scripts/setup_extras.sh: chromium, .venv-airflow), lint, then the fast tests (pytest -m 'not slow'); no tests collected = failure"
 	@echo "  make test-all   setup, then every test including slow ones"
 	@echo "  make clean      remove out/ and models/ (keeps .venv)"
 	@echo "  make distclean  clean, and remove .venv"
@@ -37,8 +39,17 @@ define run_pytest
 	exit $$rc
 endef
 
+# ruff is pinned in requirements.txt (installed by setup); exclusions are in pyproject.toml and repeated here.
+define run_ruff
+	$(RUFF) check --extend-exclude '.venv*,out,models,bench/data' .
+endef
+
+lint: setup
+	$(run_ruff)
+
 test: setup
 	@bash scripts/setup_extras.sh
+	$(run_ruff)
 	$(call run_pytest,-m "not slow")
 
 test-all: setup

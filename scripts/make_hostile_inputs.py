@@ -613,7 +613,7 @@ def case_deep_nesting(out: Path, pages: GoodPages) -> tuple[str, dict]:
     f.good(1)
     url = bad_url(f.slug, "matryoshka")
     text = SWAHILI_ITEMS[14][1]
-    html = (f'<!DOCTYPE html>\n<html lang="sw"><head><meta charset="utf-8"><title>Ndani kabisa</title></head><body>'
+    html = ('<!DOCTYPE html>\n<html lang="sw"><head><meta charset="utf-8"><title>Ndani kabisa</title></head><body>'
             + "<div>" * NESTING_DEPTH + f"<p>{text}</p>" + "</div>" * NESTING_DEPTH + "</body></html>").encode()
     f.raw(response_record(url, url, http_head() + html, html, second=f.second))
     f.spec["documents"].append({"url": url, "allowed_outcomes": ["kept", "extract:empty"],

@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"varieties: {len(names)} fixture files, {len(labels)} distinct lang_Script labels")
     print(f"scripts:   {len(scripts)} ({' '.join(scripts)})")
     print(f"items:     {len(records)} ({len(records) - mixed_n} from variety files, {mixed_n} mixed)")
-    print(f"lengths:   " + ", ".join(f"{k} {lengths[k]}" for k in LENGTHS))
+    print("lengths:   " + ", ".join(f"{k} {lengths[k]}" for k in LENGTHS))
     if args.verbose:
         for key in sorted(per_variety):
             c = per_variety[key]

@@ -78,8 +78,8 @@ def test_dags_test_runs_the_sample_crawl_end_to_end_and_is_idempotent(repo, airf
     assert job["inputs"] == [str(repo / "data" / "sample" / "crawl" / p.name) for p in sorted((repo / "data" / "sample" / "crawl").glob("*.warc.gz"))]
     assert job["selection"]["keep_languages"] == ["yor_Latn", "uig_Arab", "que_Latn"]
     manifest = json.loads((snapshot / "release" / "manifest.json").read_text())
-    assert sorted(l["lang_script"] for l in manifest["languages"]) == ["que_Latn", "uig_Arab", "yor_Latn"]
-    assert all(l["documents"] > 0 for l in manifest["languages"])
+    assert sorted(lang["lang_script"] for lang in manifest["languages"]) == ["que_Latn", "uig_Arab", "yor_Latn"]
+    assert all(lang["documents"] > 0 for lang in manifest["languages"])
     assert (snapshot / "release" / "report.html").is_file()
     verified = subprocess.run([str(repo / ".venv" / "bin" / "longtail"), "verify", str(snapshot / "release")], capture_output=True, text=True, timeout=300)
     assert verified.returncode == 0, verified.stderr

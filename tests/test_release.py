@@ -179,10 +179,10 @@ def test_release_loads_unchanged_in_datasets_duckdb_and_polars(release):
     ds = datasets.load_dataset("parquet", data_files=str(release / "data" / "*" / "*.parquet"), split="train", cache_dir=str(release.parent / "hf-cache"))
     assert ds.column_names == names and sorted(ds["id"]) == expected_ids
     yor = datasets.load_dataset("parquet", data_files=str(release / "data" / "yor_Latn" / "*.parquet"), split="train", cache_dir=str(release.parent / "hf-cache"))
-    assert set(yor["lang_script"]) == {"yor_Latn"} and len(yor) == next(l["documents"] for l in manifest["languages"] if l["lang_script"] == "yor_Latn")
+    assert set(yor["lang_script"]) == {"yor_Latn"} and len(yor) == next(lang["documents"] for lang in manifest["languages"] if lang["lang_script"] == "yor_Latn")
     # the dataset card's configs, as the Hub would use them: load the folder by config name
     by_config = datasets.load_dataset(str(release), "uig_Arab", split="train", cache_dir=str(release.parent / "hf-cache"))
-    assert set(by_config["lang_script"]) == {"uig_Arab"} and len(by_config) == next(l["documents"] for l in manifest["languages"] if l["lang_script"] == "uig_Arab")
+    assert set(by_config["lang_script"]) == {"uig_Arab"} and len(by_config) == next(lang["documents"] for lang in manifest["languages"] if lang["lang_script"] == "uig_Arab")
     assert sorted(datasets.load_dataset(str(release), "all", split="train", cache_dir=str(release.parent / "hf-cache"))["id"]) == expected_ids
 
     con = duckdb.connect()
@@ -190,7 +190,7 @@ def test_release_loads_unchanged_in_datasets_duckdb_and_polars(release):
     assert relation.columns == names
     assert sorted(r[0] for r in con.sql(f"SELECT id FROM read_parquet('{release}/data/*/*.parquet')").fetchall()) == expected_ids
     per_lang = dict(con.sql(f"SELECT lang_script, count(*) FROM read_parquet('{release}/data/*/*.parquet') GROUP BY 1").fetchall())
-    assert per_lang == {l["lang_script"]: l["documents"] for l in manifest["languages"]}
+    assert per_lang == {lang["lang_script"]: lang["documents"] for lang in manifest["languages"]}
 
     frame = pl.read_parquet(str(release / "data" / "*" / "*.parquet"))
     assert frame.columns == names and sorted(frame["id"].to_list()) == expected_ids
@@ -273,7 +273,7 @@ def test_audited_contamination_reaches_the_card_and_manifest(sample_run, tmp_pat
     assert next(line for line in card.splitlines() if line.startswith("| yor_Latn |")).endswith("| 25.0% |")
     assert next(line for line in card.splitlines() if line.startswith("| uig_Arab |")).endswith("| not audited |")
     manifest = json.loads((target / "manifest.json").read_text())
-    rates = {l["lang_script"]: l["estimated_contamination"] for l in manifest["languages"]}
+    rates = {lang["lang_script"]: lang["estimated_contamination"] for lang in manifest["languages"]}
     assert rates["yor_Latn"] == 0.25 and rates["uig_Arab"] is None
     assert json.loads((target / "stats" / "contamination.json").read_text()) == json.loads(audit.read_text())
     assert verify_release(target) == []

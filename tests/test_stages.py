@@ -1,9 +1,7 @@
 """Each stage on hand-made inputs, without Ray."""
 
-import gzip
 import json
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
