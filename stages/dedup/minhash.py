@@ -21,6 +21,16 @@ from longtail.stages.base import set_column
 
 @dataclass(frozen=True)
 class MinHashParams:
+    """Dedup parameters (``stages.dedup`` in the manifest; table in docs/dedup.md).
+
+    Two documents of shingle Jaccard similarity s share at least one of ``bands`` bands of ``rows`` values with
+    probability 1 - (1 - s^rows)^bands (:attr:`lsh_threshold` is its 50 % point); a candidate pair is a
+    duplicate when the fraction of equal signature values (the Jaccard estimate, standard error
+    sqrt(s(1-s)/num_perm)) reaches ``threshold``. ``num_perm``, ``bands``, ``rows``, ``ngram``,
+    ``char_ngram_factor`` and ``seed`` fix signatures and band hashes: a dedup index is only usable with the
+    same values.
+    """
+
     num_perm: int = 128
     bands: int = 16
     rows: int = 8
