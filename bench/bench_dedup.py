@@ -146,6 +146,7 @@ def main() -> None:
 
     import ray
 
+    from longtail.pipeline.ray_backend import RayEngine
     from longtail.stages.dedup.distributed import MAX_PARTITIONS, ROWS_PER_PARTITION, cluster_parts
     from longtail.stages.dedup.minhash import MinHashParams
 
@@ -164,7 +165,7 @@ def main() -> None:
         signed = time.monotonic()
         sign_peaks = dict(memory.peaks)
         memory.peaks.clear()
-        result = cluster_parts(parts, params, partitions=partitions)
+        result = cluster_parts(parts, params, partitions=partitions, engine=RayEngine())
         done = time.monotonic()
     sign_s, dedup_s = signed - started, done - signed
     print(f"sign   {sign_s:8.1f} s  {args.docs / sign_s:10,.0f} docs/s  (generate + shingle + MinHash)")

@@ -141,11 +141,12 @@ def test_threshold_change_reruns_selection_only(sample_run, tmp_path):
 
 
 def test_distributed_dedup_equals_reference_on_the_sample(sample_run):
-    """dedup_ray on the sample crawl's real annotations gives the in-process reference's clusters (issue 5)."""
+    """The distributed dedup on Ray tasks gives the in-process reference's clusters on the sample's annotations (issue 5)."""
     import pyarrow.compute as pc
 
-    from longtail.stages.dedup.distributed import cluster_table
+    from longtail.pipeline.ray_backend import RayEngine
     from longtail.stages.dedup.cluster import cluster_duplicates
+    from longtail.stages.dedup.distributed import cluster_table
 
     manifest, output, _ = sample_run
     annotated = pa.concat_tables([pq.read_table(p) for p in sorted((output / "annotated").glob("*.parquet"))], promote_options="default")
@@ -153,6 +154,6 @@ def test_distributed_dedup_equals_reference_on_the_sample(sample_run):
     for label in sorted(set(annotated.column("lang_script").to_pylist())):
         part = annotated.filter(pc.equal(annotated.column("lang_script"), label)).sort_by("id")
         reference = cluster_duplicates(part, manifest.dedup)
-        assert cluster_table(part, manifest.dedup, chunk_rows=3, partitions=2).select(reference.column_names).equals(reference), label
+        assert cluster_table(part, manifest.dedup, chunk_rows=3, partitions=2, engine=RayEngine()).select(reference.column_names).equals(reference), label
         compared += sum(1 for r in reference.column("dedup_reason").to_pylist() if r)
     assert compared >= 5  # the sample's exact and near duplicates are among them
