@@ -16,12 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from longtail.stages.base import run_chain
+from longtail.stages.base import Chain
 from longtail.stages.extract import ExtractStage
 from longtail.stages.identify import IdentifyStage
 from longtail.stages.dedup.minhash import MinHashStage
 from longtail.stages.quality import ClassifierStage, PerplexityStage, SignalsStage
-from longtail.stages.read import ReadReport, read_unit
+from longtail.stages.read import DOCUMENT_SCHEMA, ReadReport, read_unit
 
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.runfolder import RunFolder, UnitResult, load_done, write_done
@@ -29,7 +29,8 @@ from longtail.pipeline.runfolder import RunFolder, UnitResult, load_done, write_
 ROW_GROUP_ROWS = 10_000
 
 
-def build_stages(manifest: Manifest) -> list:
+def build_stages(manifest: Manifest) -> Chain:
+    """The annotate chain of a manifest; its column contracts are checked here, before any input is read."""
     stages = [
         ExtractStage(manifest.extract.max_html_chars, manifest.extract.timeout_seconds or None, manifest.extract.engine),
         IdentifyStage(manifest.identify.backend, manifest.identify.model_path, manifest.identify.macro_policy),
@@ -43,8 +44,8 @@ def build_stages(manifest: Manifest) -> list:
     if manifest.extract.target_prefilter and manifest.languages:
         from longtail.stages.prefilter import TargetedChain
 
-        return [TargetedChain(stages, manifest.languages, manifest.identify.macro_policy)]
-    return stages
+        stages = [TargetedChain(stages, manifest.languages, manifest.identify.macro_policy)]
+    return Chain(stages, DOCUMENT_SCHEMA.names)
 
 
 class LanguageSortedWriter:
@@ -152,8 +153,9 @@ def _pid_alive(pid: str) -> bool:
     return True
 
 
-def annotate_unit(manifest: Manifest, stages: list, path: str) -> UnitResult:
-    """Annotate one input file; idempotent (a finished unit is not redone)."""
+def annotate_unit(manifest: Manifest, stages, path: str) -> UnitResult:
+    """Annotate one input file; idempotent (a finished unit is not redone). ``stages``: :func:`build_stages`'s
+    chain (set up); its per-stage counters for this unit go into the done record."""
     parquet_path, done_path = RunFolder(manifest.output).unit_files(path)
     if done_path.is_file() and parquet_path.is_file():
         return load_done(done_path)
@@ -167,10 +169,11 @@ def annotate_unit(manifest: Manifest, stages: list, path: str) -> UnitResult:
     tmp_path = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.tmp")
     writer = LanguageSortedWriter(tmp_path)
     documents = 0
+    chain = Chain(stages, DOCUMENT_SCHEMA.names)  # this unit's counters
     try:
         for batch in read_unit(path, report, manifest.text_fields, manifest.read.batch_size, manifest.read.max_payload_bytes):
             if batch.num_rows:
-                annotated = run_chain(stages, batch)
+                annotated = chain(batch)
                 writer.write(annotated)
                 documents += annotated.num_rows
         writer.close()
@@ -179,6 +182,6 @@ def annotate_unit(manifest: Manifest, stages: list, path: str) -> UnitResult:
         writer.discard()
         if tmp_path.exists():
             tmp_path.unlink()
-    result = UnitResult(path, documents, dict(report.records), report.errors, round(time.monotonic() - started, 3))
+    result = UnitResult(path, documents, dict(report.records), report.errors, round(time.monotonic() - started, 3), stages=chain.stats())
     write_done(done_path, result)
     return result

@@ -1,8 +1,11 @@
 """Selection, dedup and writing, per language, from the annotations (never from the crawl).
 
-Each language is one Ray task: languages run in parallel and no task ever holds the whole corpus. Outputs go
-to a staging folder first and replace the previous ``dataset/``, ``removed/`` and ``stats/`` only when every
-language has finished, so a crash never leaves a half-written release.
+Each language is one Ray task: languages run in parallel and no task ever holds the whole corpus. A language's
+table goes through a :class:`~longtail.stages.base.Chain` of stages (:func:`selection_chain`: selection
+columns -> select -> templated cap -> keep_languages -> dedup), which checks their columns and counts their
+drops; this module then splits kept/removed, writes shards and statistics. Outputs go to a staging folder
+first and replace the previous ``dataset/``, ``removed/`` and ``stats/`` only when every language has finished,
+so a crash never leaves a half-written release.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import math
 import shutil
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,18 +21,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from longtail.filters.kenlm_model import load_card
-from longtail.stages.selection_columns import add_selection_columns, cap_templated, selection_stats
 from longtail.langid.labels import is_safe_label
-from longtail.stages.base import set_column
+from longtail.stages.base import Chain
+from longtail.stages.dedup.stage import DedupStage
+from longtail.stages.select import KeepLanguagesStage, SelectStage
+from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCapStage, selection_stats
+
 from longtail.pipeline.bootstrap import BootstrapOutcome
-from longtail.stages.dedup.distributed import ROW_KEY, cluster_language, with_row_key
-from longtail.stages.select import SelectStage
 
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.ray_backend import dedup_engine
 from longtail.pipeline.runfolder import PUBLISHED, RunFolder, partition, read_language
 
-NOT_SELECTED = "lid:not_selected"
 _NEVER_EXPORTED = ("minhash",)
 
 
@@ -79,24 +83,39 @@ def language_stats(label: str, annotated: pa.Table, kept: pa.Table) -> dict:
     }
 
 
-def finalize_language(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None = None) -> dict:
-    """Select, deduplicate and write one language; returns its statistics."""
+@dataclass
+class LanguageResult:
+    """What a finalize task returns: the language's statistics (``stats/languages.json``) and its chain's
+    per-stage counters (``stats/stages.json``)."""
+
+    stats: dict
+    stages: dict
+
+
+def selection_chain(manifest: Manifest, label: str, input_columns, card: dict | None = None, engine=None) -> Chain:
+    """The stages one language's annotated table goes through (checked against ``input_columns``)."""
+    limits = manifest.thresholds.updated(manifest.language_thresholds.get(label, {}))
+    stages = [
+        SelectionColumnsStage(limits),
+        SelectStage(manifest.thresholds, manifest.language_thresholds, {label: card} if card else {}),
+        TemplatedCapStage(limits),
+    ]
+    if manifest.languages is not None:
+        stages.append(KeepLanguagesStage(manifest.languages))
+    stages.append(DedupStage(manifest.dedup, label, engine))
+    return Chain(stages, input_columns)
+
+
+def finalize_language(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None = None) -> LanguageResult:
+    """Select, deduplicate and write one language; returns its statistics and stage counters."""
     if not is_safe_label(label):  # labels become folder names: refuse anything else
         raise ValueError(f"unsafe language label {label!r}")
     table = read_language(files, label, bootstrap.perplexity_files if bootstrap else None)
-    limits = manifest.thresholds.updated(manifest.language_thresholds.get(label, {}))
-    table, bucket_info = add_selection_columns(table, limits)
     card = bootstrap.card(label) if bootstrap else None
     if card is None and manifest.quality.kenlm_models:
         card = load_card(manifest.quality.kenlm_models, label)
-    cards = {label: card} if card else {}
-    selected = cap_templated(SelectStage(manifest.thresholds, manifest.language_thresholds, cards)(table), limits)
-    if manifest.languages is not None and label not in manifest.languages:
-        selected = set_column(selected, "drop_reason", [r or NOT_SELECTED for r in selected.column("drop_reason").to_pylist()], pa.string())
-
-    selected = with_row_key(selected)  # dedup verdicts map back by row: user ids may repeat
-    passing = selected.filter(pc.is_null(selected.column("drop_reason")))
-    annotated = attach_clusters(selected, cluster_language(passing, manifest.dedup, label, engine=dedup_engine()))
+    chain = selection_chain(manifest, label, table.column_names, card, engine=dedup_engine())
+    annotated = chain(table)
     annotated = annotated.drop_columns([c for c in _NEVER_EXPORTED if c in annotated.column_names])
 
     kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))
@@ -106,7 +125,9 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
         write_shards(kept, partition(staged.dataset, label), write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
     if removed.num_rows:
         write_shards(removed, partition(staged.removed, label), write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
-    return {**language_stats(label, annotated, kept), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card)}
+    bucket_info = next(stage for stage in chain if isinstance(stage, SelectionColumnsStage)).info
+    stats = {**language_stats(label, annotated, kept), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card)}
+    return LanguageResult(stats, chain.stats())
 
 
 def kenlm_stats(label: str, manifest: Manifest, bootstrap: BootstrapOutcome | None, card: dict | None) -> dict:
@@ -118,20 +139,6 @@ def kenlm_stats(label: str, manifest: Manifest, bootstrap: BootstrapOutcome | No
     if status:  # bootstrap was on but did not train this language: say why
         info["bootstrap"] = status
     return info
-
-
-def attach_clusters(selected: pa.Table, clusters: pa.Table) -> pa.Table:
-    """Add the dedup columns to every row, matched by :data:`ROW_KEY` (ids may repeat), which is then dropped.
-
-    Arrow joins do not carry list columns, so the match is a dict."""
-    by_row = {row[ROW_KEY]: row for row in clusters.to_pylist()}
-    found = [by_row.get(k) for k in selected.column(ROW_KEY).to_pylist()]
-    selected = selected.drop_columns([ROW_KEY])
-    reasons = [r or (f["dedup_reason"] if f else None) for r, f in zip(selected.column("drop_reason").to_pylist(), found)]
-    selected = set_column(selected, "drop_reason", reasons, pa.string())
-    selected = set_column(selected, "dup_cluster_id", [f["dup_cluster_id"] if f else None for f in found], pa.string())
-    selected = set_column(selected, "dup_cluster_size", [f["dup_cluster_size"] if f else None for f in found], pa.int32())
-    return set_column(selected, "duplicate_of", [f["duplicate_of"] if f else None for f in found], pa.string())
 
 
 def publish(folder: RunFolder) -> None:

@@ -12,13 +12,14 @@ import time
 from tqdm import tqdm
 
 from longtail import __version__
+from longtail.stages.base import sum_counters
 
 from longtail.pipeline import ray_backend
 from longtail.pipeline.bootstrap import run_bootstrap
 from longtail.pipeline.finalize import finalize_language, publish
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.provenance import code_version, model_fingerprints
-from longtail.pipeline.runfolder import RunFolder, language_labels, load_done
+from longtail.pipeline.runfolder import STAGES_JSON, RunFolder, language_labels, load_done
 from longtail.pipeline.runlog import RUNLOG, attach_run_log
 from longtail.pipeline.stats import merge_record_counts, summary_table, write_stats
 
@@ -56,10 +57,11 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     files = folder.annotated_files_with_documents(units)
     labels = language_labels(files) if files else []
     bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
-    languages = []
+    languages, finalize_stages = [], {}
     with tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:
-        for stats in ray_backend.run_tasks(finalize_language, [(manifest, label, files, str(staging.root), bootstrap) for label in labels]):
-            languages.append(stats)
+        for result in ray_backend.run_tasks(finalize_language, [(manifest, label, files, str(staging.root), bootstrap) for label in labels]):
+            languages.append(result.stats)
+            finalize_stages[result.stats["lang_script"]] = result.stages
             bar.update(1)
     records = merge_record_counts(unit_rows)
     errors = [e for row in unit_rows for e in (json.loads(row["errors"]) if isinstance(row["errors"], str) else row["errors"])]
@@ -73,8 +75,22 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
         "models": model_fingerprints(manifest.to_dict(), bootstrap.kenlm_dir if bootstrap else None),  # sha256 of LID, KenLM and classifier files as used
     }
     write_stats(staging.stats, languages, records, errors, run_info)
+    write_stage_stats(staging.stats_file(STAGES_JSON), unit_rows, finalize_stages)
     publish(folder)
     return languages
+
+
+def write_stage_stats(path, unit_rows: list[dict], finalize_stages: dict[str, dict]) -> None:
+    """``stats/stages.json``: per-stage counters (documents in, out, dropped per reason, seconds) of the annotate
+    chain summed over input files (from their done records), and of the finalize chain summed over languages
+    and per language."""
+    annotate_stages = [json.loads(row["stages"]) if isinstance(row.get("stages"), str) else (row.get("stages") or {}) for row in unit_rows]
+    document = {
+        "annotate": sum_counters(annotate_stages),
+        "finalize": sum_counters(finalize_stages[label] for label in sorted(finalize_stages)),
+        "finalize_by_language": dict(sorted(finalize_stages.items())),
+    }
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def run(manifest: Manifest, address: str | None = None, workers: int | None = None, progress: bool = True) -> dict:

@@ -88,7 +88,7 @@ class UnitResult:
             "errors": json.dumps(self.errors),
             "seconds": self.seconds,
             "skipped": self.skipped,
-            "stages": json.dumps(self.stages, sort_keys=True),
+            "stages": json.dumps(self.stages),  # in chain order
         }
 
 

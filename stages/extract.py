@@ -175,6 +175,9 @@ class ExtractStage:
     """
 
     name = "extract"
+    reads = ("html", "text", "content_type")
+    adds = ("text", "charset", "extract_error")
+    removes = ("html",)
 
     def __init__(self, max_html_chars: int = 5_000_000, timeout_seconds: float | None = 30.0, engine: str = "trafilatura"):
         if engine not in ENGINES:

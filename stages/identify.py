@@ -11,6 +11,8 @@ from longtail.stages.base import set_column
 
 class IdentifyStage:
     name = "identify"
+    reads = ("text",)
+    adds = ("lang", "script", "lang_script", "lang_score", "lang_share", "script_share", "mixed_script", "other_langs", "lid_agreement", "lid_votes")
 
     def __init__(self, backend: str = "fasttext", model_path: str | None = None, macro_policy: str = "macro"):
         self.backend_name = backend

@@ -32,9 +32,19 @@ class TargetedChain:
     """Runs ``stages`` only on the rows whose cheap language guess may be a target language."""
 
     name = "targeted"
+    # its own columns; __init__ adds what the wrapped stages read from the input and add
+    reads = ("html", "text", "content_type")
+    adds = ("text", "extract_error", "lang", "lang_script", "lang_score")
+    removes = ("html",)
 
     def __init__(self, stages: list, targets: list[str], macro_policy: str = "macro", top_k: int = 3, min_score: float = 0.02):
         self.stages = stages
+        needs, provided, adds = list(self.reads), set(), list(self.adds)
+        for stage in stages:
+            needs += [c for c in stage.reads if c not in provided and c not in needs]
+            provided = (provided - set(getattr(stage, "removes", ()))) | set(stage.adds)
+            adds += [c for c in stage.adds if c not in adds]
+        self.reads, self.adds = tuple(needs), tuple(adds)
         self.target_langs = sorted({label.split("_", 1)[0] for label in targets})
         self.macro_policy = macro_policy
         self.top_k = top_k

@@ -18,6 +18,8 @@ _SIGNAL_TYPES = {"n_chars": pa.int64(), "n_words": pa.int64(), "n_lines": pa.int
 
 class SignalsStage:
     name = "signals"
+    reads = ("text", "script")
+    adds = SIGNAL_NAMES
 
     def setup(self) -> None:
         pass
@@ -36,6 +38,8 @@ class PerplexityStage:
     """KenLM perplexity with the model of the document's ``lang_script`` (null when no model exists)."""
 
     name = "perplexity"
+    reads = ("text", "lang_script")
+    adds = ("perplexity",)
 
     def __init__(self, models_dir: str):
         self.models_dir = models_dir
@@ -56,6 +60,8 @@ class PerplexityStage:
 
 class ClassifierStage:
     name = "classifier"
+    reads = ("text", "lang_script")
+    adds = ("quality_score",)
 
     def __init__(self, model_path: str):
         self.model_path = model_path

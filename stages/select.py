@@ -14,6 +14,9 @@ class SelectStage:
     """Adds ``drop_reason`` (null = kept) and the ``max_perplexity`` each row was judged against."""
 
     name = "select"
+    # and, when present: extract_error, lang, lang_score, lid_agreement, the signals, perplexity, quality_score
+    reads = ("lang_script", "text", "perplexity_bucket")
+    adds = ("max_perplexity", "drop_reason")
 
     def __init__(self, defaults: Thresholds, per_language: dict[str, dict] | None = None, kenlm_cards: dict[str, dict] | None = None, filters=DEFAULT_FILTERS):
         self.defaults = defaults
@@ -44,4 +47,26 @@ class SelectStage:
             reasons.append(reason)
             ceilings.append(ceiling)
         batch = set_column(batch, "max_perplexity", ceilings, pa.float32())
+        return set_column(batch, "drop_reason", reasons, pa.string())
+
+
+class KeepLanguagesStage:
+    """``selection.keep_languages``: documents of any other language that are still in are dropped as
+    ``lid:not_selected`` (after the quality rules, so stats still show why the others would have gone)."""
+
+    name = "keep_languages"
+    reads = ("lang_script", "drop_reason")
+    adds = ("drop_reason",)
+
+    def __init__(self, languages):
+        self.languages = frozenset(languages)
+
+    def setup(self) -> None:
+        pass
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        labels = batch.column("lang_script").to_pylist()
+        if all(label in self.languages for label in labels):
+            return batch
+        reasons = [r or (None if label in self.languages else LID_NOT_SELECTED) for r, label in zip(batch.column("drop_reason").to_pylist(), labels)]
         return set_column(batch, "drop_reason", reasons, pa.string())

@@ -1,8 +1,10 @@
-"""Columns that selection derives per language from the annotations: perplexity buckets and the templated flag.
+"""Columns that selection derives per language from the annotations: perplexity buckets and the templated flag,
+and the per-language templated share cap; as functions and as the finalize chain's stages
+(:class:`SelectionColumnsStage`, :class:`TemplatedCapStage`).
 
 They need the whole language at once (percentiles of its perplexities, pages of the same domain), so they are
 computed in the per-language finalize task, not in the per-file annotate pass; changing their settings needs
-no re-annotation.
+no re-annotation. A batch given to these stages is one language's whole table.
 """
 
 from __future__ import annotations
@@ -49,6 +51,43 @@ def cap_templated(selected: pa.Table, limits: Thresholds) -> pa.Table:
     for i in order[allowed:]:
         reasons[i] = QUALITY_TEMPLATED
     return set_column(selected, "drop_reason", reasons, pa.string())
+
+
+class SelectionColumnsStage:
+    """Adds ``perplexity_bucket``, ``templated_score`` and ``templated`` (``url`` and ``perplexity`` are read
+    when present). After a call, :attr:`info` holds the bucket cut-offs it used (for the language's stats)."""
+
+    name = "selection_columns"
+    reads = ("text", "script")
+    adds = ("perplexity_bucket", "templated_score", "templated")
+
+    def __init__(self, limits: Thresholds):
+        self.limits = limits
+        self.info: dict | None = None
+
+    def setup(self) -> None:
+        pass
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        batch, self.info = add_selection_columns(batch, self.limits)
+        return batch
+
+
+class TemplatedCapStage:
+    """Drops templated documents beyond the language's ``max_templated_share`` (:func:`cap_templated`)."""
+
+    name = "templated_cap"
+    reads = ("id", "drop_reason", "templated")
+    adds = ("drop_reason",)
+
+    def __init__(self, limits: Thresholds):
+        self.limits = limits
+
+    def setup(self) -> None:
+        pass
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        return cap_templated(batch, self.limits)
 
 
 def selection_stats(annotated: pa.Table, kept: pa.Table, bucket_info: dict) -> dict:

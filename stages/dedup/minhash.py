@@ -169,6 +169,8 @@ def band_hashes(signatures: np.ndarray, lang_scripts: list[str], params: MinHash
 
 class MinHashStage:
     name = "minhash"
+    reads = ("text", "script")
+    adds = ("minhash", "text_hash")
 
     def __init__(self, params: MinHashParams = MinHashParams()):
         self.params = params
