@@ -12,7 +12,6 @@ import time
 from tqdm import tqdm
 
 from longtail import __version__
-from longtail.stages.base import sum_counters
 
 from longtail.pipeline import ray_backend
 from longtail.pipeline.bootstrap import run_bootstrap
@@ -21,7 +20,7 @@ from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.provenance import code_version, model_fingerprints
 from longtail.pipeline.runfolder import STAGES_JSON, RunFolder, language_labels, load_done
 from longtail.pipeline.runlog import RUNLOG, attach_run_log
-from longtail.pipeline.stats import merge_record_counts, summary_table, write_stats
+from longtail.pipeline.stats import merge_record_counts, summary_table, write_stage_stats, write_stats
 
 log = logging.getLogger("longtail")
 
@@ -78,19 +77,6 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     write_stage_stats(staging.stats_file(STAGES_JSON), unit_rows, finalize_stages)
     publish(folder)
     return languages
-
-
-def write_stage_stats(path, unit_rows: list[dict], finalize_stages: dict[str, dict]) -> None:
-    """``stats/stages.json``: per-stage counters (documents in, out, dropped per reason, seconds) of the annotate
-    chain summed over input files (from their done records), and of the finalize chain summed over languages
-    and per language."""
-    annotate_stages = [json.loads(row["stages"]) if isinstance(row.get("stages"), str) else (row.get("stages") or {}) for row in unit_rows]
-    document = {
-        "annotate": sum_counters(annotate_stages),
-        "finalize": sum_counters(finalize_stages[label] for label in sorted(finalize_stages)),
-        "finalize_by_language": dict(sorted(finalize_stages.items())),
-    }
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def run(manifest: Manifest, address: str | None = None, workers: int | None = None, progress: bool = True) -> dict:

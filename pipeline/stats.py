@@ -7,6 +7,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from longtail.pipeline.runfolder import ERRORS_JSONL, LANGUAGES_CSV, LANGUAGES_JSON, RECORDS_JSON, RUN_JSON
+from longtail.stages.base import sum_counters
 from longtail.reasons import DOCUMENT_REASONS, RECORD_RESPONSE, RECORD_SKIPS, RECORD_TEXT
 
 # every kind of record the reader counts: the ones that became documents, then the skipped ones (longtail/reasons.py)
@@ -23,15 +25,15 @@ def merge_record_counts(unit_rows: list[dict]) -> dict:
 def write_stats(folder: Path, languages: list[dict], records: dict, errors: list[dict], run_info: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     languages = sorted(languages, key=lambda s: (-s["documents"], s["lang_script"]))
-    (folder / "languages.json").write_text(json.dumps(languages, indent=2, ensure_ascii=False))
-    (folder / "records.json").write_text(json.dumps(records, indent=2))
-    (folder / "run.json").write_text(json.dumps(run_info, indent=2, ensure_ascii=False, default=str))
-    with open(folder / "errors.jsonl", "w", encoding="utf-8") as handle:
+    (folder / LANGUAGES_JSON).write_text(json.dumps(languages, indent=2, ensure_ascii=False))
+    (folder / RECORDS_JSON).write_text(json.dumps(records, indent=2))
+    (folder / RUN_JSON).write_text(json.dumps(run_info, indent=2, ensure_ascii=False, default=str))
+    with open(folder / ERRORS_JSONL, "w", encoding="utf-8") as handle:
         for error in errors:
             handle.write(json.dumps(error, ensure_ascii=False) + "\n")
     reasons = sorted({r for s in languages for r in s["dropped"]} | set(DOCUMENT_REASONS))
     columns = ["lang_script", "documents", "words", "characters", "bytes", "annotated", "duplicate_rate", "mean_lang_score", "mixed_language_share", "perplexity_p50"]
-    with open(folder / "languages.csv", "w", newline="", encoding="utf-8") as handle:
+    with open(folder / LANGUAGES_CSV, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns + ["kept_head", "kept_middle", "kept_tail", "templated_share", "kenlm_source"] + [f"dropped:{r}" for r in reasons])
         for s in languages:
@@ -39,6 +41,19 @@ def write_stats(folder: Path, languages: list[dict], records: dict, errors: list
             kept_buckets = s.get("perplexity_buckets", {}).get("kept", {})
             extra = [kept_buckets.get(b, 0) for b in ("head", "middle", "tail")] + [s.get("templated", {}).get("kept_share", 0.0), s.get("kenlm", {}).get("source")]
             writer.writerow(base + extra + [s["dropped"].get(r, 0) for r in reasons])
+
+
+def write_stage_stats(path, unit_rows: list[dict], finalize_stages: dict[str, dict]) -> None:
+    """``stats/stages.json``: per-stage counters (documents in, out, dropped per reason, seconds) of the annotate
+    chain summed over input files (from their done records), and of the finalize chain summed over languages
+    and per language."""
+    annotate_stages = [json.loads(row["stages"]) if isinstance(row.get("stages"), str) else (row.get("stages") or {}) for row in unit_rows]
+    document = {
+        "annotate": sum_counters(annotate_stages),
+        "finalize": sum_counters(finalize_stages[label] for label in sorted(finalize_stages)),
+        "finalize_by_language": dict(sorted(finalize_stages.items())),
+    }
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def summary_table(languages: list[dict], records: dict) -> str:
