@@ -16,6 +16,7 @@ EXTRACT_ERROR = "extract:error"  # extraction raised (any other extract_error)
 LID_NOT_SELECTED = "lid:not_selected"  # set aside by the prefilter, or a language outside keep_languages
 LID_DISAGREEMENT = "lid:disagreement"  # the LID ensemble's backends named different languages
 LID_UNDETERMINED = "lid:undetermined"  # und/zxx, or below the language's score threshold
+LID_OUTLIER = "lid:outlier"  # unlike the confident core of its language's split (stages/lid_outlier.py, finalize)
 
 # quality filters (filters/quality.py; the reason is "quality:" + the filter's name)
 QUALITY_TOO_SHORT = "quality:too_short"
@@ -50,6 +51,7 @@ DOCUMENT_REASONS: tuple[str, ...] = (
     QUALITY_PERPLEXITY_BUCKET,
     QUALITY_CLASSIFIER,
     QUALITY_TEMPLATED,
+    LID_OUTLIER,
     DEDUP_EXACT,
     DEDUP_URL,
     DEDUP_NEAR,

@@ -21,6 +21,9 @@ class Prediction:
     lang: str  # canonical ISO 639-3, or und / zxx
     score: float  # in [0, 1]; comparable across languages of one backend only
     raw_label: str
+    # How well the text fits the answer's own model, lower = better (heliport: mean negative log10
+    # probability per word of the top language); None when the backend has no such number (fastText).
+    fit: float | None = None
 
 
 class LidBackend(Protocol):
@@ -137,11 +140,23 @@ class HeliportLid:
             if not line:
                 out.append(Prediction(NO_LINGUISTIC_CONTENT, 1.0, ""))
                 continue
-            raw, gap = self._identifier.identify_with_score(line)
-            if raw not in (UNDETERMINED, NO_LINGUISTIC_CONTENT) and gap < self._min_confidence.get(raw, 0.0):
-                out.append(Prediction(UNDETERMINED, 1.0 - math.exp(-gap), raw))
+            # top-2 raw scores give both the answer's fit and the gap (= heliport's confidence); heliport
+            # sometimes returns a single language, then its own confidence is asked for.
+            top = self._identifier.identify_topk_with_score(line, 2)
+            if len(top) >= 2 and (top[0][1] > 0.0 or top[1][1] > 0.0):
+                raw, fit = top[0]
+                gap = top[1][1] - fit
+            elif len(top) >= 2:  # every language scores 0: none of the text's n-grams is in any model
+                out.append(Prediction(UNDETERMINED, 0.0, NO_LINGUISTIC_CONTENT, None))
                 continue
-            out.append(Prediction(canonical_language(raw, self.macro_policy), 1.0 - math.exp(-gap), raw))
+            else:
+                raw, gap = self._identifier.identify_with_score(line)
+                fit = top[0][1] if top and top[0][0] == raw else None
+            fit = float(fit) if fit is not None else None
+            if raw not in (UNDETERMINED, NO_LINGUISTIC_CONTENT) and gap < self._min_confidence.get(raw, 0.0):
+                out.append(Prediction(UNDETERMINED, 1.0 - math.exp(-gap), raw, fit))
+                continue
+            out.append(Prediction(canonical_language(raw, self.macro_policy), 1.0 - math.exp(-gap), raw, fit))
         return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import regex
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from longtail.langid.backends import LidBackend
@@ -37,6 +37,8 @@ class DocumentLanguage:
     # How an ensemble reached ``lang`` (langid/ensemble.py): agreed | single | disagreed; "single" for one backend.
     agreement: str = "single"
     votes: tuple[str, ...] = ()  # "backend:lang" per member
+    # letter-weighted mean fit of the main language's chunks (Prediction.fit; lower = better), None if unknown
+    fit: float | None = None
 
     @property
     def assigned(self) -> str:
@@ -88,18 +90,27 @@ def identify_documents(texts: Sequence[str], backend: LidBackend) -> list[Docume
     for chunks in chunked:
         weights: dict[str, float] = defaultdict(float)
         weighted_scores: dict[str, float] = defaultdict(float)
+        fits: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         texts_by_lang: dict[str, list[str]] = defaultdict(list)
         for chunk in chunks:
             pred = next(predictions)
-            weight = max(_letters(chunk), 1)
+            letters = _letters(chunk)
+            if pred.lang == NO_LINGUISTIC_CONTENT and letters:
+                # zxx means "no linguistic content": text with letters that no model knows (Chakma, Tai Tham,
+                # Vai, Yi ...) is a language nobody could name, i.e. und (und_Cakm), never zxx_Cakm.
+                pred = replace(pred, lang=UNDETERMINED, score=0.0)
+            weight = max(letters, 1)
             weights[pred.lang] += weight
             weighted_scores[pred.lang] += weight * pred.score
+            if pred.fit is not None:
+                fits[pred.lang][0] += weight * pred.fit
+                fits[pred.lang][1] += weight
             texts_by_lang[pred.lang].append(chunk)
-        results.append(_summarise(weights, weighted_scores, texts_by_lang))
+        results.append(_summarise(weights, weighted_scores, texts_by_lang, fits))
     return results
 
 
-def _summarise(weights, weighted_scores, texts_by_lang) -> DocumentLanguage:
+def _summarise(weights, weighted_scores, texts_by_lang, fits=None) -> DocumentLanguage:
     total = sum(weights.values())
     if not total:  # no text at all
         return DocumentLanguage(NO_LINGUISTIC_CONTENT, UNKNOWN_SCRIPT, 1.0, 0.0, 0.0, False, [])
@@ -117,4 +128,5 @@ def _summarise(weights, weighted_scores, texts_by_lang) -> DocumentLanguage:
         script_share=profile.share,
         mixed_script=profile.mixed,
         other_langs=others,
+        fit=(fits[main][0] / fits[main][1]) if fits and main in fits and fits[main][1] else None,
     )

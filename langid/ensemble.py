@@ -17,6 +17,9 @@ The rules (measured on data/lid_dev, see docs/lid.md; every threshold is one num
 * an answer nobody else vouches for (``single``) must score at least ``single_score``, else ``und``.
 * the primary abstains (``und``) and the secondary names a language the primary cannot emit with at least
   ``veto_score``: the secondary's answer (``single``).
+* open set (every identifier, ``open_set``): before the rules above, each member's answer must be as sure
+  as that member is on text of the language it names: per-label score floor and fit ceiling learned from
+  its answers on languages it knows (langid/calibration.py); a less sure answer is that member's ``und``.
 * script consistency (every identifier): a language CLDR never records in the text's script becomes ``und``
   (``kom`` for Tifinagh text). Latin is always allowed: any language may be romanised.
 """
@@ -24,9 +27,11 @@ The rules (measured on data/lid_dev, see docs/lid.md; every threshold is one num
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Sequence
 
 from longtail.langid.backends import ENSEMBLE, make_backend
+from longtail.langid.calibration import Calibration
 from longtail.langid.document import DISAGREED, DocumentLanguage, identify_documents
 from longtail.langid.labels import INDIVIDUAL_TO_MACRO, NON_LANGUAGE, UNDETERMINED, iso639_3
 
@@ -114,6 +119,8 @@ class DocumentIdentifier:
         veto_score: float = VETO_SCORE,
         refine_score: float = REFINE_SCORE,
         single_score: float = SINGLE_SCORE,
+        open_set: bool = True,
+        calibration: str | None = None,
     ):
         if backend == "heliport" and model_path:
             raise ValueError("the heliport backend ships its own model; model_path is for fasttext and ensemble")
@@ -124,6 +131,9 @@ class DocumentIdentifier:
         self.veto_score = veto_score
         self.refine_score = refine_score
         self.single_score = single_score
+        self.open_set = open_set
+        self.calibration_path = calibration
+        self.calibration: Calibration | None = None
         self.members: list = []
         self.inventory = ScriptInventory()
         self._supported: list[frozenset[str]] = []
@@ -141,6 +151,8 @@ class DocumentIdentifier:
             member.setup()
             self.members.append(member)
         self._supported = [m.supported_languages() for m in self.members]
+        if self.open_set:
+            self.calibration = Calibration.load(self.calibration_path)
         if self.script_check:
             self.inventory.setup()
 
@@ -148,9 +160,28 @@ class DocumentIdentifier:
         self.setup()
         return frozenset().union(*self._supported)
 
-    def identify(self, texts: Sequence[str]) -> list[DocumentLanguage]:
+    def calibration_key(self, member) -> str:
+        """The calibration table of a member: lid.176 is ``fasttext``; another fastText model has none."""
+        if member.name == "fasttext" and self.model_path:
+            return f"fasttext:{Path(self.model_path).name}"
+        return member.name
+
+    def identify_members(self, texts: Sequence[str]) -> list[list[DocumentLanguage]]:
+        """Each member's own document answers, before calibration and combination."""
         self.setup()
-        per_member = [identify_documents(texts, m) for m in self.members]
+        return [identify_documents(texts, m) for m in self.members]
+
+    def _calibrated(self, key: str, result: DocumentLanguage) -> DocumentLanguage:
+        if result.lang in NON_LANGUAGE or self.calibration is None:
+            return result
+        if self.calibration.admits(key, result.label, result.score, result.fit):
+            return result
+        return replace(result, lang=UNDETERMINED)
+
+    def identify(self, texts: Sequence[str]) -> list[DocumentLanguage]:
+        per_member = self.identify_members(texts)
+        if self.open_set:
+            per_member = [[self._calibrated(self.calibration_key(m), r) for r in results] for m, results in zip(self.members, per_member)]
         if len(self.members) == 1:
             results = [replace(r, votes=(f"{self.members[0].name}:{r.lang}",)) for r in per_member[0]]
         else:

@@ -52,6 +52,7 @@ INDIVIDUAL_TO_MACRO = {
     "bos": "hbs", "hrv": "hbs", "srp": "hbs", "cnr": "hbs",
     "emk": "man", "mnk": "man",
     "kng": "kon", "ktu": "kon",
+    "ory": "ori", "spv": "ori",
 }
 # Serbo-Croatian is a macrolanguage in ISO 639-3, but corpora keep bos/hrv/srp apart; merging them is
 # almost never what a user wants, so the default policy leaves them as they are.
@@ -72,6 +73,8 @@ NONSTANDARD_LABELS = {
     "map-bms": "jav",
     "cbk-zam": "cbk",
 }
+# ISO 639-3 codes retired into another code (pycountry no longer lists them): the code that replaced them.
+RETIRED_CODES = {"ajp": "apc"}
 
 _LABEL_SHAPE = re.compile(r"^(?:__label__)?(?P<lang>[a-z]{2,3}(?:-[a-z-]+)?)(?:[_-](?P<script>[A-Z][a-z]{3}))?$")
 
@@ -117,7 +120,7 @@ def canonical_language(label: str, policy: str = "macro") -> str:
     # GlotLID/OpenLID is ISO 639-3 Tosk Albanian.
     if match.group("script") is None and code in NONSTANDARD_LABELS:
         return apply_macro_policy(NONSTANDARD_LABELS[code], policy)
-    lang = iso639_3(code)
+    lang = iso639_3(RETIRED_CODES.get(code, code))
     if lang is None:
         return UNDETERMINED
     return apply_macro_policy(lang, policy)

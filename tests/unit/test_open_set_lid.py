@@ -1,0 +1,94 @@
+"""Issue 13: open-set LID (per-label calibration), und for rare scripts, the lid:outlier finalize stage."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from longtail.langid.calibration import Calibration
+from longtail.langid.labels import canonical_language
+
+# a few words in each script, written for this test (not copied from any corpus)
+RARE_SCRIPT_TEXT = {
+    "Cakm": "𑄌𑄋𑄴𑄟𑄳𑄦 𑄃𑄧𑄏𑄮𑄖𑄴 𑄟𑄚𑄬𑄭 𑄉𑄮𑄢𑄴𑄬 𑄥𑄧𑄁𑄥𑄢𑄴 𑄃𑄬𑄇𑄴",
+    "Lana": "ᨣᩤᩴᨾᩮᩬᩥᨦ ᨻᩣᩈᩣ ᩃᩣ᩠ᨶᨶᩣ ᨠᩴ᩵ᨾᩱ᩠ᨿ ᨴᩦ᩶ᨶᩦ᩶ ᨾᩦᨣ᩠ᨶ",
+    "Tavt": "ꪁꪮꪣ ꪼꪕ ꪀꪱꪙ ꪻꪊ ꪎꪷ ꪋꪴꪙ ꪹꪣꪉ ꪎꪱꪉ",
+    "Vaii": "ꕙꔤ ꕢꕌ ꔳ ꕉ ꕮꔕ ꔒꕢ ꗏꕎ ꕉ ꔌꔳ ꖷ ꗬ ꘋ",
+    "Yiii": "ꆈꌠꁱꂷ ꀉꂿ ꌠ ꆏꃅ ꑭ ꐯ ꌐ ꀋ ꉌ ꈌ ꌠ ꃅꂿ",
+}
+
+
+@pytest.mark.parametrize("backend", ["heliport", "fasttext", "ensemble"])
+def test_rare_script_text_is_und_never_zxx(backend):
+    from longtail.langid.ensemble import make_identifier
+
+    identifier = make_identifier(backend)
+    texts = [" ".join([t] * 4) for t in RARE_SCRIPT_TEXT.values()]
+    for (script, _), result in zip(RARE_SCRIPT_TEXT.items(), identifier.identify(texts)):
+        assert result.script == script
+        assert result.lang == "und", (backend, script, result)
+
+
+def test_zxx_chunk_with_letters_becomes_und_and_no_letters_stay_zxx():
+    from longtail.langid.backends import Prediction
+    from longtail.langid.document import identify_documents
+
+    class SaysZxx:
+        name = "zxx"
+
+        def predict(self, texts):
+            return [Prediction("zxx", 1.0, "") for _ in texts]
+
+    letters, symbols = identify_documents([RARE_SCRIPT_TEXT["Yiii"], "12 34 -- 56 %%"], SaysZxx())
+    assert (letters.lang, letters.script) == ("und", "Yiii")
+    assert symbols.lang == "zxx"
+
+
+def test_retired_and_macro_codes():
+    assert canonical_language("ory") == "ori"
+    assert canonical_language("ory", "individual") == "ory"
+    assert canonical_language("ajp") == "ara"
+
+
+def test_calibration_floors_are_per_label():
+    examples = [("b", "aaa_Latn", s, 3.0 + f) for s, f in [(0.9, 0.0), (0.95, 0.1), (0.92, 0.05), (0.97, 0.02), (0.91, 0.08)]]
+    examples += [("b", "bbb_Latn", s, 4.0 + f) for s, f in [(0.3, 0.0), (0.35, 0.1), (0.32, 0.05), (0.37, 0.02), (0.31, 0.08)]]
+    calibration = Calibration.build(examples, quantile=0.05, min_examples=4)
+    assert calibration.admits("b", "bbb_Latn", 0.33, 4.05)
+    assert not calibration.admits("b", "aaa_Latn", 0.33, 3.05)  # fine for bbb, far too unsure for aaa
+    assert not calibration.admits("b", "aaa_Latn", 0.95, 4.5)  # sure, but the text does not fit aaa's model
+    assert calibration.admits("other", "aaa_Latn", 0.01, None)  # a backend without a table is not judged
+    assert "*" in calibration.limits["b"]
+
+
+def test_shipped_calibration_loads():
+    calibration = Calibration.load()
+    assert {"heliport", "fasttext"} <= set(calibration.limits)
+
+
+def test_lid_outlier_stage_drops_a_page_unlike_the_core():
+    from longtail.reasons import DOCUMENT_REASONS, LID_OUTLIER
+    from longtail.stages.lid_outlier import LidOutlierStage
+
+    assert LID_OUTLIER in DOCUMENT_REASONS
+    words = "the market opens early and the farmers bring maize beans and fresh milk to town every day".split()
+    core = [" ".join(words[i:] + words[:i]) * 3 for i in range(len(words))] * 2
+    odd = "Ọlọ́run sì wí pé, jẹ́ kí ìmọ́lẹ̀ kí ó wà, ìmọ́lẹ̀ sì wà ní ayé gbogbo lónìí"
+    texts = core + [odd]
+    table = pa.table({"text": texts, "lang_score": [0.9] * len(texts), "drop_reason": pa.array([None] * len(texts), pa.string())})
+    stage = LidOutlierStage(min_core=10)
+    out = stage(table)
+    reasons = out.column("drop_reason").to_pylist()
+    assert reasons[-1] == LID_OUTLIER
+    assert reasons[:-1].count(LID_OUTLIER) == 0
+    assert stage.info["contamination"] == pytest.approx(1 / len(texts), abs=1e-3)
+
+
+def test_lid_outlier_stage_does_not_judge_a_small_split():
+    from longtail.stages.lid_outlier import LidOutlierStage
+
+    table = pa.table({"text": ["a b c"] * 5, "lang_score": [0.9] * 5, "drop_reason": pa.array([None] * 5, pa.string())})
+    stage = LidOutlierStage()
+    out = stage(table)
+    assert out.column("drop_reason").to_pylist() == [None] * 5
+    assert stage.info["contamination"] is None
