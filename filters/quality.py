@@ -30,7 +30,17 @@ class Thresholds:
     min_letter_ratio: float = 0.55
     max_dup_line_frac: float = 0.3
     max_top_2gram_frac: float = 0.2
+    # Repetition that is structure vs spam (docs/quality.md, "Repetition and mojibake rules"): recurring phrases of
+    # legal text, repeated headlines and lyrics choruses are allowed up to ``max_dup_5gram_frac_any``;
+    # ``max_dup_5gram_frac`` applies only to a text of at most ``dup_5gram_max_lines`` lines (one block of text
+    # whose 5-grams recur: the repetition is all there is). ``dup_5gram_max_lines: null`` applies it to every text.
     max_dup_5gram_frac: float = 0.15
+    dup_5gram_max_lines: float | None = 2
+    max_dup_5gram_frac_any: float | None = 0.5
+    # zlib-compressed size / UTF-8 size below this: a few words or phrases repeated (keyword stuffing), any script.
+    min_compress_ratio: float | None = 0.17
+    # share of characters in UTF-8-read-as-cp1252/latin-1 sequences (double-encoded text), any script
+    max_mojibake_frac: float | None = 0.05
     # "auto": ``perplexity_margin`` times the median perplexity of the language's held-out sentences (from
     # the model card). The median of unseen text is stable even with the few hundred sentences a small
     # language has; extreme percentiles of so few are not.
@@ -119,14 +129,33 @@ class SymbolFilter(Filter):
         return (doc.get("letter_ratio") or 0.0) >= limits.min_letter_ratio
 
 
+class MojibakeFilter(Filter):
+    """Double-encoded text (UTF-8 bytes read as cp1252/latin-1). A missing ``mojibake_frac`` column keeps."""
+
+    reason = reasons.QUALITY_MOJIBAKE
+
+    def check(self, doc, limits):
+        value = doc.get("mojibake_frac")
+        return limits.max_mojibake_frac is None or value is None or value <= limits.max_mojibake_frac
+
+
 class RepetitionFilter(Filter):
+    """Repeated lines, one dominant 2-gram, repeated 5-grams (see :class:`Thresholds`), or a text so compressible
+    that it can only be a few words repeated. Annotations without ``n_lines``/``compress_ratio`` (older runs, or a
+    caller reading fewer columns) get the old rule: ``max_dup_5gram_frac`` for every text, no compression rule."""
+
     reason = reasons.QUALITY_REPETITION
 
     def check(self, doc, limits):
+        dup5 = doc["dup_5gram_frac"]
+        n_lines, ratio = doc.get("n_lines"), doc.get("compress_ratio")
+        one_block = limits.dup_5gram_max_lines is None or n_lines is None or n_lines <= limits.dup_5gram_max_lines
         return not (
             (limits.max_dup_line_frac is not None and doc["dup_line_frac"] > limits.max_dup_line_frac)
             or (limits.max_top_2gram_frac is not None and doc["top_2gram_frac"] > limits.max_top_2gram_frac)
-            or (limits.max_dup_5gram_frac is not None and doc["dup_5gram_frac"] > limits.max_dup_5gram_frac)
+            or (limits.max_dup_5gram_frac is not None and one_block and dup5 > limits.max_dup_5gram_frac)
+            or (limits.max_dup_5gram_frac_any is not None and dup5 > limits.max_dup_5gram_frac_any)
+            or (limits.min_compress_ratio is not None and ratio is not None and ratio < limits.min_compress_ratio)
         )
 
 
@@ -164,6 +193,7 @@ DEFAULT_FILTERS: tuple[Filter, ...] = (
     DisagreementFilter(),
     LanguageFilter(),
     TooShortFilter(),
+    MojibakeFilter(),
     SymbolFilter(),
     RepetitionFilter(),
     PerplexityFilter(),
