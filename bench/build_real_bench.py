@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Build the real-data development bench from local snapshots of public repositories.
 
-Reads ONLY bare git snapshots under --mirror (default /work/.mirror/<owner>+<name>/repo[/.git]) with
+Reads ONLY bare git snapshots under --mirror (default: `.mirror/<owner>+<name>/repo[/.git]` beside the repository) with
 `git ls-tree` / `git cat-file`; downloads nothing.  Missing snapshots are listed at the end (fetch them and
 run again); the build continues with what is there.  The source list is bench/realdata/sources.py.
 
@@ -19,7 +19,7 @@ Only the standard library (no pyarrow/pyyaml needed); warcio (from the project's
 importable, else the WARC is written by hand.  GlotScript names the script when importable (as the
 pipeline does), else a unicodedata fallback.
 
-Usage: .venv/bin/python bench/build_real_bench.py [--mirror /work/.mirror] [--out bench/data] [--cap 300]
+Usage: .venv/bin/python bench/build_real_bench.py [--mirror ../.mirror] [--out bench/data] [--cap 300]
        .venv/bin/python bench/build_real_bench.py --list-repos      # the repositories to fetch
 """
 from __future__ import annotations
@@ -763,7 +763,7 @@ class WarcOut:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mirror", default="/work/.mirror")
+    ap.add_argument("--mirror", default=str(HERE.parent.parent / ".mirror"), help="folder of fetched snapshots (default: .mirror beside the repository)")
     ap.add_argument("--out", default=str(HERE / "data"))
     ap.add_argument("--cap", type=int, default=300, help="documents per lang_script (all sources together)")
     ap.add_argument("--list-repos", action="store_true", help="print the repositories to fetch and exit")
