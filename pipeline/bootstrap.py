@@ -1,5 +1,7 @@
 """Bootstrapped models from a run's own annotations: ``longtail bootstrap-kenlm``/``bootstrap-classifier``,
-and the run's bootstrap phase (``stages.quality.kenlm_bootstrap``).
+and the run's bootstrap phase (``stages.quality.kenlm_bootstrap``, ``stages.quality.classifier_bootstrap``: one
+fastText quality classifier per run, cross-fitted, its scores in ``bootstrap/quality/``; see
+:func:`run_classifier_bootstrap` and filters/classifier_bootstrap.py).
 
 The run phase sits between annotate and select, and never opens the crawl:
 1. one Ray task per language trains ``<output>/bootstrap/kenlm/<label>.binary`` from the annotations
@@ -104,7 +106,7 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     try:
         record = bootstrap_language(rows, others, label, kenlm_dir, settings, source)
     except NotEnoughText as exc:
-        return label, {"status": "too_little_text", "reason": str(exc)}
+        return label, {"status": "too_little_text", "reason": str(exc), **exc.counts}
     except KenLMError as exc:  # recorded per language; the run goes on without this model
         return label, {"status": "failed", "reason": str(exc)}
     return label, {"status": "bootstrapped", **_summary(record)}
@@ -229,7 +231,9 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
     kenlm_dir, rescored_dir, root = folder.kenlm, folder.rescored, folder.bootstrap
     if settings is None:
         # derived from the annotations and re-creatable: stale models/scores must not reach `calibrate`
-        shutil.rmtree(root, ignore_errors=True)
+        # (bootstrap/classifier and bootstrap/quality belong to run_classifier_bootstrap)
+        shutil.rmtree(kenlm_dir, ignore_errors=True)
+        shutil.rmtree(rescored_dir, ignore_errors=True)
         return None
     given = _given_labels(manifest.quality.kenlm_models)
     key = fingerprint(settings, files, given if settings.languages == "missing" else [])
@@ -266,6 +270,10 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
         index = json.loads(index_path.read_text())
 
     bootstrapped = sorted(label for label, info in index["languages"].items() if info["status"] == "bootstrapped")
+    small = sorted(label for label, info in index["languages"].items() if info["status"] == "too_little_text")
+    if small and progress:  # said once on the console; per language in stats/languages.json (kenlm.bootstrap)
+        print(f"kenlm: {len(bootstrapped)} languages bootstrapped; {len(small)} with too little text "
+              f"(< {settings.min_training_lines} lines or {settings.min_training_characters} characters) have no perplexity filter: {', '.join(small[:8])}{' ...' if len(small) > 8 else ''}")
     rescored_dir.mkdir(parents=True, exist_ok=True)
     marker, complete = folder.rescored_fingerprint, folder.rescored_complete
     complete.unlink(missing_ok=True)
@@ -284,3 +292,145 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
     complete.write_text(key)
     return BootstrapOutcome(str(kenlm_dir), targets, index["languages"])
 
+
+
+# --- the run's quality classifier (stages.quality.classifier_bootstrap) --------------------------------------
+
+
+@dataclass(frozen=True)
+class ClassifierOutcome:
+    """The bootstrapped classifier's card (status ``trained`` or ``too_little_text``) and, when trained, the
+    re-scored ``quality_score`` side files (annotated parquet -> bootstrap/quality parquet)."""
+
+    card: dict
+    quality_files: dict[str, str]
+
+    @property
+    def trained(self) -> bool:
+        return self.card.get("status") == "trained"
+
+    @property
+    def threshold(self) -> float | None:
+        return (self.card.get("calibration") or {}).get("min_quality_score") if self.trained else None
+
+
+def classifier_fingerprint(settings, annotated: list[str]) -> str:
+    digest = hashlib.sha256(json.dumps({"settings": settings.as_dict(), "method": 1}, sort_keys=True).encode())
+    for path in sorted(annotated):
+        done = done_record_of(path)
+        digest.update(Path(path).name.encode())
+        digest.update(done.read_bytes() if done.is_file() else b"-")
+    return digest.hexdigest()
+
+
+def train_classifier_task(files: list[str], folder: str, settings, key: str) -> dict:
+    """Ray task: the run's classifier from every language's annotations; returns the card (written last)."""
+    from longtail.filters.classifier_bootstrap import NotEnoughExamples, bootstrap_classifier, examples_of_language
+
+    positives, failures = [], []
+    for label in language_labels_of(files):
+        rows = _language_rows_sample(files, label, 2 * settings.max_documents_per_language)
+        p, f = examples_of_language(rows, settings)
+        positives += p
+        failures += f
+    try:
+        card = bootstrap_classifier(positives, failures, folder, settings)
+    except NotEnoughExamples as exc:
+        card = {"kind": "fasttext-quality-classifier-bootstrap", "status": "too_little_text", "reason": str(exc), **exc.counts, "settings": settings.as_dict()}
+    card["fingerprint"] = key
+    return card
+
+
+def language_labels_of(files: list[str]) -> list[str]:
+    labels = set()
+    for path in files:
+        if "lang_script" in pq.read_schema(path).names:
+            labels.update(pq.read_table(path, columns=["lang_script"]).column("lang_script").unique().to_pylist())
+    return sorted(label for label in labels if label and is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE)
+
+
+def rescore_quality_file(annotated: str, target: str, folder: str, folds: int) -> str:
+    """Ray task: the bootstrapped classifier's score of every row of one annotated file (each row by the fold
+    model that did not see it), row-aligned, written temp+rename."""
+    import fasttext
+
+    from longtail.filters.classifier_bootstrap import feature_line, fold_of, good_probability, script_of
+
+    if Path(target).is_file():
+        return target
+    present = set(pq.read_schema(annotated).names)
+    table = pq.read_table(annotated, columns=[c for c in ("id", "lang", "lang_script", "script", "text") if c in present])
+    models = [fasttext.load_model(str(Path(folder) / f"fold{k}.bin")) for k in range(folds)]
+    column = lambda name: table.column(name).to_pylist() if name in present else [None] * table.num_rows  # noqa: E731
+    scores = []
+    for doc_id, lang, label, script, text in zip(column("id"), column("lang"), column("lang_script"), column("script"), column("text")):
+        if not text or not label or lang in NON_LANGUAGE:
+            scores.append(None)
+        else:
+            scores.append(good_probability(models[fold_of(doc_id, folds)], feature_line(text, script or script_of(label))))
+    out = pa.table({"lang_script": pa.array(column("lang_script"), pa.string()), "quality_score": pa.array(scores, pa.float32())})
+    with atomic_path(target) as tmp:
+        pq.write_table(out, tmp)
+    return target
+
+
+def run_classifier_bootstrap(manifest, files: list[str], progress: bool = True) -> ClassifierOutcome | None:
+    """Train the run's quality classifier and re-score ``quality_score`` into bootstrap/quality/ (None when
+    ``stages.quality.classifier_bootstrap`` is off). Keyed by a fingerprint of the annotations and the settings:
+    ``longtail select`` after a threshold change retrains and re-scores nothing; a crash re-scores only the
+    files without a side file."""
+    from tqdm import tqdm
+
+    from longtail.pipeline import ray_backend
+
+    settings = manifest.quality.classifier_bootstrap
+    folder = RunFolder(manifest.output)
+    model_dir, scored_dir, card_path = folder.classifier, folder.rescored_quality, folder.classifier_card
+    if settings is None:
+        shutil.rmtree(model_dir, ignore_errors=True)
+        shutil.rmtree(scored_dir, ignore_errors=True)
+        return None
+    key = classifier_fingerprint(settings, files)
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    if card.get("fingerprint") != key:
+        shutil.rmtree(scored_dir, ignore_errors=True)  # scores of an old model must not survive it
+        partial = folder.bootstrap / f".classifier-{key[:16]}.partial"
+        for stale in folder.bootstrap.glob(".classifier-*.partial"):
+            shutil.rmtree(stale, ignore_errors=True)
+        partial.mkdir(parents=True, exist_ok=True)
+        with tqdm(total=1, desc="bootstrap classifier", unit="model", disable=not progress) as bar:
+            card = next(iter(ray_backend.run_tasks(train_classifier_task, [(files, str(partial), settings, key)])))
+            bar.update(1)
+        (partial / card_path.name).write_text(json.dumps(card, indent=2, ensure_ascii=False))  # the card last
+        old = folder.bootstrap / ".classifier.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if model_dir.exists():
+            model_dir.rename(old)
+        partial.rename(model_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    runlog = logging.getLogger(RUNLOG)
+    if card.get("status") != "trained":
+        message = f"quality classifier not bootstrapped: {card.get('reason')}; no classifier filter applies"
+        runlog.info(message)
+        if progress:
+            print(message)
+        shutil.rmtree(scored_dir, ignore_errors=True)
+        return ClassifierOutcome(card, {})
+    runlog.info("bootstrap classifier: %d positives, held-out AUC %s, threshold %s", card["positive_documents"], card["heldout"]["auc"], card["calibration"]["min_quality_score"])
+    scored_dir.mkdir(parents=True, exist_ok=True)
+    marker, complete = scored_dir / "FINGERPRINT", scored_dir / "COMPLETE"
+    complete.unlink(missing_ok=True)
+    if not marker.is_file() or marker.read_text() != key:
+        for stale in scored_dir.glob("*.parquet"):
+            stale.unlink()
+        marker.write_text(key)
+    targets = {path: str(scored_dir / Path(path).name) for path in files}
+    todo = [(path, target, str(model_dir), settings.folds) for path, target in targets.items() if not Path(target).is_file()]
+    if todo:
+        with tqdm(total=len(todo), desc="rescore quality", unit="file", disable=not progress) as bar:
+            for _ in ray_backend.run_tasks(rescore_quality_file, todo):
+                bar.update(1)
+    for stale in set(scored_dir.glob("*.parquet")) - {Path(t) for t in targets.values()}:
+        stale.unlink()
+    complete.write_text(key)
+    return ClassifierOutcome(card, targets)

@@ -10,10 +10,11 @@ so a crash never leaves a half-written release.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,7 +29,7 @@ from longtail.stages.lid_outlier import LidOutlierStage
 from longtail.stages.select import KeepLanguagesStage, SelectStage
 from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCapStage, selection_stats
 
-from longtail.pipeline.bootstrap import BootstrapOutcome
+from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
 
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.ray_backend import dedup_engine
@@ -108,11 +109,42 @@ def selection_chain(manifest: Manifest, label: str, input_columns, card: dict | 
     return Chain(stages, input_columns)
 
 
-def finalize_language(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None = None) -> LanguageResult:
+def given_classifier_threshold(model_path: str | None) -> float | None:
+    """The calibrated threshold in a given classifier's card (``calibration.min_quality_score``), if any."""
+    if not model_path:
+        return None
+    card = Path(model_path).with_suffix(".json")
+    try:
+        return (json.loads(card.read_text()).get("calibration") or {}).get("min_quality_score") if card.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def classifier_rule(manifest: Manifest, classifier: ClassifierOutcome | None) -> tuple[float | None, str]:
+    """The ``min_quality_score`` selection applies by default, and why.
+
+    Set in ``selection.defaults``: that value, on whatever score the run has. Otherwise: the bootstrapped
+    classifier's calibrated threshold (none when it had too little text); a given classifier's only when its card
+    has a ``calibration`` (the demo classifier's has none: its score is an annotation); no classifier: none.
+    """
+    if "min_quality_score" in manifest.explicit_defaults:
+        return manifest.thresholds.min_quality_score, "manifest"
+    if classifier is not None:
+        return (classifier.threshold, "bootstrap") if classifier.trained else (None, "bootstrap:too_little_text")
+    threshold = given_classifier_threshold(manifest.quality.classifier_model)
+    if threshold is not None:
+        return threshold, "given:calibrated"
+    return None, "given:annotation_only" if manifest.quality.classifier_model else "none"
+
+
+def finalize_language(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None = None,
+                      classifier: ClassifierOutcome | None = None) -> LanguageResult:
     """Select, deduplicate and write one language; returns its statistics and stage counters."""
     if not is_safe_label(label):  # labels become folder names: refuse anything else
         raise ValueError(f"unsafe language label {label!r}")
-    table = read_language(files, label, bootstrap.perplexity_files if bootstrap else None)
+    threshold, rule = classifier_rule(manifest, classifier)
+    manifest = replace(manifest, thresholds=manifest.thresholds.updated({"min_quality_score": threshold}))
+    table = read_language(files, label, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None)
     card = bootstrap.card(label) if bootstrap else None
     if card is None and manifest.quality.kenlm_models:
         card = load_card(manifest.quality.kenlm_models, label)
@@ -129,6 +161,7 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
         write_shards(removed, partition(staged.removed, label), write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
     bucket_info = next(stage for stage in chain if isinstance(stage, SelectionColumnsStage)).info
     stats = {**language_stats(label, annotated, kept), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card),
+             "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
              "lid_contamination": next((stage.info for stage in chain if isinstance(stage, LidOutlierStage)), {}).get("contamination")}
     return LanguageResult(stats, chain.stats())
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from longtail.filters.classifier_bootstrap import ClassifierBootstrapSettings
 from longtail.filters.kenlm_bootstrap import BootstrapSettings
 from longtail.filters.perplexity_buckets import check_buckets, check_percentiles
 from longtail.filters.quality import Thresholds
@@ -121,6 +122,12 @@ def _kenlm_bootstrap(value, path) -> BootstrapSettings | None:
     return _dataclass_from(BootstrapSettings, {} if value is True else value, path, {"min_quality_score": _threshold_value})
 
 
+def _classifier_bootstrap(value, path) -> ClassifierBootstrapSettings | None:
+    if value is None or value is False:
+        return None
+    return _dataclass_from(ClassifierBootstrapSettings, {} if value is True else value, path)
+
+
 def _thresholds_file(base: Path, value: Any) -> dict:
     """Per-language thresholds from a YAML file (``longtail calibrate`` writes one): ``{languages: {label: {...}}}``."""
     path = Path(_resolve(base, _typed(value, str, "selection.thresholds_file")))
@@ -158,6 +165,9 @@ class QualitySettings:
     # Train KenLM models from the run's own documents between annotate and select (pipeline/bootstrap.py);
     # null: off. ``true`` or a mapping of BootstrapSettings fields turns it on.
     kenlm_bootstrap: BootstrapSettings | None = None
+    # Train one fastText quality classifier from the run's own documents (pipeline/bootstrap.py); its score
+    # replaces ``quality_score`` in selection. null: off. ``true`` or a mapping of ClassifierBootstrapSettings fields.
+    classifier_bootstrap: ClassifierBootstrapSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +207,9 @@ class Manifest:
     thresholds: Thresholds = field(default_factory=Thresholds)
     language_thresholds: dict[str, dict] = field(default_factory=dict)
     languages: list[str] | None = None  # keep only these lang_script labels; None = all
+    # selection.defaults fields the manifest sets itself (``min_quality_score`` given explicitly applies to any
+    # classifier; left out, it applies only to a calibrated one: pipeline/finalize.py::effective_thresholds)
+    explicit_defaults: tuple[str, ...] = ()
 
     def input_files(self) -> list[str]:
         """Expand globs of local inputs; remote URLs (``s3://``, ``https://``) are passed to fsspec as they are."""
@@ -265,7 +278,7 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         _fail("stages.identify.backend", f"unknown backend {identify.backend!r} (choose {', '.join(sorted(BACKEND_CHOICES))})")
     if identify.macro_policy not in MACRO_POLICIES:
         _fail("stages.identify.macro_policy", f"must be one of {', '.join(MACRO_POLICIES)}")
-    quality = _dataclass_from(QualitySettings, stages.get("quality"), "stages.quality", {"kenlm_bootstrap": _kenlm_bootstrap})
+    quality = _dataclass_from(QualitySettings, stages.get("quality"), "stages.quality", {"kenlm_bootstrap": _kenlm_bootstrap, "classifier_bootstrap": _classifier_bootstrap})
     extract = _dataclass_from(ExtractSettings, stages.get("extract"), "stages.extract")
     if extract.engine not in ("trafilatura", "resiliparse"):
         _fail("stages.extract.engine", f"unknown engine {extract.engine!r} (choose trafilatura, resiliparse)")
@@ -311,6 +324,7 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         thresholds=thresholds,
         language_thresholds=per_language,
         languages=languages,
+        explicit_defaults=tuple(sorted(_mapping(selection.get("defaults"), "selection.defaults"))),
     )
 
 

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from longtail import __version__
 
 from longtail.pipeline import ray_backend
-from longtail.pipeline.bootstrap import run_bootstrap
+from longtail.pipeline.bootstrap import run_bootstrap, run_classifier_bootstrap
 from longtail.pipeline.finalize import finalize_language, publish
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.provenance import code_version, model_fingerprints
@@ -56,9 +56,10 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     files = folder.annotated_files_with_documents(units)
     labels = language_labels(files) if files else []
     bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
+    classifier = run_classifier_bootstrap(manifest, files, progress) if files else None  # None unless stages.quality.classifier_bootstrap
     languages, finalize_stages = [], {}
     with tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:
-        for result in ray_backend.run_tasks(finalize_language, [(manifest, label, files, str(staging.root), bootstrap) for label in labels]):
+        for result in ray_backend.run_tasks(finalize_language, [(manifest, label, files, str(staging.root), bootstrap, classifier) for label in labels]):
             languages.append(result.stats)
             finalize_stages[result.stats["lang_script"]] = result.stages
             bar.update(1)

@@ -7,6 +7,9 @@ Layout of ``<output>/`` (every other module asks :class:`RunFolder` for a path i
     bootstrap/kenlm/<label>.binary, .json, index.json KenLM models trained on this run (pipeline/bootstrap.py)
     bootstrap/perplexity/<unit>.parquet               perplexity re-scored with them, row-aligned with
         FINGERPRINT, COMPLETE                         annotated/<unit>.parquet (the "overlay"; annotations stay immutable)
+    bootstrap/classifier/fold*.bin, card.json         the quality classifier trained on this run (card: status, counts, AUC)
+    bootstrap/quality/<unit>.parquet                  its quality_score per row, row-aligned like bootstrap/perplexity
+        FINGERPRINT, COMPLETE
     dataset/lang_script=<label>/part-*.parquet        kept documents
     removed/lang_script=<label>/part-*.parquet        dropped documents, with drop_reason
     stats/languages.json, languages.csv, records.json, run.json, errors.jsonl, stages.json (contamination.json)
@@ -36,6 +39,8 @@ from longtail.stages.base import set_column
 # sub-folders
 ANNOTATED, BOOTSTRAP, DATASET, REMOVED, STATS, LOGS, STAGING = "annotated", "bootstrap", "dataset", "removed", "stats", "logs", ".staging"
 KENLM, RESCORED = f"{BOOTSTRAP}/kenlm", f"{BOOTSTRAP}/perplexity"
+CLASSIFIER, RESCORED_QUALITY = f"{BOOTSTRAP}/classifier", f"{BOOTSTRAP}/quality"
+CLASSIFIER_CARD = "card.json"  # bootstrap/classifier/: fingerprint, status, counts, held-out AUC, calibrated threshold
 PUBLISHED = (DATASET, REMOVED, STATS)  # what finalize writes to .staging and swaps into place
 
 # files
@@ -128,6 +133,9 @@ class RunFolder:
     logs = property(lambda self: self.root / LOGS)
     run_log = property(lambda self: self.root / LOGS / RUN_LOG)
     kenlm_index = property(lambda self: self.kenlm / KENLM_INDEX)
+    classifier = property(lambda self: self.root / CLASSIFIER)
+    rescored_quality = property(lambda self: self.root / RESCORED_QUALITY)
+    classifier_card = property(lambda self: self.classifier / CLASSIFIER_CARD)
     rescored_fingerprint = property(lambda self: self.rescored / RESCORED_FINGERPRINT)
     rescored_complete = property(lambda self: self.rescored / RESCORED_COMPLETE)
 
@@ -179,11 +187,19 @@ class RunFolder:
             return False
         return json.loads(self.kenlm_index.read_text()).get("fingerprint") == self.rescored_complete.read_text()
 
+    def rescored_quality_is_current(self) -> bool:
+        """Whether ``bootstrap/quality`` holds finished scores of the current bootstrapped classifier."""
+        complete = self.rescored_quality / RESCORED_COMPLETE
+        if not (self.classifier_card.is_file() and complete.is_file()):
+            return False
+        return json.loads(self.classifier_card.read_text()).get("fingerprint") == complete.read_text()
+
     def read_annotations(self, columns: list[str]) -> dict[str, list[dict]]:
         """Annotated rows (selected columns only) grouped by ``lang_script``; undetermined languages are left out.
         ``perplexity`` comes from the overlay when it is current."""
         files = self.annotated_files()
         rescored_ok = "perplexity" in columns and self.rescored_is_current()
+        quality_ok = "quality_score" in columns and self.rescored_quality_is_current()
         tables = []
         for path in files:
             present = set(pq.read_schema(path).names)
@@ -194,6 +210,11 @@ class RunFolder:
                     if len(scores) != table.num_rows:
                         raise ValueError(f"{RESCORED}/{path.name} does not match {path.name}; re-run `longtail select` to re-score")
                     table = set_column(table, "perplexity", scores)
+                if quality_ok:  # the run bootstrapped its classifier: its scores replace the annotate pass's
+                    scores = pq.read_table(self.rescored_quality / path.name, columns=["quality_score"]).column("quality_score")
+                    if len(scores) != table.num_rows:
+                        raise ValueError(f"{RESCORED_QUALITY}/{path.name} does not match {path.name}; re-run `longtail select` to re-score")
+                    table = set_column(table, "quality_score", scores)
                 tables.append(table)
         by_language: dict[str, list[dict]] = defaultdict(list)
         for row in pa.concat_tables(tables, promote_options="default").to_pylist() if tables else []:
@@ -223,7 +244,7 @@ def language_labels(files: list[str]) -> list[str]:
     return sorted(labels)
 
 
-def read_language(files: list[str], label: str, perplexity_files: dict[str, str] | None = None) -> pa.Table:
+def read_language(files: list[str], label: str, perplexity_files: dict[str, str] | None = None, quality_files: dict[str, str] | None = None) -> pa.Table:
     """One language's annotated rows, sorted by id; with ``perplexity_files`` (annotated file -> its re-scored
     file, from the run's bootstrap phase), ``perplexity`` and ``kenlm_source`` come from the overlay."""
     tables = []
@@ -235,6 +256,11 @@ def read_language(files: list[str], label: str, perplexity_files: dict[str, str]
                 raise ValueError(f"{perplexity_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
             table = set_column(table, "perplexity", rescored.column("perplexity"))
             table = set_column(table, "kenlm_source", rescored.column("kenlm_source"))
+        if quality_files and table.num_rows:  # the bootstrapped classifier's score (bootstrap/quality/)
+            rescored = pq.read_table(quality_files[f], filters=[("lang_script", "=", label)])
+            if rescored.num_rows != table.num_rows:
+                raise ValueError(f"{quality_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
+            table = set_column(table, "quality_score", rescored.column("quality_score"))
         tables.append(table)
     tables = [t for t in tables if t.num_rows]
     if not tables:

@@ -1,0 +1,72 @@
+"""The bootstrapped quality classifier's pure parts: junk generators, determinism, settings, the threshold rule."""
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from longtail.filters import classifier_bootstrap as cb
+from longtail.pipeline.bootstrap import ClassifierOutcome
+from longtail.pipeline.finalize import classifier_rule
+from longtail.pipeline.manifest import parse_manifest
+
+TEXT = "The committee met on Monday to discuss the budget.\nMembers agreed that the school needs a new roof."
+
+
+def test_word_salad_keeps_words_and_lines_changes_order():
+    out = cb.word_salad(TEXT, "Latn", random.Random(1))
+    assert out != TEXT
+    for a, b in zip(TEXT.split("\n"), out.split("\n")):
+        assert sorted(a.split()) == sorted(b.split())
+
+
+def test_scrambled_letters_keeps_first_and_last_grapheme():
+    out = cb.scrambled_letters("wonderful committee", "Latn", random.Random(3))
+    for a, b in zip("wonderful committee".split(), out.split()):
+        assert (a[0], a[-1], sorted(a)) == (b[0], b[-1], sorted(b))
+
+
+def test_unspaced_scripts_get_junk_too():
+    text = "我们是中国人民的朋友也是世界人民的朋友"
+    assert sorted(cb.word_salad(text, "Hani", random.Random(0))) == sorted(text)
+    assert cb.feature_line(text, "Hani").split() == list(text)  # grapheme clusters as words
+
+
+def test_mojibake_only_for_non_ascii_text():
+    assert cb.mojibake("plain ascii text", "Latn", random.Random(0)) is None
+    assert cb.mojibake("été à Noël", "Latn", random.Random(0)) == "Ã©tÃ© Ã\xa0 NoÃ«l"
+
+
+def test_generated_negatives_are_seeded_and_deterministic():
+    positives = [{"id": f"d{i}", "lang_script": "eng_Latn", "script": "Latn", "text": TEXT} for i in range(9)]
+    settings = cb.ClassifierBootstrapSettings()
+    first, second = cb.generated_negatives(positives, settings), cb.generated_negatives(list(reversed(positives)), settings)
+    assert first == second
+    assert {n["kind"] for n in first} == {"word_salad", "scrambled_letters"}  # ASCII text: no mojibake
+    assert cb.generated_negatives(positives, replace(settings, seed=1)) != first
+    assert all(cb.fold_of(n["id"], 4) == cb.fold_of(n["id"], 4) for n in first)  # junk keeps its source's id (fold)
+
+
+def test_too_few_positives_raise_with_counts(tmp_path):
+    positives = [{"id": "a", "lang_script": "eng_Latn", "script": "Latn", "text": TEXT}]
+    with pytest.raises(cb.NotEnoughExamples) as info:
+        cb.bootstrap_classifier(positives, [], tmp_path, cb.ClassifierBootstrapSettings())
+    assert info.value.counts["positive_documents"] == 1
+
+
+def _manifest(defaults: dict, quality: dict):
+    return parse_manifest({"name": "t", "inputs": ["x.warc.gz"], "output": "out", "stages": {"quality": quality}, "selection": {"defaults": defaults}})
+
+
+def test_threshold_rule():
+    trained = ClassifierOutcome({"status": "trained", "calibration": {"min_quality_score": 0.12}}, {})
+    small = ClassifierOutcome({"status": "too_little_text"}, {})
+    boot = _manifest({}, {"classifier_bootstrap": True})
+    assert boot.quality.classifier_bootstrap == cb.ClassifierBootstrapSettings()
+    assert classifier_rule(boot, trained) == (0.12, "bootstrap")
+    assert classifier_rule(boot, small) == (None, "bootstrap:too_little_text")
+    assert classifier_rule(_manifest({"min_quality_score": 0.4}, {"classifier_bootstrap": True}), trained) == (0.4, "manifest")
+    # a given classifier without a calibration card is an annotation only, unless the manifest sets the threshold
+    given = _manifest({}, {"classifier_model": "/nonexistent/classifier.bin"})
+    assert classifier_rule(given, None) == (None, "given:annotation_only")
+    assert classifier_rule(_manifest({"min_quality_score": 0.3}, {"classifier_model": "/nonexistent/classifier.bin"}), None) == (0.3, "manifest")
