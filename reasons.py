@@ -21,6 +21,7 @@ LID_OUTLIER = "lid:outlier"  # unlike the confident core of its language's split
 # quality filters (filters/quality.py; the reason is "quality:" + the filter's name)
 QUALITY_TOO_SHORT = "quality:too_short"
 QUALITY_MOJIBAKE = "quality:mojibake"  # double-encoded text: UTF-8 bytes read as cp1252/latin-1
+QUALITY_SCRAMBLED = "quality:scrambled"  # letters shuffled inside words: repeated words spelt differently
 QUALITY_SYMBOLS = "quality:symbols"
 QUALITY_REPETITION = "quality:repetition"
 QUALITY_PERPLEXITY = "quality:perplexity"
@@ -47,6 +48,7 @@ DOCUMENT_REASONS: tuple[str, ...] = (
     LID_UNDETERMINED,
     QUALITY_TOO_SHORT,
     QUALITY_MOJIBAKE,
+    QUALITY_SCRAMBLED,
     QUALITY_SYMBOLS,
     QUALITY_REPETITION,
     QUALITY_PERPLEXITY,

@@ -41,6 +41,8 @@ class Thresholds:
     min_compress_ratio: float | None = 0.17
     # share of characters in UTF-8-read-as-cp1252/latin-1 sequences (double-encoded text), any script
     max_mojibake_frac: float | None = 0.05
+    # repeated long words spelt with their inner letters reordered (letters scrambled inside words), spaced scripts
+    max_scrambled_frac: float | None = 0.08
     # "auto": ``perplexity_margin`` times the median perplexity of the language's held-out sentences (from
     # the model card). The median of unseen text is stable even with the few hundred sentences a small
     # language has; extreme percentiles of so few are not.
@@ -139,6 +141,16 @@ class MojibakeFilter(Filter):
         return limits.max_mojibake_frac is None or value is None or value <= limits.max_mojibake_frac
 
 
+class ScrambledFilter(Filter):
+    """Letters shuffled inside words: the text's own repeated words recur spelt differently. Missing column keeps."""
+
+    reason = reasons.QUALITY_SCRAMBLED
+
+    def check(self, doc, limits):
+        value = doc.get("scrambled_frac")
+        return limits.max_scrambled_frac is None or value is None or value <= limits.max_scrambled_frac
+
+
 class RepetitionFilter(Filter):
     """Repeated lines, one dominant 2-gram, repeated 5-grams (see :class:`Thresholds`), or a text so compressible
     that it can only be a few words repeated. Annotations without ``n_lines``/``compress_ratio`` (older runs, or a
@@ -194,6 +206,7 @@ DEFAULT_FILTERS: tuple[Filter, ...] = (
     LanguageFilter(),
     TooShortFilter(),
     MojibakeFilter(),
+    ScrambledFilter(),
     SymbolFilter(),
     RepetitionFilter(),
     PerplexityFilter(),

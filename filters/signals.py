@@ -27,6 +27,7 @@ class TextSignals:
     dup_5gram_frac: float  # share of word characters inside 5-grams that occur more than once
     compress_ratio: float  # zlib-compressed size / UTF-8 size of the text: low = repetitive, in any script
     mojibake_frac: float  # share of non-space characters in sequences that are UTF-8 bytes decoded as cp1252/latin-1
+    scrambled_frac: float  # repeated long words spelt with their inner letters in another order (see scrambled_frac())
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -98,6 +99,33 @@ _MOJIBAKE = _mojibake_pattern()
 _SPACE = regex.compile(r"\s+")
 
 
+_LONG_WORD = regex.compile(r"[\p{L}\p{M}]{5,}")
+SCRAMBLED_MIN_REPEATS = 6  # fewer repeated long words than this: too little evidence, 0.0
+
+
+def scrambled_frac(text: str) -> float:
+    """Share of the repeated long words (5+ letters) of a text that recur with their inner letters reordered.
+
+    A word is written the same way each time it recurs, in every language and script with spaces; text whose
+    letters were shuffled inside words (first and last kept, as obfuscated spam does) spells each occurrence
+    differently. Occurrences are grouped by first letter, last letter and the multiset of letters, so no
+    lexicon or language model is needed: the language's own repeated words are the reference. Counted per
+    group of 2+ occurrences: (distinct spellings - 1) / occurrences. 0.0 when fewer than
+    ``SCRAMBLED_MIN_REPEATS`` occurrences are in such groups. Not defined for unspaced scripts (the caller
+    passes 0.0): their word boundaries are not in the text.
+    """
+    groups: dict[tuple, Counter] = {}
+    for word in _LONG_WORD.findall(text.lower()):
+        groups.setdefault((word[0], word[-1], "".join(sorted(word))), Counter())[word] += 1
+    occurrences = extra = 0
+    for spellings in groups.values():
+        total = sum(spellings.values())
+        if total >= 2:
+            occurrences += total
+            extra += len(spellings) - 1
+    return extra / occurrences if occurrences >= SCRAMBLED_MIN_REPEATS else 0.0
+
+
 def mojibake_frac(text: str) -> float:
     """Share of non-space characters inside sequences that are a UTF-8 character's bytes read as cp1252 or
     latin-1 ("Ã©" for "é", "Ð¿" for "п", "ä¸\xad" for "中"). Script-agnostic: any double-encoded UTF-8 text
@@ -129,4 +157,5 @@ def text_signals(text: str, script: str) -> TextSignals:
         dup_5gram_frac=_dup_ngram_frac(units, 5 * scale),
         compress_ratio=compress_ratio(text),
         mojibake_frac=mojibake_frac(text),
+        scrambled_frac=0.0 if is_unspaced(script) else scrambled_frac(text),
     )
