@@ -7,7 +7,7 @@ import sys
 
 import tomllib
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES = ("pipeline", "stages", "filters", "langid")
 
 # top-level module -> the distribution that provides it (where the names differ, or several could)

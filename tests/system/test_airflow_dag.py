@@ -50,7 +50,7 @@ def test_dag_folder_parses_without_import_errors(repo, airflow_venv, tmp_path):
 
 
 # Not marked slow on purpose: issue 6 wants the end-to-end DAG test in CI (about 1.5 min).
-def test_dags_test_runs_the_sample_crawl_end_to_end_and_is_idempotent(repo, airflow_venv, trained_models, tmp_path):
+def test_dags_test_runs_the_sample_crawl_end_to_end_and_is_idempotent(repo, airflow_venv, trained_models, ray_address, tmp_path):
     home, output = tmp_path / "home", tmp_path / "releases"
     env = airflow_env(home, repo)
     airflow = str(airflow_venv / "bin" / "airflow")
@@ -64,7 +64,7 @@ def test_dags_test_runs_the_sample_crawl_end_to_end_and_is_idempotent(repo, airf
     (tmp_path / "template.yaml").write_text(yaml.safe_dump(template))
     conf = {"snapshot_id": "CC-SAMPLE-2026-48", "output_url": str(output), "manifest_template": str(tmp_path / "template.yaml"),
             "warc_paths_url": str(listing), "warc_prefix": str(repo / "data" / "sample") + "/", "languages": ["yor_Latn", "uig_Arab", "que_Latn"],
-            "cluster_address": "local", "shard_bytes": "8K"}
+            "cluster_address": ray_address, "shard_bytes": "8K"}  # the run task joins the session's Ray, as a cluster's
 
     def dags_test():
         result = subprocess.run([airflow, "dags", "test", DAG_ID, "2026-11-26", "-c", json.dumps(conf)], capture_output=True, text=True,

@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES = ("pipeline", "stages", "filters", "langid")
 
 # Which top-level parts of longtail a part may import ("root" = the modules at the top: fileio, reasons, __init__).

@@ -1,13 +1,11 @@
-"""Release export, verify and report on a real sample run (real Ray, KenLM, fastText, heliport)."""
+"""Release export, verify and report on a real sample run (real Ray, KenLM, fastText, heliport): the session's
+``reference_run`` (the report in Chromium: tests/system/test_report_chromium.py)."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
-import subprocess
-import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -17,30 +15,13 @@ import yaml
 from longtail.langid.labels import to_bcp47
 from longtail.pipeline.cli.main import main as cli_main
 from longtail.pipeline.release.export import RELEASE_SCHEMA, export_release, verify_release
-from longtail.pipeline.manifest import QualitySettings, load_manifest
 from longtail.pipeline.provenance import sha256_file
-from longtail.pipeline.run import run
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def sample_run(repo, ray_local, trained_models, tmp_path_factory):
-    output = tmp_path_factory.mktemp("release-run") / "run"
-    manifest = load_manifest(repo / "manifests" / "sample.yaml")
-    quality = QualitySettings(str(trained_models / "kenlm"), str(trained_models / "quality" / "classifier.bin"))
-    manifest = replace(manifest, output=str(output), quality=quality)
-    run(manifest, progress=False)
-    return output
-
-
-@pytest.fixture(scope="module")
-def release(sample_run, tmp_path_factory):
-    target = tmp_path_factory.mktemp("release") / "sample-release"
-    # A small target so that languages with several documents are split into several shards.
-    assert cli_main(["export", str(sample_run), "--to", str(target), "--shard-bytes", "4K", "--quiet"]) == 0
-    return target
+@pytest.fixture
+def sample_run(reference_run) -> Path:
+    """The session's sample run with the reference KenLM models (tests/conftest.py), read only; ``release`` is
+    its export (session-scoped, tests/conftest.py)."""
+    return reference_run.output
 
 
 def kept_rows(run_dir: Path) -> dict[str, dict]:
@@ -195,52 +176,6 @@ def test_release_loads_unchanged_in_datasets_duckdb_and_polars(release):
     frame = pl.read_parquet(str(release / "data" / "*" / "*.parquet"))
     assert frame.columns == names and sorted(frame["id"].to_list()) == expected_ids
     assert frame.schema["dup_cluster_size"] == pl.Int32 and frame["dup_cluster_size"].min() >= 1
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "chromium is not installed: run scripts/setup_extras.sh (make test does)"
-    return found
-
-
-@pytest.mark.parametrize("which", ["run", "release"])
-def test_report_is_self_contained_and_renders_in_chromium(which, sample_run, release, tmp_path):
-    folder = sample_run if which == "run" else release
-    output = tmp_path / f"{which}.html"
-    assert cli_main(["report", str(folder), "--output", str(output)]) == 0
-    page = output.read_text()
-    for section in ("Documents and words per language", "Removals per reason", "Perplexity distribution", "LID-score distribution",
-                    "Duplicate-cluster sizes", "Scripts per language"):
-        assert f"<h2>{section}</h2>" in page
-    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == 6 and all(len(i) > 5000 for i in images)
-    assert not re.search(r'(src|href)="(https?:|//|file:)', page), "the page must not load anything from outside"
-    assert "yor_Latn" in page and "uig_Arab" in page and "dedup:exact" in page
-
-    screenshot = tmp_path / f"{which}.png"
-    result = subprocess.run(
-        [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", f"--screenshot={screenshot}",
-         "--window-size=1280,2000", output.as_uri()],
-        capture_output=True, text=True, timeout=180,
-    )
-    assert screenshot.is_file(), result.stderr[-2000:]
-    from PIL import Image, ImageStat
-
-    image = Image.open(screenshot).convert("L")
-    assert image.size == (1280, 2000)
-    stat = ImageStat.Stat(image)
-    assert stat.stddev[0] > 20, f"screenshot looks blank (pixel stddev {stat.stddev[0]:.1f})"
-    dark = sum(image.histogram()[:128])
-    assert dark > 0.01 * image.size[0] * image.size[1], "too little ink: text and plots did not render"
-    # the lower half holds the first plot, so it must not be blank either
-    lower = ImageStat.Stat(image.crop((0, 1000, 1280, 2000)))
-    assert lower.stddev[0] > 20
-
-
-def test_cli_lists_the_release_commands():
-    result = subprocess.run([sys.executable, "-m", "longtail.pipeline.cli.main", "--help"], capture_output=True, text=True, timeout=120)
-    for command in ("export", "verify", "report"):
-        assert re.search(rf"^\s+{command}\s", result.stdout, re.M), result.stdout
 
 
 def test_publish_copies_a_verified_release_and_refuses_a_modified_one(release, tmp_path):

@@ -24,7 +24,7 @@ import pytest
 from longtail.stages.extract import ExtractStage, decode_html, extract_main_text
 from longtail.stages.read import ReadReport, read_unit
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 READ_REASONS = ("malformed", "non_html", "too_large", "non_200")
 
 FILES = [

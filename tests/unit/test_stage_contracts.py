@@ -111,7 +111,7 @@ def _annotated(texts, lang_script="yor_Latn"):
 
 
 def test_the_finalize_chain_counts_each_stage_drops():
-    lines = (Path(__file__).parent.parent / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines()
+    lines = (Path(__file__).parents[2] / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines()
     page = lambda start: " ".join(lines[start : start + 8])  # noqa: E731 - 8 sentences of real Yorùbá, > 50 words
     table = _annotated([page(0), page(0), "kúkúrú", page(30)])
     manifest = parse_manifest({"name": "t", "inputs": ["x.warc"], "output": "o"})

@@ -1,39 +1,24 @@
-"""The whole job on the sample crawl, on a real local Ray, checked page by page against the ground truth."""
+"""The whole job on the sample crawl, on a real local Ray, checked page by page against the ground truth.
+
+The run is the session's ``reference_run`` (tests/conftest.py); tests that rerun or reselect work on a copy."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from longtail.pipeline.manifest import QualitySettings, load_manifest
 from longtail.pipeline.run import reselect, run
+from longtail.tests.support import read_partitioned
 
 
-def read_partitioned(folder: Path) -> pa.Table | None:
-    tables = []
-    for part in sorted(folder.glob("lang_script=*/part-*.parquet")):
-        table = pq.read_table(part)
-        tables.append(table.append_column("partition", pa.array([part.parent.name.split("=", 1)[1]] * table.num_rows)))
-    return pa.concat_tables(tables, promote_options="default") if tables else None
-
-
-def sample_manifest(repo, models, output):
-    manifest = load_manifest(repo / "manifests" / "sample.yaml")
-    quality = QualitySettings(str(models / "kenlm"), str(models / "quality" / "classifier.bin"))
-    return replace(manifest, output=str(output), quality=quality)
-
-
-@pytest.fixture(scope="module")
-def sample_run(repo, ray_local, trained_models, tmp_path_factory):
-    output = tmp_path_factory.mktemp("sample-out")
-    manifest = sample_manifest(repo, trained_models, output)
-    result = run(manifest, progress=False)
-    return manifest, output, result
+@pytest.fixture
+def sample_run(reference_run):
+    """The session's sample run with the reference KenLM models (tests/conftest.py), read only."""
+    return reference_run
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +105,8 @@ def test_partitions_are_sharded_and_sorted(sample_run):
         assert ids == sorted(ids)
 
 
-def test_rerun_resumes_and_gives_identical_output(sample_run, repo, trained_models, tmp_path):
+def test_rerun_resumes_and_gives_identical_output(reference_run_copy):
+    sample_run = reference_run_copy
     manifest, output, _ = sample_run
     before = {p.relative_to(output): p.read_bytes() for p in (output / "dataset").rglob("*.parquet")}
     result = run(manifest, progress=False)  # every unit is done: nothing is re-annotated
@@ -129,14 +115,14 @@ def test_rerun_resumes_and_gives_identical_output(sample_run, repo, trained_mode
     assert result["records"] == sample_run[2]["records"]
 
 
-def test_threshold_change_reruns_selection_only(sample_run, tmp_path):
-    manifest, output, _ = sample_run
+def test_threshold_change_reruns_selection_only(reference_run_copy, tmp_path):
+    manifest, output, _ = reference_run_copy
     stricter = replace(manifest, inputs=[str(tmp_path / "gone" / "*.warc.gz")],  # the crawl is not even reachable
                        thresholds=replace(manifest.thresholds, min_words=100_000))
     result = reselect(stricter, progress=False)
     assert sum(s["documents"] for s in result["languages"]) == 0
     assert read_partitioned(output / "dataset") is None
-    reselect(manifest, progress=False)  # restore for other tests
+    reselect(manifest, progress=False)  # and back to the shipped thresholds
     assert read_partitioned(output / "dataset").num_rows > 0
 
 

@@ -13,7 +13,7 @@ from longtail.pipeline.cli.main import main as cli_main
 from longtail.pipeline.manifest import QualitySettings, load_manifest
 from longtail.pipeline.run import run
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _rows(folder: Path) -> list[dict]:

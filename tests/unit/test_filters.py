@@ -119,7 +119,7 @@ _REASON_RE = r"^(extract|lid|quality|dedup):[a-z_]+$"
 def _package_sources():
     import pathlib
 
-    root = pathlib.Path(__file__).resolve().parents[1]
+    root = pathlib.Path(__file__).resolve().parents[2]
     for path in sorted(root.glob("*.py")) + sorted(p for pkg in ("pipeline", "stages", "filters", "langid") for p in (root / pkg).rglob("*.py")):
         yield path.relative_to(root).as_posix(), path.read_text(encoding="utf-8")
 
@@ -170,7 +170,7 @@ def test_contracts_doc_lists_the_same_reasons():
 
     from longtail.reasons import DOCUMENT_REASONS, RECORD_SKIPS
 
-    text = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "contracts.md").read_text(encoding="utf-8")
+    text = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "contracts.md").read_text(encoding="utf-8")
     section = text.split("## Drop and skip reasons", 1)[1].split("\n## ", 1)[0]
     skipped, documents = section.split("Document drop reasons", 1)
     named = [t for t in re.findall(r"`([^`]+)`", documents) if re.match(_REASON_RE, t)]

@@ -118,15 +118,6 @@ def test_pages_after_a_timeout_are_extracted(monkeypatch):
     assert stage._time_limit._deadline is None
 
 
-def test_timeout_inside_a_ray_data_actor(ray_local, pages):
-    from longtail.pipeline.ray_backend import map_stages
-
-    dataset = ray_local.data.from_arrow(batch(pages))
-    result = map_stages(dataset, lambda: [ExtractStage(max_html_chars=20_000_000, timeout_seconds=0.3)], workers=1)
-    rows = pa.concat_tables(list(result.iter_batches(batch_format="pyarrow")))
-    assert outcome(rows) == {"small": (None, True), "slow": ("timeout", False), "small2": (None, True)}
-
-
 def test_timeout_is_its_own_drop_reason():
     table = pa.table({"id": ["a", "b"], "lang_script": ["und_Zyyy", "und_Zyyy"], "text": ["", ""],
                       "extract_error": ["timeout", "ValueError('x')"]})

@@ -1,0 +1,60 @@
+"""Helpers shared by test files (imported as ``longtail.tests.support``: the repository root is the ``longtail``
+package in the editable install, and test files are not a package under ``--import-mode=importlib``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import NamedTuple
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+class Run(NamedTuple):
+    """A finished run: the manifest it ran with, its output folder and what ``run()`` returned."""
+
+    manifest: object
+    output: Path
+    result: dict
+
+
+def read_partitioned(folder: Path) -> pa.Table | None:
+    """Every ``lang_script=*/part-*.parquet`` under ``folder`` with a ``partition`` column (None if there is none)."""
+    tables = []
+    for part in sorted(folder.glob("lang_script=*/part-*.parquet")):
+        table = pq.read_table(part)
+        tables.append(table.append_column("partition", pa.array([part.parent.name.split("=", 1)[1]] * table.num_rows)))
+    return pa.concat_tables(tables, promote_options="default") if tables else None
+
+
+def shipped_sample_manifest(repo: Path, trained_models: Path, output: Path):
+    """manifests/sample.yaml as shipped (bootstrap on, no given KenLM models); only the output and the
+    classifier (trained by the test session instead of `make demo`) differ."""
+    from longtail.pipeline.manifest import load_manifest
+
+    manifest = load_manifest(repo / "manifests" / "sample.yaml")
+    quality = replace(manifest.quality, classifier_model=str(trained_models / "quality" / "classifier.bin"))
+    return replace(manifest, output=str(output), quality=quality)
+
+
+def reference_sample_manifest(repo: Path, trained_models: Path, output: Path):
+    """manifests/sample.yaml with the KenLM models trained on data/reference/ (no bootstrap) and the classifier."""
+    from longtail.pipeline.manifest import QualitySettings, load_manifest
+
+    manifest = load_manifest(repo / "manifests" / "sample.yaml")
+    quality = QualitySettings(str(trained_models / "kenlm"), str(trained_models / "quality" / "classifier.bin"))
+    return replace(manifest, output=str(output), quality=quality)
+
+
+def tree_state(folder: Path) -> dict[str, tuple[int, int]]:
+    """Relative path -> (size, mtime) of every file under ``folder``: to check that nobody wrote into it."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def copy_run(run: Run, dest: Path) -> Run:
+    """A private copy of a finished run (``shutil.copytree``) whose manifest writes into the copy."""
+    import shutil
+
+    shutil.copytree(run.output, dest, symlinks=True)
+    return Run(replace(run.manifest, output=str(dest)), dest, run.result)

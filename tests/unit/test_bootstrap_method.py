@@ -1,0 +1,126 @@
+"""The KenLM bootstrap method without Ray: training lines, held-out split, separation of garbled text (real
+lmplz), sampling, the language-sorted annotation writer (on the sample run: tests/integration/test_bootstrap_run.py)."""
+
+from __future__ import annotations
+
+import random
+
+import pyarrow.parquet as pq
+import pytest
+
+from longtail.filters.kenlm_bootstrap import BootstrapSettings, NotEnoughText, bootstrap_language, split_heldout, training_lines
+from longtail.filters.kenlm_model import KenLMScorer
+from longtail.pipeline.bootstrap import bootstrap_language_task
+
+
+def _rows(label: str, paragraphs: list[str], per_doc: int = 6) -> list[dict]:
+    rows = []
+    for i in range(0, len(paragraphs), per_doc):
+        text = "\n".join(paragraphs[i:i + per_doc])
+        rows.append({"id": f"{label}-{i}", "url": f"https://example.test/{i}", "text": text, "lang": label.split("_")[0], "script": label.split("_")[1],
+                     "lang_script": label, "lang_score": 0.97, "n_words": len(text.split()), "letter_ratio": 0.85, "dup_line_frac": 0.0,
+                     "top_2gram_frac": 0.02, "dup_5gram_frac": 0.0, "extract_error": None})
+    return rows
+
+
+def test_training_lines_are_distinct_and_heldout_is_deterministic():
+    rows = [{"id": "b", "text": "menu\nsecond line"}, {"id": "a", "text": "menu\nfirst line\n\n"}]
+    assert training_lines(rows, 10) == ["menu", "first line", "second line"]  # repeated boilerplate once
+    dated = [{"id": "a", "script": "Latn", "text": "Posted on 12 March 2023.\nPOSTED ON 14 MARCH 2024"}]
+    assert training_lines(dated, 10) == ["Posted on 12 March 2023."]  # one line once normalised as the model sees it
+    lines = [f"line {i}" for i in range(23)]
+    train, heldout = split_heldout(lines, 0.2)
+    assert len(heldout) == 5 and set(train) | set(heldout) == set(lines) and not set(train) & set(heldout)
+    assert split_heldout(list(reversed(lines)), 0.2)[1] == sorted(heldout, key=lines.index, reverse=True)
+    assert len(split_heldout(["only"], 0.2)[1]) == 1
+
+
+def test_bootstrap_separates_garbled_text_and_refuses_tiny_languages(repo, tmp_path):
+    reference = [line for line in (repo / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    unseen, rows = reference[:10], _rows("yor_Latn", reference[10:])
+    others = [line for line in (repo / "data" / "reference" / "swa_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()][:30]
+    record = bootstrap_language(rows, others, "yor_Latn", tmp_path / "m", BootstrapSettings())
+    assert record["candidates"] == len(rows) and record["heldout_auc"] >= 0.9
+    scorer = KenLMScorer(str(tmp_path / "m"))
+    rng = random.Random(3)
+    garbled = [" ".join("".join(rng.sample(w, len(w))) for w in line.split()) for line in unseen]
+    clean_unseen = sum(scorer.perplexity(line, "yor_Latn") for line in unseen) / len(unseen)
+    assert sum(scorer.perplexity(g, "yor_Latn") for g in garbled) / len(garbled) > 1.5 * clean_unseen
+    with pytest.raises(NotEnoughText, match="need 8 lines"):
+        bootstrap_language(rows[:1], others, "yor_Latn", tmp_path / "tiny", BootstrapSettings())
+
+
+def test_language_task_records_too_little_text_instead_of_failing(repo, tmp_path):
+    import pyarrow as pa
+
+    path = tmp_path / "unit.parquet"
+    pq.write_table(pa.Table.from_pylist(_rows("yor_Latn", ["Ọ̀rọ̀ kan ṣoṣo ni èyí."])), path)
+    label, result = bootstrap_language_task([str(path)], "yor_Latn", str(tmp_path / "m"), BootstrapSettings(), "test")
+    assert label == "yor_Latn" and result["status"] == "too_little_text" and "need 8 lines" in result["reason"]
+
+
+def test_a_large_language_is_sampled_before_its_text_is_read(repo, tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    import longtail.pipeline.bootstrap as boot
+
+    reference = [line for line in (repo / "data" / "reference" / "swa_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows("swa_Latn", reference * 3, per_doc=6)  # 32 documents
+    for i, row in enumerate(rows):
+        row["id"] = f"doc-{i:03d}"
+    for part in (0, 1):
+        pq.write_table(pa.Table.from_pylist(rows[part::2]), tmp_path / f"unit-{part}.parquet")
+    files = [str(tmp_path / f"unit-{part}.parquet") for part in (0, 1)]
+    read_filters = []
+    real_read = boot._read_rows
+    monkeypatch.setattr(boot, "_read_rows", lambda path, columns, label, extra=None: read_filters.append(extra) or real_read(path, columns, label, extra))
+    sample = boot._language_rows_sample(files, "swa_Latn", 10)
+    assert len(sample) == 10 and len({r["id"] for r in sample}) == 10
+    assert all(extra and extra[0][:2] == ("id", "in") for extra in read_filters)  # text read only for the sample
+    again = boot._language_rows_sample(list(reversed(files)), "swa_Latn", 10)
+    assert sorted(r["id"] for r in again) == sorted(r["id"] for r in sample)  # deterministic, order-free
+    assert len(boot._language_rows_sample(files, "swa_Latn", 100)) == len(rows)
+
+
+def test_wrong_language_negatives_come_from_every_other_language(tmp_path):
+    import pyarrow as pa
+
+    import longtail.pipeline.bootstrap as boot
+
+    rows = [{"id": f"{label}-{i}", "lang": label[:3], "lang_script": label, "text": f"{label} text {i}"}
+            for label in ("amh_Ethi", "fra_Latn", "hau_Latn", "yor_Latn") for i in range(30)]
+    rows.append({"id": "und-1", "lang": "und", "lang_script": "und_Latn", "text": "qxz"})
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "unit.parquet")
+    texts = boot._other_language_sample([str(tmp_path / "unit.parquet")], "yor_Latn", 9)
+    assert len(texts) == 9 and not any(t.startswith(("yor_Latn", "qxz")) for t in texts)
+    assert {t.split()[0] for t in texts} == {"amh_Ethi", "fra_Latn", "hau_Latn"}  # 3 each, not 9 Amharic
+
+
+def test_language_sorted_writer_streams_batches_into_pure_row_groups(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    import longtail.pipeline.annotate as annotate
+
+    monkeypatch.setattr(annotate, "ROW_GROUP_ROWS", 3)
+    labels = ["yor_Latn", "amh_Ethi", None, "yor_Latn", "lao_Laoo"]
+    batches = [pa.table({"id": [f"{b}-{i}" for i in range(len(labels))], "lang_script": labels}) for b in range(4)]
+    spilled = []
+    for budget in (1 << 30, 1):  # all in memory; spilled after every batch
+        path = tmp_path / f"unit-{budget}.parquet"
+        writer = annotate.LanguageSortedWriter(path, memory_budget=budget)
+        for batch in batches:
+            writer.write(batch)
+            spilled.append(bool(writer.writers))
+        writer.close()
+        assert not writer.spill.exists()
+        table = pq.read_table(path)
+        assert sorted(table.column("id").to_pylist()) == sorted(i for b in batches for i in b.column("id").to_pylist())
+        meta = pq.ParquetFile(path).metadata
+        groups = [pq.ParquetFile(path).read_row_group(i).column("lang_script").to_pylist() for i in range(meta.num_row_groups)]
+        assert all(len(set(g)) == 1 and len(g) <= 3 for g in groups)
+        order = [g[0] for g in groups]
+        assert order == sorted(order, key=lambda lab: (lab is None, lab or "")) and order[-1] is None
+    assert spilled == [False] * 4 + [True] * 4
+    empty = annotate.LanguageSortedWriter(tmp_path / "empty.parquet")
+    empty.close()
+    assert pq.read_table(tmp_path / "empty.parquet").column_names == ["id"]
