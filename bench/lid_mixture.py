@@ -132,13 +132,13 @@ def main(argv=None) -> int:
     with out.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    unknown = [l for l, v in languages.items() if not (v["heliport"] or v["fasttext"])]
-    both = [l for l, v in languages.items() if v["heliport"] and v["fasttext"]]
+    unknown = [label for label, v in languages.items() if not (v["heliport"] or v["fasttext"])]
+    both = [label for label, v in languages.items() if v["heliport"] and v["fasttext"]]
     summary = {"items": len(rows), "languages": len(languages), "unsupported_by_both": len(unknown),
                "unsupported_share": round(len(unknown) / max(1, len(languages)), 3), "supported_by_both": len(both),
                "heliport_only": sum(v["heliport"] and not v["fasttext"] for v in languages.values()),
                "fasttext_only": sum(v["fasttext"] and not v["heliport"] for v in languages.values()),
-               "scripts": sorted({l.split("_")[1] for l in languages}), "unsupported_labels": unknown, "per_language": languages}
+               "scripts": sorted({label.split("_")[1] for label in languages}), "unsupported_labels": unknown, "per_language": languages}
     out.with_suffix(".summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     print(json.dumps({k: v for k, v in summary.items() if k not in ("per_language",)}, ensure_ascii=False))
     print(f"wrote {out}")
