@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from typing import Iterator
 from dataclasses import asdict, dataclass
 
 import regex
@@ -122,16 +123,22 @@ def _graphemes(text: str) -> list[str]:
     return _GRAPHEME.findall(text)
 
 
+def _pieces(line: str, shortest: int, longest: int, rng: random.Random) -> Iterator[str]:
+    """``line`` cut into runs of ``shortest``..``longest`` grapheme clusters: the "words" of a script without spaces.
+    A generator, so a caller that draws from ``rng`` per piece keeps one fixed order of draws."""
+    gs, i = _graphemes(line), 0
+    while i < len(gs):
+        n = rng.randint(shortest, longest)
+        yield "".join(gs[i:i + n])
+        i += n
+
+
 def word_salad(text: str, script: str, rng: random.Random) -> str:
     """Each paragraph's words shuffled (pieces of 2-4 grapheme clusters where the script writes no spaces)."""
     out = []
     for line in text.split("\n"):
         if is_unspaced(script):
-            gs, pieces, i = _graphemes(line), [], 0
-            while i < len(gs):
-                n = rng.randint(2, 4)
-                pieces.append("".join(gs[i:i + n]))
-                i += n
+            pieces = list(_pieces(line, 2, 4, rng))
             rng.shuffle(pieces)
             out.append("".join(pieces))
         else:
@@ -155,12 +162,7 @@ def scrambled_letters(text: str, script: str, rng: random.Random) -> str:
     out = []
     for line in text.split("\n"):
         if is_unspaced(script):
-            gs, pieces, i = _graphemes(line), [], 0
-            while i < len(gs):
-                n = rng.randint(4, 6)
-                pieces.append(_scramble("".join(gs[i:i + n]), rng))
-                i += n
-            out.append("".join(pieces))
+            out.append("".join(_scramble(piece, rng) for piece in _pieces(line, 4, 6, rng)))
         else:
             out.append(_WORD.sub(lambda m: _scramble(m.group(0), rng), line))
     return "\n".join(out)
