@@ -92,3 +92,27 @@ def test_lid_outlier_stage_does_not_judge_a_small_split():
     out = stage(table)
     assert out.column("drop_reason").to_pylist() == [None] * 5
     assert stage.info["contamination"] is None
+
+
+def test_calibration_turns_an_answer_less_sure_than_its_label_into_und():
+    """Nepali that lid.176 calls Hindi: sure enough for the bare ensemble's veto (0.5), not for lid.176's Hindi."""
+    import json
+    from pathlib import Path
+
+    from longtail.langid.ensemble import DISAGREED, SINGLE, VETO_SCORE, make_identifier
+
+    dev = Path(__file__).parents[2] / "data" / "lid_dev" / "dev.jsonl"
+    nepali = next(json.loads(line)["text"] for line in dev.read_text(encoding="utf-8").splitlines() if '"npi_Deva-6"' in line)
+    calibrated, bare = make_identifier("ensemble"), make_identifier("ensemble", open_set=False)
+    calibrated.setup()
+    heliport, fasttext = (results[0] for results in calibrated.identify_members([nepali]))
+    assert (heliport.label, fasttext.label) == ("nep_Deva", "hin_Deva")
+    hindi_floor = calibrated.calibration.limits_for("fasttext", "hin_Deva")["score_floor"]
+    assert VETO_SCORE <= fasttext.score < hindi_floor  # the rule alone would let it veto; Hindi text scores higher
+    assert calibrated.calibration.admits("heliport", "nep_Deva", heliport.score, heliport.fit)
+
+    without = bare.identify([nepali])[0]
+    assert (without.label, without.agreement, without.votes) == ("nep_Deva", DISAGREED, ("heliport:nep", "fasttext:hin"))
+    result = calibrated.identify([nepali])[0]
+    # lid.176's Hindi is its und; heliport's Nepali stands alone and is sure enough to be assigned
+    assert (result.label, result.agreement, result.votes) == ("nep_Deva", SINGLE, ("heliport:nep", "fasttext:und"))

@@ -118,8 +118,10 @@ def test_the_finalize_chain_counts_each_stage_drops():
     chain = selection_chain(manifest, "yor_Latn", table.column_names)
     out = chain(table)
     stats = chain.stats()
-    assert [s for s in stats] == ["selection_columns", "select", "templated_cap", "dedup"]
+    assert [s for s in stats] == ["selection_columns", "select", "templated_cap", "lid_outlier", "dedup"]
     assert stats["select"]["dropped"] == {"quality:too_short": 1} and stats["select"]["out"] == 3
+    # 3 pages are too few for a confident core (lid_outlier.MIN_CORE): the split is passed on unjudged
+    assert stats["lid_outlier"]["in"] == 3 and stats["lid_outlier"]["dropped"] == {} and stats["lid_outlier"]["out"] == 3
     assert stats["dedup"]["in"] == 3 and stats["dedup"]["dropped"] == {"dedup:exact": 1} and stats["dedup"]["out"] == 2
     assert out.column("drop_reason").to_pylist() == [None, "dedup:exact", "quality:too_short", None]
     # keep_languages marks what is still in, after the quality rules
@@ -127,3 +129,22 @@ def test_the_finalize_chain_counts_each_stage_drops():
                             "yor_Latn", table.column_names)
     other(table)
     assert other.stats()["keep_languages"]["dropped"] == {"lid:not_selected": 3} and other.stats()["dedup"]["in"] == 0
+
+
+def test_the_finalize_chain_counts_lid_outlier_drops():
+    # 21 pages of real Yorùbá and one of real English that document LID put in the same split: the split is big
+    # enough for a confident core (lid_outlier.MIN_CORE), and the English page is far from it
+    reference = Path(__file__).parents[2] / "data" / "reference"
+    yoruba = (reference / "yor_Latn.txt").read_text(encoding="utf-8").splitlines()
+    english = (reference / "eng_Latn.txt").read_text(encoding="utf-8").splitlines()
+    pages = [" ".join(yoruba[start : start + 3]) for start in range(0, 63, 3)] + [" ".join(english[:3])]
+    table = _annotated(pages)
+    manifest = parse_manifest({"name": "t", "inputs": ["x.warc"], "output": "o", "selection": {"defaults": {"min_words": 20}}})
+    chain = selection_chain(manifest, "yor_Latn", table.column_names)
+    out = chain(table)
+    stats = chain.stats()
+    assert stats["select"]["out"] == 22
+    assert stats["lid_outlier"] == {**stats["lid_outlier"], "in": 22, "out": 21, "dropped": {"lid:outlier": 1}}
+    assert stats["dedup"]["in"] == 21
+    assert out.column("drop_reason").to_pylist() == [None] * 21 + ["lid:outlier"]
+    assert out.column("lid_outlier_score").to_pylist()[-1] < min(out.column("lid_outlier_score").to_pylist()[:-1])
