@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from longtail.tests.support import Run, copy_run, reference_sample_manifest, shipped_sample_manifest, tree_state
+from longtail.tests.support import Run, copy_run, reference_sample_manifest, shipped_sample_manifest, small_bootstrap_manifest, tree_state
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -66,6 +66,16 @@ def _sample_run_once(ray_local, trained_models, tmp_path_factory) -> Run:
 
 
 @pytest.fixture(scope="session")
+def _small_bootstrap_run_once(ray_local, trained_models, tmp_path_factory) -> Run:
+    from longtail.pipeline.run import run
+
+    output = tmp_path_factory.mktemp("small-bootstrap-run") / "out"
+    manifest = small_bootstrap_manifest(REPO, trained_models, output)
+    assert manifest.quality.kenlm_bootstrap.min_training_lines == 8 and manifest.quality.kenlm_models is None
+    return Run(manifest, output, run(manifest, progress=False))
+
+
+@pytest.fixture(scope="session")
 def _reference_run_once(ray_local, trained_models, tmp_path_factory) -> Run:
     from longtail.pipeline.run import run
 
@@ -82,8 +92,9 @@ def _read_only(run: Run):
 
 @pytest.fixture
 def sample_run(_sample_run_once):
-    """manifests/sample.yaml as shipped (KenLM bootstrapped from the crawl, as `make demo`), run once per session
-    on the session's Ray; the classifier is the session's. Read only: the test fails if it writes into it."""
+    """manifests/sample.yaml as shipped (KenLM bootstrap on, as `make demo`: no sample language has enough text for
+    a model, so none gets a perplexity filter), run once per session on the session's Ray; the classifier is the
+    session's. Read only: the test fails if it writes into it."""
     yield from _read_only(_sample_run_once)
 
 
@@ -91,6 +102,20 @@ def sample_run(_sample_run_once):
 def sample_run_copy(_sample_run_once, tmp_path) -> Run:
     """A private copy of ``sample_run`` (its manifest writes into the copy): for reruns, threshold changes, resume."""
     return copy_run(_sample_run_once, tmp_path / "sample-run")
+
+
+@pytest.fixture
+def small_bootstrap_run(_small_bootstrap_run_once):
+    """The shipped sample manifest with the KenLM bootstrap minimums lowered (``SMALL_BOOTSTRAP_MINIMUMS`` in
+    tests/support.py), so that every sample language is bootstrapped from the crawl: for tests of the bootstrap's
+    mechanics (models, cards, stats, resume, retraining). Run once per session; read only."""
+    yield from _read_only(_small_bootstrap_run_once)
+
+
+@pytest.fixture
+def small_bootstrap_run_copy(_small_bootstrap_run_once, tmp_path) -> Run:
+    """A private copy of ``small_bootstrap_run``."""
+    return copy_run(_small_bootstrap_run_once, tmp_path / "small-bootstrap-run")
 
 
 @pytest.fixture

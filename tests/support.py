@@ -29,13 +29,28 @@ def read_partitioned(folder: Path) -> pa.Table | None:
 
 
 def shipped_sample_manifest(repo: Path, trained_models: Path, output: Path):
-    """manifests/sample.yaml as shipped (bootstrap on, no given KenLM models); only the output and the
-    classifier (trained by the test session instead of `make demo`) differ."""
+    """manifests/sample.yaml as shipped (KenLM bootstrap on with its shipped minimums, which no sample language
+    reaches; no given KenLM models); only the output and the classifier (trained by the test session instead of
+    `make demo`) differ."""
     from longtail.pipeline.manifest import load_manifest
 
     manifest = load_manifest(repo / "manifests" / "sample.yaml")
     quality = replace(manifest.quality, classifier_model=str(trained_models / "quality" / "classifier.bin"))
     return replace(manifest, output=str(output), quality=quality)
+
+
+# The KenLM bootstrap minimums before issue 12 (8 distinct lines, 1,500 characters), set explicitly for tests of the
+# bootstrap's mechanics: with them every sample language (3-5 pages) is bootstrapped from the crawl; with the shipped
+# 40 lines / 20,000 characters none is (too_little_text, no perplexity filter).
+SMALL_BOOTSTRAP_MINIMUMS = {"min_training_lines": 8, "min_training_characters": 1500}
+
+
+def small_bootstrap_manifest(repo: Path, trained_models: Path, output: Path):
+    """``shipped_sample_manifest`` with the KenLM bootstrap minimums lowered to ``SMALL_BOOTSTRAP_MINIMUMS`` (every
+    other setting as shipped): the sample crawl's languages get models bootstrapped from its own documents."""
+    manifest = shipped_sample_manifest(repo, trained_models, output)
+    settings = replace(manifest.quality.kenlm_bootstrap, **SMALL_BOOTSTRAP_MINIMUMS)
+    return replace(manifest, quality=replace(manifest.quality, kenlm_bootstrap=settings))
 
 
 def reference_sample_manifest(repo: Path, trained_models: Path, output: Path):

@@ -16,6 +16,7 @@ import yaml
 
 from longtail.filters.quality_eval import auc_by_junk_kind, auc_table, load_eval_corpus, score_rows
 
+from longtail.tests.support import SMALL_BOOTSTRAP_MINIMUMS
 from longtail.tests.unit import test_quality
 
 eval_rows = test_quality.eval_rows  # the module-scoped fixture
@@ -134,13 +135,24 @@ def test_selection_keeps_chosen_buckets_and_caps_templated(eval_run):
     assert reasons["quality:perplexity_bucket"] > 0
 
 
-def test_bootstrap_kenlm_from_the_runs_own_documents(eval_run, repo, tmp_path):
+def test_bootstrap_kenlm_from_the_runs_own_documents(eval_run, repo, tmp_path, capsys):
     from longtail.filters.kenlm_model import load_card
+    from longtail.pipeline.bootstrap import BootstrapSettings, bootstrap_kenlm
     from longtail.pipeline.cli.main import main
 
     work, _ = eval_run
     models = tmp_path / "boot"
-    assert main(["bootstrap-kenlm", str(work / "out"), "--label", "yor_Latn", "lao_Laoo", "--models", str(models)]) == 0
+    # the evaluation corpus has a few dozen documents per language: below the shipped minimums (40 distinct lines,
+    # 20,000 characters) the command refuses with the counts and writes no model
+    capsys.readouterr()
+    assert main(["bootstrap-kenlm", str(work / "out"), "--label", "yor_Latn", "--models", str(models)]) == 2
+    error = capsys.readouterr().err
+    assert "yor_Latn: " in error and "training lines / " in error and "need 40 lines and 20000 characters" in error, error
+    assert not (models / "yor_Latn.binary").exists()
+    # the method itself, with the minimums lowered explicitly (as before issue 12)
+    settings = BootstrapSettings(**SMALL_BOOTSTRAP_MINIMUMS)
+    for label in ("yor_Latn", "lao_Laoo"):
+        bootstrap_kenlm(work / "out", label, models, settings, log=lambda *_: None)
     rows = [r for r in load_eval_corpus(repo / "data" / "quality_eval") if r["lang_script"] in ("yor_Latn", "lao_Laoo")]
     for label in ("yor_Latn", "lao_Laoo"):
         card = load_card(models, label)
@@ -159,7 +171,9 @@ def test_bootstrap_kenlm_from_the_runs_own_documents(eval_run, repo, tmp_path):
     # the bootstrapped models (no reference corpus used) separate the evaluation corpus's clean text from junk
     table = auc_table(score_rows(rows, str(models), None), signals=("perplexity",))
     assert table["yor_Latn"]["perplexity"] >= 0.85 and table["lao_Laoo"]["perplexity"] >= 0.85, table
-    assert main(["bootstrap-kenlm", str(work / "out"), "--label", "zul_Latn", "--models", str(models)]) == 2  # no such documents
+    capsys.readouterr()
+    assert main(["bootstrap-kenlm", str(work / "out"), "--label", "zul_Latn", "--models", str(models)]) == 2
+    assert "no annotated documents labelled zul_Latn" in capsys.readouterr().err
 
 
 def test_audit_sample_and_report_on_a_run(eval_run, repo, tmp_path):

@@ -12,6 +12,10 @@ from longtail.filters.kenlm_bootstrap import BootstrapSettings, NotEnoughText, b
 from longtail.filters.kenlm_model import KenLMScorer
 from longtail.pipeline.bootstrap import bootstrap_language_task
 
+# the minimums before issue 12: the method on a few dozen reference lines (the shipped 40 lines / 20,000 characters
+# refuse them, below)
+SMALL = BootstrapSettings(min_training_lines=8, min_training_characters=1500)
+
 
 def _rows(label: str, paragraphs: list[str], per_doc: int = 6) -> list[dict]:
     rows = []
@@ -39,15 +43,23 @@ def test_bootstrap_separates_garbled_text_and_refuses_tiny_languages(repo, tmp_p
     reference = [line for line in (repo / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
     unseen, rows = reference[:10], _rows("yor_Latn", reference[10:])
     others = [line for line in (repo / "data" / "reference" / "swa_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()][:30]
-    record = bootstrap_language(rows, others, "yor_Latn", tmp_path / "m", BootstrapSettings())
+    record = bootstrap_language(rows, others, "yor_Latn", tmp_path / "m", SMALL)
     assert record["candidates"] == len(rows) and record["heldout_auc"] >= 0.9
     scorer = KenLMScorer(str(tmp_path / "m"))
     rng = random.Random(3)
     garbled = [" ".join("".join(rng.sample(w, len(w))) for w in line.split()) for line in unseen]
     clean_unseen = sum(scorer.perplexity(line, "yor_Latn") for line in unseen) / len(unseen)
     assert sum(scorer.perplexity(g, "yor_Latn") for g in garbled) / len(garbled) > 1.5 * clean_unseen
-    with pytest.raises(NotEnoughText, match="need 8 lines"):
-        bootstrap_language(rows[:1], others, "yor_Latn", tmp_path / "tiny", BootstrapSettings())
+    with pytest.raises(NotEnoughText, match="need 8 lines and 1500 characters"):
+        bootstrap_language(rows[:1], others, "yor_Latn", tmp_path / "tiny", SMALL)
+    # the shipped minimums refuse the same language: its lines are enough for 8 lines / 1,500 characters, not for
+    # 40 lines / 20,000 characters; the counts say how much there was, and no model is written
+    with pytest.raises(NotEnoughText, match="need 40 lines and 20000 characters") as refused:
+        bootstrap_language(rows, others, "yor_Latn", tmp_path / "shipped", BootstrapSettings())
+    counts = refused.value.counts
+    assert counts["candidates"] == record["candidates"] and counts["training_lines"] >= 40  # refused for its characters
+    assert 1500 <= counts["training_characters"] < 20_000
+    assert not (tmp_path / "shipped" / "yor_Latn.binary").exists()
 
 
 def test_language_task_records_too_little_text_instead_of_failing(repo, tmp_path):
@@ -56,7 +68,8 @@ def test_language_task_records_too_little_text_instead_of_failing(repo, tmp_path
     path = tmp_path / "unit.parquet"
     pq.write_table(pa.Table.from_pylist(_rows("yor_Latn", ["Ọ̀rọ̀ kan ṣoṣo ni èyí."])), path)
     label, result = bootstrap_language_task([str(path)], "yor_Latn", str(tmp_path / "m"), BootstrapSettings(), "test")
-    assert label == "yor_Latn" and result["status"] == "too_little_text" and "need 8 lines" in result["reason"]
+    assert label == "yor_Latn" and result["status"] == "too_little_text" and "need 40 lines and 20000 characters" in result["reason"]
+    assert {key: result[key] for key in ("candidates", "training_lines", "training_characters")} == {"candidates": 0, "training_lines": 0, "training_characters": 0}
 
 
 def test_a_large_language_is_sampled_before_its_text_is_read(repo, tmp_path, monkeypatch):

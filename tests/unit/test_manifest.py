@@ -69,9 +69,13 @@ def test_kenlm_bootstrap_settings():
     off = parse_manifest(MINIMAL)
     assert off.quality.kenlm_bootstrap is None
     on = parse_manifest({**MINIMAL, "stages": {"quality": {"kenlm_bootstrap": True}}})
-    assert on.quality.kenlm_bootstrap.languages == "missing" and on.quality.kenlm_bootstrap.min_training_lines == 8
-    custom = parse_manifest({**MINIMAL, "stages": {"quality": {"kenlm_bootstrap": {"languages": "all", "head_percentile": 60}}}})
+    assert on.quality.kenlm_bootstrap.languages == "missing"
+    # issue 12: a bootstrapped model needs 40 distinct lines and 20,000 characters unless the manifest says otherwise
+    assert (on.quality.kenlm_bootstrap.min_training_lines, on.quality.kenlm_bootstrap.min_training_characters) == (40, 20_000)
+    custom = parse_manifest({**MINIMAL, "stages": {"quality": {"kenlm_bootstrap": {"languages": "all", "head_percentile": 60,
+                                                                                   "min_training_lines": 8, "min_training_characters": 1500}}}})
     assert custom.quality.kenlm_bootstrap.languages == "all" and custom.quality.kenlm_bootstrap.head_percentile == 60.0
+    assert (custom.quality.kenlm_bootstrap.min_training_lines, custom.quality.kenlm_bootstrap.min_training_characters) == (8, 1500)
     for bad, field in (({"languages": "some"}, "languages must be one of"), ({"strict_lid": 2}, "strict_lid"),
                        ({"minimum": 3}, "stages.quality.kenlm_bootstrap.minimum"), ({"order": "five"}, "stages.quality.kenlm_bootstrap.order")):
         with pytest.raises(ManifestError, match=field):
