@@ -59,7 +59,11 @@ def reference_sample_manifest(repo: Path, trained_models: Path, output: Path):
 
     manifest = load_manifest(repo / "manifests" / "sample.yaml")
     quality = QualitySettings(str(trained_models / "kenlm"), str(trained_models / "quality" / "classifier.bin"))
-    return replace(manifest, output=str(output), quality=quality)
+    # The ground truth was written for the shipped classifier as a hard filter at 0.3: say so explicitly, as a
+    # user who trusts a given classifier must (issue 12: a given classifier is otherwise annotation-only).
+    thresholds = manifest.thresholds.updated({"min_quality_score": 0.3})
+    explicit = tuple(sorted({*manifest.explicit_defaults, "min_quality_score"}))
+    return replace(manifest, output=str(output), quality=quality, thresholds=thresholds, explicit_defaults=explicit)
 
 
 def tree_state(folder: Path) -> dict[str, tuple[int, int]]:

@@ -1,7 +1,7 @@
 """Sources of the real-data development bench (bench/build_real_bench.py).
 
 Every source is a public GitHub repository read ONLY from a local snapshot (bare git directory) under the
-mirror directory (default /work/.mirror/<owner>+<name>/repo[/.git]); nothing here is committed to this
+mirror directory (default: .mirror/<owner>+<name>/repo[/.git] beside the repository); nothing here is committed to this
 repository, and nothing is downloaded by the build itself.
 
 Each entry of SOURCES says: repo ("owner/name"), kind (how the builder reads it), what we take, the path
