@@ -21,8 +21,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from longtail.pipeline.manifest import QualitySettings, ReadSettings, load_manifest
+from longtail.pipeline.manifest import ReadSettings
 from longtail.pipeline.run import run
+from longtail.tests.support import reference_sample_manifest
 
 UNITS = 6
 BATCH = 2  # small read batches: a unit writes several batches, so "mid-unit" lasts long enough to hit
@@ -67,14 +68,9 @@ def split_inputs(repo, tmp_path_factory) -> Path:
 
 
 def job_manifest(repo, models: Path, inputs: Path, output: Path):
-    manifest = load_manifest(repo / "manifests" / "sample.yaml")
-    return replace(
-        manifest,
-        inputs=[str(inputs / "*.warc.gz")],
-        output=str(output),
-        read=ReadSettings(batch_size=BATCH),
-        quality=QualitySettings(str(models / "kenlm"), str(models / "quality" / "classifier.bin")),
-    )
+    """The reference run's job (same models, same explicit classifier threshold) over the split crawl."""
+    manifest = reference_sample_manifest(repo, models, output)
+    return replace(manifest, inputs=[str(inputs / "*.warc.gz")], read=ReadSettings(batch_size=BATCH))
 
 
 @pytest.fixture
@@ -158,6 +154,7 @@ def test_driver_killed_mid_run_then_rerun(repo, ray_local, trained_models, split
     raw = yaml.safe_load((repo / "manifests" / "sample.yaml").read_text())  # the same job, as a file
     raw.update(inputs=manifest.inputs, output=manifest.output, read={"batch_size": BATCH})
     raw["stages"]["quality"] = {"kenlm_models": manifest.quality.kenlm_models, "classifier_model": manifest.quality.classifier_model}
+    raw["selection"].setdefault("defaults", {})["min_quality_score"] = manifest.thresholds.min_quality_score
     manifest_file.write_text(yaml.safe_dump(raw))
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
     env.pop("RAY_ADDRESS", None)
