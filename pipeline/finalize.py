@@ -160,9 +160,10 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
     if removed.num_rows:
         write_shards(removed, partition(staged.removed, label), write.max_rows_per_shard, write.max_bytes_per_shard, write.compression)
     bucket_info = next(stage for stage in chain if isinstance(stage, SelectionColumnsStage)).info
+    outlier_info = next((stage.info for stage in chain if isinstance(stage, LidOutlierStage)), {})  # judged, live (pages judged), outliers
     stats = {**language_stats(label, annotated, kept), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card),
              "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
-             "lid_contamination": next((stage.info for stage in chain if isinstance(stage, LidOutlierStage)), {}).get("contamination")}
+             "lid_contamination": outlier_info.get("contamination"), "lid_outlier": outlier_info}
     return LanguageResult(stats, chain.stats())
 
 

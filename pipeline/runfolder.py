@@ -12,7 +12,10 @@ Layout of ``<output>/`` (every other module asks :class:`RunFolder` for a path i
         FINGERPRINT, COMPLETE
     dataset/lang_script=<label>/part-*.parquet        kept documents
     removed/lang_script=<label>/part-*.parquet        dropped documents, with drop_reason
-    stats/languages.json, languages.csv, records.json, run.json, errors.jsonl, stages.json (contamination.json)
+    stats/languages.json, languages.csv, records.json, run.json, errors.jsonl, stages.json,
+        lid_contamination.json (contamination.json)   lid_contamination.json: the whole run's estimated wrong-language
+                                                      contamination from lid:outlier (pipeline/stats.py); contamination.json:
+                                                      a human audit (longtail audit-report --json), when one was run
     logs/run.log
     .staging/{dataset,removed,stats}/                 finalize's output, swapped into place when complete
 
@@ -50,6 +53,7 @@ RESCORED_FINGERPRINT = "FINGERPRINT"  # bootstrap/perplexity/: which models its 
 RESCORED_COMPLETE = "COMPLETE"  # bootstrap/perplexity/: written when every annotated file has its scores
 LANGUAGES_JSON, LANGUAGES_CSV, RECORDS_JSON, RUN_JSON = "languages.json", "languages.csv", "records.json", "run.json"
 ERRORS_JSONL, STAGES_JSON, CONTAMINATION_JSON = "errors.jsonl", "stages.json", "contamination.json"
+LID_CONTAMINATION_JSON = "lid_contamination.json"  # stats/: the run-level lid:outlier estimate (pipeline/stats.py)
 RUN_LOG = "run.log"
 
 

@@ -7,9 +7,10 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from longtail.pipeline.runfolder import ERRORS_JSONL, LANGUAGES_CSV, LANGUAGES_JSON, RECORDS_JSON, RUN_JSON
+from longtail.pipeline.runfolder import ERRORS_JSONL, LANGUAGES_CSV, LANGUAGES_JSON, LID_CONTAMINATION_JSON, RECORDS_JSON, RUN_JSON
 from longtail.stages.base import sum_counters
-from longtail.reasons import DOCUMENT_REASONS, RECORD_RESPONSE, RECORD_SKIPS, RECORD_TEXT
+from longtail.stages.lid_outlier import MIN_CORE
+from longtail.reasons import DOCUMENT_REASONS, LID_OUTLIER, RECORD_RESPONSE, RECORD_SKIPS, RECORD_TEXT
 
 # every kind of record the reader counts: the ones that became documents, then the skipped ones (longtail/reasons.py)
 RECORD_KINDS = (RECORD_RESPONSE, RECORD_TEXT) + RECORD_SKIPS
@@ -22,10 +23,45 @@ def merge_record_counts(unit_rows: list[dict]) -> dict:
     return dict(sorted(total.items()))
 
 
+def judged_pages(stats: dict) -> int:
+    """Pages the ``lid:outlier`` stage looked at in one split (the still-kept pages before dedup). From the stage's
+    own count (``lid_outlier.live``); runs written before it was recorded: kept + ``lid:outlier`` + dedup drops,
+    which is the same number because dedup is the only stage after it."""
+    info = stats.get("lid_outlier") or {}
+    if info.get("live") is not None:
+        return int(info["live"])
+    dropped = stats.get("dropped") or {}
+    return int(stats.get("documents", 0)) + int(dropped.get(LID_OUTLIER, 0)) + sum(int(n) for r, n in dropped.items() if r.startswith("dedup:"))
+
+
+def lid_contamination_summary(languages: list[dict]) -> dict:
+    """The whole run's estimated wrong-language contamination (``stats/lid_contamination.json``): pages dropped as
+    ``lid:outlier`` / pages judged, over the splits the stage judged (at least ``MIN_CORE`` still-kept pages).
+    A lower bound: the n-gram check misses close relatives (docs/lid.md)."""
+    judged = [s for s in languages if s.get("lid_contamination") is not None]
+    not_judged = [s for s in languages if s.get("lid_contamination") is None]
+    pages = sum(judged_pages(s) for s in judged)
+    outliers = sum(int((s.get("dropped") or {}).get(LID_OUTLIER, 0)) for s in judged)
+    return {
+        "method": LID_OUTLIER,
+        "lower_bound": True,
+        "contamination": round(outliers / pages, 4) if pages else None,
+        "outliers": outliers,
+        "pages_judged": pages,
+        "splits_judged": len(judged),
+        "splits_not_judged": len(not_judged),
+        "pages_not_judged": sum(judged_pages(s) for s in not_judged),
+        "min_pages": MIN_CORE,
+        "note": f"share of the judged splits' pages dropped as {LID_OUTLIER}; splits under {MIN_CORE} pages are not judged; "
+                "a lower bound: the character n-gram check misses close relatives",
+    }
+
+
 def write_stats(folder: Path, languages: list[dict], records: dict, errors: list[dict], run_info: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     languages = sorted(languages, key=lambda s: (-s["documents"], s["lang_script"]))
     (folder / LANGUAGES_JSON).write_text(json.dumps(languages, indent=2, ensure_ascii=False))
+    (folder / LID_CONTAMINATION_JSON).write_text(json.dumps(lid_contamination_summary(languages), indent=2))
     (folder / RECORDS_JSON).write_text(json.dumps(records, indent=2))
     (folder / RUN_JSON).write_text(json.dumps(run_info, indent=2, ensure_ascii=False, default=str))
     with open(folder / ERRORS_JSONL, "w", encoding="utf-8") as handle:

@@ -5,7 +5,7 @@ Layout of a release (documented in docs/release.md)::
     README.md                        Hugging Face dataset card (YAML header: languages, one config per language)
     manifest.json                    every file with sha256, rows, bytes; run configuration, code version, models
     data/<lang_script>/train-00000-of-00002.parquet   kept documents, RELEASE_SCHEMA, rows sorted by id
-    stats/languages.json, records.json, run.json      the run's statistics, copied unchanged
+    stats/languages.json, records.json, run.json, lid_contamination.json   the run's statistics, copied unchanged
 
 The folder is built next to the target and renamed into place, so a reader never sees half a release.
 Shard folders are plain ``data/<lang_script>/`` rather than Hive ``lang_script=<label>/``: readers that
@@ -29,13 +29,13 @@ from longtail.fileio import atomic_write_text
 from longtail.langid.labels import is_safe_label, to_bcp47
 
 from longtail.pipeline.provenance import code_version, model_fingerprints, sha256_file
-from longtail.pipeline.runfolder import CONTAMINATION_JSON, LANGUAGES_CSV, LANGUAGES_JSON, RECORDS_JSON, RUN_JSON, RunFolder
+from longtail.pipeline.runfolder import CONTAMINATION_JSON, LANGUAGES_CSV, LANGUAGES_JSON, LID_CONTAMINATION_JSON, RECORDS_JSON, RUN_JSON, RunFolder
 
 log = logging.getLogger("longtail.export")
 
 RELEASE_FORMAT = "longtail-release/1"
 DEFAULT_SHARD_BYTES = 256 * 1024 * 1024
-STATS_FILES = (LANGUAGES_JSON, LANGUAGES_CSV, RECORDS_JSON, RUN_JSON, CONTAMINATION_JSON)  # copied from the run's stats/
+STATS_FILES = (LANGUAGES_JSON, LANGUAGES_CSV, RECORDS_JSON, RUN_JSON, LID_CONTAMINATION_JSON, CONTAMINATION_JSON)  # copied from the run's stats/
 
 # The stable public schema: column order, names and types only ever grow by appending.
 RELEASE_SCHEMA = pa.schema(
@@ -147,7 +147,7 @@ def _removed_shares(stats: dict) -> dict[str, float]:
     return {reason: round(count / annotated, 4) for reason, count in sorted((stats.get("dropped") or {}).items())} if annotated else {}
 
 
-def _contamination(path: Path) -> dict[str, float]:
+def audited_contamination(path: Path) -> dict[str, float]:
     """Estimated wrong-language rate per audited language: the JSON of ``longtail audit-report --json``
     (``{label: {"wrong_language_rate": rate, ...}}``) or ``{label: rate}``; {} when there is no audit."""
     raw = _read_json(path, {}) or {}
@@ -272,7 +272,7 @@ def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: in
 
         code = code_version()
         name = (run_info.get("manifest") or {}).get("name", run_dir.name)
-        contamination = _contamination(audit_path)
+        contamination = audited_contamination(audit_path)
         atomic_write_text(staging / "README.md", dataset_card(name, released, contamination, run_info, run_info.get("code_version") or code))
         files.append(_file_entry(staging, staging / "README.md"))
 

@@ -13,9 +13,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from longtail.pipeline.runfolder import LANGUAGES_JSON, RECORDS_JSON, RunFolder
+from longtail.pipeline.release.export import audited_contamination
+from longtail.pipeline.runfolder import CONTAMINATION_JSON, LANGUAGES_JSON, LID_CONTAMINATION_JSON, RECORDS_JSON, RunFolder
+from longtail.pipeline.stats import judged_pages, lid_contamination_summary
+from longtail.reasons import LID_OUTLIER
 
 REPORT_COLUMNS = ("lang_script", "n_words", "perplexity", "lang_score", "dup_cluster_size")
+OVERVIEW_LANGUAGES = 40  # bars in the overview's documents plot; the rest are summed into one bar
+LOWER_BOUND_NOTE = (f"A lower bound: {LID_OUTLIER} compares each page with the character n-grams of its split's confident core, "
+                    "so it catches text in a distant language but misses close relatives (Bhojpuri in Hindi, Xhosa in Zulu; docs/lid.md).")
 
 
 def document_files(folder: Path) -> list[Path]:
@@ -128,6 +134,109 @@ def plot_cluster_sizes(documents: pa.Table) -> str:
     return _png(fig)
 
 
+def plot_kept_overview(languages: list[dict], limit: int = OVERVIEW_LANGUAGES) -> str:
+    """Kept documents of the ``limit`` largest languages, the others summed into one bar: one plot of bounded size
+    however many languages the run has (the full per-language plots come after the tables)."""
+    ranked = sorted((s for s in languages if s.get("documents")), key=lambda s: (-s["documents"], s["lang_script"]))
+    labels, counts = [s["lang_script"] for s in ranked[:limit]], [s["documents"] for s in ranked[:limit]]
+    if len(ranked) > limit:
+        labels.append(f"other {len(ranked) - limit} languages")
+        counts.append(sum(s["documents"] for s in ranked[limit:]))
+    fig, ax = _figure(len(labels), height_per_row=0.22)
+    ax.barh(labels, counts, color="#3b6ea5")
+    if counts:
+        ax.set_xscale("symlog", linthresh=1)
+    ax.invert_yaxis()
+    ax.set_xlabel("kept documents (log scale)")
+    shown = f"largest {limit} of {len(ranked)}" if len(ranked) > limit else f"all {len(ranked)}"
+    ax.set_title(f"Kept documents per language ({shown} languages)")
+    return _png(fig)
+
+
+def plot_drops_overview(drops: dict[str, int]) -> str:
+    """Removed documents per reason, summed over languages."""
+    reasons = sorted(drops, key=lambda r: (-drops[r], r))
+    fig, ax = _figure(len(reasons))
+    ax.barh(reasons, [drops[r] for r in reasons], color="#b5534a")
+    if reasons:
+        ax.set_xscale("symlog", linthresh=1)
+    else:
+        ax.text(0.5, 0.5, "no document was removed", ha="center", va="center", transform=ax.transAxes)
+    ax.invert_yaxis()
+    ax.set_xlabel("removed documents, all languages (log scale)")
+    ax.set_title("Removals per reason, all languages")
+    return _png(fig)
+
+
+def drops_by_reason(languages: list[dict]) -> dict[str, int]:
+    """Every drop reason with its count summed over languages (reasons no document had are left out)."""
+    total: Counter = Counter()
+    for s in languages:
+        total.update(s.get("dropped") or {})
+    return {reason: count for reason, count in sorted(total.items()) if count}
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def contamination_cell(stats: dict, audited: dict[str, float]) -> str:
+    """A language's estimated contamination: the audited rate when a human audit has it, and the lid:outlier share
+    of its split (``not judged`` when the split was too small)."""
+    parts = []
+    if stats["lang_script"] in audited:
+        parts.append(f"audited {_percent(audited[stats['lang_script']])}")
+    value = stats.get("lid_contamination")
+    parts.append(f"{LID_OUTLIER} {_percent(value)}" if value is not None else "not judged")
+    return "; ".join(parts)
+
+
+def contamination_summary(folder: Path, languages: list[dict]) -> dict:
+    """stats/lid_contamination.json, or the same figure computed from languages.json (runs written before the file)."""
+    path = RunFolder(folder).stats_file(LID_CONTAMINATION_JSON)
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    return lid_contamination_summary(languages)
+
+
+def overview(languages: list[dict], summary: dict, audited: dict[str, float], plots: list[tuple[str, str, str]]) -> str:
+    """The section a reviewer reads first: totals, drops by reason, estimated contamination, the key plots."""
+    kept = [s for s in languages if s.get("documents")]
+    drops = drops_by_reason(languages)
+    removed = sum(drops.values())
+    figure = _percent(summary.get("contamination"))
+    judged = (f"{summary.get('outliers', 0):,} of {summary.get('pages_judged', 0):,} pages dropped as {LID_OUTLIER} in the "
+              f"{summary.get('splits_judged', 0)} splits judged; {summary.get('splits_not_judged', 0)} splits "
+              f"({summary.get('pages_not_judged', 0):,} pages) had fewer than {summary.get('min_pages')} pages and were not judged")
+    rows = [
+        ("languages", "languages with kept documents", f"{len(kept):,} (of {len(languages):,} language splits)"),
+        ("documents", "documents kept", f"{sum(s.get('documents', 0) for s in languages):,}"),
+        ("words", "words kept", f"{sum(s.get('words', 0) for s in languages):,}"),
+        ("removed", "documents removed", f"{removed:,}"),
+        ("contamination", "estimated wrong-language contamination (lower bound)", f"{figure} ({judged})"),
+    ]
+    if audited:
+        rates = [audited[s["lang_script"]] for s in languages if s["lang_script"] in audited]
+        rows.append(("audited", "human audit of wrong-language pages",
+                     f"{len(rates)} languages audited, mean wrong-language rate {_percent(sum(rates) / len(rates) if rates else None)}"))
+    facts = "".join(f'<tr data-key="{key}"><th>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>' for key, name, value in rows)
+    reason_rows = "".join(f'<tr data-reason="{html.escape(r)}"><td>{html.escape(r)}</td><td>{n:,}</td><td>{100 * n / removed:.1f}%</td></tr>'
+                          for r, n in sorted(drops.items(), key=lambda kv: (-kv[1], kv[0])))
+    worst = sorted((s for s in languages if s.get("lid_contamination")), key=lambda s: (-s["lid_contamination"], s["lang_script"]))[:10]
+    worst_line = ", ".join(f"{s['lang_script']} {_percent(s['lid_contamination'])} ({judged_pages(s):,} pages)" for s in worst) or "none"
+    images = "\n".join(f'<figure id="{key}"><img alt="{html.escape(title)}" src="data:image/png;base64,{png}"><figcaption>{html.escape(title)}</figcaption></figure>'
+                       for key, title, png in plots)
+    return f"""<section id="overview"><h2>Overview</h2>
+<table class="overview"><tbody>{facts}</tbody></table>
+<p class="note">Estimated contamination: the share of the judged splits' pages that the split-level check dropped as
+<code>{LID_OUTLIER}</code>. {html.escape(LOWER_BOUND_NOTE)} Highest per split: {html.escape(worst_line)}.
+Per language: the contamination column of the Languages table.</p>
+<h3>Drops by reason, all languages</h3>
+<table class="drops"><thead><tr><th>reason</th><th>documents</th><th>share of removed</th></tr></thead><tbody>{reason_rows}</tbody></table>
+{images}
+</section>"""
+
+
 def scripts_per_language(labels: list[str]) -> dict[str, Counter]:
     scripts: dict[str, Counter] = defaultdict(Counter)
     for label in labels:
@@ -170,7 +279,13 @@ def build_report(folder: Path) -> str:
     name = (json.loads((folder / "manifest.json").read_text()).get("name") if release else None) or folder.name
     kept_labels = documents.column("lang_script").to_pylist()
     scripts = scripts_per_language(kept_labels)
+    audited = audited_contamination(RunFolder(folder).stats_file(CONTAMINATION_JSON))
+    summary = contamination_summary(folder, languages)
 
+    head = overview(languages, summary, audited, [
+        ("overview-documents", "Kept documents per language", plot_kept_overview(languages)),
+        ("overview-removals", "Removals per reason, all languages", plot_drops_overview(drops_by_reason(languages))),
+    ])
     sections = [
         ("documents", "Documents and words per language", plot_documents_and_words(languages)),
         ("removals", "Removals per reason", plot_removals(languages)),
@@ -181,20 +296,21 @@ def build_report(folder: Path) -> str:
     ]
     table = _table(
         ["lang_script", "documents", "words", "removed", "duplicate rate", "mean LID score", "perplexity p50", "KenLM model",
-         "kept head / middle / tail", "templated share", "top removal reasons"],
+         "kept head / middle / tail", "templated share", "est. contamination", "top removal reasons"],
         [[s["lang_script"], s.get("documents", 0), s.get("words", 0), sum((s.get("dropped") or {}).values()),
           f"{100 * (s.get('duplicate_rate') or 0):.1f}%", s.get("mean_lang_score"), (s.get("perplexity") or {}).get("p50", ""),
           _kenlm_cell(s.get("kenlm") or {}), " / ".join(str(((s.get("perplexity_buckets") or {}).get("kept") or {}).get(b, 0)) for b in ("head", "middle", "tail")),
-          f"{100 * ((s.get('templated') or {}).get('kept_share') or 0):.1f}%",
+          f"{100 * ((s.get('templated') or {}).get('kept_share') or 0):.1f}%", contamination_cell(s, audited),
           ", ".join(f"{r} {n}" for r, n in Counter(s.get("dropped") or {}).most_common(3))] for s in languages],
     )
     record_table = _table(["record kind", "count"], [[k, v] for k, v in sorted(records.items())])
     script_table = _table(["language", "scripts (kept documents)"], [[lang, ", ".join(f"{s} {n}" for s, n in c.most_common())] for lang, c in sorted(scripts.items())])
-    kept = sum(s.get("documents", 0) for s in languages)
     figures = "\n".join(
         f'<section id="{key}"><h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" src="data:image/png;base64,{png}"></section>'
         for key, title, png in sections
     )
+    # order: the overview a reviewer reads first (totals, drops, contamination, its plots), then the per-language
+    # table, the per-language plots, and the long reference tables last
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>longtail report: {html.escape(name)}</title>
 <style>
@@ -202,18 +318,22 @@ body {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #22
 table {{ border-collapse: collapse; margin: 1em 0; font-size: 14px; }}
 th, td {{ border: 1px solid #bbb; padding: 3px 8px; text-align: left; }}
 th {{ background: #e8eef5; }}
+table.overview th {{ width: 22em; }}
+p.note {{ font-size: 14px; max-width: 60em; }}
+figure {{ margin: 1em 0; }}
+figcaption {{ font-size: 13px; color: #555; }}
 img {{ max-width: 100%; border: 1px solid #ddd; }}
 </style></head><body>
 <h1>longtail report: {html.escape(name)}</h1>
-<p>{'Release' if release else 'Run'} folder <code>{html.escape(str(folder.resolve()))}</code>:
-{len([s for s in languages if s.get('documents')])} languages, {kept} kept documents.</p>
+<p>{'Release' if release else 'Run'} folder <code>{html.escape(str(folder.resolve()))}</code>.</p>
+{head}
 <h2>Languages</h2>
 {table}
+{figures}
 <h2>WARC records</h2>
 {record_table}
 <h2>Scripts</h2>
 {script_table}
-{figures}
 </body></html>
 """
 

@@ -1,0 +1,132 @@
+"""The HTML report opens with an overview (languages, documents, words, drops by reason, estimated contamination,
+plots) before the long per-language tables; the run-level lid:outlier figure in stats/lid_contamination.json.
+Stats dicts are built here (no Ray, no run): a folder with stats/ only, as a run of 130 languages would have."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import pytest
+
+from longtail.pipeline.release.report import build_report
+from longtail.pipeline.stats import judged_pages, lid_contamination_summary, write_stats
+from longtail.reasons import DEDUP_EXACT, LID_OUTLIER, QUALITY_TOO_SHORT
+
+N_LANGUAGES = 130
+
+
+def _language(n: int) -> dict:
+    """Split n: documents fall with n; every 10th split is too small for lid:outlier to judge (null)."""
+    label = f"{chr(97 + n // 26 % 26)}{chr(97 + n % 26)}x_Latn"
+    small = n % 10 == 9
+    documents = 5 if small else 1000 - 7 * n
+    outliers = 0 if small else n % 7
+    dedup = n % 5
+    live = documents + outliers + dedup
+    dropped = {QUALITY_TOO_SHORT: 3 + n % 4, DEDUP_EXACT: dedup}
+    if outliers:
+        dropped[LID_OUTLIER] = outliers
+    return {
+        "lang_script": label,
+        "documents": documents,
+        "words": 150 * documents + n,
+        "dropped": dropped,
+        "lid_contamination": None if small else round(outliers / live, 4),
+        "lid_outlier": {"judged": not small, "live": live, "outliers": outliers, "contamination": None if small else round(outliers / live, 4)},
+    }
+
+
+@pytest.fixture
+def languages() -> list[dict]:
+    return [_language(n) for n in range(N_LANGUAGES)]
+
+
+@pytest.fixture
+def stats_folder(tmp_path, languages):
+    write_stats(tmp_path / "stats", languages, {"response": 9999}, [], {"manifest": {}})
+    return tmp_path
+
+
+def _overview(page: str) -> str:
+    start = page.index('<section id="overview">')
+    return page[start : page.index("</section>", start)]
+
+
+def _fact(page: str, key: str) -> str:
+    match = re.search(rf'<tr data-key="{key}"><th>[^<]*</th><td>([^<]*)</td></tr>', _overview(page))
+    assert match, f"overview has no {key} row"
+    return match.group(1)
+
+
+def test_run_level_contamination_is_outliers_over_judged_pages(languages):
+    summary = lid_contamination_summary(languages)
+    judged = [s for s in languages if s["lid_contamination"] is not None]
+    assert summary["splits_judged"] == len(judged) == 117 and summary["splits_not_judged"] == 13
+    assert summary["pages_judged"] == sum(s["lid_outlier"]["live"] for s in judged)
+    assert summary["outliers"] == sum(s["dropped"].get(LID_OUTLIER, 0) for s in judged) > 0
+    assert summary["contamination"] == pytest.approx(summary["outliers"] / summary["pages_judged"], abs=1e-4)
+    assert summary["lower_bound"] is True and summary["pages_not_judged"] == 13 * 5 + sum(n % 5 for n in range(9, 130, 10))
+
+
+def test_judged_pages_without_the_stage_record_is_kept_plus_outliers_plus_dedup(languages):
+    """Runs written before languages.json carried ``lid_outlier``: the same count from kept and dropped pages."""
+    for stats in languages:
+        older = {k: v for k, v in stats.items() if k != "lid_outlier"}
+        assert judged_pages(older) == stats["lid_outlier"]["live"]
+
+
+def test_write_stats_writes_the_run_level_figure(stats_folder, languages):
+    written = json.loads((stats_folder / "stats" / "lid_contamination.json").read_text())
+    assert written == lid_contamination_summary(languages)
+
+
+def test_overview_comes_first_with_the_counts_of_languages_json(stats_folder):
+    page = build_report(stats_folder)
+    stats = json.loads((stats_folder / "stats" / "languages.json").read_text())
+    overview_at = page.index('<section id="overview">')
+    first_table = page.index("<h2>Languages</h2>")
+    assert overview_at < first_table
+    assert page.index("<table><thead><tr><th>lang_script</th>") > overview_at  # the long per-language table
+    # a plot precedes the first long table, and both overview plots sit inside the overview
+    assert re.search(r"<(img|svg)\b", page[:first_table])
+    assert _overview(page).count('<img alt="') == 2
+    assert _fact(page, "languages").startswith(f"{len([s for s in stats if s['documents']]):,} ")
+    assert _fact(page, "documents") == f"{sum(s['documents'] for s in stats):,}"
+    assert _fact(page, "words") == f"{sum(s['words'] for s in stats):,}"
+    drops = Counter()
+    for s in stats:
+        drops.update(s["dropped"])
+    assert _fact(page, "removed") == f"{sum(drops.values()):,}"
+    reasons = dict(re.findall(r'<tr data-reason="([^"]+)"><td>[^<]*</td><td>([^<]*)</td>', _overview(page)))
+    assert reasons == {r: f"{n:,}" for r, n in drops.items() if n}
+
+
+def test_overview_states_the_contamination_figure_as_a_lower_bound(stats_folder):
+    page = build_report(stats_folder)
+    summary = json.loads((stats_folder / "stats" / "lid_contamination.json").read_text())
+    fact = _fact(page, "contamination")
+    assert fact.startswith(f"{100 * summary['contamination']:.1f}% (")
+    assert f"{summary['outliers']:,} of {summary['pages_judged']:,} pages" in fact
+    assert "117 splits judged" in fact and "13 splits" in fact
+    assert "lower bound" in _overview(page) and "close relatives" in _overview(page)
+
+
+def test_per_language_table_has_a_contamination_column(stats_folder, languages):
+    (stats_folder / "stats" / "contamination.json").write_text(json.dumps({languages[0]["lang_script"]: {"wrong_language_rate": 0.125}}))
+    page = build_report(stats_folder)
+    table = page[page.index("<h2>Languages</h2>") :]
+    assert "<th>est. contamination</th>" in table
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr><td>([a-z]{2}x_Latn)</td>.*?</tr>", table)}
+    assert len(rows) == N_LANGUAGES
+    assert "<td>audited 12.5%; lid:outlier 0.0%</td>" in rows[languages[0]["lang_script"]]
+    assert "<td>not judged</td>" in rows[languages[9]["lang_script"]]
+    assert f"<td>lid:outlier {100 * languages[3]['lid_contamination']:.1f}%</td>" in rows[languages[3]["lang_script"]]
+    assert 'data-key="audited"' in _overview(page)
+
+
+def test_report_without_the_run_level_file_computes_the_same_figure(stats_folder):
+    page = build_report(stats_folder)
+    (stats_folder / "stats" / "lid_contamination.json").unlink()
+    assert _fact(build_report(stats_folder), "contamination") == _fact(page, "contamination")
