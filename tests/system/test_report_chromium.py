@@ -36,7 +36,8 @@ def test_report_is_self_contained_and_renders_in_chromium(which, sample_run, rel
                     "Duplicate-cluster sizes", "Scripts per language"):
         assert f"<h2>{section}</h2>" in page
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(images) == 6 and all(len(i) > 5000 for i in images)
+    assert len(images) == 8 and all(len(i) > 5000 for i in images)  # the overview's 2 plots, then the 6 per-language ones
+    assert page.index('<section id="overview">') < page.index('<img alt="') < page.index("<h2>Languages</h2>")
     assert not re.search(r'(src|href)="(https?:|//|file:)', page), "the page must not load anything from outside"
     assert "yor_Latn" in page and "uig_Arab" in page and "dedup:exact" in page
 
