@@ -309,6 +309,8 @@ def ud_documents(snap: Snapshot, treebank: str, cap: int):
             absent.append(path)
             continue
         for d, p, sent in parse_conllu(raw.decode("utf-8", "replace")):
+            if treebank in S.UD_STRIP_TAGS:
+                sent = re.sub(r"<[^<>\s]{1,4}>", " ", sent)
             sent = clean_line(sent)
             if not sent or set(sent) <= set("_ "):
                 continue
@@ -809,8 +811,10 @@ def main(argv=None) -> int:
         if not docs:
             notes.append(f"{repo}: no usable text (ref {ref})")
             continue
-        add(repo, S.ud_language(tb), docs, meta.get("License", "see repository"),
-            meta.get("Genre", "").strip() or "unknown")
+        genre = meta.get("Genre", "").strip() or "unknown"
+        if tb in S.UD_GENRE_NOTE:
+            genre = f"{genre} ({S.UD_GENRE_NOTE[tb]})"
+        add(repo, S.ud_language(tb), docs, meta.get("License", "see repository"), genre)
 
     snap = snaps.get("christos-c/bible-corpus")
     if snap:
@@ -843,14 +847,15 @@ def main(argv=None) -> int:
         for d, code in sorted(S.MASAKHANER_CODES.items()):
             add("masakhane-io/masakhane-ner", code, masakhaner_documents(snap, d, args.cap), lic, "news")
 
-    snap = snaps.get("AmericasNLP/americasnlp2021")
-    if snap:
-        lic = next(s["licence"] for s in S.SOURCES if s["repo"] == "AmericasNLP/americasnlp2021")
+    for source in (s for s in S.SOURCES if s["kind"] == "americasnlp"):
+        snap = snaps.get(source["repo"])
+        if not snap:
+            continue
         by_lang: dict = defaultdict(list)
-        for path, code in S.AMERICASNLP_FILES:
+        for path, code in source.get("files", S.AMERICASNLP_FILES):
             by_lang[code].append(path)
         for code, paths in sorted(by_lang.items()):
-            add("AmericasNLP/americasnlp2021", code, lines_documents(snap, paths, args.cap), lic, "mixed")
+            add(source["repo"], code, lines_documents(snap, paths, args.cap), source["licence"], "mixed")
 
     # ---- cap per lang_script: round-robin over its sources (source order = fixed) ------------------
     text_docs: dict[str, list[dict]] = {}

@@ -69,6 +69,33 @@ UD_LANGUAGE = {
 }
 # Teko (Emerillon) is "eme" (not "emp", Northern Emberá).
 
+# Added for the issue-13 mixture (more languages, many of them unknown to both LID backends).  Historical
+# stages get their own ISO 639-3 codes (Ancient Greek grc, Ancient Hebrew hbo, Old East Slavic orv, Old
+# French fro, Middle French frm, Old Occitan pro, Ottoman Turkish ota, here in its Latin transcription);
+# Central Kurdish (Mukri, Latin transcription) ckb; Southern Kurdish (Garrusi) sdh; Ika (Arhuaco) arh;
+# Tundra Nenets yrk; Kaapor urb; Karo arr; Makurap mpu; Cappadocian Greek cpg; Northwest Gbaya gya; Oroch
+# oac.  Egyptian (egy), Hittite (hit) and Akkadian (akk) are scholarly transliterations of hieroglyphic /
+# cuneiform text and Daur (dta) is an IPA transcription: real text of the language, but not an everyday
+# orthography (genre says so).  Left out: Pesh and Bokota (ChibErgIS: much of `# text` is Spanish), Naga
+# (Nagamese mixed with English), Prakrit (`pra` is a collective code), Old Irish (64 one-word glosses), Soi
+# and Nayini (8-10 sentences), Phrygian (fragmentary inscriptions), Old Turkish (20 lines).
+UD_LANGUAGE.update({
+    "Abkhaz": "abk", "Akkadian": "akk", "Ancient_Greek": "grc", "Ancient_Hebrew": "hbo", "Assyrian": "aii",
+    "Bororo": "bor", "Cappadocian": "cpg", "Central_Kurdish": "ckb", "Daur": "dta", "Egyptian": "egy",
+    "Gothic": "got", "Haitian_Creole": "hat", "Hittite": "hit", "Ika": "arh", "Kaapor": "urb", "Karo": "arr",
+    "Khoekhoe": "naq", "Latin": "lat", "Makurap": "mpu", "Middle_French": "frm", "Nenets": "yrk",
+    "Northwest_Gbaya": "gya", "Old_East_Slavic": "orv", "Old_French": "fro", "Old_Occitan": "pro",
+    "Oroch": "oac", "Ottoman_Turkish": "ota", "Sicilian": "scn", "Skolt_Sami": "sms",
+    "Southern_Kurdish": "sdh", "Turkmen": "tuk", "Umbrian": "xum", "Warlpiri": "wbp", "Yiddish": "ydd",
+})
+
+# Added to the README genre of these treebanks (their text is not in an everyday orthography).
+UD_GENRE_NOTE = {"UD_Egyptian-UJaen": "transliteration", "UD_Hittite-HitTB": "transliteration",
+                 "UD_Akkadian-RIAO": "transliteration", "UD_Daur-GDUD": "IPA transcription"}
+
+# Treebanks whose `# text` carries transcription tags (<p> pause, <n>, <un> ...): tags are removed.
+UD_STRIP_TAGS = {"UD_Nenets-Tundra"}
+
 # The UD treebanks fetched for the bench (one repository each).  Order = priority when several sources
 # share a language (the per-language cap is shared round-robin over sources).
 UD_TREEBANKS = [
@@ -105,6 +132,14 @@ UD_TREEBANKS = [
     "UD_Uzbek-UT", "UD_Veps-VWT", "UD_Vietnamese-VTB", "UD_Welsh-CCG", "UD_Western_Armenian-ArmTDP",
     "UD_Wolof-WTB", "UD_Xavante-XDT", "UD_Xibe-XDT", "UD_Yakut-YKTDT", "UD_Yoruba-YTB", "UD_Yupik-SLI",
     "UD_Zaar-Autogramm",
+    # added for the issue-13 mixture (2026-12)
+    "UD_Abkhaz-AbNC", "UD_Akkadian-RIAO", "UD_Ancient_Greek-PTNK", "UD_Ancient_Hebrew-PTNK", "UD_Assyrian-AS",
+    "UD_Bororo-BDT", "UD_Cappadocian-AMGiC", "UD_Central_Kurdish-Mukri", "UD_Daur-GDUD", "UD_Egyptian-UJaen",
+    "UD_Gothic-PROIEL", "UD_Haitian_Creole-Autogramm", "UD_Hittite-HitTB", "UD_Ika-ChibErgIS", "UD_Kaapor-TuDeT",
+    "UD_Karo-TuDeT", "UD_Khoekhoe-KDT", "UD_Latin-Perseus", "UD_Makurap-TuDeT", "UD_Middle_French-PROFITEROLE",
+    "UD_Nenets-Tundra", "UD_Northwest_Gbaya-Autogramm", "UD_Old_East_Slavic-TOROT", "UD_Old_French-PROFITEROLE",
+    "UD_Old_Occitan-CorAG", "UD_Oroch-GDUD", "UD_Ottoman_Turkish-BOUN", "UD_Sicilian-STB", "UD_Skolt_Sami-Giellagas",
+    "UD_Southern_Kurdish-Garrusi", "UD_Turkmen-TUD", "UD_Umbrian-IKUVINA", "UD_Warlpiri-UFAL", "UD_Yiddish-YiTB",
 ]
 
 
@@ -160,6 +195,15 @@ AMERICASNLP_FILES = [
     ("data/wixarika-spanish/train.hch", "hch"), ("data/wixarika-spanish/dev.hch", "hch"),
 ]
 
+# AmericasNLP/americasnlp2025: the two languages the 2021 data lacks.  Wayuunaiki (guc; train.guc is >4 MiB
+# and absent, dev.guc is used) and Western Highland Chatino (ctp, the code the files carry; tone letters as
+# superscripts, as written in the source).  Awajún (agr) is already in the bench from the Bible corpus.
+AMERICASNLP2025_FILES = [
+    ("ST1_MachineTranslation/data/wayuu-spanish/dev.guc", "guc"),
+    ("ST1_MachineTranslation/data/chatino-spanish/train.ctp", "ctp"),
+    ("ST1_MachineTranslation/data/chatino-spanish/dev.ctp", "ctp"),
+]
+
 # --------------------------------------------------------------------------------------------------------
 SOURCES = [
     {
@@ -205,6 +249,15 @@ SOURCES = [
         "paths": [p for p, _ in AMERICASNLP_FILES],
         "licence": "no licence file; per original corpus (see README 'Data sources'); research shared-task data",
         "lang_notes": "AMERICASNLP_FILES (oto -> ote, gn -> gug, aym -> ayr)",
+    },
+    {
+        "repo": "AmericasNLP/americasnlp2025",
+        "kind": "americasnlp",
+        "take": "indigenous-language side of the 2025 shared-task sentences for Wayuunaiki and Chatino",
+        "paths": [p for p, _ in AMERICASNLP2025_FILES],
+        "files": AMERICASNLP2025_FILES,
+        "licence": "no licence file; per original corpus (README of each language folder); research shared-task data",
+        "lang_notes": "AMERICASNLP2025_FILES (guc, ctp)",
     },
     # ---- real HTML pages ----
     {
@@ -297,6 +350,23 @@ NOT_USED = {
                                                "bul_Latn would mislabel it, so it is left out",
     "UniversalDependencies/UD_Western_Sierra_Puebla_Nahuatl-TAZ": "no snapshot available",
     "UniversalDependencies/UD_Peripheral_Mongolian-Ordos": "no snapshot available",
+    "UniversalDependencies/UD_Pesh-ChibErgIS": "much of the `# text` lines is Spanish (interviews)",
+    "UniversalDependencies/UD_Bokota-ChibErgIS": "code-switched with Spanish",
+    "UniversalDependencies/UD_Naga-Suansu": "Nagamese mixed with English words",
+    "UniversalDependencies/UD_Prakrit-DIPI": "`pra` is a collective ISO 639 code, no individual language",
+    "UniversalDependencies/UD_Old_Irish-DipSGG": "64 glosses of one or two words",
+    "UniversalDependencies/UD_Soi-AHA": "8 sentences",
+    "UniversalDependencies/UD_Nayini-AHA": "10 sentences",
+    "UniversalDependencies/UD_Phrygian-KUL": "fragmentary inscriptions ([..] gaps)",
+    "UniversalDependencies/UD_Old_Turkish-Clausal": "20 lines",
+    "UniversalDependencies/UD_Kadiweu-Unicamp": "no released .conllu on master or dev",
+    "UniversalDependencies/UD_Megrelian-MLC": "no released .conllu on master or dev",
+    "UniversalDependencies/UD_Dargwa": "no released .conllu on master or dev",
+    "AmericasNLP/americasnlp2023": "same languages as 2021 + Chatino; americasnlp2025 has Chatino and Wayuunaiki",
+    "AmericasNLP/americasnlp2024": "same languages as americasnlp2025 without Wayuunaiki",
+    "UniversalDependencies/UD_Chechen-MottDT, UD_Gorontalo-BungoLoLombi, UD_Kalmyk-GDUD, UD_Manchu-GDUD, "
+    "UD_Mongolian-GDUD, UD_Middle_Armenian-ArmTDP, UD_Negidal-GDUD, UD_Old_Georgian-GLC, UD_Old_Saxon-ConOS, "
+    "UD_Pontic-AHA, UD_Dongxiang-GDUD": "no snapshot available",
 }
 
 FORBIDDEN = [
