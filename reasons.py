@@ -22,6 +22,7 @@ LID_OUTLIER = "lid:outlier"  # unlike the confident core of its language's split
 QUALITY_TOO_SHORT = "quality:too_short"
 QUALITY_MOJIBAKE = "quality:mojibake"  # double-encoded text: UTF-8 bytes read as cp1252/latin-1
 QUALITY_SCRAMBLED = "quality:scrambled"  # letters shuffled inside words: repeated words spelt differently
+QUALITY_WORD_ORDER = "quality:word_order"  # word salad: word order no different from the text's own shuffle
 QUALITY_SYMBOLS = "quality:symbols"
 QUALITY_REPETITION = "quality:repetition"
 QUALITY_PERPLEXITY = "quality:perplexity"
@@ -49,6 +50,7 @@ DOCUMENT_REASONS: tuple[str, ...] = (
     QUALITY_TOO_SHORT,
     QUALITY_MOJIBAKE,
     QUALITY_SCRAMBLED,
+    QUALITY_WORD_ORDER,
     QUALITY_SYMBOLS,
     QUALITY_REPETITION,
     QUALITY_PERPLEXITY,

@@ -43,6 +43,8 @@ class Thresholds:
     max_mojibake_frac: float | None = 0.05
     # repeated long words spelt with their inner letters reordered (letters scrambled inside words), spaced scripts
     max_scrambled_frac: float | None = 0.08
+    # word order no further from the text's own shuffle than this (word salad), when the test can tell (signals.py)
+    min_word_order_z: float | None = 1.5
     # "auto": ``perplexity_margin`` times the median perplexity of the language's held-out sentences (from
     # the model card). The median of unseen text is stable even with the few hundred sentences a small
     # language has; extreme percentiles of so few are not.
@@ -151,6 +153,17 @@ class ScrambledFilter(Filter):
         return limits.max_scrambled_frac is None or value is None or value <= limits.max_scrambled_frac
 
 
+class WordOrderFilter(Filter):
+    """Word salad: the text's word order carries no more evidence than its own words shuffled. Keeps when the
+    test had no power (``word_order_z`` None) or the column is missing (older annotations)."""
+
+    reason = reasons.QUALITY_WORD_ORDER
+
+    def check(self, doc, limits):
+        value = doc.get("word_order_z")
+        return limits.min_word_order_z is None or value is None or value >= limits.min_word_order_z
+
+
 class RepetitionFilter(Filter):
     """Repeated lines, one dominant 2-gram, repeated 5-grams (see :class:`Thresholds`), or a text so compressible
     that it can only be a few words repeated. Annotations without ``n_lines``/``compress_ratio`` (older runs, or a
@@ -207,6 +220,7 @@ DEFAULT_FILTERS: tuple[Filter, ...] = (
     TooShortFilter(),
     MojibakeFilter(),
     ScrambledFilter(),
+    WordOrderFilter(),
     SymbolFilter(),
     RepetitionFilter(),
     PerplexityFilter(),
