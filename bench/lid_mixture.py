@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     for path in sorted(Path(args.text).glob("*.jsonl")):
         label = path.stem
         docs = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
-        lang = apply_macro_policy(canonical_language(label.split("_")[0], "individual"), "macro")
+        lang = apply_macro_policy(canonical_language(label, "individual"), "macro")  # ISO 639-3 (als = Tosk)
         known = {"heliport": covers(heliport, lang), "fasttext": covers(fasttext, lang)}
         group = "known" if any(known.values()) else "unknown"
         if args.split != "all" and group != args.split:

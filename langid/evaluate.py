@@ -37,7 +37,9 @@ class GoldItem:
     length: str | None = None
 
     def label(self, policy: str) -> str:
-        return f"{apply_macro_policy(canonical_language(self.lang, 'individual'), policy)}_{self.script}"
+        # Gold codes are ISO 639-3: read in the ``lang_Script`` form so that e.g. ``als`` stays Tosk Albanian
+        # (a bare ``als`` is lid.176's Wikipedia code for Alemannic).
+        return f"{apply_macro_policy(canonical_language(f'{self.lang}_{self.script}', 'individual'), policy)}_{self.script}"
 
 
 def load_gold(path: str | Path, text_field: str = "text") -> list[GoldItem]:

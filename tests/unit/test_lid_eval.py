@@ -62,6 +62,7 @@ def test_gold_labels_follow_the_macro_policy():
     item = GoldItem("1", "text", "prs", "Arab")
     assert item.label("macro") == "fas_Arab" and item.label("individual") == "prs_Arab"
     assert GoldItem("2", "t", "hrv", "Latn").label("macro") == "hrv_Latn"  # kept apart even under macro
+    assert GoldItem("3", "t", "als", "Latn").label("macro") == "sqi_Latn"  # gold is ISO 639-3: Tosk, not Alemannic
     assert related("hbs", "hrv") == "hrv" and related("msa", "ind") == "ind" and related("hin", "nep") is None
 
 
