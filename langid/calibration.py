@@ -66,6 +66,10 @@ class Calibration:
             return None
         return table.get(label) or table.get("*")
 
+    def has_own(self, backend: str, label: str) -> bool:
+        """Was ``label`` measured on text of its own language (an entry of its own, not the pooled ``*``)?"""
+        return label in self.limits.get(backend, {})
+
     def admits(self, backend: str, label: str, score: float, fit: float | None) -> bool:
         """Is an answer ``label`` with this score (and fit) as sure as the backend is on that language's own text?"""
         limits = self.limits_for(backend, label)

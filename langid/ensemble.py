@@ -20,6 +20,9 @@ The rules (measured on data/lid_dev, see docs/lid.md; every threshold is one num
 * open set (every identifier, ``open_set``): before the rules above, each member's answer must be as sure
   as that member is on text of the language it names: per-label score floor and fit ceiling learned from
   its answers on languages it knows (langid/calibration.py); a less sure answer is that member's ``und``.
+  In the ensemble, an answer that only one member can emit, in a script in which that member knows no other
+  language, and whose label has no calibration of its own (never measured on its own text) is ``und`` too:
+  its score says which script the text is in, not which language (Ojibwe syllabics -> Inuktitut).
 * script consistency (every identifier): a language CLDR never records in the text's script becomes ``und``
   (``kom`` for Tifinagh text). Latin is always allowed: any language may be romanised.
 """
@@ -137,6 +140,7 @@ class DocumentIdentifier:
         self.members: list = []
         self.inventory = ScriptInventory()
         self._supported: list[frozenset[str]] = []
+        self._script_languages: list[dict[str, set[str]]] = []
 
     @property
     def name(self) -> str:
@@ -155,6 +159,13 @@ class DocumentIdentifier:
             self.calibration = Calibration.load(self.calibration_path)
         if self.script_check:
             self.inventory.setup()
+        if self.open_set and len(self.members) > 1:
+            for languages in self._supported:  # per member: script -> the languages it knows in that script
+                by_script: dict[str, set[str]] = {}
+                for lang in languages:
+                    for script in self.inventory.scripts_of(lang):
+                        by_script.setdefault(script, set()).add(lang)
+                self._script_languages.append(by_script)
 
     def supported_languages(self) -> frozenset[str]:
         self.setup()
@@ -193,12 +204,24 @@ class DocumentIdentifier:
             return replace(result, lang=UNDETERMINED)
         return result
 
+    def _script_evidence_only(self, index: int, result: DocumentLanguage) -> bool:
+        """Is member ``index``'s answer the only language it knows in the text's script, with no calibration of
+        its own? Then its score measures the script, not the language (open set only; Latin never counts)."""
+        if self.calibration is None or not self._script_languages or result.script == "Latn":
+            return False
+        known = self._script_languages[index].get(result.script, set())
+        if known != {result.lang}:
+            return False
+        return not self.calibration.has_own(self.calibration_key(self.members[index]), result.label)
+
     def _combine(self, first: DocumentLanguage, second: DocumentLanguage) -> DocumentLanguage:
         votes = (f"{self.members[0].name}:{first.lang}", f"{self.members[1].name}:{second.lang}")
         first_knows, second_knows = self._supported
         a, b = first.lang, second.lang
         if a in NON_LANGUAGE:
             if b not in NON_LANGUAGE and not covers(first_knows, b) and second.score >= self.veto_score:
+                if self._script_evidence_only(1, second):
+                    return replace(second, lang=UNDETERMINED, agreement=SINGLE, votes=votes)
                 return replace(second, agreement=SINGLE, votes=votes)
             return replace(first, agreement=SINGLE, votes=votes)
         if b not in NON_LANGUAGE:
@@ -211,6 +234,8 @@ class DocumentIdentifier:
             if covers(second_knows, a) and covers(first_knows, b) and second.score >= self.veto_score:
                 return replace(first, agreement=DISAGREED, votes=votes)
         if first.score < self.single_score:  # nobody vouches for it: the primary alone must be sure
+            return replace(first, lang=UNDETERMINED, agreement=SINGLE, votes=votes)
+        if not covers(second_knows, a) and self._script_evidence_only(0, first):
             return replace(first, lang=UNDETERMINED, agreement=SINGLE, votes=votes)
         return replace(first, agreement=SINGLE, votes=votes)
 

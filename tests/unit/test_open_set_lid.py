@@ -116,3 +116,26 @@ def test_calibration_turns_an_answer_less_sure_than_its_label_into_und():
     result = calibrated.identify([nepali])[0]
     # lid.176's Hindi is its und; heliport's Nepali stands alone and is sure enough to be assigned
     assert (result.label, result.agreement, result.votes) == ("nep_Deva", SINGLE, ("heliport:nep", "fasttext:und"))
+
+
+def test_single_answer_that_only_names_the_script_is_und():
+    """Ojibwe syllabics: heliport knows one language in Canadian syllabics (Inuktitut), lid.176 none. Without a
+    calibration entry of its own, heliport's sure answer says "syllabics", not "Inuktitut": und."""
+    from longtail.langid.document import DocumentLanguage
+    from longtail.langid.ensemble import SINGLE, make_identifier
+
+    identifier = make_identifier("ensemble")
+    identifier.setup()
+    heliport = DocumentLanguage("iku", "Cans", 0.97, 1.0, 1.0, False, fit=3.1)
+    fasttext = DocumentLanguage("und", "Cans", 0.0, 1.0, 1.0, False)
+    limits = {"*": {"n": 100, "score_floor": 0.3, "fit_ceiling": 5.0}}
+    identifier.calibration = Calibration({"heliport": dict(limits), "fasttext": dict(limits)})
+    result = identifier._combine(heliport, fasttext)
+    assert (result.lang, result.agreement) == ("und", SINGLE)
+    # measured on Inuktitut text: the answer is evidence of the language and stands
+    identifier.calibration.limits["heliport"]["iku_Cans"] = {"n": 30, "score_floor": 0.9, "fit_ceiling": 3.5}
+    assert identifier._combine(heliport, fasttext).lang == "iku"
+    # the bare rules (no open set) are unchanged
+    bare = make_identifier("ensemble", open_set=False)
+    bare.setup()
+    assert bare._combine(heliport, fasttext).lang == "iku"
