@@ -23,6 +23,7 @@ QUALITY_TOO_SHORT = "quality:too_short"
 QUALITY_MOJIBAKE = "quality:mojibake"  # double-encoded text: UTF-8 bytes read as cp1252/latin-1
 QUALITY_SCRAMBLED = "quality:scrambled"  # letters shuffled inside words: repeated words spelt differently
 QUALITY_WORD_ORDER = "quality:word_order"  # word salad: word order no different from the text's own shuffle
+QUALITY_NO_PROSE = "quality:no_prose"  # only short lines: navigation, menus, tags, link lists
 QUALITY_SYMBOLS = "quality:symbols"
 QUALITY_REPETITION = "quality:repetition"
 QUALITY_PERPLEXITY = "quality:perplexity"
@@ -51,6 +52,7 @@ DOCUMENT_REASONS: tuple[str, ...] = (
     QUALITY_MOJIBAKE,
     QUALITY_SCRAMBLED,
     QUALITY_WORD_ORDER,
+    QUALITY_NO_PROSE,
     QUALITY_SYMBOLS,
     QUALITY_REPETITION,
     QUALITY_PERPLEXITY,

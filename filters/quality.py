@@ -45,6 +45,8 @@ class Thresholds:
     max_scrambled_frac: float | None = 0.08
     # word order no further from the text's own shuffle than this (word salad), when the test can tell (signals.py)
     min_word_order_z: float | None = 1.5
+    # share of words in lines of 6+ words: below it the page is navigation/tags/link lists (signals.prose_frac)
+    min_prose_frac: float | None = 0.2
     # "auto": ``perplexity_margin`` times the median perplexity of the language's held-out sentences (from
     # the model card). The median of unseen text is stable even with the few hundred sentences a small
     # language has; extreme percentiles of so few are not.
@@ -164,6 +166,16 @@ class WordOrderFilter(Filter):
         return limits.min_word_order_z is None or value is None or value >= limits.min_word_order_z
 
 
+class ProseFilter(Filter):
+    """A page of short lines only (navigation, menus, tag clouds, footer links). Missing column keeps."""
+
+    reason = reasons.QUALITY_NO_PROSE
+
+    def check(self, doc, limits):
+        value = doc.get("prose_frac")
+        return limits.min_prose_frac is None or value is None or value >= limits.min_prose_frac
+
+
 class RepetitionFilter(Filter):
     """Repeated lines, one dominant 2-gram, repeated 5-grams (see :class:`Thresholds`), or a text so compressible
     that it can only be a few words repeated. Annotations without ``n_lines``/``compress_ratio`` (older runs, or a
@@ -221,6 +233,7 @@ DEFAULT_FILTERS: tuple[Filter, ...] = (
     MojibakeFilter(),
     ScrambledFilter(),
     WordOrderFilter(),
+    ProseFilter(),
     SymbolFilter(),
     RepetitionFilter(),
     PerplexityFilter(),

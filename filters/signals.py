@@ -31,6 +31,7 @@ class TextSignals:
     mojibake_frac: float  # share of non-space characters in sequences that are UTF-8 bytes decoded as cp1252/latin-1
     scrambled_frac: float  # repeated long words spelt with their inner letters in another order (see scrambled_frac())
     word_order_z: float | None  # how far the text's word order is from its own shuffle; None: too little evidence
+    prose_frac: float  # share of words in lines of PROSE_LINE_WORDS+ words (not menus, tags, link lists)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -244,6 +245,21 @@ def mojibake_frac(text: str) -> float:
     return min(1.0, hits / non_space) if non_space else 0.0
 
 
+PROSE_LINE_WORDS = 6  # a line of this many words can be a sentence; navigation, tags and menus are 1-4 words a line
+
+
+def prose_frac(lines: list[str], script: str) -> float:
+    """Share of the words that stand in lines of ``PROSE_LINE_WORDS`` or more words (grapheme clusters: 3x as
+    many, for scripts without spaces). A page of navigation, tag clouds and footer links has almost none in any
+    language; prose, verse with lines of 6+ words, and lists with a sentence of text do. 1.0 for no words."""
+    per_line = [len(words(line, script)) for line in lines]
+    total = sum(per_line)
+    if not total:
+        return 1.0
+    long_line = PROSE_LINE_WORDS * (3 if is_unspaced(script) else 1)
+    return sum(n for n in per_line if n >= long_line) / total
+
+
 def text_signals(text: str, script: str) -> TextSignals:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     non_space = [ch for ch in text if not ch.isspace()]
@@ -263,4 +279,5 @@ def text_signals(text: str, script: str) -> TextSignals:
         mojibake_frac=mojibake_frac(text),
         scrambled_frac=0.0 if is_unspaced(script) else scrambled_frac(text),
         word_order_z=None if is_unspaced(script) else word_order_z(text),
+        prose_frac=prose_frac(lines, script),
     )
