@@ -177,6 +177,18 @@ def main(argv=None) -> int:
     # quality drops of good pages the LID put under another language's label (judged by that language's model)
     reasons_relabelled = Counter(r["drop_reason"] for t, r in denom
                                  if not r["_kept"] and t["lang_script"] and r["lang_script"] != t["lang_script"])
+    # Whole-run wrong-split rate (issue 13): of the good pages KEPT, those whose split is not their language. Gold
+    # is the truth label under the run's macro policy; pages whose truth has no language (und) are not counted.
+    from longtail.langid.labels import canonical_language
+
+    def gold(t: dict) -> str | None:
+        label = t.get("lang_script") or ""
+        lang, _, script = label.partition("_")
+        return f"{canonical_language(lang)}_{script}" if lang and lang != "und" else None
+
+    kept_known = [(t, r) for t, r in good if r["_kept"] and gold(t)]
+    wrong_split = Counter(f"{gold(t)}->{r['lang_script']}" for t, r in kept_known if r["lang_script"] != gold(t))
+    wrong_split_unknown = sum(1 for t, r in kept_known if r["lang_script"] != gold(t) and t.get("lid_known") is False)
     relabel_pairs = Counter(f"{t['lang_script']}->{r['lang_script']}" for t, r in denom
                             if not r["_kept"] and t["lang_script"] and r["lang_script"] != t["lang_script"])
 
@@ -228,6 +240,10 @@ def main(argv=None) -> int:
         "good": {"pages": len(good), "dropped_before_quality_or_dedup": dict(pre.most_common()),
                  "judged": len(denom), "kept": kept, "kept_share": share(kept, len(denom)),
                  "relabelled_by_lid": relabelled,
+                 "kept_in_wrong_split": {"kept_with_known_language": len(kept_known), "wrong": sum(wrong_split.values()),
+                                         "share": share(sum(wrong_split.values()), len(kept_known)),
+                                         "wrong_from_languages_no_backend_knows": wrong_split_unknown,
+                                         "pairs": dict(wrong_split.most_common(30))},
                  "quality_reasons_of_relabelled": dict(reasons_relabelled.most_common()),
                  "relabelled_dropped_pairs": dict(relabel_pairs.most_common(20)),
                  "quality_reasons": dict(reasons.most_common()),
@@ -266,6 +282,9 @@ def main(argv=None) -> int:
           + ", ".join(f"{k} {v}" for k, v in reasons_relabelled.most_common())
           + "  (" + ", ".join(f"{k} {v}" for k, v in relabel_pairs.most_common(8)) + ")")
     worst = sorted(((k, v) for k, v in per_lang.items() if v["judged"]), key=lambda kv: (kv[1]["kept_share"], -kv[1]["judged"]))
+    ws = sum(wrong_split.values())
+    print(f"kept good pages in a wrong split (gold = truth label, macro policy): {ws} of {len(kept_known)} = "
+          f"{pct(share(ws, len(kept_known)))} (target <= 2%); " + ", ".join(f"{k} {v}" for k, v in wrong_split.most_common(12)))
     print("\nlanguages with the lowest kept share (judged >= 3): " + ", ".join(
         f"{k} {v['kept']}/{v['judged']}" for k, v in worst if v["judged"] >= 3 and v["kept_share"] < GOOD_TARGET)[:1500])
     print(f"\nJUNK (generated from real text): {junk_all} pages, dropped {junk_dropped} = "
