@@ -44,7 +44,7 @@ class Thresholds:
     # repeated long words spelt with their inner letters reordered (letters scrambled inside words), spaced scripts
     max_scrambled_frac: float | None = 0.08
     # word order no further from the text's own shuffle than this (word salad), when the test can tell (signals.py)
-    min_word_order_z: float | None = 1.5
+    min_word_order_z: float | None = 1.0
     # share of words in lines of 6+ words: below it the page is navigation/tags/link lists (signals.prose_frac)
     min_prose_frac: float | None = 0.2
     # "auto": ``perplexity_margin`` times the median perplexity of the language's held-out sentences (from
