@@ -198,8 +198,9 @@ def word_order_z(text: str) -> float | None:
     text scores about 0, real text of 50+ words usually 5-100. The text is its own reference, so it works for a
     language with one page. None when the test has no power: under ``WORD_ORDER_MIN_WORDS`` words, under
     ``WORD_ORDER_MIN_TERMINALS`` sentence terminals, or when even perfectly placed terminals and capitals would
-    not reach ``WORD_ORDER_MIN_POWER`` (unspaced scripts, unpunctuated text, one sentence per line in a script
-    without case): those are judged by the other rules. The RNG is a local instance seeded from the text.
+    not reach ``WORD_ORDER_MIN_POWER`` (unpunctuated text, one sentence per line in a script without case): those
+    are judged by the other rules. Scripts without spaces: :func:`unspaced_order_z`. The RNG is a local instance
+    seeded from the text.
     """
     lines = _order_lines(text)
     if sum(len(tokens) for tokens in lines) < WORD_ORDER_MIN_WORDS:
@@ -229,6 +230,39 @@ def word_order_z(text: str) -> float | None:
         return None
     totals = [r + b for r, b in shuffled_counts]
     return round((sum(observed) - statistics.mean(totals)) / max(statistics.pstdev(totals), 1.0), 3)
+
+
+_GRAPHEME = regex.compile(r"\X")
+# Terminals of scripts written without spaces: "." is left out (there it marks abbreviations and numbers,
+# "ธ.ค.", "3.5", more often than sentence ends; Thai and Lao end sentences with a space, not a mark).
+_UNSPACED_TERMINAL = regex.compile(r"(?!\.)\p{Sentence_Terminal}")
+
+
+def unspaced_order_z(text: str) -> float | None:
+    """Word-order evidence for scripts written without spaces (Han, Japanese, Thai, ...), where words cannot be
+    shuffled because their boundaries are not in the text: do sentence terminals ("。", "！", "။") end the
+    paragraph-long lines (``WORD_ORDER_LONG_LINE`` x 3 grapheme clusters) more often than if they stood at random
+    positions in them? Text shuffled in pieces puts them anywhere. z against the exact null (a line ends with a
+    terminal with probability terminals/clusters; Poisson-binomial variance, floored at 1). None under 150
+    clusters, under ``WORD_ORDER_MIN_TERMINALS`` terminals, or without the power to reach
+    ``WORD_ORDER_MIN_POWER`` (Thai and Lao text without terminals: judged by the other rules)."""
+    long_line = WORD_ORDER_LONG_LINE * 3
+    lines = []
+    for line in text.splitlines():
+        clusters = [g for g in _GRAPHEME.findall(line) if not g.isspace()]
+        if len(clusters) >= long_line:
+            lines.append([bool(_UNSPACED_TERMINAL.match(g)) for g in clusters])
+    if sum(len(line) for line in lines) < WORD_ORDER_MIN_WORDS * 3:
+        return None
+    terminals = [sum(line) for line in lines]
+    if sum(terminals) < WORD_ORDER_MIN_TERMINALS:
+        return None
+    shares = [t / len(line) for t, line in zip(terminals, lines)]
+    mean = sum(shares)
+    sd = max(sum(p * (1 - p) for p in shares) ** 0.5, 1.0)
+    if (sum(1 for t in terminals if t) - mean) / sd < WORD_ORDER_MIN_POWER:
+        return None
+    return round((sum(1 for line in lines if line[-1]) - mean) / sd, 3)
 
 
 def mojibake_frac(text: str) -> float:
@@ -278,6 +312,6 @@ def text_signals(text: str, script: str) -> TextSignals:
         compress_ratio=compress_ratio(text),
         mojibake_frac=mojibake_frac(text),
         scrambled_frac=0.0 if is_unspaced(script) else scrambled_frac(text),
-        word_order_z=None if is_unspaced(script) else word_order_z(text),
+        word_order_z=unspaced_order_z(text) if is_unspaced(script) else word_order_z(text),
         prose_frac=prose_frac(lines, script),
     )

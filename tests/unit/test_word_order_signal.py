@@ -60,7 +60,7 @@ def test_no_verdict_without_evidence():
     assert word_order_z("Habari za asubuhi. Karibu sana.") is None  # too few words
     unpunctuated = " ".join(SWAHILI.replace(".", "").replace(",", "").split())  # one line, no terminals
     assert word_order_z(unpunctuated) is None
-    assert text_signals("ภาษาไทยเป็นภาษาที่สวยงามมาก " * 30, "Thai").word_order_z is None  # unspaced script
+    assert text_signals("ภาษาไทยเป็นภาษาที่สวยงามมาก " * 30, "Thai").word_order_z is None  # no terminals
 
 
 def test_a_title_copied_into_the_first_paragraph_is_not_order_evidence():
@@ -77,3 +77,44 @@ def test_filter_names_the_reason_and_can_be_turned_off():
     assert first_failure(doc, limits) == reasons.QUALITY_WORD_ORDER
     assert first_failure({**doc, "word_order_z": None}, limits) is None
     assert first_failure(doc, Thresholds(min_words=1, max_perplexity=None, min_quality_score=None, min_word_order_z=None)) is None
+
+
+# Composed for this test: five paragraphs of Chinese, each a few sentences ending in "。".
+CHINESE = "\n".join(
+    [
+        "我们村子里新开了一家小图书馆。每天下午都有很多孩子来这里看书。图书管理员很热情，总是帮助大家找书。",
+        "图书馆里有两千多本书，还有几台电脑。老人们喜欢在早上来读报纸。年轻人常常在晚上来这里学习。",
+        "上个星期，图书馆举办了一次读书比赛。参加比赛的学生有五十多个。获奖的同学得到了新书和证书。",
+        "村长说，明年还要再买一些新书。他希望每个孩子都能养成读书的好习惯。大家听了都非常高兴。",
+        "现在，图书馆已经成了村子里最热闹的地方之一。很多家长周末也带着孩子一起来看书和聊天。",
+    ]
+)
+
+
+def piece_salad(text: str, seed: int) -> str:
+    """Each line cut into pieces of 2-4 characters and shuffled: word salad where words have no spaces."""
+    rng = random.Random(seed)
+    lines = []
+    for line in text.splitlines():
+        pieces, i = [], 0
+        while i < len(line):
+            n = rng.randint(2, 4)
+            pieces.append(line[i : i + n])
+            i += n
+        rng.shuffle(pieces)
+        lines.append("".join(pieces))
+    return "\n".join(lines)
+
+
+def test_scripts_without_spaces_terminals_end_paragraphs_in_prose_not_in_salad():
+    limit = Thresholds().min_word_order_z
+    assert text_signals(CHINESE, "Hani").word_order_z >= limit
+    caught = [text_signals(piece_salad(CHINESE, seed), "Hani").word_order_z for seed in range(5)]
+    assert all(z is not None for z in caught)
+    assert sum(z < limit for z in caught) >= 4  # a shuffled piece may still end a line with "。" by chance
+
+
+def test_scripts_without_spaces_abbreviation_dots_are_not_terminals():
+    # Thai ends sentences with a space, not a mark; "." there marks abbreviations and numbers: no verdict.
+    thai = "\n".join(["ประชุมเมื่อวันที่ 4 ธ.ค. ที่ สนง.ผบ.ตร. มีผู้เข้าร่วมประมาณ 3.5 พันคนจากทุกจังหวัดทั่วประเทศ"] * 8)
+    assert text_signals(thai, "Thai").word_order_z is None
