@@ -135,7 +135,7 @@ _SENTENCE_END = regex.compile(r"\p{Sentence_Terminal}[\p{Pe}\p{Pf}\"'’]*$")
 _FIRST_LETTER = regex.compile(r"\p{L}")
 WORD_ORDER_MIN_WORDS = 50  # fewer words than this: too little evidence (None)
 WORD_ORDER_MIN_TERMINALS = 3  # fewer sentence terminals: nothing says where sentences are (None)
-WORD_ORDER_MIN_POWER = 3.0  # z that perfectly placed terminals and capitals would reach; below: cannot tell (None)
+WORD_ORDER_MIN_POWER = 1.0  # z that perfectly placed terminals and capitals would reach; below: cannot tell (None)
 WORD_ORDER_SHUFFLES = 8
 WORD_ORDER_LONG_LINE = 8  # lines of this many words are paragraphs: they start with a capital and end a sentence
 
