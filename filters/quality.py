@@ -27,6 +27,9 @@ class Thresholds:
 
     min_lang_score: float = 0.3
     min_words: int = 50
+    # ... or this many letters: agglutinative languages (Malayalam, Tamil, Finnish, Inuktitut) say in 35 long words
+    # what English says in 70, so a word count alone calls their paragraphs too short. None: words only.
+    min_letters: int | None = 250
     min_letter_ratio: float = 0.55
     max_dup_line_frac: float = 0.3
     max_top_2gram_frac: float = 0.2
@@ -125,7 +128,10 @@ class TooShortFilter(Filter):
     reason = reasons.QUALITY_TOO_SHORT
 
     def check(self, doc, limits):
-        return (doc.get("n_words") or 0) >= limits.min_words
+        if (doc.get("n_words") or 0) >= limits.min_words:
+            return True
+        letters = doc.get("n_letters")
+        return limits.min_letters is not None and letters is not None and letters >= limits.min_letters
 
 
 class SymbolFilter(Filter):

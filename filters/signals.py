@@ -23,6 +23,7 @@ class TextSignals:
     n_chars: int
     n_words: int
     n_lines: int
+    n_letters: int  # letters incl. combining marks
     letter_ratio: float  # letters (incl. combining marks) among non-space characters
     dup_line_frac: float  # share of characters in lines that occur more than once
     top_2gram_frac: float  # share of word characters covered by the most frequent word 2-gram
@@ -305,6 +306,7 @@ def text_signals(text: str, script: str) -> TextSignals:
         n_chars=len(text),
         n_words=word_count(text, script),
         n_lines=len(lines),
+        n_letters=letters,
         letter_ratio=letters / len(non_space) if non_space else 0.0,
         dup_line_frac=_dup_line_frac(lines),
         top_2gram_frac=_top_ngram_frac(units, 2 * scale),

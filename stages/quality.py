@@ -13,7 +13,7 @@ from longtail.filters.signals import SIGNAL_NAMES, text_signals
 
 from longtail.stages.base import set_column
 
-_SIGNAL_TYPES = {"n_chars": pa.int64(), "n_words": pa.int64(), "n_lines": pa.int64()}
+_SIGNAL_TYPES = {"n_chars": pa.int64(), "n_words": pa.int64(), "n_lines": pa.int64(), "n_letters": pa.int64()}
 
 
 class SignalsStage:

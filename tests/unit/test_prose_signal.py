@@ -49,3 +49,15 @@ def test_filter_names_the_reason_and_can_be_turned_off():
     assert first_failure({**doc, "prose_frac": None}, limits) is None
     off = Thresholds(**{**limits.__dict__, "min_prose_frac": None})
     assert first_failure(doc, off) is None
+
+
+def test_few_long_words_are_not_too_short():
+    # Composed Malayalam-like case: 35 long words, 300 letters; and an English notice of 10 words.
+    long_words = {"n_words": 35, "n_letters": 300, "lang": "mal", "lang_score": 0.9, "text": "x"}
+    short = {"n_words": 10, "n_letters": 49, "lang": "eng", "lang_score": 0.9, "text": "x"}
+    limits = Thresholds(max_perplexity=None, min_quality_score=None)
+    assert reasons.QUALITY_TOO_SHORT != first_failure(long_words, limits)
+    assert first_failure(short, limits) == reasons.QUALITY_TOO_SHORT
+    assert first_failure({**long_words, "n_letters": None}, limits) == reasons.QUALITY_TOO_SHORT  # older annotations
+    assert first_failure(long_words, Thresholds(max_perplexity=None, min_quality_score=None, min_letters=None)) == reasons.QUALITY_TOO_SHORT
+    assert text_signals("ഞാൻ ഓടുന്നു.", "Mlym").n_letters == 10  # letters and combining marks, not the full stop
