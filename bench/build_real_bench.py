@@ -5,7 +5,8 @@ Reads ONLY bare git snapshots under --mirror (default: `.mirror/<owner>+<name>/r
 `git ls-tree` / `git cat-file`; downloads nothing.  Missing snapshots are listed at the end (fetch them and
 run again); the build continues with what is there.  The source list is bench/realdata/sources.py.
 
-Output (--out, default bench/data/, never committed):
+Output (--out, default bench/data/, never committed; a rebuild removes and rewrites only these, other
+benches' outputs in the same folder such as quality/ or lid_mixture.jsonl are left alone):
   text/<lang_script>.jsonl     {"id","lang_script","text","source","licence","genre"}
   pages/pages.jsonl            {"id","url","source","licence","lang_hint","gold_text","charset","bytes"}
   pages/html/<id>.html         the page's original bytes
@@ -762,6 +763,21 @@ class WarcOut:
 
 # ---------------------------------------------------------------------------------------------- main
 
+# What this builder writes under --out, and nothing else: a rebuild removes exactly these, so the outputs of
+# other benches in the same folder (quality/ from bench/make_quality_bench.py and bench/bench_quality.py,
+# lid_mixture.jsonl from bench/lid_mixture.py, ...) survive it.
+OWN_DIRS = ("text", "pages", "crawls")
+OWN_FILES = ("real_pages.warc.gz", "real_pages.truth.jsonl", "summary.json")
+
+
+def clear_own_outputs(out: Path) -> None:
+    """Remove this builder's previous outputs under `out` (OWN_DIRS, OWN_FILES); leave everything else."""
+    for name in OWN_DIRS:
+        if (out / name).is_dir():
+            shutil.rmtree(out / name)
+    for name in OWN_FILES:
+        (out / name).unlink(missing_ok=True)
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -774,8 +790,7 @@ def main(argv=None) -> int:
         print("\n".join(S.all_repos()))
         return 0
     mirror, out = Path(args.mirror), Path(args.out)
-    if out.exists():
-        shutil.rmtree(out)
+    clear_own_outputs(out)
     (out / "text").mkdir(parents=True)
     (out / "pages" / "html").mkdir(parents=True)
 
