@@ -364,6 +364,14 @@ NOT_USED = {
     "UniversalDependencies/UD_Dargwa": "no released .conllu on master or dev",
     "AmericasNLP/americasnlp2023": "same languages as 2021 + Chatino; americasnlp2025 has Chatino and Wayuunaiki",
     "AmericasNLP/americasnlp2024": "same languages as americasnlp2025 without Wayuunaiki",
+    # Inuktitut in syllabics (for heliport's iku_Cans calibration, docs/lid.md), looked at 2026-12-03, none usable:
+    "LowResourceLanguages/InuktitutComputing": "BSD-3-Clause; the Nunavut Hansard files (SingleLineAlignedSyllabic.txt "
+                                               "...) are >4 MiB and absent from the snapshot; the rest is word lists",
+    "iutools/iutools": "morpheme dictionaries, word lists and test fixtures, no running syllabic text",
+    "cwtliu/inuktitut-mt": "the Bible text it prepares is not in the repository (inukfile.txt absent, >4 MiB)",
+    "nrc-cnrc/Reranking-WMT20-IKU": "human scores of WMT20 systems, no source or target text",
+    "jessicahuynh/inuktitut-morpheme-segment": "Hansard and Bible excerpts in roman orthography (transliterated)",
+    "wikimedia/mediawiki": "languages/i18n/ike-cans.json is interface messages, not running text; snapshot too large",
     "UniversalDependencies/UD_Chechen-MottDT, UD_Gorontalo-BungoLoLombi, UD_Kalmyk-GDUD, UD_Manchu-GDUD, "
     "UD_Mongolian-GDUD, UD_Middle_Armenian-ArmTDP, UD_Negidal-GDUD, UD_Old_Georgian-GLC, UD_Old_Saxon-ConOS, "
     "UD_Pontic-AHA, UD_Dongxiang-GDUD": "no snapshot available",
