@@ -284,15 +284,18 @@ PROSE_LINE_WORDS = 6  # a line of this many words can be a sentence; navigation,
 
 
 def prose_frac(lines: list[str], script: str) -> float:
-    """Share of the words that stand in lines of ``PROSE_LINE_WORDS`` or more words (grapheme clusters: 3x as
-    many, for scripts without spaces). A page of navigation, tag clouds and footer links has almost none in any
-    language; prose, verse with lines of 6+ words, and lists with a sentence of text do. 1.0 for no words."""
-    per_line = [len(words(line, script)) for line in lines]
-    total = sum(per_line)
-    if not total:
-        return 1.0
+    """Share of the words that stand in prose lines: lines of ``PROSE_LINE_WORDS`` or more words (grapheme
+    clusters: 3x as many, for scripts without spaces), or of 2+ words ending with a sentence terminal (a short
+    sentence: agglutinative languages say "I am running." in two words). A page of navigation, tag clouds and
+    footer links has almost none in any language. 1.0 for no words."""
     long_line = PROSE_LINE_WORDS * (3 if is_unspaced(script) else 1)
-    return sum(n for n in per_line if n >= long_line) / total
+    total = prose = 0
+    for line in lines:
+        n = len(words(line, script))
+        total += n
+        if n >= long_line or (n >= 2 and _SENTENCE_END.search(line)):
+            prose += n
+    return prose / total if total else 1.0
 
 
 def text_signals(text: str, script: str) -> TextSignals:

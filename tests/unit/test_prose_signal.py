@@ -61,3 +61,10 @@ def test_few_long_words_are_not_too_short():
     assert first_failure({**long_words, "n_letters": None}, limits) == reasons.QUALITY_TOO_SHORT  # older annotations
     assert first_failure(long_words, Thresholds(max_perplexity=None, min_quality_score=None, min_letters=None)) == reasons.QUALITY_TOO_SHORT
     assert text_signals("ഞാൻ ഓടുന്നു.", "Mlym").n_letters == 10  # letters and combining marks, not the full stop
+
+
+def test_short_sentences_are_prose():
+    # Composed: short Malayalam sentences, one per line (two or three long words each), well over 250 letters.
+    sentences = "\n".join(["ഞാൻ പുസ്തകം വായിക്കുന്നു.", "അവൾ പാട്ടു പാടുന്നു.", "കുട്ടികൾ കളിക്കുകയാണ്.", "നീ എവിടെ പോകുന്നു?"] * 6)
+    assert text_signals(sentences, "Mlym").prose_frac == 1.0
+    assert text_signals(MENU, "Latn").prose_frac < Thresholds().min_prose_frac  # menu items end without a terminal
