@@ -138,8 +138,19 @@ def main(argv=None) -> int:
             pre[r["drop_reason"]] += 1
     kept = sum(1 for _, r in denom if r["_kept"])
 
+    # Gold label: the truth label under the run's macro policy (None for und). Used for the wrong-split rate and
+    # for the kept share among pages the LID labelled right (a page filed under a relative is judged by the
+    # relative's models: its drop says more about LID than about the quality rules).
+    from longtail.langid.labels import canonical_language
+
+    def gold(t: dict) -> str | None:
+        label = t.get("lang_script") or ""
+        lang, _, script = label.partition("_")
+        return f"{canonical_language(lang)}_{script}" if lang and lang != "und" else None
+
     def good_table(key):
-        tab: dict = defaultdict(lambda: {"n": 0, "kept": 0, "reasons": Counter(), "all": 0, "lid_extract": 0})
+        tab: dict = defaultdict(lambda: {"n": 0, "kept": 0, "reasons": Counter(), "all": 0, "lid_extract": 0,
+                                         "n_right": 0, "kept_right": 0})
         for t, r in good:
             k = key(t)
             tab[k]["all"] += 1
@@ -149,10 +160,14 @@ def main(argv=None) -> int:
             k = key(t)
             tab[k]["n"] += 1
             tab[k]["kept"] += r["_kept"]
+            if r["lang_script"] == gold(t):
+                tab[k]["n_right"] += 1
+                tab[k]["kept_right"] += r["_kept"]
             if not r["_kept"]:
                 tab[k]["reasons"][r["drop_reason"]] += 1
         return {k: {"pages": v["all"], "dropped_lid_or_extract": v["lid_extract"], "judged": v["n"],
                     "kept": v["kept"], "kept_share": share(v["kept"], v["n"]),
+                    "judged_right_label": v["n_right"], "kept_share_right_label": share(v["kept_right"], v["n_right"]),
                     "quality_drops": dict(v["reasons"].most_common())} for k, v in sorted(tab.items(), key=lambda kv: str(kv[0]))}
 
     per_script = good_table(lambda t: t["script"])
@@ -177,15 +192,6 @@ def main(argv=None) -> int:
     # quality drops of good pages the LID put under another language's label (judged by that language's model)
     reasons_relabelled = Counter(r["drop_reason"] for t, r in denom
                                  if not r["_kept"] and t["lang_script"] and r["lang_script"] != t["lang_script"])
-    # Whole-run wrong-split rate (issue 13): of the good pages KEPT, those whose split is not their language. Gold
-    # is the truth label under the run's macro policy; pages whose truth has no language (und) are not counted.
-    from longtail.langid.labels import canonical_language
-
-    def gold(t: dict) -> str | None:
-        label = t.get("lang_script") or ""
-        lang, _, script = label.partition("_")
-        return f"{canonical_language(lang)}_{script}" if lang and lang != "und" else None
-
     kept_known = [(t, r) for t, r in good if r["_kept"] and gold(t)]
     wrong_split = Counter(f"{gold(t)}->{r['lang_script']}" for t, r in kept_known if r["lang_script"] != gold(t))
     wrong_split_unknown = sum(1 for t, r in kept_known if r["lang_script"] != gold(t) and t.get("lid_known") is False)
@@ -269,12 +275,13 @@ def main(argv=None) -> int:
     print(f"\nGOOD (real data): {len(good)} pages; dropped before the quality rules or as duplicates "
           f"(not counted): {sum(pre.values())} ({', '.join(f'{k} {v}' for k, v in pre.most_common())})")
     print(f"kept {kept} of {len(denom)} judged = {pct(share(kept, len(denom)))}   (target >= {GOOD_TARGET:.0%} per script)")
-    print(f"\n{'script':<8}{'pages':>7}{'lid/ext':>8}{'judged':>8}{'kept':>7}{'kept%':>8}  top quality drops")
+    print(f"\n{'script':<8}{'pages':>7}{'lid/ext':>8}{'judged':>8}{'kept':>7}{'kept%':>8} {'right-label kept%':>18}  top quality drops")
     for sc, v in sorted(per_script.items(), key=lambda kv: -kv[1]["judged"]):
         flag = " " if v["kept_share"] is None or v["kept_share"] >= GOOD_TARGET else "<"
         top = ", ".join(f"{k.split(':', 1)[-1]} {c}" for k, c in list(v["quality_drops"].items())[:3])
+        right = f"{pct(v['kept_share_right_label'])} of {v['judged_right_label']}"
         print(f"{sc:<8}{v['pages']:>7}{v['dropped_lid_or_extract']:>8}{v['judged']:>8}{v['kept']:>7}"
-              f"{pct(v['kept_share']):>8}{flag} {top}")
+              f"{pct(v['kept_share']):>8}{flag}{right:>18}  {top}")
     print("\nquality drops of good pages: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
     for k, v in reason_langs.items():
         print(f"  {k}: " + ", ".join(f"{lang} {c}" for lang, c in v.most_common(12)))
