@@ -33,7 +33,7 @@ def _params(args):
         from longtail.pipeline.manifest import load_manifest
 
         params = load_manifest(args.manifest).dedup
-    overrides = {k: getattr(args, k) for k in ("num_perm", "bands", "rows", "ngram", "threshold") if getattr(args, k, None) is not None}
+    overrides = {k: getattr(args, k) for k in ("num_perm", "bands", "rows", "shingle", "char_ngram", "char_ngram_unspaced", "ngram", "threshold") if getattr(args, k, None) is not None}
     return replace(params, **overrides)
 
 
@@ -112,7 +112,10 @@ def register(subparsers) -> None:
     p.add_argument("--num-perm", type=int, help="override num_perm")
     p.add_argument("--bands", type=int, help="override LSH bands")
     p.add_argument("--rows", type=int, help="override LSH rows per band")
-    p.add_argument("--ngram", type=int, help="override shingle size (words; x2 grapheme clusters for unspaced scripts)")
+    p.add_argument("--shingle", choices=("char", "word"), help="override the shingles: char n-grams in lines (default) or word n-grams (before issue 14)")
+    p.add_argument("--char-ngram", type=int, help="override the char shingle size (code points) where the script writes spaces")
+    p.add_argument("--char-ngram-unspaced", type=int, help="override the char shingle size (code points) where it writes none")
+    p.add_argument("--ngram", type=int, help="override the word shingle size (--shingle word; x2 grapheme clusters for unspaced scripts)")
     p.add_argument("--threshold", type=float, help="override the confirmation threshold (estimated Jaccard)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_eval_dedup)

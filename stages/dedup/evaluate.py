@@ -74,9 +74,11 @@ def _scores(tp: int, fp: int, fn: int) -> dict:
 
 
 def score_pairs(pairs: list[dict], cluster_of: dict[str, str], script_of: dict[str, str]) -> dict:
-    """Scores overall and per script, plus the predicted-duplicate rate per pair category."""
+    """Scores overall and per script, the predicted-duplicate rate per pair category, and per kind of copy
+    (category of a ``duplicate`` pair) its recall overall and per script."""
     counts = defaultdict(lambda: [0, 0, 0])  # tp, fp, fn
     categories = defaultdict(lambda: [0, 0])  # predicted duplicate, pairs
+    kinds = defaultdict(lambda: defaultdict(lambda: [0, 0]))  # kind -> script or "all" -> found, pairs
     for pair in pairs:
         a, b = str(pair["id_a"]), str(pair["id_b"])
         if a not in cluster_of or b not in cluster_of:
@@ -92,18 +94,33 @@ def score_pairs(pairs: list[dict], cluster_of: dict[str, str], script_of: dict[s
         category = categories[(pair.get("category") or pair["label"], pair["label"])]
         category[0] += predicted
         category[1] += 1
+        if actual:
+            for key in ("all", script_of[a]):
+                kinds[pair.get("category") or "duplicate"][key][0] += predicted
+                kinds[pair.get("category") or "duplicate"][key][1] += 1
+    per_kind = {
+        kind: {key: {"recall": round(found / n, 4), "found": found, "pairs": n} for key, (found, n) in sorted(by.items(), key=lambda kv: (kv[0] != "all", kv[0]))}
+        for kind, by in sorted(kinds.items())
+    }
     return {
         "overall": _scores(*counts.pop("all")),
         "per_script": {script: _scores(*c) for script, c in sorted(counts.items())},
         "categories": {f"{cat} ({label})": {"predicted_duplicate": p, "pairs": n} for (cat, label), (p, n) in sorted(categories.items())},
+        "per_kind": per_kind,
     }
+
+
+def shingle_description(params: MinHashParams) -> str:
+    if params.shingle == "char":
+        return f"char {params.char_ngram}-grams in lines ({params.char_ngram_unspaced} without spaces)"
+    return f"word {params.ngram}-grams ({params.ngram * params.char_ngram_factor} graphemes without spaces)"
 
 
 def evaluate(docs: list[dict], pairs: list[dict], params: MinHashParams, sweep: bool = False) -> dict:
     table = signed_table(docs, params)
     script_of = dict(zip(table.column("id").to_pylist(), table.column("script").to_pylist()))
     cluster_of = clusters(table, params)
-    report = {"params": {"num_perm": params.num_perm, "bands": params.bands, "rows": params.rows, "ngram": params.ngram,
+    report = {"params": {"num_perm": params.num_perm, "bands": params.bands, "rows": params.rows, "shingle": shingle_description(params),
                          "threshold": params.threshold, "lsh_50pct_similarity": round(params.lsh_threshold, 3)},
               "documents": len(docs), "pairs": len(pairs), **score_pairs(pairs, cluster_of, script_of), "clusters": cluster_of}
     if sweep:
@@ -115,7 +132,7 @@ def format_report(report: dict) -> str:
     p = report["params"]
     lines = [
         f"eval-dedup: {report['documents']} documents, {report['pairs']} labelled pairs; num_perm={p['num_perm']} "
-        f"bands={p['bands']} rows={p['rows']} ngram={p['ngram']} threshold={p['threshold']} (LSH 50% point {p['lsh_50pct_similarity']})",
+        f"bands={p['bands']} rows={p['rows']} shingles: {p['shingle']}; threshold={p['threshold']} (LSH 50% point {p['lsh_50pct_similarity']})",
         "",
         f"{'script':<8} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} {'FN':>4}",
     ]
@@ -124,6 +141,13 @@ def format_report(report: dict) -> str:
     lines += ["", f"{'category (label)':<34} {'predicted duplicate':>20}"]
     for name, c in report["categories"].items():
         lines.append(f"{name:<34} {c['predicted_duplicate']:>11} / {c['pairs']:<6}")
+    if report.get("per_kind"):
+        scripts = sorted({key for by in report["per_kind"].values() for key in by if key != "all"})
+        lines += ["", "recall per kind of copy (found / pairs), overall and per script:",
+                  f"{'kind':<14} {'all':>13} " + " ".join(f"{s:>9}" for s in scripts)]
+        for kind, by in report["per_kind"].items():
+            cells = " ".join(f"{by[s]['found']:>4}/{by[s]['pairs']:<4}" if s in by else f"{'':>9}" for s in scripts)
+            lines.append(f"{kind:<14} {by['all']['recall']:>5.3f} {by['all']['found']:>3}/{by['all']['pairs']:<3} {cells}")
     if "sweep" in report:
         lines += ["", "threshold sweep (LSH bands fixed; below the LSH 50% point recall is limited by banding):",
                   f"{'threshold':>9} {'precision':>9} {'recall':>7} {'F1':>6}"]

@@ -1,22 +1,42 @@
 """MinHash signatures and exact-text hashes, computed once in the annotate pass.
 
-Shingles are script-aware: word n-grams where the script writes spaces; grapheme-cluster n-grams where it
-does not (splitting Thai or Khmer on spaces would give a handful of phrase-long "words" and no signal).
-Text is normalised first: NFKC, case where the script has case, digits, punctuation, and diacritics where
-they are cosmetic (a Yorùbá page copied without its tone marks is still the same page).
+Shingles (``shingle="char"``, the default since issue 14) are character n-grams of the normalised text, taken
+within each line: ``char_ngram`` (7) code points with single spaces between words where the script writes
+spaces, ``char_ngram_unspaced`` (4) code points with spaces removed where it does not (Thai, Lao, Khmer,
+Burmese, Chinese, Japanese). A word edit then breaks ~7 shingles of a few hundred per line instead of 5 of
+every 5-word window, and lines shuffled or reordered keep all their shingles. Text is normalised first:
+NFKC, case where the script has case, digits, punctuation, and diacritics where they are cosmetic (a Yorùbá
+page copied without its tone marks is still the same page). Shingles are hashed in numpy (a polynomial hash
+of the code points, splitmix64, 32 bits) and the permutations are datasketch's (``MinHash`` with an identity
+``hashfunc``), so an annotate pass costs about the same per character as the word shingles did per word.
+
+``shingle="word"`` is the previous scheme (word 5-grams over the whole text, 10-grapheme n-grams where the
+script writes no spaces, SHA-1 via datasketch's default hash), kept for comparison and for indexes built
+with it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import unicodedata
+
 import numpy as np
 import pyarrow as pa
+import regex
 import xxhash
 
-from longtail.filters.words import fold_cosmetic_marks, is_unspaced, lm_tokens, normalise
+from longtail.filters.words import CASED_SCRIPTS, fold_cosmetic_marks, is_unspaced, lm_tokens, normalise
 
 from longtail.stages.base import set_column
+
+_DIGITS = regex.compile(r"\p{Nd}")  # as filters.words.normalise
+_PUNCT_OR_SYMBOL = regex.compile(r"[\p{P}\p{S}]+")
+
+
+SHINGLES = ("char", "word")
+_POLY = np.uint64(0x100000001B3)
+_MAX_SHINGLES_PER_UPDATE = 16_384  # bounds the (shingles x num_perm) matrix of one datasketch update
 
 
 @dataclass(frozen=True)
@@ -32,13 +52,17 @@ class MinHashParams:
     """
 
     num_perm: int = 128
-    bands: int = 16
-    rows: int = 8
-    ngram: int = 5  # words; unspaced scripts use ``ngram * char_ngram_factor`` grapheme clusters
+    bands: int = 32
+    rows: int = 4
+    # "char": code-point n-grams within lines (issue 14); "word": word n-grams over the whole text (before).
+    shingle: str = "char"
+    char_ngram: int = 7  # code points, scripts that write spaces (spaces included)
+    char_ngram_unspaced: int = 4  # code points, scripts without spaces (spaces removed)
+    ngram: int = 5  # shingle="word": words; unspaced scripts use ``ngram * char_ngram_factor`` grapheme clusters
     char_ngram_factor: int = 2
     seed: int = 1
     # Candidate pairs from LSH are confirmed when their estimated Jaccard similarity reaches this.
-    threshold: float = 0.7
+    threshold: float = 0.6
     # Pages with the same URL (scheme, "www.", fragment and default port ignored) are one page re-crawled.
     url_dedup: bool = True
     # Dedup index of previous releases (``longtail dedup-index build``): new pages duplicating them are removed.
@@ -47,6 +71,10 @@ class MinHashParams:
     def __post_init__(self):
         if self.bands * self.rows > self.num_perm:
             raise ValueError(f"bands x rows ({self.bands}x{self.rows}) exceeds num_perm ({self.num_perm})")
+        if self.shingle not in SHINGLES:
+            raise ValueError(f"shingle must be one of {SHINGLES}, got {self.shingle!r}")
+        if min(self.char_ngram, self.char_ngram_unspaced, self.ngram) < 1:
+            raise ValueError("n-gram sizes must be at least 1")
 
     @property
     def lsh_threshold(self) -> float:
@@ -54,8 +82,65 @@ class MinHashParams:
         return (1 / self.bands) ** (1 / self.rows)
 
 
-def shingles(text: str, script: str, params: MinHashParams) -> set[bytes]:
-    """The shingle set MinHash estimates Jaccard similarity over.
+def shingle_lines(text: str, script: str) -> list[str]:
+    """The normalised lines char shingles are taken from (empty lines dropped).
+
+    :func:`~longtail.filters.words.normalise` per line (NFKC, case folding where the script has case, digits
+    to 0, punctuation and symbols to spaces, spaces collapsed) after cosmetic marks are folded; spaces removed
+    where the script writes none. Equal for pages that differ in whitespace, case, punctuation or line breaks
+    inside the same lines.
+    """
+    text = unicodedata.normalize("NFKC", fold_cosmetic_marks(text, script)).replace("\r", "\n")
+    if script in CASED_SCRIPTS:
+        text = text.casefold()
+    text = _PUNCT_OR_SYMBOL.sub(" ", _DIGITS.sub("0", text))
+    joiner = "" if is_unspaced(script) else " "
+    return [line for line in (joiner.join(raw.split()) for raw in text.split("\n")) if line]
+
+
+def char_shingle_hashes(text: str, script: str, params: MinHashParams) -> np.ndarray:
+    """The distinct 32-bit hashes of a text's char shingles (``shingle="char"``).
+
+    Parameters
+    ----------
+    text, script
+        The document and its ISO 15924 script.
+    params : MinHashParams
+        ``char_ngram`` / ``char_ngram_unspaced``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted unique uint32: every window of n code points inside a line of :func:`shingle_lines` (a line
+        shorter than n is one shingle); empty for a text without letters or digits. A polynomial hash of the
+        code points (mod 2^64) finished by splitmix64; O(len(text)) numpy work.
+    """
+    n = params.char_ngram_unspaced if is_unspaced(script) else params.char_ngram
+    lines = shingle_lines(text, script)
+    if not lines:
+        return np.zeros(0, np.uint32)
+    # one code-point array with a separator (0, never a code point of normalised text) between lines
+    points = np.frombuffer("\0".join(lines).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    hashes = []
+    if len(points) >= n:
+        count = len(points) - n + 1
+        h = np.zeros(count, np.uint64)
+        crosses = np.zeros(count, bool)
+        with np.errstate(over="ignore"):
+            for k in range(n):
+                window = points[k : k + count]
+                h = h * _POLY + window + np.uint64(1)
+                crosses |= window == 0
+        hashes.append(h[~crosses])
+    short = [line for line in lines if len(line) < n]
+    if short:
+        hashes.append(np.array([xxhash.xxh64_intdigest(line) for line in short], dtype=np.uint64))
+    return np.unique((mix64(np.concatenate(hashes)) & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+
+
+def shingles(text: str, script: str, params: MinHashParams) -> set:
+    """The shingle set MinHash estimates Jaccard similarity over: the char shingles' hashes (ints,
+    :func:`char_shingle_hashes`) or, with ``shingle="word"``, the word shingles (bytes) below.
 
     Parameters
     ----------
@@ -74,6 +159,8 @@ def shingles(text: str, script: str, params: MinHashParams) -> set[bytes]:
         for unspaced scripts); the whole text as one shingle when it is shorter than n tokens; empty for a text
         without tokens. O(len(text)).
     """
+    if params.shingle == "char":
+        return set(char_shingle_hashes(text, script, params).tolist())
     tokens = lm_tokens(fold_cosmetic_marks(text, script), script, "word")
     n = params.ngram * (params.char_ngram_factor if is_unspaced(script) else 1)
     if not tokens:
@@ -167,6 +254,10 @@ def band_hashes(signatures: np.ndarray, lang_scripts: list[str], params: MinHash
     return out
 
 
+def _identity(value):
+    return value
+
+
 class MinHashStage:
     name = "minhash"
     reads = ("text", "script")
@@ -180,16 +271,23 @@ class MinHashStage:
         if self._template is None:
             from datasketch import MinHash
 
-            # Permutations are generated once per worker from the fixed seed (no global RNG touched).
-            self._template = MinHash(num_perm=self.params.num_perm, seed=self.params.seed)
+            # Permutations are generated once per worker from the fixed seed (no global RNG touched). Char
+            # shingles arrive hashed (numpy), so datasketch only applies its permutations to them.
+            hashfunc = _identity if self.params.shingle == "char" else None
+            self._template = MinHash(num_perm=self.params.num_perm, seed=self.params.seed, hashfunc=hashfunc)
 
     def signature(self, text: str, script: str) -> np.ndarray:
         self.setup()
-        grams = shingles(text, script, self.params)
         minhash = self._template.copy()
         minhash.clear()
-        if grams:
-            minhash.update_batch(list(grams))
+        if self.params.shingle == "char":
+            hashes = char_shingle_hashes(text, script, self.params)
+            for start in range(0, len(hashes), _MAX_SHINGLES_PER_UPDATE):
+                minhash.update_batch(hashes[start : start + _MAX_SHINGLES_PER_UPDATE])
+        else:
+            grams = shingles(text, script, self.params)
+            if grams:
+                minhash.update_batch(list(grams))
         return minhash.hashvalues.astype(np.uint32)
 
     def __call__(self, batch: pa.Table) -> pa.Table:

@@ -32,13 +32,13 @@ def cluster_table(table: pa.Table, *args, **kwargs) -> pa.Table:
 
 @pytest.fixture(scope="module")
 def eval_table() -> pa.Table:
-    """The composed pair set's 945 documents (15 languages, 8 scripts incl. Lao and Khmer), signed."""
+    """The composed pair set's 1,009 documents (15 languages, 8 scripts incl. Lao and Khmer), signed."""
     docs = read_jsonl(EVAL / "docs.jsonl")
     for i, doc in enumerate(docs):
         doc["url"] = f"https://{doc['lang_script']}.test/{doc['id']}"
         doc["crawl_date"] = f"2026-10-{1 + i % 28:02d}"
-        if doc["id"].endswith("-6-truncated_half"):  # re-crawl of the cluster keeper's URL with half the text
-            doc["url"] = "http://www." + doc["url"].replace("truncated_half", "boilerplate").split("://", 1)[1]
+        if doc["id"].endswith("-6-truncated_70"):  # re-crawl of the cluster keeper's URL (the templated page) with 70 % of the text
+            doc["url"] = "http://www." + doc["url"].replace("truncated_70", "site").split("://", 1)[1]
     return signed_table(docs, MinHashParams())
 
 
@@ -74,11 +74,11 @@ def test_distributed_equals_reference_and_is_deterministic(ray_local, eval_table
     ]
     assert runs[0].equals(reference)
     assert runs[1].equals(runs[0]) and runs[2].equals(runs[0])
-    # (exact copies mostly show as dedup:near here: each cluster keeps its longest member, the boilerplate variant)
+    # (exact copies mostly show as dedup:near here: each cluster keeps its longest member, the templated page)
     assert {"dedup:near", "dedup:url", None} <= set(reference.column("dedup_reason").to_pylist())
     # the composed near duplicates really cluster, in unspaced scripts too
     by_id = {r["id"]: r for r in reference.to_pylist()}
-    assert by_id["lao_Laoo-0-light_edit"]["dup_cluster_id"] == by_id["lao_Laoo-0-base"]["dup_cluster_id"]
+    assert by_id["lao_Laoo-0-edit_10"]["dup_cluster_id"] == by_id["lao_Laoo-0-base"]["dup_cluster_id"]
     assert by_id["khm_Khmr-1-boilerplate"]["dup_cluster_id"] == by_id["khm_Khmr-1-base"]["dup_cluster_id"]
     assert by_id["khm_Khmr-1-base"]["dup_cluster_id"] != by_id["khm_Khmr-2-base"]["dup_cluster_id"]
 
@@ -147,7 +147,7 @@ def test_second_crawl_against_index_of_first(ray_local, tmp_path):
     second = _crawl(
         [
             ("c2-exact", text["swa_Latn-0-reformatted"], "https://sw.test/other-0"),  # same text as c1-0
-            ("c2-near", text["swa_Latn-1-light_edit"], "https://sw.test/other-1"),  # near c1-1
+            ("c2-near", text["swa_Latn-1-edit_5"], "https://sw.test/other-1"),  # near c1-1
             ("c2-url", text["swa_Latn-6-base"], "http://www.sw.test/2"),  # new text at c1-2's URL (re-crawl)
             ("c2-new", text["swa_Latn-5-base"], "https://sw.test/5"),  # new page
             ("c2-new-copy", text["swa_Latn-5-exact"], "https://sw.test/5-copy"),  # duplicate within crawl 2

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -105,7 +106,46 @@ def test_shingles_are_script_aware():
     params = MinHashParams()
     lao = "ມື້ນີ້ຕະຫຼາດມີຄົນຫຼາຍ ແລະ ອາກາດດີ ພວກເຮົາໄປຊື້ຜັກ"
     assert len(shingles(lao, "Laoo", params)) > 10
-    assert len(shingles("one two three four five six", "Latn", params)) == 2
+    # char shingles (issue 14): 7 code points of a normalised line; a shorter line is one shingle
+    assert len(shingles("One, two!", "Latn", params)) == 1
+    assert shingles("one two three\nfour five", "Latn", params) == shingles("FOUR  five\n\none two, three", "Latn", params)
+    assert shingles("ມື້ນີ້ ຕະຫຼາດ", "Laoo", params) == shingles("ມື້ນີ້ຕະຫຼາດ", "Laoo", params)  # spaces ignored where unwritten
+    word = MinHashParams(shingle="word")
+    assert len(shingles("one two three four five six", "Latn", word)) == 2
+
+
+def test_char_shingles_find_edited_copies_that_word_shingles_miss():
+    from longtail.stages.dedup.minhash import char_shingle_hashes
+
+    text = " ".join(RUSSIAN * 3)
+    words = text.split()
+    edited = " ".join(w if i % 10 != 3 else "замена" for i, w in enumerate(words))  # 10 % of the words substituted
+
+    def jaccard(params):
+        a, b = shingles(text, "Cyrl", params), shingles(edited, "Cyrl", params)
+        return len(a & b) / len(a | b)
+
+    assert jaccard(MinHashParams()) > 0.6 > 0.45 > jaccard(MinHashParams(shingle="word"))
+    hashes = char_shingle_hashes(text, "Cyrl", MinHashParams())
+    assert hashes.dtype == np.uint32 and len(hashes) == len(set(hashes.tolist())) > 100
+    assert char_shingle_hashes("", "Latn", MinHashParams()).size == 0 and char_shingle_hashes("!!", "Latn", MinHashParams()).size == 0
+
+
+def test_copies_module_makes_every_kind():
+    import random
+
+    from longtail.stages.dedup import copies
+
+    text = "\n".join(RUSSIAN * 2)
+    vocab = copies.vocabulary([text], "Cyrl")
+    base, made = copies.copies(text, "Cyrl", vocab, random.Random(1))
+    assert set(made) == set(copies.DUPLICATE_KINDS)
+    assert made["exact"] == (base, base) and made["truncated_70"][1].endswith("…")
+    assert 0.6 < len(made["truncated_70"][1]) / len(base) < 0.8
+    assert sorted(copies.paragraphs(made["shuffled"][1])) == sorted(copies.paragraphs(base)) != copies.paragraphs(made["shuffled"][1])
+    n = len(base.split())
+    assert abs(len(made["edit_10"][1].split()) - n) <= 0.1 * n and made["edit_10"][1] != base
+    assert copies.split_words("สวัสดีครับ", "Thai") == ["สวัสดี", "ครับ"]  # 4 grapheme clusters a word
 
 
 def _signed(texts, script="Cyrl"):
