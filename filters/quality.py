@@ -46,6 +46,8 @@ class Thresholds:
     max_mojibake_frac: float | None = 0.05
     # repeated long words spelt with their inner letters reordered (letters scrambled inside words), spaced scripts
     max_scrambled_frac: float | None = 0.08
+    # ... or distinct letter pairs inside words at least this share of those of the words reshuffled (signals.py)
+    max_letter_order_ratio: float | None = 0.97
     # word order no further from the text's own shuffle than this (word salad), when the test can tell (signals.py)
     min_word_order_z: float | None = 1.0
     # share of words in lines of 6+ words: below it the page is navigation/tags/link lists (signals.prose_frac)
@@ -152,13 +154,17 @@ class MojibakeFilter(Filter):
 
 
 class ScrambledFilter(Filter):
-    """Letters shuffled inside words: the text's own repeated words recur spelt differently. Missing column keeps."""
+    """Letters shuffled inside words: the text's own repeated words recur spelt differently, or its words hold as many
+    distinct letter pairs as when reshuffled. Missing columns keep."""
 
     reason = reasons.QUALITY_SCRAMBLED
 
     def check(self, doc, limits):
-        value = doc.get("scrambled_frac")
-        return limits.max_scrambled_frac is None or value is None or value <= limits.max_scrambled_frac
+        value, ratio = doc.get("scrambled_frac"), doc.get("letter_order_ratio")
+        return not (
+            (limits.max_scrambled_frac is not None and value is not None and value > limits.max_scrambled_frac)
+            or (limits.max_letter_order_ratio is not None and ratio is not None and ratio > limits.max_letter_order_ratio)
+        )
 
 
 class WordOrderFilter(Filter):

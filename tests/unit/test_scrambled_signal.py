@@ -55,3 +55,23 @@ def test_filter_names_the_reason_and_a_missing_column_keeps():
     assert first_failure(doc, limits) is None
     assert first_failure({**doc, "scrambled_frac": 0.4}, limits) == reasons.QUALITY_SCRAMBLED
     assert first_failure({**doc, "scrambled_frac": 0.4}, Thresholds(min_words=1, max_perplexity=None, min_quality_score=None, max_scrambled_frac=None)) is None
+
+
+def test_letter_order_ratio_sees_scrambled_words_that_never_recur():
+    from longtail.filters.signals import letter_order_ratio
+    from longtail.tests.unit.test_word_order_signal import RUSSIAN, SWAHILI
+
+    limit = Thresholds().max_letter_order_ratio
+    assert letter_order_ratio(SWAHILI) < limit < letter_order_ratio(scramble(SWAHILI, 2))
+    # A shorter text has fewer repeated letter pairs to lose: the gap narrows (the Russian one ends near 0.95).
+    assert letter_order_ratio(RUSSIAN) + 0.15 < letter_order_ratio(scramble(RUSSIAN, 2))
+    assert letter_order_ratio(LATIN) is None  # too few letter pairs to judge
+
+
+def test_scrambled_filter_uses_either_signal():
+    limits = Thresholds(min_words=1, max_perplexity=None, min_quality_score=None)
+    doc = {"text": "x", "lang": "run", "lang_score": 0.9, "n_words": 60, "letter_ratio": 0.9, "dup_line_frac": 0.0,
+           "top_2gram_frac": 0.0, "dup_5gram_frac": 0.0, "scrambled_frac": 0.0}
+    assert first_failure({**doc, "letter_order_ratio": 0.99}, limits) == reasons.QUALITY_SCRAMBLED
+    assert first_failure({**doc, "letter_order_ratio": 0.7}, limits) is None
+    assert first_failure({**doc, "letter_order_ratio": None}, limits) is None
