@@ -105,7 +105,7 @@ def selection_chain(manifest: Manifest, label: str, input_columns, card: dict | 
     if manifest.languages is not None:
         stages.append(KeepLanguagesStage(manifest.languages))
     stages.append(LidOutlierStage())  # corpus-level LID check of the split (docs/lid.md)
-    stages.append(DedupStage(manifest.dedup, label, engine))
+    stages.append(DedupStage(manifest.dedup, label, engine, manifest.dedup_partition_memory_mb))
     return Chain(stages, input_columns)
 
 

@@ -19,6 +19,7 @@ from longtail.filters.perplexity_buckets import check_buckets, check_percentiles
 from longtail.filters.quality import Thresholds
 from longtail.langid.backends import BACKEND_CHOICES
 from longtail.langid.labels import MACRO_POLICIES, is_safe_label
+from longtail.stages.dedup.distributed import DEFAULT_PARTITION_MEMORY_MB, WORKER_BASELINE_MB
 from longtail.stages.dedup.minhash import MinHashParams
 from longtail.stages.read import TextFields
 
@@ -202,6 +203,9 @@ class Manifest:
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
     dedup: MinHashParams = field(default_factory=MinHashParams)
+    # stages.dedup.partition_memory_mb: memory per task of the distributed dedup; the number of hash partitions
+    # follows from it and the language's documents (stages/dedup/distributed.partition_count, docs/dedup.md)
+    dedup_partition_memory_mb: int = DEFAULT_PARTITION_MEMORY_MB
     write: WriteSettings = field(default_factory=WriteSettings)
     ray: RaySettings = field(default_factory=RaySettings)
     thresholds: Thresholds = field(default_factory=Thresholds)
@@ -247,11 +251,23 @@ def _resolve(base: Path, value: str | None) -> str | None:
     return str((base / value).resolve()) if not any(ch in value for ch in "*?[") else str(base / value)
 
 
+PARTITION_MEMORY_KEY = "partition_memory_mb"  # read beside the MinHashParams fields of stages.dedup
+
+
 def _dedup_params(value: Any, base: Path) -> MinHashParams:
-    params = _dataclass_from(MinHashParams, value, "stages.dedup")
+    raw = {k: v for k, v in _mapping(value, "stages.dedup").items() if k != PARTITION_MEMORY_KEY}
+    params = _dataclass_from(MinHashParams, raw, "stages.dedup")
     if params.previous_index is None:
         return params
     return replace(params, previous_index=_resolve(base, params.previous_index))
+
+
+def _dedup_partition_memory(value: Any) -> int:
+    path = f"stages.dedup.{PARTITION_MEMORY_KEY}"
+    memory = _typed(_mapping(value, "stages.dedup").get(PARTITION_MEMORY_KEY, DEFAULT_PARTITION_MEMORY_MB), int, path)
+    if memory <= WORKER_BASELINE_MB:
+        _fail(path, f"must exceed a Ray worker's own {WORKER_BASELINE_MB} MiB, got {memory}")
+    return memory
 
 
 def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = None) -> Manifest:
@@ -319,6 +335,7 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         extract=extract,
         quality=replace(quality, kenlm_models=_resolve(base, quality.kenlm_models), classifier_model=_resolve(base, quality.classifier_model)),
         dedup=_dedup_params(stages.get("dedup"), base),
+        dedup_partition_memory_mb=_dedup_partition_memory(stages.get("dedup")),
         write=_dataclass_from(WriteSettings, stages.get("write"), "stages.write"),
         ray=_dataclass_from(RaySettings, data.get("ray"), "ray"),
         thresholds=thresholds,

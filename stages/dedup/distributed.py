@@ -51,8 +51,17 @@ from longtail.stages.dedup.minhash import MinHashParams, band_hashes, mix64, sig
 KIND_EXACT, KIND_URL, KIND_BAND = 0, 1, 2
 MERGE_FAN_IN = 4
 INDEXED_PREFIX = "\x01"  # node names of indexed documents: never equal to a new document's id
-ROWS_PER_PARTITION = 100_000
-MAX_PARTITIONS = 64
+# Memory of a worker running one hash-partitioned task (``stages.dedup.partition_memory_mb`` in the manifest): the
+# number of partitions P follows from it, the documents and their signature size (:func:`partition_count`).
+DEFAULT_PARTITION_MEMORY_MB = 1024
+# A Ray worker's private memory before the task (interpreter, Ray, pyarrow, what earlier tasks left): ~300 MiB.
+WORKER_BASELINE_MB = 320
+# What one document of a partition adds to its heaviest task: a bucket row per band plus the exact-text and URL
+# rows (the buckets step sorts them), the signature (sig_a / confirm) and the keep-rule fields. bench/bench_dedup.py
+# --synthetic measured ~72 bytes per bucket row and ~800 bytes per document in the signature steps at 10^6 and
+# 3 x 10^6 documents (docs/dedup.md, "Scale"); these constants are ~1.4x that.
+BUCKET_ROW_BYTES = 100
+DOCUMENT_BYTES = 300
 # Columns a part must have; index parts add ``bands`` and ``release``.
 INPUT_COLUMNS = ("id", "lang_script", "text_hash", "minhash", "n_chars", "crawl_date", "url")
 # Unique per row of a language table: user ids may repeat, so documents are nodes and results map back by this.
@@ -152,14 +161,19 @@ def _buckets_task(partitions: int, *bucket_tables: pa.Table):
     table = pa.concat_tables(bucket_tables).sort_by([("kind", "ascending"), ("key", "ascending"), ("node", "ascending")])
     kinds = table.column("kind").to_numpy()
     keys = table.column("key").to_numpy()
-    nodes = table.column("node").to_pylist()
-    n = len(nodes)
+    n = table.num_rows
     edges: set[tuple[str, str, bool]] = set()
     if n:
         starts = np.flatnonzero(np.concatenate([[True], (kinds[1:] != kinds[:-1]) | (keys[1:] != keys[:-1])]))
         ends = np.append(starts[1:], n)
-        for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
-            members = nodes[start:end]
+        shared = ends - starts > 1
+        starts, ends = starts[shared], ends[shared]
+        # only rows of groups with 2+ members become Python strings (most bucket rows are alone in their bucket)
+        rows = np.repeat(starts - np.cumsum(ends - starts) + (ends - starts), ends - starts) + np.arange(int((ends - starts).sum()))
+        nodes = table.column("node").take(pa.array(rows, pa.int64())).to_pylist()
+        offset = 0
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            members, offset = nodes[offset : offset + end - start], offset + end - start
             if kinds[start] != KIND_BAND:
                 edges.update((members[0], b, True) for b in members[1:])
                 continue
@@ -189,38 +203,36 @@ def _sig_a_task(partitions: int, num_edge_tables: int, *tables: pa.Table):
     return tuple(parts) + (links,)
 
 
-def _forest(edges: Iterable[tuple[str, str]]) -> pa.Table:
-    """Union-find over string edges; returns every node with the smallest node of its component."""
-    index: dict[str, int] = {}
-    pairs = []
-    for a, b in edges:
-        pairs.append((index.setdefault(a, len(index)), index.setdefault(b, len(index))))
-    names = sorted(index)
-    rank = {name: r for r, name in enumerate(names)}
-    ranked = {i: rank[name] for name, i in index.items()}
-    uf = UnionFind(len(names))  # unions keep the smaller rank as root, i.e. the smallest node name
-    for a, b in pairs:
-        uf.union(ranked[a], ranked[b])
-    return pa.table({"node": names, "root": [names[uf.find(r)] for r in range(len(names))]}, schema=_FOREST_SCHEMA)
+def _forest(a: pa.Array, b: pa.Array) -> pa.Table:
+    """Union-find over the edges ``a[i] - b[i]`` (string arrays); returns every node with the smallest node of
+    its component, sorted by node."""
+    names = pc.unique(pa.chunked_array([a, b], pa.string()).combine_chunks()) if len(a) else pa.array([], pa.string())
+    names = names.take(pc.sort_indices(names))
+    uf = UnionFind(len(names))  # integers ranked as the names sort: the root is the smallest node name
+    for i, j in zip(pc.index_in(a, value_set=names).to_numpy().tolist(), pc.index_in(b, value_set=names).to_numpy().tolist()):
+        uf.union(i, j)
+    roots = np.fromiter((uf.find(i) for i in range(len(names))), dtype=np.int64, count=len(names))
+    return pa.table({"node": names, "root": names.take(pa.array(roots))}, schema=_FOREST_SCHEMA)
 
 
 def _confirm_task(threshold: float, num_candidate_tables: int, *tables: pa.Table) -> pa.Table:
     """Step 4: keep candidates whose estimated Jaccard reaches the threshold; union-find the partition's edges."""
     candidates = pa.concat_tables(tables[:num_candidate_tables])
     links, info = tables[num_candidate_tables], pa.concat_tables(tables[num_candidate_tables + 1 :])
-    edges = list(zip(links.column("a").to_pylist(), links.column("b").to_pylist()))
+    a, b = [links.column("a")], [links.column("b")]
     if candidates.num_rows:
         sig_a = signature_matrix(candidates.rename_columns(["a", "b", "minhash"]))
         sig_b = _lookup_signatures(info, candidates.column("b").combine_chunks())
-        similar = np.mean(sig_a == sig_b, axis=1) >= threshold
-        a, b = candidates.column("a").to_pylist(), candidates.column("b").to_pylist()
-        edges.extend((a[i], b[i]) for i in np.flatnonzero(similar).tolist())
-    return _forest(edges)
+        similar = pa.array(np.mean(sig_a == sig_b, axis=1) >= threshold)
+        a.append(candidates.column("a").filter(similar))
+        b.append(candidates.column("b").filter(similar))
+    return _forest(pa.chunked_array([c for col in a for c in col.chunks], pa.string()).combine_chunks(),
+                   pa.chunked_array([c for col in b for c in col.chunks], pa.string()).combine_chunks())
 
 
 def _merge_task(*forests: pa.Table) -> pa.Table:
     table = pa.concat_tables(forests)
-    return _forest(zip(table.column("node").to_pylist(), table.column("root").to_pylist()))
+    return _forest(table.column("node").combine_chunks(), table.column("root").combine_chunks())
 
 
 def _split_forest_task(partitions: int, forest: pa.Table):
@@ -314,8 +326,48 @@ class LocalEngine:
         return list(handles)
 
 
-def _default_partitions(rows: int) -> int:
-    return max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
+def partition_bytes_per_document(params: MinHashParams) -> int:
+    """Peak memory one document costs the heaviest task of its hash partition (see :func:`partition_count`)."""
+    return BUCKET_ROW_BYTES * (params.bands + 2) + 4 * params.num_perm + DOCUMENT_BYTES
+
+
+def partition_count(rows: int, params: MinHashParams = MinHashParams(), memory_mb: int | None = None) -> int:
+    """Hash partitions P for ``rows`` documents: the fewest whose tasks stay within ``memory_mb`` per worker.
+
+    Every per-partition task (buckets, sig_a, confirm, members, keepers) holds about 1/P of the documents'
+    bucket rows, signatures or keep-rule fields, so P = ceil(rows x :func:`partition_bytes_per_document` /
+    (budget - :data:`WORKER_BASELINE_MB`)): it grows with the documents, the bands and the signature length, and
+    has no cap. The clusters do not depend on P (any P gives the same result); P only bounds memory per task.
+    Not bounded by P: a ``keys`` task holds one input part (the caller's chunk size), the last merge holds every
+    document that has a duplicate once (~90 bytes each), and the object store holds every partition's share.
+
+    Parameters
+    ----------
+    rows : int
+        Documents of the language, indexed documents of earlier releases included.
+    params : MinHashParams
+        ``bands`` (a bucket row each) and ``num_perm`` (4 bytes per signature value).
+    memory_mb : int, optional
+        Budget per worker in MiB; default :data:`DEFAULT_PARTITION_MEMORY_MB`. Must exceed
+        :data:`WORKER_BASELINE_MB`.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    budget = (memory_mb or DEFAULT_PARTITION_MEMORY_MB) - WORKER_BASELINE_MB
+    if budget <= 0:
+        raise ValueError(f"dedup: partition memory must exceed a worker's baseline of {WORKER_BASELINE_MB} MiB")
+    return max(1, -(-max(0, rows) * partition_bytes_per_document(params) // (budget * 2**20)))
+
+
+def _part_rows(part) -> int:
+    if isinstance(part, pa.Table):
+        return part.num_rows
+    if isinstance(part, str):  # a dedup index file: one language's rows of one release
+        return pq.ParquetFile(part).metadata.num_rows
+    return 0  # an engine's handle: the caller knows its size (give ``partitions``)
 
 
 def cluster_parts(
@@ -324,6 +376,7 @@ def cluster_parts(
     partitions: int | None = None,
     lang_script: str | None = None,
     engine: TaskEngine | None = None,
+    partition_memory_mb: int | None = None,
 ) -> pa.Table:
     """Cluster the documents of ``parts`` with the task graph on ``engine``.
 
@@ -335,12 +388,14 @@ def cluster_parts(
     params : MinHashParams
         Banding, confirmation threshold, ``url_dedup``.
     partitions : int, optional
-        Hash partitions P of every step. Default: one per :data:`ROWS_PER_PARTITION` rows of the parts given as
-        tables, at most :data:`MAX_PARTITIONS`.
+        Hash partitions P of every step. Default: :func:`partition_count` of the rows of the parts given as
+        tables or index files (handles are not counted: give ``partitions`` with them) and ``partition_memory_mb``.
     lang_script : str, optional
         Restricts index Parquet parts to this language.
     engine : TaskEngine, optional
         Where tasks run; default :class:`LocalEngine` (serially, in this process).
+    partition_memory_mb : int, optional
+        Memory budget per partition task for the default P; default :data:`DEFAULT_PARTITION_MEMORY_MB`.
 
     Returns
     -------
@@ -358,7 +413,7 @@ def cluster_parts(
         return RESULT_SCHEMA.empty_table()
     engine = engine or LocalEngine()
     if partitions is None:
-        partitions = _default_partitions(sum(p.num_rows for p in parts if isinstance(p, pa.Table)))
+        partitions = partition_count(sum(_part_rows(p) for p in parts), params, partition_memory_mb)
     P = partitions
 
     def run(function, num_returns, *args):
@@ -394,6 +449,7 @@ def cluster_table(
     chunk_rows: int = 50_000,
     partitions: int | None = None,
     engine: TaskEngine | None = None,
+    partition_memory_mb: int | None = None,
 ) -> pa.Table:
     """Split one table into parts of ``chunk_rows`` (plus a previous release's index files) and cluster them.
 
@@ -401,8 +457,8 @@ def cluster_table(
     ----------
     table : pyarrow.Table
         Documents with :data:`INPUT_COLUMNS` (more columns are dropped before the parts are made).
-    params, lang_script, partitions, engine
-        As for :func:`cluster_parts` (``partitions`` defaults from ``table``'s rows).
+    params, lang_script, partitions, engine, partition_memory_mb
+        As for :func:`cluster_parts` (``partitions`` defaults from ``table``'s rows and the index files').
     index_files : list of str, optional
         Parquet files of a dedup index (:func:`longtail.stages.dedup.index.language_files`).
     chunk_rows : int, default 50,000
@@ -416,12 +472,15 @@ def cluster_table(
     engine = engine or LocalEngine()
     table = with_row_key(table).select([*INPUT_COLUMNS, ROW_KEY])
     parts = [engine.put(table.slice(start, chunk_rows)) for start in range(0, table.num_rows, chunk_rows)]
+    index_files = list(index_files or [])
     if partitions is None:
-        partitions = _default_partitions(table.num_rows)
-    return cluster_parts(parts + list(index_files or []), params, partitions, lang_script, engine)
+        partitions = partition_count(table.num_rows + sum(_part_rows(f) for f in index_files), params, partition_memory_mb)
+    return cluster_parts(parts + index_files, params, partitions, lang_script, engine)
 
 
-def cluster_language(table: pa.Table, params: MinHashParams, label: str, engine: TaskEngine | None = None) -> pa.Table:
+def cluster_language(
+    table: pa.Table, params: MinHashParams, label: str, engine: TaskEngine | None = None, partition_memory_mb: int | None = None
+) -> pa.Table:
     """Dedup one language's selected documents, against ``params.previous_index`` if set.
 
     Parameters
@@ -436,6 +495,9 @@ def cluster_language(table: pa.Table, params: MinHashParams, label: str, engine:
         Run the task graph on this engine (the pipeline passes ``ray_backend.dedup_engine()``). Without one,
         the in-process :func:`~longtail.stages.dedup.cluster.cluster_duplicates`, or the task graph on a
         :class:`LocalEngine` when an index is given (only the task graph reads indexes).
+    partition_memory_mb : int, optional
+        Memory budget per partition task of the task graph (:func:`partition_count`; manifest
+        ``stages.dedup.partition_memory_mb``).
 
     Returns
     -------
@@ -447,4 +509,4 @@ def cluster_language(table: pa.Table, params: MinHashParams, label: str, engine:
     index_files = language_files(params.previous_index, label, params) if params.previous_index else []
     if engine is None and not index_files:
         return cluster_duplicates(table, params).append_column(ROW_KEY, table.column(ROW_KEY))  # rows in table order
-    return cluster_table(table, params, index_files=index_files, lang_script=label, engine=engine)
+    return cluster_table(table, params, index_files=index_files, lang_script=label, engine=engine, partition_memory_mb=partition_memory_mb)

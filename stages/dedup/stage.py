@@ -39,10 +39,11 @@ class DedupStage:
     reads = tuple(INPUT_COLUMNS) + ("drop_reason",)
     adds = ("drop_reason",) + DEDUP_COLUMNS
 
-    def __init__(self, params: MinHashParams, label: str, engine=None):
+    def __init__(self, params: MinHashParams, label: str, engine=None, partition_memory_mb: int | None = None):
         self.params = params
         self.label = label
         self.engine = engine  # a TaskEngine (the pipeline's Ray one), or None for in-process
+        self.partition_memory_mb = partition_memory_mb  # budget per partition task: sets the number of partitions
 
     def setup(self) -> None:
         pass
@@ -50,4 +51,5 @@ class DedupStage:
     def __call__(self, batch: pa.Table) -> pa.Table:
         selected = with_row_key(batch)  # verdicts map back by row: user ids may repeat
         passing = selected.filter(pc.is_null(selected.column("drop_reason")))
-        return attach_clusters(selected, cluster_language(passing, self.params, self.label, engine=self.engine))
+        return attach_clusters(selected, cluster_language(passing, self.params, self.label, engine=self.engine,
+                                                                partition_memory_mb=self.partition_memory_mb))
