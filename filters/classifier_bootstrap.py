@@ -84,7 +84,7 @@ class ClassifierBootstrapSettings:
     lr: float = 0.5
     # the threshold selection applies when the manifest sets no min_quality_score: the score below which this
     # share of the out-of-fold positives falls (a per-run calibration, written to the card)
-    calibration_positive_share: float = 0.03
+    calibration_positive_share: float = 0.01
 
     def __post_init__(self):
         if self.folds < 2:
