@@ -12,6 +12,11 @@ EXTRACT_EMPTY = "extract:empty"  # no main text
 EXTRACT_TIMEOUT = "extract:timeout"  # extraction ran out of time (extract_error == "timeout")
 EXTRACT_ERROR = "extract:error"  # extraction raised (any other extract_error)
 
+# URL rules (filters/urls.py: the UT1 blocklist and banned words shipped in datatrove, the manifest's block lists)
+URL_BLOCKLIST = "url:blocklist"  # a blocklisted domain, subdomain or URL (UT1 adult list or the run's own lists)
+URL_BANNED_WORD = "url:banned_word"  # a banned word (or 2+ soft-banned words) among the URL's words
+URL_BANNED_SUBWORD = "url:banned_subword"  # a banned sub-word in the URL's letters
+
 # language identification (filters/quality.py, stages/select.py, pipeline/finalize.py)
 LID_NOT_SELECTED = "lid:not_selected"  # set aside by the prefilter, or a language outside keep_languages
 LID_DISAGREEMENT = "lid:disagreement"  # the LID ensemble's backends named different languages
@@ -45,6 +50,9 @@ DOCUMENT_REASONS: tuple[str, ...] = (
     EXTRACT_TIMEOUT,
     EXTRACT_ERROR,
     LID_NOT_SELECTED,
+    URL_BLOCKLIST,
+    URL_BANNED_WORD,
+    URL_BANNED_SUBWORD,
     EXTRACT_EMPTY,
     LID_DISAGREEMENT,
     LID_UNDETERMINED,

@@ -101,6 +101,17 @@ class Filter:
         raise NotImplementedError
 
 
+class UrlFilter(Filter):
+    """The URL rules' verdict stored by the annotate pass (``url_flag``: ``url:blocklist``, ``url:banned_word``,
+    ``url:banned_subword``; filters/urls.py). A missing or null flag keeps."""
+
+    reason = reasons.URL_BLOCKLIST
+
+    def __call__(self, doc: dict, limits: Thresholds) -> Verdict:
+        flag = doc.get("url_flag")
+        return (False, flag) if flag else True
+
+
 class EmptyTextFilter(Filter):
     reason = reasons.EXTRACT_EMPTY
 
@@ -238,6 +249,7 @@ class ClassifierFilter(Filter):
 
 # Order matters: the first failing filter names the document's drop reason.
 DEFAULT_FILTERS: tuple[Filter, ...] = (
+    UrlFilter(),
     EmptyTextFilter(),
     DisagreementFilter(),
     LanguageFilter(),

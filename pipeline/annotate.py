@@ -1,4 +1,4 @@
-"""The annotate pass: read -> extract -> identify -> signals -> perplexity -> classifier -> MinHash.
+"""The annotate pass: read -> URL rules -> extract -> identify -> personal data -> signals -> perplexity -> classifier -> MinHash.
 
 Its unit of work is one input file. Each unit's annotations are written atomically (temporary file, then
 rename) next to a completion record; a rerun skips units whose completion record exists, so a crash costs
@@ -21,6 +21,7 @@ from longtail.stages.extract import ExtractStage
 from longtail.stages.identify import IdentifyStage
 from longtail.stages.dedup.minhash import MinHashStage
 from longtail.stages.quality import ClassifierStage, PerplexityStage, SignalsStage
+from longtail.stages.safety import PiiStage, UrlStage
 from longtail.stages.read import DOCUMENT_SCHEMA, ReadReport, read_unit
 
 from longtail.pipeline.manifest import Manifest
@@ -31,11 +32,14 @@ ROW_GROUP_ROWS = 10_000
 
 def build_stages(manifest: Manifest) -> Chain:
     """The annotate chain of a manifest; its column contracts are checked here, before any input is read."""
-    stages = [
+    stages = [UrlStage(manifest.url_filter)] if manifest.url_filter.enabled else []
+    stages += [
         ExtractStage(manifest.extract.max_html_chars, manifest.extract.timeout_seconds or None, manifest.extract.engine),
         IdentifyStage(manifest.identify.backend, manifest.identify.model_path, manifest.identify.macro_policy),
-        SignalsStage(),
     ]
+    if manifest.pii.enabled:  # before every score and signature: they see the text as it will be published
+        stages.append(PiiStage(manifest.pii))
+    stages.append(SignalsStage())
     if manifest.quality.kenlm_models:
         stages.append(PerplexityStage(manifest.quality.kenlm_models))
     if manifest.quality.classifier_model:

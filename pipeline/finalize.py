@@ -82,7 +82,22 @@ def language_stats(label: str, annotated: pa.Table, kept: pa.Table) -> dict:
         "perplexity": _quantiles(kept.column("perplexity").to_pylist()) if "perplexity" in kept.column_names and kept.num_rows else {},
         "mean_lang_score": round(sum(lang_scores) / len(lang_scores), 4) if lang_scores else None,
         "mixed_language_share": round(sum(1 for o in other_langs if o) / len(other_langs), 4) if other_langs else 0.0,
+        "pii": pii_stats(annotated, kept),
     }
+
+
+def pii_stats(annotated: pa.Table, kept: pa.Table) -> dict:
+    """Personal data found (replaced, or only counted with ``stages.pii.mode: annotate``) per kind, in the kept
+    documents and in all the language's documents; ``{}`` for annotations made without the PII stage."""
+    if "pii_email" not in annotated.column_names:
+        return {}
+
+    def counts(table: pa.Table) -> dict:
+        found = {kind: int(pc.sum(table.column(f"pii_{kind}")).as_py() or 0) if table.num_rows else 0 for kind in ("email", "ip", "phone")}
+        documents = pc.sum(pc.add(pc.add(table.column("pii_email"), table.column("pii_ip")), table.column("pii_phone")).cast(pa.bool_()).cast(pa.int64())).as_py() if table.num_rows else 0
+        return {**found, "documents": int(documents or 0)}
+
+    return {"kept": counts(kept), "all": counts(annotated)}
 
 
 @dataclass

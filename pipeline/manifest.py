@@ -15,6 +15,8 @@ import yaml
 
 from longtail.filters.classifier_bootstrap import ClassifierBootstrapSettings
 from longtail.filters.kenlm_bootstrap import BootstrapSettings
+from longtail.filters.pii import PiiSettings
+from longtail.filters.urls import UrlFilterSettings
 from longtail.filters.perplexity_buckets import check_buckets, check_percentiles
 from longtail.filters.quality import Thresholds
 from longtail.langid.backends import BACKEND_CHOICES
@@ -207,6 +209,8 @@ class Manifest:
     # follows from it and the language's documents (stages/dedup/distributed.partition_count, docs/dedup.md)
     dedup_partition_memory_mb: int = DEFAULT_PARTITION_MEMORY_MB
     write: WriteSettings = field(default_factory=WriteSettings)
+    url_filter: UrlFilterSettings = field(default_factory=UrlFilterSettings)  # stages.url_filter (filters/urls.py)
+    pii: PiiSettings = field(default_factory=PiiSettings)  # stages.pii (filters/pii.py)
     ray: RaySettings = field(default_factory=RaySettings)
     thresholds: Thresholds = field(default_factory=Thresholds)
     language_thresholds: dict[str, dict] = field(default_factory=dict)
@@ -241,7 +245,7 @@ class Manifest:
 
 
 TOP_LEVEL = {"name", "inputs", "output", "read", "text_fields", "stages", "ray", "selection"}
-STAGES = {"extract", "identify", "quality", "dedup", "write"}
+STAGES = {"extract", "identify", "quality", "dedup", "write", "url_filter", "pii"}
 SELECTION = {"defaults", "languages", "keep_languages", "thresholds_file"}
 
 
@@ -268,6 +272,18 @@ def _dedup_partition_memory(value: Any) -> int:
     if memory <= WORKER_BASELINE_MB:
         _fail(path, f"must exceed a Ray worker's own {WORKER_BASELINE_MB} MiB, got {memory}")
     return memory
+
+
+def _url_filter(value: Any, base: Path) -> UrlFilterSettings:
+    """``stages.url_filter``; its list files are resolved against the manifest's folder and must exist."""
+    settings = _dataclass_from(UrlFilterSettings, value, "stages.url_filter")
+    lists = {}
+    for key in ("block_domains", "block_patterns", "allow_domains", "allow_patterns"):
+        path = _resolve(base, getattr(settings, key))
+        if path is not None and "://" not in path and not os.path.isfile(path):
+            _fail(f"stages.url_filter.{key}", f"file not found: {path}")
+        lists[key] = path
+    return replace(settings, **lists)
 
 
 def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = None) -> Manifest:
@@ -337,6 +353,8 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         dedup=_dedup_params(stages.get("dedup"), base),
         dedup_partition_memory_mb=_dedup_partition_memory(stages.get("dedup")),
         write=_dataclass_from(WriteSettings, stages.get("write"), "stages.write"),
+        url_filter=_url_filter(stages.get("url_filter"), base),
+        pii=_dataclass_from(PiiSettings, stages.get("pii"), "stages.pii"),
         ray=_dataclass_from(RaySettings, data.get("ray"), "ray"),
         thresholds=thresholds,
         language_thresholds=per_language,

@@ -66,3 +66,11 @@ def model_fingerprints(manifest: dict, bootstrapped_kenlm: str | None = None) ->
     if quality.get("classifier_model") and Path(quality["classifier_model"]).is_file():
         entries.append(_entry("classifier", Path(quality["classifier_model"])))
     return entries
+
+
+def safety_rules(manifest) -> dict:
+    """Which URL lists (version, sha256) and personal-data rules a run applied (``stats/run.json``, the release)."""
+    from longtail.filters.pii import describe_pii_rules
+    from longtail.filters.urls import describe_url_rules
+
+    return {"url_filter": describe_url_rules(manifest.url_filter), "pii": describe_pii_rules(manifest.pii)}

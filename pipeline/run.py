@@ -17,7 +17,7 @@ from longtail.pipeline import ray_backend
 from longtail.pipeline.bootstrap import run_bootstrap, run_classifier_bootstrap
 from longtail.pipeline.finalize import finalize_language, publish
 from longtail.pipeline.manifest import Manifest
-from longtail.pipeline.provenance import code_version, model_fingerprints
+from longtail.pipeline.provenance import code_version, model_fingerprints, safety_rules
 from longtail.pipeline.runfolder import STAGES_JSON, RunFolder, language_labels, load_done
 from longtail.pipeline.runlog import RUNLOG, attach_run_log
 from longtail.pipeline.stats import merge_record_counts, summary_table, write_stage_stats, write_stats
@@ -73,6 +73,7 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
         "inputs": units,
         "code_version": code_version(),
         "models": model_fingerprints(manifest.to_dict(), bootstrap.kenlm_dir if bootstrap else None),  # sha256 of LID, KenLM and classifier files as used
+        "safety": safety_rules(manifest),  # URL lists (version, sha256) and personal-data rules applied
     }
     write_stats(staging.stats, languages, records, errors, run_info)
     write_stage_stats(staging.stats_file(STAGES_JSON), unit_rows, finalize_stages)

@@ -71,12 +71,14 @@ def write_stats(folder: Path, languages: list[dict], records: dict, errors: list
     columns = ["lang_script", "documents", "words", "characters", "bytes", "annotated", "duplicate_rate", "mean_lang_score", "mixed_language_share", "perplexity_p50"]
     with open(folder / LANGUAGES_CSV, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(columns + ["kept_head", "kept_middle", "kept_tail", "templated_share", "kenlm_source"] + [f"dropped:{r}" for r in reasons])
+        pii = ["pii_email", "pii_ip", "pii_phone"]  # personal data found in the kept documents (replaced unless stages.pii.mode: annotate)
+        writer.writerow(columns + ["kept_head", "kept_middle", "kept_tail", "templated_share", "kenlm_source"] + pii + [f"dropped:{r}" for r in reasons])
         for s in languages:
             base = [s.get(c) for c in columns[:-1]] + [s.get("perplexity", {}).get("p50")]
             kept_buckets = s.get("perplexity_buckets", {}).get("kept", {})
             extra = [kept_buckets.get(b, 0) for b in ("head", "middle", "tail")] + [s.get("templated", {}).get("kept_share", 0.0), s.get("kenlm", {}).get("source")]
-            writer.writerow(base + extra + [s["dropped"].get(r, 0) for r in reasons])
+            found = (s.get("pii") or {}).get("kept") or {}
+            writer.writerow(base + extra + [found.get(k.removeprefix("pii_"), 0) for k in pii] + [s["dropped"].get(r, 0) for r in reasons])
 
 
 def write_stage_stats(path, unit_rows: list[dict], finalize_stages: dict[str, dict]) -> None:

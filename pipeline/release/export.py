@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
@@ -162,8 +163,53 @@ def audited_contamination(path: Path) -> dict[str, float]:
     return rates
 
 
-def dataset_card(name: str, languages: list[dict], contamination: dict[str, float], run_info: dict, code: str) -> str:
-    """Hugging Face dataset card: YAML header (languages, configs) + a per-language table."""
+def safety_summary(run_info: dict, languages: list[dict]) -> dict:
+    """Which URL lists and personal-data rules the run applied (``run_info["safety"]``, recorded at run time) with
+    their counts over every language of the run: pages dropped per ``url:`` reason, personal data per kind in the
+    released documents."""
+    rules = run_info.get("safety") or {}
+    url_drops: Counter = Counter()
+    pii_kept: Counter = Counter()
+    for stats in languages:
+        url_drops.update({r: n for r, n in (stats.get("dropped") or {}).items() if r.startswith("url:")})
+        pii_kept.update((stats.get("pii") or {}).get("kept") or {})
+    return {
+        "url_filter": {**(rules.get("url_filter") or {"recorded": False}), "dropped": dict(sorted(url_drops.items()))},
+        "pii": {**(rules.get("pii") or {"recorded": False}), "found_in_released_documents": dict(sorted(pii_kept.items()))},
+    }
+
+
+def _safety_lines(summary: dict) -> list[str]:
+    urls, pii = summary["url_filter"], summary["pii"]
+    lines = ["## What was removed or masked", ""]
+    if urls.get("enabled"):
+        lines.append("URL rules (the page is dropped; allow lists override block lists):")
+        lines.append("")
+        for item in urls.get("lists", []):
+            version = f" {item['version']}" if item.get("version") else ""
+            lines.append(f"- {item['name']}{version} (`{item['file']}`, sha256 `{item['sha256'][:16]}...`)")
+        dropped = urls.get("dropped") or {}
+        lines += ["", "Pages dropped: " + (", ".join(f"`{r}` {n}" for r, n in dropped.items()) or "none") + ".", ""]
+    else:
+        lines += ["URL rules: " + ("not applied." if urls.get("enabled") is False else "not recorded for this run."), ""]
+    if pii.get("enabled"):
+        verb = "replaced by placeholders" if pii.get("mode") == "replace" else "counted, NOT replaced (stages.pii.mode: annotate)"
+        lines.append(f"Personal data {verb}, before scoring and dedup:")
+        lines.append("")
+        for rule in pii.get("rules", []):
+            lines.append(f"- {rule['kind']}: {rule['method']} -> `{rule['placeholder']}`")
+        found = pii.get("found_in_released_documents") or {}
+        lines += ["", "In the released documents: " + ", ".join(f"{k} {found.get(k, 0)}" for k in ("email", "ip", "phone", "documents")) + "."]
+        lines += ["Rule-based masking misses some personal data (names, street addresses are not masked) and masks some numbers that are not; "
+                  "see the false-positive rate in longtail's docs/release.md.", ""]
+    else:
+        lines += ["Personal data: " + ("not masked." if pii.get("enabled") is False else "not recorded for this run."), ""]
+    return lines
+
+
+def dataset_card(name: str, languages: list[dict], contamination: dict[str, float], run_info: dict, code: str, safety: dict | None = None) -> str:
+    """Hugging Face dataset card: YAML header (languages, configs) + a per-language table. ``safety``:
+    :func:`safety_summary` over all the run's languages (default: over ``languages``)."""
     codes = sorted({to_bcp47(s["lang_script"]) for s in languages})
     total_docs = sum(s["release_rows"] for s in languages)
     size = next(c for limit, c in ((1e3, "n<1K"), (1e4, "1K<n<10K"), (1e5, "10K<n<100K"), (1e6, "100K<n<1M"), (1e7, "1M<n<10M"), (float("inf"), "n>10M")) if total_docs < limit)
@@ -200,8 +246,8 @@ def dataset_card(name: str, languages: list[dict], contamination: dict[str, floa
         rate = f"{100 * contamination[label]:.1f}%" if label in contamination else "not audited"
         lines.append(f"| {label} | {to_bcp47(label)} | {stats['release_rows']} | {stats.get('words', 0)} | "
                      f"{100 * sum(shares.values()):.1f}% | {per_reason} | {rate} |")
+    lines += [""] + _safety_lines(safety or safety_summary(run_info, languages))
     lines += [
-        "",
         "## Fields",
         "",
         "| column | type | meaning |",
@@ -273,7 +319,8 @@ def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: in
         code = code_version()
         name = (run_info.get("manifest") or {}).get("name", run_dir.name)
         contamination = audited_contamination(audit_path)
-        atomic_write_text(staging / "README.md", dataset_card(name, released, contamination, run_info, run_info.get("code_version") or code))
+        safety = safety_summary(run_info, languages_stats)
+        atomic_write_text(staging / "README.md", dataset_card(name, released, contamination, run_info, run_info.get("code_version") or code, safety))
         files.append(_file_entry(staging, staging / "README.md"))
 
         models = run_info.get("models")
@@ -292,6 +339,7 @@ def export_release(run_dir: str | Path, release_dir: str | Path, shard_bytes: in
                  "removed_share": _removed_shares(s), "estimated_contamination": contamination.get(s["lang_script"])}
                 for s in released
             ],
+            "safety": safety,
             "run": {k: v for k, v in run_info.items() if k != "models"},
             "models": models,
             "files": files,

@@ -113,7 +113,7 @@ def test_malformed_url_does_not_break_templated_signal():
 
 # --- drop reasons: one list (longtail/reasons.py), used by filters, stats and docs ---------------------------------
 
-_REASON_RE = r"^(extract|lid|quality|dedup):[a-z_]+$"
+_REASON_RE = r"^(extract|lid|url|quality|dedup):[a-z_]+$"
 
 
 def _package_sources():

@@ -16,6 +16,7 @@ MODULE_TO_DISTRIBUTION = {
     "babel": "babel",
     "charset_normalizer": "charset-normalizer",
     "datasketch": "datasketch",
+    "datatrove": "datatrove",
     "duckdb": "duckdb",
     "fasttext": "fasttext-numpy2-wheel",
     "fastwarc": "fastwarc",
@@ -25,10 +26,12 @@ MODULE_TO_DISTRIBUTION = {
     "matplotlib": "matplotlib",
     "numpy": "numpy",
     "pyarrow": "pyarrow",
+    "phonenumbers": "phonenumbers",
     "pycountry": "pycountry",
     "ray": "ray",
     "regex": "regex",
     "resiliparse": "resiliparse",
+    "tldextract": "tldextract",
     "tqdm": "tqdm",
     "trafilatura": "trafilatura",
     "xxhash": "xxhash",
@@ -94,11 +97,13 @@ def test_core_dependencies_are_not_optional():
         assert declared.get(MODULE_TO_DISTRIBUTION[module]) == "dependencies", module
 
 
-def test_bench_only_dependencies_are_extras():
-    """datatrove is used by bench/ only: an extra, not a dependency of the package."""
+def test_url_and_pii_dependencies_are_core():
+    """datatrove (URLFilter, its UT1 and banned-word lists, PII patterns) and phonenumbers run in the annotate pass
+    (filters/urls.py, filters/pii.py): dependencies, not extras; so are the modules datatrove's URLFilter needs."""
     declared = declared_distributions()
-    assert declared.get("datatrove") == "extra:bench"
-    assert "datatrove" not in third_party_imports()
+    for distribution in ("datatrove", "phonenumbers", "tldextract", "pyahocorasick", "fasteners"):
+        assert declared.get(distribution) == "dependencies", distribution
+    assert {"datatrove", "phonenumbers"} <= set(third_party_imports())
 
 
 def test_requirements_pin_every_declared_distribution():

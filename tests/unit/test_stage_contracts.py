@@ -90,7 +90,7 @@ def test_every_stage_declares_its_columns():
 
 def test_the_annotate_chain_checks_against_the_reader_schema(tmp_path):
     chain = build_stages(parse_manifest({"name": "t", "inputs": ["x.warc"], "output": str(tmp_path)}))
-    assert [s.name for s in chain] == ["extract", "identify", "signals", "minhash"]
+    assert [s.name for s in chain] == ["url_filter", "extract", "identify", "pii", "signals", "minhash"]
     assert "html" not in chain.output_columns and {"lang_script", "minhash", "n_words"} <= chain.output_columns
     with pytest.raises(ColumnContractError, match="'extract'"):
         Chain(list(chain), [c for c in DOCUMENT_SCHEMA.names if c != "content_type"])
