@@ -23,6 +23,7 @@ import hashlib
 import os
 import re
 import tarfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,6 +212,8 @@ class UrlRules:
         self._allow_domains = {d.lower().strip(".") for d in read_list(s.allow_domains)} if s.allow_domains else set()
         self._block_domains = {d.lower().strip(".") for d in read_list(s.block_domains)} if s.block_domains else set()
         self._allow_patterns, self._block_patterns = self._patterns(s.allow_patterns), self._patterns(s.block_patterns)
+        # datatrove reads tldextract's registered_domain, deprecated in tldextract 5 (same value as its new name)
+        warnings.filterwarnings("ignore", message="The 'registered_domain' property is deprecated", category=DeprecationWarning)
         self._filter = _url_filter_class()(s.ut1, s.banned_words, s.soft_word_threshold)
         self._filter.download_data()
 
