@@ -47,7 +47,7 @@ class Thresholds:
     # repeated long words spelt with their inner letters reordered (letters scrambled inside words), spaced scripts
     max_scrambled_frac: float | None = 0.08
     # ... or distinct letter pairs inside words at least this share of those of the words reshuffled (signals.py)
-    max_letter_order_ratio: float | None = 0.97
+    max_letter_order_ratio: float | None = 0.98
     # word order no further from the text's own shuffle than this (word salad), when the test can tell (signals.py)
     min_word_order_z: float | None = 1.0
     # share of words in lines of 6+ words: below it the page is navigation/tags/link lists (signals.prose_frac)
