@@ -56,9 +56,11 @@ def _datatrove_patterns() -> tuple[str, str]:
 
 
 def _public_ip(text: str) -> bool:
+    """A global IPv4 address (datatrove's validator) that is not a section or version number: an address whose
+    four parts are all under 32 (3.5.2.4, 2.1.3.6) is far more often a numbered paragraph than anyone's host."""
     from datatrove.pipeline.formatters.pii import public_ip_validator
 
-    return public_ip_validator(text, public_only=True)
+    return public_ip_validator(text, public_only=True) and not all(int(part) < 32 for part in text.split("."))
 
 
 def _public_ipv6(text: str) -> bool:
@@ -91,6 +93,10 @@ _CURRENCY_WORDS = re.compile(
     r"(?:usd|eur|gbp|inr|rs\.?|kes|ngn|egp|sar|aed|rub|руб|тг|ksh|tsh|ush|birr|cfa|fcfa|xof|jpy|cny|yuan|rmb|₹|\$|€|£)\s*$", re.IGNORECASE
 )
 _ISBN_CONTEXT = re.compile(r"(?:isbn|issn|doi|arxiv|pmid|isbn-1[03])[\s:\-]*$", re.IGNORECASE)
+_CURRENCY_AFTER = re.compile(
+    r"\s?(?:(?:usd|eur|euros?|gbp|inr|kes|ngn|egp|rub|руб|fcfa|cfa|kr|sek|nok|dkk|chf|dollars?|francs?)\b|[₹$€£¥₦₽₺৳฿])", re.IGNORECASE
+)
+_NUMBER_SIGN = re.compile(r"(?:\bn:o|\bno\.|\bnr\.?|№|§|\bart\.?)\s*$", re.IGNORECASE)
 _DOTTED_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
@@ -167,6 +173,8 @@ def _babel_regions(lang: str) -> tuple[str, ...]:
 def _looks_like_other_number(text: str, start: int, end: int, candidate: str) -> bool:
     """Dates, times, ISBNs, prices, coordinates, versions, decimals: numbers that are not phone numbers."""
     before, after = text[max(0, start - 12) : start], text[end : end + 4]
+    if _NUMBER_SIGN.search(before):  # "N:o 2131/93", "Nr. 12 345 678", "§ 3 12 45": a reference, not a phone
+        return True
     if after[:1] in ".,:" and after[1:2].isdigit():  # a decimal or a longer dotted/comma-grouped number
         return True
     if before[-1:] in ".,:" and before[-2:-1].isdigit():
@@ -175,10 +183,7 @@ def _looks_like_other_number(text: str, start: int, end: int, candidate: str) ->
         return True
     if _ISBN_CONTEXT.search(before) or _CURRENCY_WORDS.search(before[-6:]):
         return True
-    if (
-        re.match(r"\s?(?:usd|eur|gbp|inr|kes|ngn|egp|rub|руб|₹|\$|€|£|¥|₦|₽|₺|৳|฿)", after, re.IGNORECASE)
-        or unicodedata.category(after.lstrip()[:1] or " ") == "Sc"
-    ):
+    if _CURRENCY_AFTER.match(text, end) or unicodedata.category(after.lstrip()[:1] or " ") == "Sc":
         return True
     if _DATE.fullmatch(candidate) or _DATE_RANGE.match(candidate) or _YEARS.fullmatch(candidate) or _DOTTED_IP.fullmatch(candidate):
         return True
@@ -187,7 +192,7 @@ def _looks_like_other_number(text: str, start: int, end: int, candidate: str) ->
         return True
     if "." in candidate:
         groups = re.split(r"[.]", re.sub(r"[^\d.]", "", candidate))
-        if any(len(g) < 2 for g in groups) or re.search(r"(?<!\d)\d{1,3}\.\d{4,}", candidate):  # versions, decimal degrees
+        if any(len(g) < 2 for g in groups) or re.search(r"(?<![\d.])\d{1,3}\.\d{4,}", candidate):  # versions, decimal degrees
             return True
     return False
 
@@ -228,6 +233,13 @@ class PiiRules:
                 grouped = bool(re.search(r"\d[ \t\u00a0\-\u2010\u2011\u2012\u2013./]+\d", candidate))
                 if not (candidate.startswith(("0", "(")) or grouped):
                     continue  # a bare run of digits: an order or reference number as often as a phone number
+                groups = re.findall(r"\d+", candidate)
+                if any(len(g) == 1 for g in groups[1:]) or (
+                    len(groups[0]) == 1 and not candidate.startswith("(") and not (groups[0] in ("1", "8") and (len(groups[1]) == 3 or "(" in candidate))
+                ):
+                    continue  # scores (6-4 3-6), verse and table references (1 29 53900): phone groups are 2+ digits
+                if re.match(r"(?:19|20)\d\d\s", candidate):
+                    continue  # a year, then a number ("in July 1971 1725 kr")
                 if regions is None:
                     regions = _phone_regions(lang_script, url)
                 number, tries = candidate, regions
@@ -240,6 +252,26 @@ class PiiRules:
                     spans.append((start, end))
                     break
         return spans
+
+    def matches(self, text: str, lang_script: str | None = None, url: str | None = None) -> list[tuple[str, int, int]]:
+        """``(kind, start, end)`` of every piece of personal data :meth:`scrub` would replace (on the text as it is
+        at each step: e-mails first, then IPs, then phone numbers, like :meth:`scrub`). For audits (bench/)."""
+        self.setup()
+        s, found = self.settings, []
+        patterns = []
+        if s.emails:
+            patterns.append(("email", self._email, None))
+        if s.ips:
+            patterns += [("ip", self._ipv4, _public_ip), ("ip", _IPV6, _public_ipv6)]
+        masked = text
+        for kind, pattern, valid in patterns:
+            for match in pattern.finditer(masked):
+                if valid is None or valid(match.group(0)):
+                    found.append((kind, match.start(), match.end()))
+                    masked = masked[: match.start()] + "\x00" * (match.end() - match.start()) + masked[match.end() :]
+        if s.phones:
+            found += [("phone", start, end) for start, end in self.find_phones(masked, lang_script, url)]
+        return sorted(found, key=lambda item: item[1])
 
     def scrub(self, text: str, lang_script: str | None = None, url: str | None = None) -> tuple[str, dict[str, int]]:
         """The text with personal data replaced (``mode: annotate``: unchanged) and the count of each kind."""
