@@ -33,7 +33,7 @@ def _params(args):
         from longtail.pipeline.manifest import load_manifest
 
         params = load_manifest(args.manifest).dedup
-    overrides = {k: getattr(args, k) for k in ("num_perm", "bands", "rows", "shingle", "char_ngram", "char_ngram_unspaced", "ngram", "threshold") if getattr(args, k, None) is not None}
+    overrides = {k: getattr(args, k) for k in ("num_perm", "bands", "rows", "shingle", "char_ngram", "char_ngram_han", "ngram", "threshold") if getattr(args, k, None) is not None}
     return replace(params, **overrides)
 
 
@@ -113,8 +113,8 @@ def register(subparsers) -> None:
     p.add_argument("--bands", type=int, help="override LSH bands")
     p.add_argument("--rows", type=int, help="override LSH rows per band")
     p.add_argument("--shingle", choices=("char", "word"), help="override the shingles: char n-grams in lines (default) or word n-grams (before issue 14)")
-    p.add_argument("--char-ngram", type=int, help="override the char shingle size (code points) where the script writes spaces")
-    p.add_argument("--char-ngram-unspaced", type=int, help="override the char shingle size (code points) where it writes none")
+    p.add_argument("--char-ngram", type=int, help="override the char shingle size (code points; Chinese and Japanese: --char-ngram-han)")
+    p.add_argument("--char-ngram-han", type=int, help="override the char shingle size (code points) of Chinese and Japanese")
     p.add_argument("--ngram", type=int, help="override the word shingle size (--shingle word; x2 grapheme clusters for unspaced scripts)")
     p.add_argument("--threshold", type=float, help="override the confirmation threshold (estimated Jaccard)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

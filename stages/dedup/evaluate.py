@@ -112,7 +112,7 @@ def score_pairs(pairs: list[dict], cluster_of: dict[str, str], script_of: dict[s
 
 def shingle_description(params: MinHashParams) -> str:
     if params.shingle == "char":
-        return f"char {params.char_ngram}-grams in lines ({params.char_ngram_unspaced} without spaces)"
+        return f"char {params.char_ngram}-grams in lines ({params.char_ngram_han} in Chinese/Japanese)"
     return f"word {params.ngram}-grams ({params.ngram * params.char_ngram_factor} graphemes without spaces)"
 
 

@@ -30,7 +30,7 @@ from longtail.stages.dedup.minhash import MinHashParams, band_hashes, signature_
 INDEX_FORMAT, INDEX_VERSION = "longtail-dedup-index", 1
 MANIFEST_NAME = "index.json"
 # Params that change signatures or band hashes: an index is only usable with the same values.
-SIGNATURE_PARAMS = ("num_perm", "bands", "rows", "shingle", "char_ngram", "char_ngram_unspaced", "ngram", "char_ngram_factor", "seed")
+SIGNATURE_PARAMS = ("num_perm", "bands", "rows", "shingle", "char_ngram", "char_ngram_han", "ngram", "char_ngram_factor", "seed")
 
 
 def _params_dict(params: MinHashParams) -> dict:

@@ -1,10 +1,11 @@
 """MinHash signatures and exact-text hashes, computed once in the annotate pass.
 
 Shingles (``shingle="char"``, the default since issue 14) are character n-grams of the normalised text, taken
-within each line: ``char_ngram`` (7) code points with single spaces between words where the script writes
-spaces, ``char_ngram_unspaced`` (4) code points with spaces removed where it does not (Thai, Lao, Khmer,
-Burmese, Chinese, Japanese). A word edit then breaks ~7 shingles of a few hundred per line instead of 5 of
-every 5-word window, and lines shuffled or reordered keep all their shingles. Text is normalised first:
+within each line: ``char_ngram`` (9) code points, with single spaces between words where the script writes
+spaces and spaces removed where it does not (Thai, Lao, Khmer, Burmese); ``char_ngram_han`` (4) code points
+for Chinese and Japanese, where one character is a morpheme or a syllable (:data:`HAN_SCRIPTS`). A word edit
+then breaks ~9 of a line's shingles instead of every 5-word window it is in, and lines shuffled or reordered
+keep all their shingles. Text is normalised first:
 NFKC, case where the script has case, digits, punctuation, and diacritics where they are cosmetic (a Yorùbá
 page copied without its tone marks is still the same page). Shingles are hashed in numpy (a polynomial hash
 of the code points, splitmix64, 32 bits) and the permutations are datasketch's (``MinHash`` with an identity
@@ -35,6 +36,8 @@ _PUNCT_OR_SYMBOL = regex.compile(r"[\p{P}\p{S}]+")
 
 
 SHINGLES = ("char", "word")
+# Scripts where a character is a morpheme or a syllable: char shingles of ``char_ngram_han`` code points.
+HAN_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Hira", "Kana"})
 _POLY = np.uint64(0x100000001B3)
 _MAX_SHINGLES_PER_UPDATE = 16_384  # bounds the (shingles x num_perm) matrix of one datasketch update
 
@@ -56,8 +59,8 @@ class MinHashParams:
     rows: int = 4
     # "char": code-point n-grams within lines (issue 14); "word": word n-grams over the whole text (before).
     shingle: str = "char"
-    char_ngram: int = 7  # code points, scripts that write spaces (spaces included)
-    char_ngram_unspaced: int = 4  # code points, scripts without spaces (spaces removed)
+    char_ngram: int = 9  # code points (spaces included where the script writes them, removed where it does not)
+    char_ngram_han: int = 4  # code points in Chinese and Japanese (HAN_SCRIPTS): a character is a morpheme/syllable
     ngram: int = 5  # shingle="word": words; unspaced scripts use ``ngram * char_ngram_factor`` grapheme clusters
     char_ngram_factor: int = 2
     seed: int = 1
@@ -73,7 +76,7 @@ class MinHashParams:
             raise ValueError(f"bands x rows ({self.bands}x{self.rows}) exceeds num_perm ({self.num_perm})")
         if self.shingle not in SHINGLES:
             raise ValueError(f"shingle must be one of {SHINGLES}, got {self.shingle!r}")
-        if min(self.char_ngram, self.char_ngram_unspaced, self.ngram) < 1:
+        if min(self.char_ngram, self.char_ngram_han, self.ngram) < 1:
             raise ValueError("n-gram sizes must be at least 1")
 
     @property
@@ -106,7 +109,7 @@ def char_shingle_hashes(text: str, script: str, params: MinHashParams) -> np.nda
     text, script
         The document and its ISO 15924 script.
     params : MinHashParams
-        ``char_ngram`` / ``char_ngram_unspaced``.
+        ``char_ngram`` / ``char_ngram_han``.
 
     Returns
     -------
@@ -115,7 +118,7 @@ def char_shingle_hashes(text: str, script: str, params: MinHashParams) -> np.nda
         shorter than n is one shingle); empty for a text without letters or digits. A polynomial hash of the
         code points (mod 2^64) finished by splitmix64; O(len(text)) numpy work.
     """
-    n = params.char_ngram_unspaced if is_unspaced(script) else params.char_ngram
+    n = params.char_ngram_han if script in HAN_SCRIPTS else params.char_ngram
     lines = shingle_lines(text, script)
     if not lines:
         return np.zeros(0, np.uint32)
