@@ -7,10 +7,12 @@ only the units in flight and the output is the same as an uninterrupted run.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
-from pathlib import Path
+import traceback
+from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,6 +30,9 @@ from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.runfolder import RunFolder, UnitResult, load_done, write_done
 
 ROW_GROUP_ROWS = 10_000
+# errors.jsonl kinds of whole input files (record-level kinds are reasons.py's RECORD_SKIPS)
+INPUT_FAILED = "input_failed"  # an unexpected error while annotating the file; with its traceback
+INPUT_REFUSED = "input_refused"  # unreadable or not an input format (checked before the run); with --skip-bad-inputs
 
 
 def build_stages(manifest: Manifest) -> Chain:
@@ -189,3 +194,23 @@ def annotate_unit(manifest: Manifest, stages, path: str) -> UnitResult:
     result = UnitResult(path, documents, dict(report.records), report.errors, round(time.monotonic() - started, 3), stages=chain.stats())
     write_done(done_path, result)
     return result
+
+
+def annotate_unit_row(manifest: Manifest, stages, path: str) -> dict:
+    """:func:`annotate_unit` as a result row, never raising: an unexpected error in one input file becomes a row
+    with ``failure`` set and one ``input_failed`` error holding its traceback, so the other files go on. The
+    failed unit gets no done record, so a rerun retries it (and only it)."""
+    started = time.monotonic()
+    try:
+        return dict(annotate_unit(manifest, stages, path).as_row(), failure="")
+    except Exception as exc:  # noqa: BLE001 - recorded with its traceback; the run reports it and exits non-zero
+        return failed_row(path, INPUT_FAILED, repr(exc)[:500], traceback.format_exc()[-20000:], time.monotonic() - started)
+
+
+def failed_row(path: str, reason: str, detail: str, trace: str | None = None, seconds: float = 0.0) -> dict:
+    """The result row of an input that produced no annotations (failed or refused): no records, one error."""
+    error = {"file": PurePosixPath(path).name, "input": path, "offset": None, "reason": reason, "detail": detail}
+    if trace:
+        error["traceback"] = trace
+    return {"unit": path, "documents": 0, "records": "{}", "errors": json.dumps([error]), "seconds": round(seconds, 3),
+            "skipped": False, "stages": "{}", "failure": detail}

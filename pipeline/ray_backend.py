@@ -82,9 +82,10 @@ class AnnotateUnitsActor:
             stage.setup()
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        from longtail.pipeline.annotate import annotate_unit
+        from longtail.pipeline.annotate import annotate_unit_row
 
-        rows = [annotate_unit(self.manifest, self.stages, path).as_row() for path in batch.column("unit").to_pylist()]
+        # an error in one input file is returned as that file's row (failure, traceback), not raised: the run goes on
+        rows = [annotate_unit_row(self.manifest, self.stages, path) for path in batch.column("unit").to_pylist()]
         return pa.Table.from_pylist(rows)
 
 

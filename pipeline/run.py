@@ -8,12 +8,16 @@ import platform
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from tqdm import tqdm
 
 from longtail import __version__
 
+from longtail.stages.read import input_problem
+
 from longtail.pipeline import ray_backend
+from longtail.pipeline.annotate import INPUT_REFUSED, failed_row
 from longtail.pipeline.bootstrap import run_bootstrap, run_classifier_bootstrap
 from longtail.pipeline.finalize import finalize_language, publish
 from longtail.pipeline.manifest import Manifest
@@ -23,6 +27,36 @@ from longtail.pipeline.runlog import RUNLOG, attach_run_log
 from longtail.pipeline.stats import merge_record_counts, summary_table, write_stage_stats, write_stats
 
 log = logging.getLogger("longtail")
+
+
+class BadInputs(ValueError):
+    """Inputs that cannot be read, found before anything ran; the message lists every one and why."""
+
+    def __init__(self, problems: dict[str, str], total: int):
+        self.problems = problems
+        lines = "\n".join(f"  {path}: {why}" for path, why in problems.items())
+        super().__init__(f"{len(problems)} of {total} inputs cannot be read; nothing was run (pass --skip-bad-inputs to run without them):\n{lines}")
+
+
+class InputsFailed(RuntimeError):
+    """The run finished without some input files: an unexpected error in each (tracebacks in stats/errors.jsonl)."""
+
+    def __init__(self, failed: dict[str, str], output: str):
+        self.failed = failed
+        lines = "\n".join(f"  {path}: {why}" for path, why in failed.items())
+        super().__init__(f"{len(failed)} input files failed; the other files were annotated and the outputs written without them "
+                         f"(tracebacks in {output}/stats/errors.jsonl). Run the same command again to retry only these:\n{lines}")
+
+
+def screen_inputs(manifest: Manifest, units: list[str], skip_bad_inputs: bool = False) -> tuple[list[str], dict[str, str]]:
+    """(readable inputs, {refused input: why}), from each file's name and first bytes, before Ray starts; without
+    ``skip_bad_inputs`` any bad input raises :class:`BadInputs` naming all of them."""
+    with ThreadPoolExecutor(max_workers=16) as pool:  # remote inputs: one small read each, in parallel
+        problems = dict(zip(units, pool.map(lambda unit: input_problem(unit, manifest.text_fields), units)))
+    problems = {unit: why for unit, why in problems.items() if why}
+    if problems and not skip_bad_inputs:
+        raise BadInputs(problems, len(units))
+    return [unit for unit in units if unit not in problems], problems
 
 
 def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool = True) -> list[dict]:
@@ -43,13 +77,17 @@ def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool 
                 rows.append(row)
                 documents += row["documents"]
                 bar.update(1)
+                if row.get("failure"):
+                    logging.getLogger(RUNLOG).error("input failed %s: %s", row["unit"], row["failure"])
+                    continue
                 logging.getLogger(RUNLOG).info("annotated %s: %d documents in %.1fs; %d/%d files, %.1f docs/s", row["unit"], row["documents"], row["seconds"], bar.n, len(todo), documents / max(time.monotonic() - started, 1e-6))
                 bar.set_postfix(docs=documents, docs_per_s=f"{documents / max(time.monotonic() - started, 1e-6):.1f}")
     return rows
 
 
-def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progress: bool = True) -> list[dict]:
-    """Select, dedup and write every language (one Ray task each), then publish stats."""
+def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progress: bool = True, inputs_info: dict | None = None) -> list[dict]:
+    """Select, dedup and write every language (one Ray task each), then publish stats. ``inputs_info``: what
+    run.json says of inputs left out (refused, failed)."""
     folder = RunFolder(manifest.output)
     staging = folder.staging()
     shutil.rmtree(staging.root, ignore_errors=True)  # leftovers of a finalize that crashed must not be published
@@ -74,6 +112,7 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
         "code_version": code_version(),
         "models": model_fingerprints(manifest.to_dict(), bootstrap.kenlm_dir if bootstrap else None),  # sha256 of LID, KenLM and classifier files as used
         "safety": safety_rules(manifest),  # URL lists (version, sha256) and personal-data rules applied
+        **(inputs_info or {}),
     }
     write_stats(staging.stats, languages, records, errors, run_info)
     write_stage_stats(staging.stats_file(STAGES_JSON), unit_rows, finalize_stages)
@@ -81,21 +120,34 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     return languages
 
 
-def run(manifest: Manifest, address: str | None = None, workers: int | None = None, progress: bool = True) -> dict:
-    """Run the job; returns ``{"languages": [...], "records": {...}}``."""
-    units = manifest.input_files()
+def run(manifest: Manifest, address: str | None = None, workers: int | None = None, progress: bool = True, skip_bad_inputs: bool = False) -> dict:
+    """Run the job; returns ``{"languages": [...], "records": {...}, "refused_inputs": {...}}``.
+
+    Unreadable inputs raise :class:`BadInputs` before Ray starts (with ``skip_bad_inputs`` they are left out and
+    listed in stats). An input file that fails while annotated is recorded with its traceback in
+    ``stats/errors.jsonl``, the others finish and are written, then :class:`InputsFailed` names the failed ones;
+    a rerun annotates only them (finished files have done records)."""
+    units, refused = screen_inputs(manifest, manifest.input_files(), skip_bad_inputs)
     runlog = attach_run_log(manifest.output)
     runlog.info("run %s: %d input files -> %s (address %s)", manifest.name, len(units), manifest.output, address or manifest.ray.address or "local")
+    for unit, why in refused.items():
+        runlog.warning("input refused (--skip-bad-inputs): %s: %s", unit, why)
     ray_backend.connect(address if address is not None else manifest.ray.address)
     workers = workers or manifest.ray.workers
     unit_rows = annotate(manifest, units, workers, progress)
-    languages = finalize(manifest, units, unit_rows, progress)
+    failed = {row["unit"]: row["failure"] for row in unit_rows if row.get("failure")}
+    inputs_info = {"refused_inputs": refused, "failed_inputs": failed}
+    left_out = [failed_row(unit, INPUT_REFUSED, why) for unit, why in refused.items()]
+    languages = finalize(manifest, [u for u in units if u not in failed], unit_rows + left_out, progress, inputs_info)
     records = merge_record_counts(unit_rows)
     runlog.info("finished\n%s", summary_table(languages, records))
     if progress:
         print(summary_table(languages, records))
         print(f"output: {manifest.output}/dataset  (removed: {manifest.output}/removed, stats: {manifest.output}/stats)")
-    return {"languages": languages, "records": records}
+    if failed:
+        runlog.error("%d input files failed: %s", len(failed), ", ".join(failed))
+        raise InputsFailed(failed, manifest.output)
+    return {"languages": languages, "records": records, "refused_inputs": refused}
 
 
 def reselect(manifest: Manifest, address: str | None = None, progress: bool = True) -> dict:

@@ -26,7 +26,7 @@ longtail turns raw web crawls into clean, deduplicated, per-language text corpor
 low-resource languages and scripts. A job is described by a YAML run manifest (see manifests/).
 
 The job runs in two passes (three with stages.quality.kenlm_bootstrap):
-  annotate  read WARC/JSONL/Parquet -> extract main text -> identify language and script ->
+  annotate  read WARC/WET/ARC/JSONL/Parquet -> extract main text -> identify language and script ->
             heuristic signals, KenLM perplexity, classifier score -> MinHash signature,
             written per input file to <output>/annotated/ (resumable: finished files are skipped)
   bootstrap per language: a KenLM model trained on the run's own strict-LID, heuristic-passing
@@ -55,9 +55,13 @@ def _manifest(args):
 
 
 def cmd_run(args) -> int:
-    from longtail.pipeline.run import run
+    from longtail.pipeline.run import InputsFailed, run
 
-    run(_manifest(args), address=args.address, workers=args.workers, progress=not args.quiet)
+    try:
+        run(_manifest(args), address=args.address, workers=args.workers, progress=not args.quiet, skip_bad_inputs=args.skip_bad_inputs)
+    except InputsFailed as exc:
+        print(f"longtail: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -120,9 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--output", default=None, help="output folder (overrides the manifest's 'output')")
         p.add_argument("--quiet", action="store_true", help="no progress bars or summary table")
 
-    run_p = sub.add_parser("run", help="run a job described by a manifest", description="Run the annotate pass (resumable) and then selection, dedup and writing.\n" + EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run_p = sub.add_parser("run", help="run a job described by a manifest", description="Run the annotate pass (resumable) and then selection, dedup and writing.\n"
+                           "Inputs: WARC 1.0/1.1 and 0.18 (ClueWeb09), WET, ARC (v1/v2), JSONL, Parquet; WAT files are refused.\n"
+                           "An input file that fails while annotated is recorded with its traceback in stats/errors.jsonl; the others\n"
+                           "finish and are written, the command exits 1 naming the failed files, and running it again retries only those.\n" + EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     job_options(run_p)
     run_p.add_argument("--workers", type=int, default=None, help="annotate actors, one CPU each (default: the manifest's ray.workers)")
+    run_p.add_argument("--skip-bad-inputs", action="store_true", help="inputs are checked before Ray starts (WAT files, unknown names, empty or unreadable files, "
+                       "no text column...) and any bad one stops the run with a list of all of them; with this flag the bad ones are left out, "
+                       "listed in stats/run.json (refused_inputs) and stats/errors.jsonl (input_refused), and the run goes on")
     run_p.set_defaults(func=cmd_run)
 
     select_p = sub.add_parser("select", help="re-run selection, dedup and writing from existing annotations", description="Apply the manifest's (possibly changed) thresholds to the stored annotations. The crawl is not read again.")

@@ -2,7 +2,9 @@
 
 The run must complete; every bad record must be counted under its reason in stats/records.json and listed
 with its file, offset and reason in stats/errors.jsonl; every good record must come out as exactly one
-document, in dataset/ or in removed/ with a drop reason.
+document, in dataset/ or in removed/ with a drop reason. The files that are no archive at all (0 bytes, plain
+text) are refused before the run; with ``--skip-bad-inputs`` (``skip_bad_inputs=True``) they are listed in
+stats/run.json and stats/errors.jsonl (``input_refused``) instead of being read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from longtail.pipeline.manifest import QualitySettings, load_manifest
 from longtail.pipeline.run import run
 
 READ_REASONS = ("malformed", "non_html", "too_large", "non_200")
+REFUSED = {"empty.warc.gz", "not_warc_text.warc.gz", "not_warc_plain.warc"}  # no archive at all: refused before the run
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +38,26 @@ def hostile_run(repo, ray_local, trained_models, tmp_path_factory):
         output=str(output),
         quality=QualitySettings(str(trained_models / "kenlm"), str(trained_models / "quality" / "classifier.bin")),
     )
-    result = run(manifest, progress=False)
+    result = run(manifest, progress=False, skip_bad_inputs=True)
     rows = []
     for folder in ("dataset", "removed"):
         for part in sorted((output / folder).glob("lang_script=*/part-*.parquet")):
             rows += [dict(r, folder=folder) for r in pq.read_table(part, columns=["url", "source_file", "drop_reason"]).to_pylist()]
     errors = [json.loads(line) for line in (output / "stats" / "errors.jsonl").read_text().splitlines() if line.strip()]
     records = json.loads((output / "stats" / "records.json").read_text())
-    return expected["files"], result, rows, errors, records
+    refused = {name: spec for name, spec in expected["files"].items() if name in REFUSED}
+    files = {name: spec for name, spec in expected["files"].items() if name not in REFUSED}
+    run_info = json.loads((output / "stats" / "run.json").read_text())
+    return files, dict(result, refused=refused, run_info=run_info), rows, errors, records
+
+
+def test_files_that_are_no_archive_are_refused_and_listed(hostile_run):
+    _, result, _, errors, _ = hostile_run
+    refused = {name.rsplit("/", 1)[-1] for name in result["run_info"]["refused_inputs"]}
+    assert refused == REFUSED
+    assert {e["file"] for e in errors if e["reason"] == "input_refused"} == REFUSED
+    assert result["run_info"]["failed_inputs"] == {}
+    assert "empty_gzip.warc.gz" not in refused  # a valid empty gzip is an empty archive: read, nothing to report
 
 
 def test_every_bad_record_is_listed_with_file_offset_reason(hostile_run):
