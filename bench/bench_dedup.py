@@ -36,7 +36,6 @@ import resource
 import tempfile
 import threading
 import time
-from collections import Counter
 
 import numpy as np
 import pyarrow as pa
@@ -320,10 +319,12 @@ def run_size(docs: int, args, params) -> dict:
         signed, cpu0 = time.monotonic(), driver_cpu()
         sign_peaks = dict(memory.peaks)
         memory.clear()
-        result = cluster_parts(parts, params, partitions=partitions, engine=measured_engine(log_path))
+        del outputs
+        holder = [parts]
+        del parts  # cluster_parts holds the only list of the parts: the object store frees each once it is read
+        result = cluster_parts(holder.pop(), params, partitions=partitions, engine=measured_engine(log_path))
         done, driver_s = time.monotonic(), driver_cpu() - cpu0
         peaks, anon = dict(memory.peaks), dict(memory.anon)
-    del parts, outputs
     with open(log_path) as f:
         tasks = [json.loads(line) for line in f]
     os.unlink(log_path)
@@ -347,8 +348,9 @@ def run_size(docs: int, args, params) -> dict:
         print(f"  {name:13s} {len(group):5d} {sum(t['cpu_s'] for t in group):9.1f} {max(t['anon_peak'] for t in group) / MIB:9,.0f} "
               f"{max(t['anon_peak'] - t['anon_start'] for t in group) / MIB:9,.0f} {max(t['shmem_peak'] for t in group) / MIB:9,.0f}")
 
-    sizes = Counter(result.column("dup_cluster_size").to_numpy().tolist())
-    reasons = Counter(r for r in result.column("dedup_reason").to_pylist() if r)
+    values, counts = np.unique(result.column("dup_cluster_size").to_numpy(), return_counts=True)
+    sizes = dict(zip(values.tolist(), counts.tolist()))
+    reasons = {r["values"]: r["counts"] for r in pc.value_counts(result.column("dedup_reason").drop_null()).to_pylist()}
     removed = sum(reasons.values())
     clusters = sum(count // size for size, count in sizes.items() if size > 1)
     print(f"clusters: {result.num_rows:,} documents, {clusters:,} duplicate clusters, largest {max(sizes)}, "
@@ -358,11 +360,19 @@ def run_size(docs: int, args, params) -> dict:
     cluster = result.sort_by(ROW_KEY).column("dup_cluster_id").combine_chunks()
     copies = np.flatnonzero(sources != np.arange(docs))
     found = int(pc.sum(pc.equal(cluster.take(pa.array(copies)), cluster.take(pa.array(sources[copies])))).as_py() or 0)
-    print(f"planted copies found: {found:,} of {len(copies):,} ({found / max(1, len(copies)):.2%})", flush=True)
+    print(f"planted copies found: {found:,} of {len(copies):,} ({found / max(1, len(copies)):.2%})")
+    try:
+        from ray._private.internal_api import memory_summary
+
+        store = [line.strip() for line in memory_summary(address=ray.get_runtime_context().gcs_address, stats_only=True).splitlines() if "Spilled" in line or "Plasma memory" in line]
+    except Exception as exc:  # an internal API: the figures above do not depend on it
+        store = [f"(object store summary unavailable: {exc})"]
+    print("object store: " + "; ".join(store), flush=True)
     worst = {name: max(t["anon_peak"] for t in group) for name, group in by_task.items()}
     return {"docs": docs, "partitions": partitions, "sign_s": sign_s, "dedup_s": dedup_s, "cpu_s": task_cpu + driver_s,
             "worker_peak": max(anon.values(), default=0), "task_peak": max(worst.values()), "worst_task": max(worst, key=worst.get),
-            "rss_peak": max(peaks.values(), default=0), "found": found / max(1, len(copies))}
+            "rss_peak": max(peaks.values(), default=0), "found": found / max(1, len(copies)),
+            "shared_peak": max(t["shmem_peak"] for t in tasks)}
 
 
 def main() -> None:
@@ -395,11 +405,12 @@ def main() -> None:
     ray.shutdown()
     if len(runs) > 1:
         print("\ngrowth (dedup phase; private memory = RssAnon, the object store's shared pages excluded)")
-        print("| documents | partitions | wall s | CPU s | CPU s / 10^6 docs | peak private MiB, any worker | worst task kind | planted found |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| documents | partitions | wall s | CPU s | CPU s / 10^6 docs | peak private MiB, any worker | worst task kind "
+              "| object store pages mapped by a worker, MiB | planted found |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in runs:
             print(f"| {r['docs']:,} | {r['partitions']} | {r['dedup_s']:,.0f} | {r['cpu_s']:,.0f} | {r['cpu_s'] / r['docs'] * 1e6:,.0f} | "
-                  f"{r['worker_peak'] / MIB:,.0f} | {r['worst_task']} ({r['task_peak'] / MIB:,.0f}) | {r['found']:.2%} |")
+                  f"{r['worker_peak'] / MIB:,.0f} | {r['worst_task']} ({r['task_peak'] / MIB:,.0f}) | {r['shared_peak'] / MIB:,.0f} | {r['found']:.2%} |")
 
 
 if __name__ == "__main__":

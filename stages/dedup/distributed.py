@@ -420,23 +420,33 @@ def cluster_parts(
         out = engine.task(function, num_returns=num_returns)(*args)
         return out if num_returns > 1 else [out]
 
+    # Handles are dropped as soon as their consumers are submitted: an engine that counts references (Ray) frees
+    # each step's outputs once its tasks have read them, so the object store does not hold every step at once.
     key_outputs = [run(_keys_task, 2 * P, part, lang_script, params, P) for part in parts]
+    del parts  # the caller's list may still hold the input parts (cluster_table does not)
     buckets_by_p = [[out[p] for out in key_outputs] for p in range(P)]
     info_by_p = [[out[P + p] for out in key_outputs] for p in range(P)]
+    del key_outputs
 
     edge_outputs = [run(_buckets_task, P, P, *buckets_by_p[p]) for p in range(P)]
+    del buckets_by_p
     sig_outputs = [run(_sig_a_task, P + 1, P, len(edge_outputs), *[out[p] for out in edge_outputs], *info_by_p[p]) for p in range(P)]
+    del edge_outputs
     forests = [
         run(_confirm_task, 1, params.threshold, P, *[out[p] for out in sig_outputs], sig_outputs[p][P], *info_by_p[p])[0]
         for p in range(P)
     ]
+    del sig_outputs
     while len(forests) > 1:
         forests = [run(_merge_task, 1, *forests[i : i + MERGE_FAN_IN])[0] for i in range(0, len(forests), MERGE_FAN_IN)]
     forest_parts = run(_split_forest_task, P, P, forests[0])
+    del forests
 
     member_outputs = [run(_members_task, P + 1, P, forest_parts[p], *info_by_p[p]) for p in range(P)]
+    del forest_parts, info_by_p
     results = [run(_keepers_task, 1, *[out[r] for out in member_outputs])[0] for r in range(P)]
     results += [out[P] for out in member_outputs]
+    del member_outputs
     table = pa.concat_tables(engine.get(results))
     return table.sort_by([("id", "ascending"), (ROW_KEY, "ascending")])
 
@@ -471,11 +481,12 @@ def cluster_table(
     """
     engine = engine or LocalEngine()
     table = with_row_key(table).select([*INPUT_COLUMNS, ROW_KEY])
-    parts = [engine.put(table.slice(start, chunk_rows)) for start in range(0, table.num_rows, chunk_rows)]
     index_files = list(index_files or [])
     if partitions is None:
         partitions = partition_count(table.num_rows + sum(_part_rows(f) for f in index_files), params, partition_memory_mb)
-    return cluster_parts(parts + index_files, params, partitions, lang_script, engine)
+    # the list of parts is only cluster_parts': it drops it once the keys tasks are submitted
+    return cluster_parts([engine.put(table.slice(start, chunk_rows)) for start in range(0, table.num_rows, chunk_rows)] + index_files,
+                         params, partitions, lang_script, engine)
 
 
 def cluster_language(
