@@ -60,6 +60,10 @@ def test_eval_dedup_meets_targets_at_defaults():
     for negative in ("different (not_duplicate)", "same_template (not_duplicate)", "translation (not_duplicate)"):
         assert report["categories"][negative]["predicted_duplicate"] <= 0.05 * report["categories"][negative]["pairs"], negative
     assert len({d["lang_script"] for d in read_jsonl(EVAL / "docs.jsonl")}) >= 8
+    assert report["per_kind"]["edit_10"]["Laoo"]["pairs"] == 7  # per kind and per script
+    from longtail.stages.dedup.evaluate import format_report
+
+    assert "recall per kind of copy" in format_report(report)
 
 
 def test_eval_dedup_cli_writes_clusters(tmp_path):
