@@ -6,6 +6,7 @@ script-aware words, so their values mean the same thing in Lao as in Swahili.
 
 from __future__ import annotations
 
+import operator
 import random
 import statistics
 import unicodedata
@@ -105,6 +106,39 @@ _MOJIBAKE = _mojibake_pattern()
 _SPACE = regex.compile(r"\s+")
 
 
+_BIT_LENGTH = [n.bit_length() for n in range(256)]
+
+
+def _shuffle_with(x: list, getrandbits) -> None:
+    """``random.Random.shuffle(x)`` of the Random whose ``getrandbits`` is given: the same draws and the same
+    order (CPython's shuffle + _randbelow_with_getrandbits, inlined: the signals shuffle ~10^5 short lists per
+    1,000 pages). :data:`_shuffle_with` falls back to ``Random.shuffle`` if a Python's shuffle draws differently."""
+    for i in range(len(x) - 1, 0, -1):
+        n = i + 1
+        k = _BIT_LENGTH[n] if n < 256 else n.bit_length()
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        x[i], x[r] = x[r], x[i]
+
+
+def _shuffle_is_exact() -> bool:
+    for seed in range(20):
+        ours, theirs = random.Random(seed), random.Random(seed)
+        for size in (0, 1, 2, 3, 4, 5, 9, 17, 64, 255, 300):
+            a, b = list(range(size)), list(range(size))
+            _shuffle_with(a, ours.getrandbits)
+            theirs.shuffle(b)
+            if a != b:
+                return False
+    return ours.random() == theirs.random()
+
+
+if not _shuffle_is_exact():  # pragma: no cover - another Python's shuffle
+    def _shuffle_with(x: list, getrandbits) -> None:  # noqa: F811
+        getrandbits.__self__.shuffle(x)
+
+
 _LONG_WORD = regex.compile(r"[\p{L}\p{M}]{5,}")
 SCRAMBLED_MIN_REPEATS = 6  # fewer repeated long words than this: too little evidence, 0.0
 
@@ -173,21 +207,40 @@ def _is_capital(token: str) -> bool:
     return bool(letter) and letter.group().isupper()
 
 
+_FOLD_STRIP = ".,;:!?\"'()«»“”„"
+
+
 def _order_counts(lines: list[list[str]]) -> tuple[int, int]:
     """(word bigrams that recur, sentence-boundary cues): the evidence of word order that shuffling destroys.
     Cues: a terminal followed by a capital; a paragraph-long line that ends with a terminal or starts with a
     capital."""
-    bigrams: Counter = Counter()
-    boundary = 0
-    for tokens in lines:
-        folded = [t.lower().strip(".,;:!?\"'()«»“”„") for t in tokens]
-        bigrams.update(zip(folded, folded[1:]))
-        ends = [bool(_SENTENCE_END.search(t)) for t in tokens]
-        capitals = [_is_capital(t) for t in tokens]
-        boundary += sum(1 for i in range(len(tokens) - 1) if ends[i] and capitals[i + 1])
-        if len(tokens) >= WORD_ORDER_LONG_LINE:
-            boundary += ends[-1] + capitals[0]
-    return sum(c for c in bigrams.values() if c >= 2), boundary
+    return _OrderEvidence(lines).counts([range(len(tokens)) for tokens in lines])
+
+
+class _OrderEvidence:
+    """Each token's folded form (as an int), sentence end and capital, computed once: a shuffle permutes tokens,
+    so :meth:`counts` of a permutation gives what :func:`_order_counts` of the shuffled lines would."""
+
+    def __init__(self, lines: list[list[str]]):
+        vocabulary: dict[str, int] = {}
+        self.ids = [[vocabulary.setdefault(t.lower().strip(_FOLD_STRIP), len(vocabulary)) for t in tokens] for tokens in lines]
+        self.ends = [[bool(_SENTENCE_END.search(t)) for t in tokens] for tokens in lines]
+        self.capitals = [[_is_capital(t) for t in tokens] for tokens in lines]
+        self.size = max(len(vocabulary), 1)
+
+    def counts(self, orders) -> tuple[int, int]:
+        pairs: list[int] = []
+        boundary = 0
+        size = self.size
+        for ids, ends, capitals, order in zip(self.ids, self.ends, self.capitals, orders):
+            ids = [ids[i] for i in order]
+            ends = [ends[i] for i in order]
+            capitals = [capitals[i] for i in order]
+            pairs += [a * size + b for a, b in zip(ids, ids[1:])]
+            boundary += sum(map(operator.and_, ends, capitals[1:]))
+            if len(ids) >= WORD_ORDER_LONG_LINE:
+                boundary += ends[-1] + capitals[0]
+        return sum(c for c in Counter(pairs).values() if c >= 2), boundary
 
 
 def word_order_z(text: str) -> float | None:
@@ -207,26 +260,25 @@ def word_order_z(text: str) -> float | None:
     lines = _order_lines(text)
     if sum(len(tokens) for tokens in lines) < WORD_ORDER_MIN_WORDS:
         return None
-    if sum(1 for tokens in lines for t in tokens if _SENTENCE_END.search(t)) < WORD_ORDER_MIN_TERMINALS:
+    evidence = _OrderEvidence(lines)  # per token once; a shuffle only permutes tokens
+    if sum(sum(ends) for ends in evidence.ends) < WORD_ORDER_MIN_TERMINALS:
         return None
-    rng = random.Random(zlib.crc32(text.encode("utf-8")))
-    observed = _order_counts(lines)
+    getrandbits = random.Random(zlib.crc32(text.encode("utf-8"))).getrandbits
+    observed = evidence.counts([range(len(tokens)) for tokens in lines])
     shuffled_counts = []
     for _ in range(WORD_ORDER_SHUFFLES):
-        shuffled = []
+        orders = []
         for tokens in lines:
-            copy = tokens[:]
-            rng.shuffle(copy)
-            shuffled.append(copy)
-        shuffled_counts.append(_order_counts(shuffled))
+            order = list(range(len(tokens)))
+            _shuffle_with(order, getrandbits)  # the same draws as shuffling the tokens themselves
+            orders.append(order)
+        shuffled_counts.append(evidence.counts(orders))
     # Power: the boundary cues if every terminal were followed by a capital and every long line were a paragraph.
     best = 0
-    for tokens in lines:
-        ends = sum(1 for t in tokens[:-1] if _SENTENCE_END.search(t))
-        capitals = sum(1 for t in tokens[1:] if _is_capital(t))
-        best += min(ends, capitals)
-        if len(tokens) >= WORD_ORDER_LONG_LINE:
-            best += any(_SENTENCE_END.search(t) for t in tokens) + any(_is_capital(t) for t in tokens)
+    for ends, capitals in zip(evidence.ends, evidence.capitals):
+        best += min(sum(ends[:-1]), sum(capitals[1:]))
+        if len(ends) >= WORD_ORDER_LONG_LINE:
+            best += any(ends) + any(capitals)
     boundary = [b for _, b in shuffled_counts]
     if (best - statistics.mean(boundary)) / max(statistics.pstdev(boundary), 1.0) < WORD_ORDER_MIN_POWER:
         return None
@@ -289,14 +341,14 @@ def letter_order_ratio(text: str) -> float | None:
     long_words = [clusters for clusters in words_as_clusters if len(clusters) >= 4]
     if sum(len(clusters) - 1 for clusters in long_words) < LETTER_ORDER_MIN_PAIRS:
         return None
-    rng = random.Random(zlib.crc32(text.encode("utf-8")))
+    getrandbits = random.Random(zlib.crc32(text.encode("utf-8"))).getrandbits
     reshuffled = []
     for _ in range(LETTER_ORDER_SHUFFLES):
         words = []
         for clusters in words_as_clusters:
             if len(clusters) >= 4:
                 inner = clusters[1:-1]
-                rng.shuffle(inner)
+                _shuffle_with(inner, getrandbits)
                 clusters = [clusters[0], *inner, clusters[-1]]
             words.append(clusters)
         reshuffled.append(_distinct_pairs(words))
@@ -335,10 +387,21 @@ def prose_frac(lines: list[str], script: str) -> float:
     return prose / total if total else 1.0
 
 
+def _letter_counts(text: str) -> tuple[int, int]:
+    """(non-space characters, letters incl. combining marks): each distinct character is classified once
+    (a page has a few hundred distinct characters and thousands of characters; counting is in C)."""
+    non_space = letters = 0
+    for ch, n in Counter(text).items():
+        if not ch.isspace():
+            non_space += n
+            if unicodedata.category(ch)[0] in "LM":
+                letters += n
+    return non_space, letters
+
+
 def text_signals(text: str, script: str) -> TextSignals:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    non_space = [ch for ch in text if not ch.isspace()]
-    letters = sum(1 for ch in non_space if unicodedata.category(ch)[0] in "LM")
+    non_space, letters = _letter_counts(text)
     units = words(text, script)
     # Word n-grams for spaced scripts; for unspaced scripts units are grapheme clusters, so use longer n.
     scale = 3 if is_unspaced(script) else 1
@@ -347,7 +410,7 @@ def text_signals(text: str, script: str) -> TextSignals:
         n_words=word_count(text, script),
         n_lines=len(lines),
         n_letters=letters,
-        letter_ratio=letters / len(non_space) if non_space else 0.0,
+        letter_ratio=letters / non_space if non_space else 0.0,
         dup_line_frac=_dup_line_frac(lines),
         top_2gram_frac=_top_ngram_frac(units, 2 * scale),
         dup_5gram_frac=_dup_ngram_frac(units, 5 * scale),

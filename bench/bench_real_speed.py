@@ -1,0 +1,469 @@
+#!/usr/bin/env python
+"""Speed on REAL pages: the whole `longtail run`, the datatrove reference pipeline and the floor, one core each.
+
+    .venv/bin/python bench/bench_real_speed.py                       # default subset (~3,000 pages, 200+ languages)
+    .venv/bin/python bench/bench_real_speed.py --per-language 4      # quicker
+    .venv/bin/python bench/bench_real_speed.py --only annotate,floor # a subset of the measurements
+    .venv/bin/python bench/bench_real_speed.py --profile             # cProfile of the annotate pass on the subset
+    .venv/bin/python bench/bench_real_speed.py --scaling             # also the whole run with 1 and 2 workers (both cores)
+
+Input: the development bench of docs/bench.md (``bench/data``, built locally, never committed): every real HTML
+page of ``real_pages.warc.gz`` (kind ``page``), up to ``--per-language`` of its wrapped real text documents per
+``lang_script`` (kind ``text``; chosen by a hash of the id, so the subset is deterministic), and the real crawl
+files ``bench/data/crawls/*/*.warc.gz``. The held-out sets of docs/bench.md are not used. The subset is written
+once as ``--units`` WARC.gz files under ``--work``.
+
+Measurements, each in a child process pinned to one core (``os.sched_setaffinity``; processes it starts
+inherit the affinity), two at a time side by side on cores 0 and 1:
+
+  run        the whole ``longtail run`` (pipeline.run.run) with manifests/sample.yaml as shipped (KenLM and
+             classifier bootstrap on), inputs = the subset, on a local Ray started with num_cpus=1 and 1
+             annotate worker. Ray's processes (gcs, raylet, workers) are children of the pinned process, so the
+             whole run shares one core. Wall and CPU time per pass: annotate, bootstrap (KenLM + re-score),
+             classifier bootstrap, finalize (select + dedup + write + stats). CPU time is summed over the process
+             tree from /proc (utime + stime of every process seen, polled every 0.2 s), since Ray's workers
+             are not reaped by the measuring process. Peak RSS per Ray worker from /proc VmHWM.
+  datatrove  WarcReader -> Trafilatura(favour_precision) -> lid.176 (the model longtail ships, wrapped as a
+             datatrove filter, as datatrove's LanguageFilter does with its own download) ->
+             GopherRepetitionFilter -> GopherQualityFilter(min_stop_words=None) -> MinhashDedupSignature
+             (per-document work, pass-through) -> ParquetWriter; built by bench/bench_annotate.py.
+  annotate   longtail's annotate pass alone, in-process (annotate_unit over the units; no Ray), as one worker
+  floor      fastwarc read + gzip + charset decoding + trafilatura, nothing else
+  run2       (--scaling) the whole run with 2 workers on a 2-CPU local Ray, not pinned; run1 the same with 1
+
+CPU time is what to compare on a shared machine: a pinned process may get a fraction of its core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_annotate  # noqa: E402  (Clock, run_floor, the datatrove pipeline)
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The subset of real pages
+
+def write_subset(folder: Path, per_language: int, units: int) -> list[Path]:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.warcwriter import WARCWriter
+
+    spec = {"per_language": per_language, "units": units, "source_bytes": (BENCH / "real_pages.warc.gz").stat().st_size, "v": 2}
+    marker = folder / "subset.json"
+    if marker.is_file() and json.loads(marker.read_text())["spec"] == spec:
+        return sorted(folder.glob("*.warc.gz"))
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    truth = {}
+    with open(BENCH / "real_pages.truth.jsonl", encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            truth[row["url"]] = row
+    by_label: dict[str, list[str]] = {}
+    for url, row in truth.items():
+        if row["kind"] == "text":
+            by_label.setdefault(row["lang_script"], []).append(url)
+    chosen = {url for url, row in truth.items() if row["kind"] == "page"}
+    for label, urls in by_label.items():
+        chosen.update(sorted(urls, key=lambda u: hashlib.sha1(truth[u]["id"].encode()).hexdigest())[:per_language])
+    handles = [open(folder / f"real-{unit:02d}.warc.gz", "wb") for unit in range(units)]
+    writers = [WARCWriter(h, gzip=True) for h in handles]
+    written, labels = 0, set()
+    with open(BENCH / "real_pages.warc.gz", "rb") as stream:
+        for record in ArchiveIterator(stream):
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            if record.rec_type != "response" or url not in chosen:
+                continue
+            body = record.content_stream().read()
+            writer = writers[written % units]
+            new = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=record.http_headers,
+                                            warc_headers_dict={"WARC-Date": record.rec_headers.get_header("WARC-Date")})
+            writer.write_record(new)
+            written += 1
+            labels.add(truth[url]["lang_script"])
+    for h in handles:
+        h.close()
+    crawl_files, unreadable = [], []
+    for path in sorted(BENCH.glob("crawls/*/*.warc.gz")):  # real crawl files as they are (their own units)
+        if readable_by_warcio(path):
+            shutil.copyfile(path, folder / f"crawl-{path.parent.name}-{path.name}")
+            crawl_files.append(path)
+        else:
+            unreadable.append(str(path.relative_to(BENCH)))
+    info = {"spec": spec, "records": written, "pages": len([u for u in chosen if truth[u]["kind"] == "page"]),
+            "labels": len(labels - {None}), "crawl_files": [str(p.relative_to(BENCH)) for p in crawl_files],
+            "left_out_unreadable_by_datatrove": unreadable}
+    marker.write_text(json.dumps(info, indent=2))
+    return sorted(folder.glob("*.warc.gz"))
+
+
+def readable_by_warcio(path: Path) -> bool:
+    """datatrove's WarcReader (warcio on the decompressed stream) stops the whole pipeline on a record whose
+    Content-Length is wrong (two pywb test files); such files are left out so both sides read the same input."""
+    import gzip
+
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    try:
+        with gzip.open(path, "rb") as stream:
+            for _ in ArchiveIterator(stream):
+                pass
+    except (ArchiveLoadFailed, OSError, EOFError):
+        return False
+    return True
+
+
+def count_records(files: list[Path]) -> int:
+    from longtail.stages.read import ReadReport, read_warc
+
+    return sum(batch.num_rows for path in files for batch in read_warc(str(path), ReadReport()))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# CPU time and memory of a process tree, from /proc
+
+class TreeMeter:
+    """Polls /proc for this process and its descendants: CPU seconds (utime + stime, last value seen per process,
+    so exited processes keep their share) and peak RSS (VmHWM) per process."""
+
+    def __init__(self, interval: float = 0.2):
+        self.root = os.getpid()
+        self.cpu: dict[tuple[int, int], float] = {}
+        self.peak: dict[tuple[int, int], tuple[str, int]] = {}
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _stat(pid: int):
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            data = handle.read().decode(errors="replace")
+        name = data[data.index("(") + 1:data.rindex(")")]
+        fields = data[data.rindex(")") + 2:].split()
+        return int(fields[1]), name, (int(fields[11]) + int(fields[12])) / TICKS, int(fields[19])  # ppid, comm, cpu, start
+
+    def poll(self) -> None:
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stats[int(entry)] = self._stat(int(entry))
+                except (OSError, ValueError, IndexError):
+                    pass
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, *_rest) in stats.items():
+            children.setdefault(ppid, []).append(pid)
+        tree, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(children.get(pid, []))
+        with self.lock:
+            for pid in tree:
+                if pid not in stats:
+                    continue
+                _, name, cpu, start = stats[pid]
+                key = (pid, start)
+                self.cpu[key] = max(self.cpu.get(key, 0.0), cpu)
+                try:
+                    with open(f"/proc/{pid}/status") as handle:
+                        hwm = next((int(line.split()[1]) for line in handle if line.startswith("VmHWM:")), 0)
+                    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                        cmd = handle.read().replace(b"\0", b" ").decode(errors="replace")[:80]
+                except OSError:
+                    continue
+                if hwm > self.peak.get(key, ("", 0))[1]:
+                    self.peak[key] = (cmd or name, hwm)
+
+    def _loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self.poll()
+
+    def total(self) -> float:
+        self.poll()
+        with self.lock:
+            return sum(self.cpu.values())
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join()
+
+    def peaks_mb(self) -> dict:
+        with self.lock:
+            items = list(self.peak.values())
+        workers = [kb for cmd, kb in items if cmd.startswith("ray::") or "default_worker.py" in cmd]
+        return {"peak_rss_worker_mb": round(max(workers, default=0) / 1024), "peak_rss_any_mb": round(max((kb for _, kb in items), default=0) / 1024)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Measurements (each in a child process)
+
+def sample_manifest(files: list[Path], output: Path, workers: int):
+    from longtail.pipeline.manifest import load_manifest
+
+    manifest = load_manifest(REPO / "manifests" / "sample.yaml")
+    return replace(manifest, inputs=[str(p) for p in files], output=str(output), ray=replace(manifest.ray, workers=workers))
+
+
+def run_whole(files: list[Path], work: Path, workers: int) -> dict:
+    """The whole `longtail run`, timed per pass (wall and process-tree CPU)."""
+    from longtail.pipeline import ray_backend
+    from longtail.pipeline import run as run_module
+
+    shutil.rmtree(work / "out", ignore_errors=True)
+    manifest = sample_manifest(files, work / "out", workers)
+    meter = TreeMeter()
+    marks: list[tuple[str, float, float]] = []
+
+    def mark(name: str) -> None:
+        marks.append((name, time.perf_counter(), meter.total()))
+
+    def timed(name: str, function):
+        def wrapper(*args, **kwargs):
+            mark(f"start {name}")
+            try:
+                return function(*args, **kwargs)
+            finally:
+                mark(f"end {name}")
+        return wrapper
+
+    run_module.annotate = timed("annotate", run_module.annotate)
+    run_module.run_bootstrap = timed("bootstrap", run_module.run_bootstrap)
+    run_module.run_classifier_bootstrap = timed("classifier", run_module.run_classifier_bootstrap)
+    run_module.publish = timed("publish", run_module.publish)
+    mark("start")
+    ray_backend.connect(None, num_cpus=workers)  # run() then finds Ray initialised
+    mark("ray started")
+    run_module.run(manifest, workers=workers, progress=False)
+    mark("end")
+    peaks = meter.peaks_mb()
+    import ray
+
+    ray.shutdown()
+    meter.stop()
+    at = {name: (wall, cpu) for name, wall, cpu in marks}
+
+    def span(a: str, b: str) -> dict:
+        return {"seconds": at[b][0] - at[a][0], "cpu_seconds": at[b][1] - at[a][1]}
+
+    passes = {
+        "ray start": span("start", "ray started"),
+        "annotate": span("start annotate", "end annotate"),
+        "bootstrap kenlm": span("start bootstrap", "end bootstrap"),
+        "bootstrap classifier": span("start classifier", "end classifier"),
+        "finalize": span("end classifier", "end publish"),
+    }
+    total = span("start", "end")
+    languages = json.loads((work / "out" / "stats" / "languages.json").read_text()) if (work / "out" / "stats" / "languages.json").is_file() else None
+    kenlm_index = work / "out" / "bootstrap" / "kenlm" / "index.json"
+    statuses = {}
+    if kenlm_index.is_file():
+        for info in json.loads(kenlm_index.read_text())["languages"].values():
+            statuses[info["status"]] = statuses.get(info["status"], 0) + 1
+    return {"seconds": total["seconds"], "cpu_seconds": total["cpu_seconds"], "passes": passes, **peaks,
+            "languages": len(languages) if isinstance(languages, list) else (len(languages.get("languages", [])) if isinstance(languages, dict) else None),
+            "kenlm_status": statuses}
+
+
+def run_annotate(files: list[Path], work: Path) -> dict:
+    from longtail.pipeline.annotate import annotate_unit, build_stages
+
+    shutil.rmtree(work / "out", ignore_errors=True)
+    manifest = sample_manifest(files, work / "out", 1)
+    stages = build_stages(manifest)
+    for stage in stages:
+        stage.setup()
+    clock = bench_annotate.Clock()
+    documents = sum(annotate_unit(manifest, stages, str(path)).documents for path in files)
+    wall, cpu = clock.stop()
+    return {"seconds": wall, "cpu_seconds": cpu, "documents": documents}
+
+
+def run_datatrove(files: list[Path], work: Path) -> dict:
+    """bench_annotate's datatrove pipeline with lid.176 (fastText backend) as the LID step."""
+    from longtail.pipeline.manifest import IdentifySettings
+
+    original = bench_annotate.bench_manifest
+
+    def manifest_with_lid176(models, output, *args, **kwargs):
+        manifest = original(models, output, *args, **kwargs)
+        return replace(manifest, identify=replace(manifest.identify if hasattr(manifest, "identify") else IdentifySettings(), backend="fasttext"))
+
+    bench_annotate.bench_manifest = manifest_with_lid176
+    for name in ("datatrove-out", "datatrove-sigs"):
+        shutil.rmtree(work / name, ignore_errors=True)
+    wall, cpu = bench_annotate.run_datatrove(files, work, work / "no-models")[0]
+    return {"seconds": wall, "cpu_seconds": cpu}
+
+
+def run_floor(files: list[Path]) -> dict:
+    (wall, cpu), documents = bench_annotate.run_floor(files, "trafilatura")
+    return {"seconds": wall, "cpu_seconds": cpu, "documents": documents}
+
+
+def child(args) -> None:
+    if args.core is not None:
+        os.sched_setaffinity(0, {args.core})
+    files = sorted(Path(args.crawl).glob("*.warc.gz"))
+    work = Path(args.work)
+    name = args.child
+    if name == "run":
+        result = run_whole(files, work, 1)
+    elif name in ("run1", "run2"):
+        result = run_whole(files, work, int(name[-1]))
+    elif name == "annotate":
+        result = run_annotate(files, work)
+    elif name == "datatrove":
+        result = run_datatrove(files, work)
+    elif name == "floor":
+        result = run_floor(files)
+    else:
+        raise SystemExit(f"unknown measurement {name}")
+    own = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    result.setdefault("peak_rss_mb", round(own / 1024))
+    print(json.dumps({"name": name, **result}))
+
+
+def spawn(name: str, crawl: Path, work: Path, core: int | None) -> subprocess.Popen:
+    work = work / name
+    work.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, __file__, "--child", name, "--crawl", str(crawl), "--work", str(work)]
+    if core is not None:
+        command += ["--core", str(core)]
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", PYTHONWARNINGS="ignore")
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def collect(process: subprocess.Popen, pages: int) -> dict:
+    out, err = process.communicate()
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if process.returncode or not lines:
+        raise SystemExit(f"measurement failed ({process.returncode}):\n{err[-4000:]}")
+    r = json.loads(lines[-1])
+    print(f"  {r['name']:<10} {r['seconds']:>8.1f} s wall {r['cpu_seconds']:>8.1f} s CPU   {pages / r['seconds']:>7.2f} docs/s  "
+          f"{pages / r['cpu_seconds']:>7.2f} docs/CPU-s  peak RSS {r.get('peak_rss_worker_mb') or r['peak_rss_mb']} MB", flush=True)
+    for step, figures in r.get("passes", {}).items():
+        print(f"      {step:<22} {figures['seconds']:>8.1f} s wall {figures['cpu_seconds']:>8.1f} s CPU  "
+              f"({100 * figures['cpu_seconds'] / r['cpu_seconds']:.0f}% of the run's CPU)", flush=True)
+    if "kenlm_status" in r:
+        print(f"      languages {r.get('languages')}, KenLM bootstrap: {r['kenlm_status']}; peak RSS per Ray worker "
+              f"{r.get('peak_rss_worker_mb')} MB, any process {r.get('peak_rss_any_mb')} MB", flush=True)
+    return r
+
+
+def side_by_side(names: list[str], crawl: Path, work: Path, pages: int) -> list[dict]:
+    processes = [spawn(name, crawl, work, core % os.cpu_count()) for core, name in enumerate(names)]
+    return [collect(p, pages) for p in processes]
+
+
+def profile(crawl: Path, work: Path, top: int) -> None:
+    import cProfile
+    import pstats
+
+    files = sorted(crawl.glob("*.warc.gz"))
+    from longtail.pipeline.annotate import annotate_unit, build_stages
+
+    shutil.rmtree(work / "profile", ignore_errors=True)
+    manifest = sample_manifest(files, work / "profile", 1)
+    stages = build_stages(manifest)
+    for stage in stages:
+        stage.setup()
+    profiler = cProfile.Profile()
+    started = time.process_time()
+    profiler.enable()
+    documents = sum(annotate_unit(manifest, stages, str(path)).documents for path in files)
+    profiler.disable()
+    print(f"profile: {documents} documents, {time.process_time() - started:.1f} CPU-s (with cProfile)")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(r"(stages/\w+\.py.*__call__|annotate\.py.*annotate_unit|read\.py.*read_warc)")
+    stats.sort_stats("tottime").print_stats(top)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-language", type=int, default=9, help="wrapped real text documents per lang_script (default 9)")
+    parser.add_argument("--units", type=int, default=4, help="WARC.gz files the subset is written as (default 4)")
+    parser.add_argument("--work", default="/tmp/longtail-bench-real", help="scratch folder (the subset is cached here)")
+    parser.add_argument("--only", default="", help="comma-separated: main (run + datatrove), pass (annotate + floor)")
+    parser.add_argument("--scaling", action="store_true", help="also the whole run with 1 and 2 workers on both cores")
+    parser.add_argument("--profile", action="store_true", help="cProfile of the annotate pass instead")
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--crawl", help=argparse.SUPPRESS)
+    parser.add_argument("--core", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args)
+        return 0
+    if not (BENCH / "real_pages.warc.gz").is_file():
+        raise SystemExit("bench/data/real_pages.warc.gz is missing: build the bench first (docs/bench.md)")
+    work = Path(args.work)
+    crawl = work / f"subset-{args.per_language}"
+    files = write_subset(crawl, args.per_language, args.units)
+    info = json.loads((crawl / "subset.json").read_text())
+    pages = count_records(files)
+    print(f"real pages: {pages} records read ({info['pages']} HTML pages, {info['records'] - info['pages']} wrapped texts of "
+          f"{info['labels']} labels, {len(info['crawl_files'])} crawl files), "
+          f"{sum(p.stat().st_size for p in files) / 1e6:.1f} MB in {len(files)} files ({crawl})")
+    if args.profile:
+        profile(crawl, work, args.top)
+        return 0
+    only = set(filter(None, args.only.split(","))) or {"main", "pass"}
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start (shared: compare CPU time)")
+    started, results = time.perf_counter(), {}
+    if "main" in only:
+        print("whole run vs datatrove, side by side on cores 0 and 1:")
+        for r in side_by_side(["run", "datatrove"], crawl, work, pages):
+            results[r["name"]] = r
+    if "pass" in only:
+        print("annotate pass vs floor, side by side:")
+        for r in side_by_side(["annotate", "floor"], crawl, work, pages):
+            results[r["name"]] = r
+    if args.scaling:
+        print("whole run, 1 then 2 workers on a 2-CPU local Ray (not pinned):")
+        for name in ("run1", "run2"):
+            results[name] = collect(spawn(name, crawl, work, None), pages)
+
+    def ratio(a: str, b: str) -> str:
+        if a not in results or b not in results:
+            return "n/a"
+        return f"{results[a]['seconds'] / results[b]['seconds']:.2f} wall, {results[a]['cpu_seconds'] / results[b]['cpu_seconds']:.2f} CPU"
+
+    print("ratios (time / time):")
+    print(f"  datatrove / whole run   {ratio('datatrove', 'run')}   (speed of the run vs datatrove; target >= 2)")
+    print(f"  annotate / floor        {ratio('annotate', 'floor')}   (target <= 1.5)")
+    if "run" in results:
+        run = results["run"]
+        boot = run["passes"]["bootstrap kenlm"]
+        print(f"  bootstrap / whole run   {boot['seconds'] / run['seconds']:.2f} wall, {boot['cpu_seconds'] / run['cpu_seconds']:.2f} CPU   (target <= 0.10)")
+        print(f"  run's annotate pass / floor  {ratio('run', 'floor').split(',')[0]} (whole run); "
+              f"annotate pass {run['passes']['annotate']['cpu_seconds'] / results['floor']['cpu_seconds']:.2f} CPU" if "floor" in results else "")
+    if "run1" in results and "run2" in results:
+        print(f"  2 workers / 1 worker    {results['run1']['seconds'] / results['run2']['seconds']:.2f} wall   (target >= 1.8)")
+    (work / "results.json").write_text(json.dumps(results, indent=2))
+    print(f"total {time.perf_counter() - started:.0f} s; results in {work / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The faster signals (issue 15) give exactly the values of the implementations they replaced.
+
+The reference functions below are the code of filters/signals.py before the change (commit a39ea6c), kept
+here verbatim; every composed text of fixtures/corpus, its word salad, its letter-scrambled copy and its lines
+joined without breaks are compared field by field."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import unicodedata
+import zlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from longtail.filters import signals
+from longtail.filters.signals import _FIRST_LETTER, _GRAPHEME, _LETTERS, _SENTENCE_END, WORD_ORDER_LONG_LINE, WORD_ORDER_MIN_POWER, WORD_ORDER_MIN_TERMINALS, WORD_ORDER_MIN_WORDS, WORD_ORDER_SHUFFLES, LETTER_ORDER_MIN_PAIRS, LETTER_ORDER_SHUFFLES, _order_lines, text_signals
+
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
+
+
+# --- reference: the code before issue 15 ---------------------------------------------------------------------
+
+def _is_capital_ref(token):
+    letter = _FIRST_LETTER.search(token)
+    return bool(letter) and letter.group().isupper()
+
+
+def _order_counts_ref(lines):
+    bigrams = Counter()
+    boundary = 0
+    for tokens in lines:
+        folded = [t.lower().strip(".,;:!?\"'()«»“”„") for t in tokens]
+        bigrams.update(zip(folded, folded[1:]))
+        ends = [bool(_SENTENCE_END.search(t)) for t in tokens]
+        capitals = [_is_capital_ref(t) for t in tokens]
+        boundary += sum(1 for i in range(len(tokens) - 1) if ends[i] and capitals[i + 1])
+        if len(tokens) >= WORD_ORDER_LONG_LINE:
+            boundary += ends[-1] + capitals[0]
+    return sum(c for c in bigrams.values() if c >= 2), boundary
+
+
+def word_order_z_ref(text):
+    lines = _order_lines(text)
+    if sum(len(tokens) for tokens in lines) < WORD_ORDER_MIN_WORDS:
+        return None
+    if sum(1 for tokens in lines for t in tokens if _SENTENCE_END.search(t)) < WORD_ORDER_MIN_TERMINALS:
+        return None
+    rng = random.Random(zlib.crc32(text.encode("utf-8")))
+    observed = _order_counts_ref(lines)
+    shuffled_counts = []
+    for _ in range(WORD_ORDER_SHUFFLES):
+        shuffled = []
+        for tokens in lines:
+            copy = tokens[:]
+            rng.shuffle(copy)
+            shuffled.append(copy)
+        shuffled_counts.append(_order_counts_ref(shuffled))
+    best = 0
+    for tokens in lines:
+        ends = sum(1 for t in tokens[:-1] if _SENTENCE_END.search(t))
+        capitals = sum(1 for t in tokens[1:] if _is_capital_ref(t))
+        best += min(ends, capitals)
+        if len(tokens) >= WORD_ORDER_LONG_LINE:
+            best += any(_SENTENCE_END.search(t) for t in tokens) + any(_is_capital_ref(t) for t in tokens)
+    boundary = [b for _, b in shuffled_counts]
+    if (best - statistics.mean(boundary)) / max(statistics.pstdev(boundary), 1.0) < WORD_ORDER_MIN_POWER:
+        return None
+    totals = [r + b for r, b in shuffled_counts]
+    return round((sum(observed) - statistics.mean(totals)) / max(statistics.pstdev(totals), 1.0), 3)
+
+
+def letter_order_ratio_ref(text):
+    words_as_clusters = [_GRAPHEME.findall(word) for word in _LETTERS.findall(text.lower())]
+    long_words = [clusters for clusters in words_as_clusters if len(clusters) >= 4]
+    if sum(len(clusters) - 1 for clusters in long_words) < LETTER_ORDER_MIN_PAIRS:
+        return None
+    rng = random.Random(zlib.crc32(text.encode("utf-8")))
+    reshuffled = []
+    for _ in range(LETTER_ORDER_SHUFFLES):
+        words = []
+        for clusters in words_as_clusters:
+            if len(clusters) >= 4:
+                inner = clusters[1:-1]
+                rng.shuffle(inner)
+                clusters = [clusters[0], *inner, clusters[-1]]
+            words.append(clusters)
+        reshuffled.append(len({pair for cl in words for pair in zip(cl, cl[1:])}))
+    return round(len({pair for cl in words_as_clusters for pair in zip(cl, cl[1:])}) / statistics.mean(reshuffled), 4)
+
+
+def letters_ref(text):
+    non_space = [ch for ch in text if not ch.isspace()]
+    letters = sum(1 for ch in non_space if unicodedata.category(ch)[0] in "LM")
+    return letters, letters / len(non_space) if non_space else 0.0
+
+
+# --- texts ---------------------------------------------------------------------------------------------------
+
+def composed_texts():
+    rng = random.Random(15)
+    for path in sorted(CORPUS.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        script = data["lang_script"].split("_")[1]
+        for article in data["articles"]:
+            text = "\n".join([article["title"], *article["paragraphs"]])
+            salad = "\n".join(" ".join(rng.sample(line.split(), len(line.split()))) for line in text.splitlines())
+            scrambled = " ".join(w[0] + "".join(rng.sample(w[1:-1], len(w) - 2)) + w[-1] if len(w) > 3 else w for w in text.split(" "))
+            for variant in (text, salad, scrambled, " ".join(text.splitlines()), text + "\n" + text):
+                yield script, variant
+        yield script, "\n".join(data["reference"])
+        yield script, " \t\n".join(data["nav"] + [data["footer"]])
+
+
+TEXTS = list(composed_texts())
+
+
+def test_the_texts_exercise_both_signals():
+    assert len(TEXTS) > 200
+    assert sum(word_order_z_ref(t) is not None for _, t in TEXTS) > 50
+    assert sum(letter_order_ratio_ref(t) is not None for _, t in TEXTS) > 50
+
+
+@pytest.mark.parametrize("index", range(0, len(TEXTS)))
+def test_signals_identical_to_reference(index):
+    script, text = TEXTS[index]
+    new = text_signals(text, script)
+    letters, ratio = letters_ref(text)
+    assert (new.n_letters, new.letter_ratio) == (letters, ratio)
+    if not signals.is_unspaced(script):
+        assert new.word_order_z == word_order_z_ref(text)
+        assert new.letter_order_ratio == letter_order_ratio_ref(text)
+
+
+def test_inlined_shuffle_draws_like_random_shuffle():
+    for seed in range(50):
+        ours, theirs = random.Random(seed), random.Random(seed)
+        for size in (2, 3, 4, 8, 31, 257, 1000):
+            a, b = list(range(size)), list(range(size))
+            signals._shuffle_with(a, ours.getrandbits)
+            theirs.shuffle(b)
+            assert a == b
+        assert ours.getstate() == theirs.getstate()
