@@ -8,6 +8,7 @@ language, and two different documents inside one heavy site template.
 
     .venv/bin/python bench/dedup_pairs_real.py                # build bench/data/dedup_pairs/, run eval-dedup
     .venv/bin/python bench/dedup_pairs_real.py --explore      # exact shingle Jaccard / containment per kind
+    .venv/bin/python bench/dedup_pairs_real.py --candidates   # LSH candidates unrelated documents make
 
 Output goes to ``bench/data/dedup_pairs/{docs,pairs}.jsonl`` (gitignored with the rest of bench/data); the
 evaluation is ``longtail.stages.dedup.evaluate`` at the default parameters (or ``--threshold`` etc.).
@@ -174,14 +175,43 @@ def explore(docs: list[dict], pairs: list[dict]) -> None:
             )
 
 
+def candidate_rate(labels=LABELS, sample: int = 200) -> None:
+    """LSH candidates that unrelated documents would make: for ``sample`` real documents per label, the exact
+    shingle Jaccard J of every pair, P(candidate) = 1 - (1 - J^rows)^bands, and its mean times 10^6 (expected
+    candidate pairs per document in a language of a million documents like these), now and before issue 14."""
+    import numpy as np
+
+    from longtail.stages.dedup.evaluate import shingle_description
+    from longtail.stages.dedup.minhash import MinHashParams, shingles
+
+    variants = {"now": MinHashParams(), "before": MinHashParams(shingle="word", bands=16, rows=8, threshold=0.7)}
+    for name, params in variants.items():
+        print(f"{name}: {shingle_description(params)}, LSH {params.bands}x{params.rows}")
+    print(f"{'label':<10} " + " ".join(f"{name + ' mean J':>14} {name + ' cand/doc@1M':>17}" for name in variants))
+    for label in labels:
+        texts = [r["text"] for r in read(label)][:sample]
+        script = label.split("_")[1]
+        cells = []
+        for params in variants.values():
+            sets = [shingles(t, script, params) for t in texts]
+            js = np.array([len(sets[i] & sets[k]) / max(1, len(sets[i] | sets[k])) for i in range(len(sets)) for k in range(i + 1, len(sets))])
+            p = 1 - (1 - js**params.rows) ** params.bands
+            cells.append(f"{js.mean():>14.4f} {p.mean() * 1e6:>17.1f}")
+        print(f"{label:<10} " + " ".join(cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-label", type=int, default=12, help="base documents per label (default 12)")
     parser.add_argument("--explore", action="store_true", help="exact shingle Jaccard/containment per kind, no eval")
+    parser.add_argument("--candidates", action="store_true", help="LSH candidates unrelated real documents make (per document, per 10^6 documents)")
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--threshold", type=float)
     args = parser.parse_args()
+    if args.candidates:
+        candidate_rate()
+        return
     docs, pairs = build(per_label=args.per_label)
     OUT.mkdir(parents=True, exist_ok=True)
     for name, rows in (("docs.jsonl", docs), ("pairs.jsonl", pairs)):
