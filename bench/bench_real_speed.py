@@ -404,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-language", type=int, default=9, help="wrapped real text documents per lang_script (default 9)")
     parser.add_argument("--units", type=int, default=4, help="WARC.gz files the subset is written as (default 4)")
     parser.add_argument("--work", default="/tmp/longtail-bench-real", help="scratch folder (the subset is cached here)")
-    parser.add_argument("--only", default="", help="comma-separated: main (run + datatrove), pass (annotate + floor)")
+    parser.add_argument("--only", default="", help="comma-separated: run, datatrove, annotate, floor; main = run,datatrove; pass = annotate,floor")
+    parser.add_argument("--keep", action="store_true", help="keep the other measurements of the last results.json (ratios against them)")
     parser.add_argument("--scaling", action="store_true", help="also the whole run with 1 and 2 workers on both cores")
     parser.add_argument("--profile", action="store_true", help="cProfile of the annotate pass instead")
     parser.add_argument("--top", type=int, default=30)
@@ -429,15 +430,15 @@ def main(argv: list[str] | None = None) -> int:
         profile(crawl, work, args.top)
         return 0
     only = set(filter(None, args.only.split(","))) or {"main", "pass"}
+    only |= {"run", "datatrove"} if "main" in only else set()
+    only |= {"annotate", "floor"} if "pass" in only else set()
+    chosen = [name for name in ("run", "datatrove", "annotate", "floor") if name in only]
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start (shared: compare CPU time)")
-    started, results = time.perf_counter(), {}
-    if "main" in only:
-        print("whole run vs datatrove, side by side on cores 0 and 1:")
-        for r in side_by_side(["run", "datatrove"], crawl, work, pages):
-            results[r["name"]] = r
-    if "pass" in only:
-        print("annotate pass vs floor, side by side:")
-        for r in side_by_side(["annotate", "floor"], crawl, work, pages):
+    started = time.perf_counter()
+    results = json.loads((work / "results.json").read_text()) if args.keep and (work / "results.json").is_file() else {}
+    for pair in (chosen[i:i + 2] for i in range(0, len(chosen), 2)):
+        print(f"{' and '.join(pair)}, side by side on cores 0 and 1:" if len(pair) == 2 else f"{pair[0]}, on core 0:")
+        for r in side_by_side(pair, crawl, work, pages):
             results[r["name"]] = r
     if args.scaling:
         print("whole run, 1 then 2 workers on a 2-CPU local Ray (not pinned):")

@@ -201,10 +201,9 @@ def _enough(lines: list[str], settings: BootstrapSettings) -> bool:
     return len(lines) >= settings.min_training_lines and sum(len(line) for line in lines) >= settings.min_training_characters
 
 
-def bootstrap_language(rows: list[dict], other_language_texts: list[str], label: str, models_dir: str | Path,
-                       settings: BootstrapSettings = BootstrapSettings(), source: str | None = None) -> dict:
-    """Train ``<models_dir>/<label>.binary`` (+ card) from one language's annotated rows; return the record
-    stored under ``bootstrap`` in the card. Raises :class:`NotEnoughText` when the language is too small."""
+def training_split(rows: list[dict], label: str, settings: BootstrapSettings = BootstrapSettings()) -> tuple[list[dict], list[dict], list[str], list[str]]:
+    """(candidates, rejected, training lines, held-out lines) of one language's rows; raises :class:`NotEnoughText`
+    when the language is too small. Cheap beside training: a run checks it before reading anything else."""
     rows = [r for r in rows if r.get("lang_script") in (None, label)]
     candidates, rejected = split_candidates(rows, settings)
     train, heldout = split_heldout(training_lines(candidates, settings.max_training_documents), settings.heldout_share)
@@ -214,6 +213,14 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
             f"{sum(len(line) for line in train)} characters; need {settings.min_training_lines} lines and "
             f"{settings.min_training_characters} characters",
             {"candidates": len(candidates), "training_lines": len(train), "training_characters": sum(len(line) for line in train)})
+    return candidates, rejected, train, heldout
+
+
+def bootstrap_language(rows: list[dict], other_language_texts: list[str], label: str, models_dir: str | Path,
+                       settings: BootstrapSettings = BootstrapSettings(), source: str | None = None) -> dict:
+    """Train ``<models_dir>/<label>.binary`` (+ card) from one language's annotated rows; return the record
+    stored under ``bootstrap`` in the card. Raises :class:`NotEnoughText` when the language is too small."""
+    candidates, rejected, train, heldout = training_split(rows, label, settings)
     rng = random.Random(label)  # per-language and local: no global seeding
     negatives = [r["text"] for r in rejected if r.get("text")]
     negatives += other_language_texts[: settings.max_other_language_negatives]

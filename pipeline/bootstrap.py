@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from longtail.fileio import atomic_path
-from longtail.filters.kenlm_bootstrap import COLUMNS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, split_candidates, stable_hash
+from longtail.filters.kenlm_bootstrap import COLUMNS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, split_candidates, stable_hash, training_split
 from longtail.filters.kenlm_model import KenLMError, KenLMScorer, load_card, model_paths
 from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import Thresholds, first_failure
@@ -102,14 +102,60 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     card = load_card(kenlm_dir, label)
     if card and model_paths(kenlm_dir, label)[0].is_file():
         return label, {"status": "bootstrapped", **_summary(card["bootstrap"])}
-    rows, others = _language_inputs(files, label, settings)
+    rows = _language_rows_sample(files, label, 2 * settings.max_training_documents)
     try:
+        training_split(rows, label, settings)  # too little text: said before the other languages' texts are read
+        others = _other_language_sample(files, label, settings.max_other_language_negatives)
         record = bootstrap_language(rows, others, label, kenlm_dir, settings, source)
     except NotEnoughText as exc:
         return label, {"status": "too_little_text", "reason": str(exc), **exc.counts}
     except KenLMError as exc:  # recorded per language; the run goes on without this model
         return label, {"status": "failed", "reason": str(exc)}
     return label, {"status": "bootstrapped", **_summary(record)}
+
+
+def bootstrap_languages_task(files: list[str], labels: list[str], kenlm_dir: str, settings: BootstrapSettings, source: str) -> list[tuple[str, dict]]:
+    """Ray task: several small languages one after the other (the same result per language as
+    :func:`bootstrap_language_task`): a language with a few pages costs milliseconds, a task of its own ~1 s."""
+    return [bootstrap_language_task(files, label, kenlm_dir, settings, source) for label in labels]
+
+
+# Languages with less text than this many times min_training_characters go together into one task, up to
+# SMALL_BATCH_FACTOR x min_training_characters of text per task.
+SMALL_LANGUAGE_FACTOR = 4
+SMALL_BATCH_FACTOR = 50
+
+
+def language_characters(files: list[str]) -> dict[str, int]:
+    """Characters of text per language label (the ``n_chars`` signal; 0 for files without it)."""
+    sizes: dict[str, int] = {}
+    for path in files:
+        present = set(pq.read_schema(path).names)
+        if not {"lang_script", "n_chars"} <= present:
+            continue
+        table = pq.read_table(path, columns=["lang_script", "n_chars"]).group_by("lang_script").aggregate([("n_chars", "sum")])
+        for label, n in zip(table.column("lang_script").to_pylist(), table.column("n_chars_sum").to_pylist()):
+            if label is not None:
+                sizes[label] = sizes.get(label, 0) + (n or 0)
+    return sizes
+
+
+def task_batches(labels: list[str], sizes: dict[str, int], settings: BootstrapSettings) -> list[list[str]]:
+    """One task per language with enough text to train; small languages (under SMALL_LANGUAGE_FACTOR x
+    min_training_characters) grouped, most of them certain to get ``too_little_text``."""
+    small_limit = SMALL_LANGUAGE_FACTOR * settings.min_training_characters
+    batch_limit = SMALL_BATCH_FACTOR * settings.min_training_characters
+    large = [[label] for label in labels if sizes.get(label, 0) >= small_limit]
+    batches, current, size = [], [], 0
+    for label in (label for label in labels if sizes.get(label, 0) < small_limit):
+        if current and size + sizes.get(label, 0) > batch_limit:
+            batches.append(current)
+            current, size = [], 0
+        current.append(label)
+        size += sizes.get(label, 0)
+    if current:
+        batches.append(current)
+    return large + batches
 
 
 def _language_inputs(files: list[str], label: str, settings: BootstrapSettings) -> tuple[list[dict], list[str]]:
@@ -252,12 +298,16 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
         source = str(Path(manifest.output).resolve())
         with tqdm(total=len(todo), desc="bootstrap kenlm", unit="lang", disable=not progress) as bar:
             # a task whose worker died (out of memory, node lost) is recorded for its language, not fatal to the run
-            died = lambda args, exc: (args[1], {"status": "failed", "reason": f"task failed: {type(exc).__name__}: {str(exc)[:300]}"})  # noqa: E731
-            for label, result in ray_backend.run_tasks(bootstrap_language_task, [(files, label, str(partial), settings, source) for label in todo], on_error=died):
-                languages[label] = result
-                bar.update(1)
-                # to the run log only: the console shows the bar, and the stats say it per language
-                logging.getLogger(RUNLOG).info("bootstrap %s: %s", label, result.get("reason") or f"{result['training_lines']} lines, held-out AUC {result['heldout_auc']}")
+            # small languages go together into one task (bootstrap cost follows the text, not the number of languages)
+            failed = lambda labels, exc: [(label, {"status": "failed", "reason": f"task failed: {type(exc).__name__}: {str(exc)[:300]}"}) for label in labels]  # noqa: E731
+            died = lambda args, exc: failed(args[1], exc)  # noqa: E731
+            batches = task_batches(todo, language_characters(files), settings)
+            for results in ray_backend.run_tasks(bootstrap_languages_task, [(files, batch, str(partial), settings, source) for batch in batches], on_error=died):
+                for label, result in results:
+                    languages[label] = result
+                    bar.update(1)
+                    # to the run log only: the console shows the bar, and the stats say it per language
+                    logging.getLogger(RUNLOG).info("bootstrap %s: %s", label, result.get("reason") or f"{result['training_lines']} lines, held-out AUC {result['heldout_auc']}")
         _remove_working_folders(partial)
         (partial / index_path.name).write_text(json.dumps({"fingerprint": key, "settings": settings.as_dict(), "languages": dict(sorted(languages.items()))}, indent=2, ensure_ascii=False))
         shutil.rmtree(rescored_dir, ignore_errors=True)  # scores of the old models must not survive them

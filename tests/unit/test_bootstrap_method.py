@@ -137,3 +137,38 @@ def test_language_sorted_writer_streams_batches_into_pure_row_groups(tmp_path, m
     empty = annotate.LanguageSortedWriter(tmp_path / "empty.parquet")
     empty.close()
     assert pq.read_table(tmp_path / "empty.parquet").column_names == ["id"]
+
+
+def test_a_small_language_is_refused_before_other_languages_are_read(repo, tmp_path, monkeypatch):
+    """Issue 15: too little text is known from the language's own rows; the wrong-language negatives (a read of
+    every annotated file) are read only for a language that will be trained."""
+    import pyarrow as pa
+
+    import longtail.pipeline.bootstrap as boot
+
+    path = tmp_path / "unit.parquet"
+    pq.write_table(pa.Table.from_pylist(_rows("yor_Latn", ["Ọ̀rọ̀ kan ṣoṣo ni èyí."]) + _rows("swa_Latn", ["Hii ni sentensi moja tu."])), path)
+    monkeypatch.setattr(boot, "_other_language_sample", lambda *a, **k: pytest.fail("negatives read for a language too small to train"))
+    results = boot.bootstrap_languages_task([str(path)], ["swa_Latn", "yor_Latn"], str(tmp_path / "m"), BootstrapSettings(), "test")
+    assert [label for label, _ in results] == ["swa_Latn", "yor_Latn"]
+    assert all(result["status"] == "too_little_text" for _, result in results)
+    assert results[1] == boot.bootstrap_language_task([str(path)], "yor_Latn", str(tmp_path / "m"), BootstrapSettings(), "test")
+
+
+def test_small_languages_share_tasks_large_ones_get_their_own(tmp_path):
+    import pyarrow as pa
+
+    from longtail.pipeline.bootstrap import SMALL_BATCH_FACTOR, SMALL_LANGUAGE_FACTOR, language_characters, task_batches
+
+    settings = BootstrapSettings()
+    small = settings.min_training_characters  # under SMALL_LANGUAGE_FACTOR x the minimum
+    sizes = {"eng_Latn": SMALL_LANGUAGE_FACTOR * small, **{f"x{i:02d}_Latn": small for i in range(2 * SMALL_BATCH_FACTOR)}}
+    labels = sorted(sizes) + ["new_Latn"]  # a label without a size counts as empty
+    batches = task_batches(labels, sizes, settings)
+    assert batches[0] == ["eng_Latn"]
+    assert sorted(label for batch in batches for label in batch) == sorted(labels)
+    assert all(sum(sizes.get(label, 0) for label in batch) <= SMALL_BATCH_FACTOR * small for batch in batches[1:])
+    assert len(batches) == 1 + 2  # 100 small languages of one minimum each (and an empty one): 50 a task
+    path = tmp_path / "unit.parquet"
+    pq.write_table(pa.table({"lang_script": ["a_Latn", "b_Latn", "a_Latn", None], "n_chars": [3, 4, 5, 6]}), path)
+    assert language_characters([str(path)]) == {"a_Latn": 8, "b_Latn": 4}
