@@ -27,9 +27,10 @@ class Thresholds:
 
     min_lang_score: float = 0.3
     min_words: int = 50
-    # ... or this many letters: agglutinative languages (Malayalam, Tamil, Finnish, Inuktitut) say in 35 long words
-    # what English says in 70, so a word count alone calls their paragraphs too short. None: words only.
-    min_letters: int | None = 250
+    # ... or letters_per_word x min_words letters (250 at the defaults): agglutinative languages (Malayalam, Tamil,
+    # Finnish, Inuktitut) say in 35 long words what English says in 70, so a word count alone calls their
+    # paragraphs too short. Tied to min_words so that raising min_words raises both. None: words only.
+    letters_per_word: float | None = 5.0
     min_letter_ratio: float = 0.55
     max_dup_line_frac: float = 0.3
     max_top_2gram_frac: float = 0.2
@@ -144,7 +145,8 @@ class TooShortFilter(Filter):
         if (doc.get("n_words") or 0) >= limits.min_words:
             return True
         letters = doc.get("n_letters")
-        return limits.min_letters is not None and letters is not None and letters >= limits.min_letters
+        per_word = limits.letters_per_word
+        return per_word is not None and letters is not None and letters >= per_word * limits.min_words
 
 
 class SymbolFilter(Filter):

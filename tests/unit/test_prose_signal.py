@@ -59,7 +59,9 @@ def test_few_long_words_are_not_too_short():
     assert reasons.QUALITY_TOO_SHORT != first_failure(long_words, limits)
     assert first_failure(short, limits) == reasons.QUALITY_TOO_SHORT
     assert first_failure({**long_words, "n_letters": None}, limits) == reasons.QUALITY_TOO_SHORT  # older annotations
-    assert first_failure(long_words, Thresholds(max_perplexity=None, min_quality_score=None, min_letters=None)) == reasons.QUALITY_TOO_SHORT
+    assert first_failure(long_words, Thresholds(max_perplexity=None, min_quality_score=None, letters_per_word=None)) == reasons.QUALITY_TOO_SHORT
+    # min_words is the one knob: raising it raises the letter alternative too
+    assert first_failure(long_words, Thresholds(max_perplexity=None, min_quality_score=None, min_words=100)) == reasons.QUALITY_TOO_SHORT
     assert text_signals("ഞാൻ ഓടുന്നു.", "Mlym").n_letters == 10  # letters and combining marks, not the full stop
 
 
