@@ -77,3 +77,18 @@ def copy_run(run: Run, dest: Path) -> Run:
 
     shutil.copytree(run.output, dest, symlinks=True)
     return Run(replace(run.manifest, output=str(dest)), dest, run.result)
+
+
+def report_overview(page: str) -> str:
+    """The overview section of a run report (pipeline/release/report.py)."""
+    start = page.index('<section id="overview">')
+    return page[start : page.index("</section>", start)]
+
+
+def report_fact(page: str, key: str) -> str:
+    """The value of the overview's ``data-key`` row ``key``."""
+    import re
+
+    match = re.search(rf'<tr data-key="{key}"><th>[^<]*</th><td>([^<]*)</td></tr>', report_overview(page))
+    assert match, f"overview has no {key} row"
+    return match.group(1)

@@ -11,17 +11,7 @@ from collections import Counter
 from longtail.pipeline.release.report import build_report
 from longtail.pipeline.stats import lid_contamination_summary
 from longtail.reasons import LID_OUTLIER
-
-
-def _overview(page: str) -> str:
-    start = page.index('<section id="overview">')
-    return page[start : page.index("</section>", start)]
-
-
-def _fact(page: str, key: str) -> str:
-    match = re.search(rf'<tr data-key="{key}"><th>[^<]*</th><td>([^<]*)</td></tr>', _overview(page))
-    assert match, f"overview has no {key} row"
-    return match.group(1)
+from longtail.tests.support import report_fact, report_overview
 
 
 def test_run_records_the_lid_outlier_counts_and_the_run_level_figure(reference_run):
@@ -37,25 +27,25 @@ def test_run_records_the_lid_outlier_counts_and_the_run_level_figure(reference_r
     assert summary["pages_judged"] + summary["pages_not_judged"] == sum(s["lid_outlier"]["live"] for s in stats)
 
 
-def test_report_of_the_run_opens_with_the_overview(reference_run):
+def test_report_of_the_run_opens_with_thereport_overview(reference_run):
     page = build_report(reference_run.output)
     stats = json.loads((reference_run.output / "stats" / "languages.json").read_text())
     summary = json.loads((reference_run.output / "stats" / "lid_contamination.json").read_text())
     first_table = page.index("<h2>Languages</h2>")
     assert page.index('<section id="overview">') < first_table and page.index("</section>", page.index('<section id="overview">')) < first_table
     assert re.search(r"<(img|svg)\b", page[:first_table]), "no plot before the first per-language table"
-    assert _fact(page, "languages").startswith(f"{len([s for s in stats if s['documents']]):,} (of {len(stats):,} ")
-    assert _fact(page, "documents") == f"{sum(s['documents'] for s in stats):,}"
-    assert _fact(page, "words") == f"{sum(s['words'] for s in stats):,}"
+    assert report_fact(page, "languages").startswith(f"{len([s for s in stats if s['documents']]):,} (of {len(stats):,} ")
+    assert report_fact(page, "documents") == f"{sum(s['documents'] for s in stats):,}"
+    assert report_fact(page, "words") == f"{sum(s['words'] for s in stats):,}"
     drops = Counter()
     for s in stats:
         drops.update(s["dropped"])
-    reasons = dict(re.findall(r'<tr data-reason="([^"]+)"><td>[^<]*</td><td>([^<]*)</td>', _overview(page)))
+    reasons = dict(re.findall(r'<tr data-reason="([^"]+)"><td>[^<]*</td><td>([^<]*)</td>', report_overview(page)))
     assert reasons == {r: f"{n:,}" for r, n in drops.items() if n} and "dedup:exact" in reasons
-    contamination = _fact(page, "contamination")
+    contamination = report_fact(page, "contamination")
     figure = "n/a" if summary["contamination"] is None else f"{100 * summary['contamination']:.1f}%"
     assert contamination.startswith(f"{figure} (") and f"{summary['splits_judged']} splits judged" in contamination
-    assert "lower bound" in _overview(page) and "close relatives" in _overview(page)
+    assert "lower bound" in report_overview(page) and "close relatives" in report_overview(page)
     table = page[first_table:]
     for s in stats:
         cell = "not judged" if s["lid_contamination"] is None else f"lid:outlier {100 * s['lid_contamination']:.1f}%"
@@ -65,4 +55,4 @@ def test_report_of_the_run_opens_with_the_overview(reference_run):
 def test_release_carries_the_run_level_figure_into_its_report(reference_run, release):
     run_summary = (reference_run.output / "stats" / "lid_contamination.json").read_text()
     assert (release / "stats" / "lid_contamination.json").read_text() == run_summary
-    assert _fact(build_report(release), "contamination") == _fact(build_report(reference_run.output), "contamination")
+    assert report_fact(build_report(release), "contamination") == report_fact(build_report(reference_run.output), "contamination")

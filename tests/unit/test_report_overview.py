@@ -13,6 +13,7 @@ import pytest
 from longtail.pipeline.release.report import build_report
 from longtail.pipeline.stats import judged_pages, lid_contamination_summary, write_stats
 from longtail.reasons import DEDUP_EXACT, LID_OUTLIER, QUALITY_TOO_SHORT
+from longtail.tests.support import report_fact, report_overview
 
 N_LANGUAGES = 130
 
@@ -49,17 +50,6 @@ def stats_folder(tmp_path, languages):
     return tmp_path
 
 
-def _overview(page: str) -> str:
-    start = page.index('<section id="overview">')
-    return page[start : page.index("</section>", start)]
-
-
-def _fact(page: str, key: str) -> str:
-    match = re.search(rf'<tr data-key="{key}"><th>[^<]*</th><td>([^<]*)</td></tr>', _overview(page))
-    assert match, f"overview has no {key} row"
-    return match.group(1)
-
-
 def test_run_level_contamination_is_outliers_over_judged_pages(languages):
     summary = lid_contamination_summary(languages)
     judged = [s for s in languages if s["lid_contamination"] is not None]
@@ -91,26 +81,26 @@ def test_overview_comes_first_with_the_counts_of_languages_json(stats_folder):
     assert page.index("<table><thead><tr><th>lang_script</th>") > overview_at  # the long per-language table
     # a plot precedes the first long table, and both overview plots sit inside the overview
     assert re.search(r"<(img|svg)\b", page[:first_table])
-    assert _overview(page).count('<img alt="') == 2
-    assert _fact(page, "languages").startswith(f"{len([s for s in stats if s['documents']]):,} ")
-    assert _fact(page, "documents") == f"{sum(s['documents'] for s in stats):,}"
-    assert _fact(page, "words") == f"{sum(s['words'] for s in stats):,}"
+    assert report_overview(page).count('<img alt="') == 2
+    assert report_fact(page, "languages").startswith(f"{len([s for s in stats if s['documents']]):,} ")
+    assert report_fact(page, "documents") == f"{sum(s['documents'] for s in stats):,}"
+    assert report_fact(page, "words") == f"{sum(s['words'] for s in stats):,}"
     drops = Counter()
     for s in stats:
         drops.update(s["dropped"])
-    assert _fact(page, "removed") == f"{sum(drops.values()):,}"
-    reasons = dict(re.findall(r'<tr data-reason="([^"]+)"><td>[^<]*</td><td>([^<]*)</td>', _overview(page)))
+    assert report_fact(page, "removed") == f"{sum(drops.values()):,}"
+    reasons = dict(re.findall(r'<tr data-reason="([^"]+)"><td>[^<]*</td><td>([^<]*)</td>', report_overview(page)))
     assert reasons == {r: f"{n:,}" for r, n in drops.items() if n}
 
 
 def test_overview_states_the_contamination_figure_as_a_lower_bound(stats_folder):
     page = build_report(stats_folder)
     summary = json.loads((stats_folder / "stats" / "lid_contamination.json").read_text())
-    fact = _fact(page, "contamination")
+    fact = report_fact(page, "contamination")
     assert fact.startswith(f"{100 * summary['contamination']:.1f}% (")
     assert f"{summary['outliers']:,} of {summary['pages_judged']:,} pages" in fact
     assert "117 splits judged" in fact and "13 splits" in fact
-    assert "lower bound" in _overview(page) and "close relatives" in _overview(page)
+    assert "lower bound" in report_overview(page) and "close relatives" in report_overview(page)
 
 
 def test_per_language_table_has_a_contamination_column(stats_folder, languages):
@@ -123,10 +113,10 @@ def test_per_language_table_has_a_contamination_column(stats_folder, languages):
     assert "<td>audited 12.5%; lid:outlier 0.0%</td>" in rows[languages[0]["lang_script"]]
     assert "<td>not judged</td>" in rows[languages[9]["lang_script"]]
     assert f"<td>lid:outlier {100 * languages[3]['lid_contamination']:.1f}%</td>" in rows[languages[3]["lang_script"]]
-    assert 'data-key="audited"' in _overview(page)
+    assert 'data-key="audited"' in report_overview(page)
 
 
 def test_report_without_the_run_level_file_computes_the_same_figure(stats_folder):
     page = build_report(stats_folder)
     (stats_folder / "stats" / "lid_contamination.json").unlink()
-    assert _fact(build_report(stats_folder), "contamination") == _fact(page, "contamination")
+    assert report_fact(build_report(stats_folder), "contamination") == report_fact(page, "contamination")
