@@ -236,18 +236,7 @@ def http_document(
             raise RecordRejected("too_large", f"{encoding} payload over {max_payload_bytes} bytes")
     if _looks_binary(payload):
         raise RecordRejected("non_html", f"binary payload labelled {mime}: {payload[:8]!r}")
-    record_id = _strip_uuid(record_id or "")
-    return {
-        "id": record_id or fallback_id(path, offset),
-        "url": url,
-        "source_file": PurePosixPath(path).name,
-        "warc_record_id": record_id,
-        "warc_offset": offset,
-        "crawl_date": date,
-        "content_type": content_type or mime,
-        "html": payload,
-        "text": None,
-    }
+    return _document(path, offset, record_id, url, date, content_type or mime, html=payload)
 
 
 def conversion_document(block: bytes, path: str, offset: int, url: str | None, record_id: str | None, date: str | None, content_type: str | None) -> dict:
@@ -261,18 +250,7 @@ def conversion_document(block: bytes, path: str, offset: int, url: str | None, r
         text = block.decode(charset.group(1) if charset else "utf-8", errors="replace")
     except LookupError:
         text = block.decode("utf-8", errors="replace")
-    record_id = _strip_uuid(record_id or "")
-    return {
-        "id": record_id or fallback_id(path, offset),
-        "url": url,
-        "source_file": PurePosixPath(path).name,
-        "warc_record_id": record_id,
-        "warc_offset": offset,
-        "crawl_date": date,
-        "content_type": content_type or mime,
-        "html": None,
-        "text": text,
-    }
+    return _document(path, offset, record_id, url, date, content_type or mime, text=text)
 
 
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.IGNORECASE)
@@ -563,3 +541,19 @@ def read_unit(path: str, report: ReadReport, fields: TextFields = TextFields(), 
     if kind in ("warc0", "arc"):
         return _read_raw_records(path, report, kind, batch_size, max_payload_bytes)
     return read_warc(path, report, batch_size, max_payload_bytes)  # WARC 1.0/1.1, WET; anything else is counted there
+
+
+def _document(path: str, offset: int, record_id: str | None, url, date, content_type: str, html=None, text=None) -> dict:
+    """One document row of the reader: an HTML payload to extract, or text already extracted (conversion records)."""
+    record_id = _strip_uuid(record_id or "")
+    return {
+        "id": record_id or fallback_id(path, offset),
+        "url": url,
+        "source_file": PurePosixPath(path).name,
+        "warc_record_id": record_id,
+        "warc_offset": offset,
+        "crawl_date": date,
+        "content_type": content_type,
+        "html": html,
+        "text": text,
+    }
