@@ -124,6 +124,7 @@ class DocumentIdentifier:
         single_score: float = SINGLE_SCORE,
         open_set: bool = True,
         calibration: str | None = None,
+        trusted_labels: tuple[str, ...] = (),
     ):
         if backend == "heliport" and model_path:
             raise ValueError("the heliport backend ships its own model; model_path is for fasttext and ensemble")
@@ -136,6 +137,9 @@ class DocumentIdentifier:
         self.single_score = single_score
         self.open_set = open_set
         self.calibration_path = calibration
+        # labels the user vouches for where a model's score shows only the script (see _script_evidence_only):
+        # a team building an Inuktitut corpus from Nunavut sites, where nothing calibrates iku_Cans
+        self.trusted_labels = frozenset(trusted_labels)
         self.calibration: Calibration | None = None
         self.members: list = []
         self.inventory = ScriptInventory()
@@ -208,6 +212,8 @@ class DocumentIdentifier:
         """Is member ``index``'s answer the only language it knows in the text's script, with no calibration of
         its own? Then its score measures the script, not the language (open set only; Latin never counts)."""
         if self.calibration is None or not self._script_languages or result.script == "Latn":
+            return False
+        if result.label in self.trusted_labels:
             return False
         known = self._script_languages[index].get(result.script, set())
         if known != {result.lang}:

@@ -40,7 +40,7 @@ def build_stages(manifest: Manifest) -> Chain:
     stages = [UrlStage(manifest.url_filter)] if manifest.url_filter.enabled else []
     stages += [
         ExtractStage(manifest.extract.max_html_chars, manifest.extract.timeout_seconds or None, manifest.extract.engine),
-        IdentifyStage(manifest.identify.backend, manifest.identify.model_path, manifest.identify.macro_policy),
+        IdentifyStage(manifest.identify.backend, manifest.identify.model_path, manifest.identify.macro_policy, manifest.identify.trusted_labels),
     ]
     if manifest.pii.enabled:  # before every score and signature: they see the text as it will be published
         stages.append(PiiStage(manifest.pii))

