@@ -207,7 +207,13 @@ def _is_capital(token: str) -> bool:
     return bool(letter) and letter.group().isupper()
 
 
-_FOLD_STRIP = ".,;:!?\"'()«»“”„"
+# Punctuation and symbols at a token's edges, in every script (Arabic "،", Armenian "։", Devanagari "।", "«»", "「」").
+_EDGE_MARKS = regex.compile(r"^[\p{P}\p{S}]+|[\p{P}\p{S}]+$")
+
+
+def _fold(token: str) -> str:
+    """A token as the word-order test compares it: lower-cased (a no-op in scripts without case), edge marks off."""
+    return _EDGE_MARKS.sub("", token.lower())
 
 
 def _order_counts(lines: list[list[str]]) -> tuple[int, int]:
@@ -223,7 +229,7 @@ class _OrderEvidence:
 
     def __init__(self, lines: list[list[str]]):
         vocabulary: dict[str, int] = {}
-        self.ids = [[vocabulary.setdefault(t.lower().strip(_FOLD_STRIP), len(vocabulary)) for t in tokens] for tokens in lines]
+        self.ids = [[vocabulary.setdefault(_fold(t), len(vocabulary)) for t in tokens] for tokens in lines]
         self.ends = [[bool(_SENTENCE_END.search(t)) for t in tokens] for tokens in lines]
         self.capitals = [[_is_capital(t) for t in tokens] for tokens in lines]
         self.size = max(len(vocabulary), 1)
