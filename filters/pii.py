@@ -24,7 +24,6 @@ import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 
 EMAIL_PLACEHOLDER = "|||EMAIL_ADDRESS|||"
 IP_PLACEHOLDER = "|||IP_ADDRESS|||"
@@ -100,12 +99,13 @@ _NUMBER_SIGN = re.compile(r"(?:\bn:o|\bno\.|\bnr\.?|№|§|\bart\.?)\s*$", re.IG
 _DOTTED_IP = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
-def _phone_regions(lang_script: str | None, url: str | None) -> tuple[str, ...]:
+def _region_key(lang_script: str | None, url: str | None) -> tuple[str, str | None]:
+    """(language, country-code TLD) that decide which countries' phone formats are tried."""
     tld = None
     if url:
         host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.lower()).split("/", 1)[0].split(":", 1)[0]
         tld = host.rsplit(".", 1)[-1] if "." in host else None
-    return _regions(lang_script.split("_", 1)[0] if lang_script else "", tld)
+    return (lang_script.split("_", 1)[0] if lang_script else "", tld)
 
 
 # languages spoken in many countries: the most populous ones first (babel's per-territory shares do not rank them)
@@ -130,8 +130,7 @@ _BIG_LANGUAGES = {
 _TLD_REGION = {"uk": "GB"}
 
 
-@lru_cache(maxsize=4096)
-def _regions(lang: str, tld: str | None) -> tuple[str, ...]:
+def _regions(lang: str, tld: str | None, territories: dict[str, list[tuple[float, str]]]) -> tuple[str, ...]:
     import phonenumbers
 
     regions: list[str] = []
@@ -139,7 +138,7 @@ def _regions(lang: str, tld: str | None) -> tuple[str, ...]:
         region = _TLD_REGION.get(tld, tld.upper())
         if phonenumbers.country_code_for_region(region):
             regions.append(region)
-    regions += _BIG_LANGUAGES.get(lang) or _babel_regions(lang)
+    regions += _BIG_LANGUAGES.get(lang) or _babel_regions(lang, territories)
     seen_codes, unique = set(), []
     for region in regions:  # one region per calling code: parsing under CA and US tells the same
         code = phonenumbers.country_code_for_region(region)
@@ -149,7 +148,6 @@ def _regions(lang: str, tld: str | None) -> tuple[str, ...]:
     return tuple(unique[:6])
 
 
-@lru_cache(maxsize=1)
 def _territories_by_language() -> dict[str, list[tuple[float, str]]]:
     from babel.core import get_global
 
@@ -160,12 +158,11 @@ def _territories_by_language() -> dict[str, list[tuple[float, str]]]:
     return table
 
 
-def _babel_regions(lang: str) -> tuple[str, ...]:
+def _babel_regions(lang: str, table: dict[str, list[tuple[float, str]]]) -> tuple[str, ...]:
     import pycountry
 
     found = pycountry.languages.get(alpha_3=lang) if len(lang) == 3 else None
     codes = [c for c in (getattr(found, "alpha_2", None), lang) if c]
-    table = _territories_by_language()
     ranked = sorted((item for c in codes for item in table.get(c, [])), reverse=True)
     return tuple(territory for share, territory in ranked if share >= 10.0)[:4]
 
@@ -203,6 +200,8 @@ class PiiRules:
     def __init__(self, settings: PiiSettings):
         self.settings = settings
         self._email = self._ipv4 = None
+        self._territories: dict[str, list[tuple[float, str]]] = {}
+        self._regions: dict[tuple[str, str | None], tuple[str, ...]] = {}  # per (language, TLD), this instance only
 
     def setup(self) -> None:
         if self._email is None:
@@ -211,10 +210,19 @@ class PiiRules:
             self._ipv4 = re.compile(rf"(?<![\d.])(?:{ipv4})(?!\d|\.\d)")
             import phonenumbers  # noqa: F401 - loaded once per worker
 
+            self._territories = _territories_by_language()
+
+    def _phone_regions(self, lang_script: str | None, url: str | None) -> tuple[str, ...]:
+        key = _region_key(lang_script, url)
+        if key not in self._regions:
+            self._regions[key] = _regions(*key, self._territories)
+        return self._regions[key]
+
     def find_phones(self, text: str, lang_script: str | None = None, url: str | None = None) -> list[tuple[int, int]]:
         """Spans of the phone numbers in ``text``."""
         import phonenumbers
 
+        self.setup()
         spans, regions = [], None
         for match in _PHONE.finditer(text):
             raw = match.group("num").rstrip(" \t\u00a0-./\u2010\u2011\u2012\u2013")
@@ -241,7 +249,7 @@ class PiiRules:
                 if re.match(r"(?:19|20)\d\d\s", candidate):
                     continue  # a year, then a number ("in July 1971 1725 kr")
                 if regions is None:
-                    regions = _phone_regions(lang_script, url)
+                    regions = self._phone_regions(lang_script, url)
                 number, tries = candidate, regions
             for region in tries:
                 try:
