@@ -92,3 +92,13 @@ def report_fact(page: str, key: str) -> str:
     match = re.search(rf'<tr data-key="{key}"><th>[^<]*</th><td>([^<]*)</td></tr>', report_overview(page))
     assert match, f"overview has no {key} row"
     return match.group(1)
+
+
+def load_script(repo: Path, name: str):
+    """A generator script of ``scripts/`` (not a package) as a module: ``load_script(repo, "make_format_inputs")``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, repo / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -9,7 +9,6 @@ stats/run.json and stats/errors.jsonl (``input_refused``) instead of being read.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections import Counter
 from dataclasses import replace
@@ -19,6 +18,7 @@ import pytest
 
 from longtail.pipeline.manifest import QualitySettings, load_manifest
 from longtail.pipeline.run import run
+from longtail.tests.support import load_script
 
 READ_REASONS = ("malformed", "non_html", "too_large", "non_200")
 REFUSED = {"empty.warc.gz", "not_warc_text.warc.gz", "not_warc_plain.warc"}  # no archive at all: refused before the run
@@ -26,9 +26,7 @@ REFUSED = {"empty.warc.gz", "not_warc_text.warc.gz", "not_warc_plain.warc"}  # n
 
 @pytest.fixture(scope="module")
 def hostile_run(repo, ray_local, trained_models, tmp_path_factory):
-    spec = importlib.util.spec_from_file_location("make_hostile_inputs", repo / "scripts" / "make_hostile_inputs.py")
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
+    generator = load_script(repo, "make_hostile_inputs")
     inputs = tmp_path_factory.mktemp("hostile-inputs")
     expected = generator.build_hostile_suite(inputs)
     output = tmp_path_factory.mktemp("hostile-out")

@@ -4,7 +4,6 @@ stats/errors.jsonl with its traceback, the run raises naming the failed file, an
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections import Counter
 from dataclasses import replace
@@ -16,6 +15,7 @@ import pytest
 from longtail.pipeline.manifest import QualitySettings, load_manifest
 from longtail.pipeline.run import InputsFailed, run
 from longtail.pipeline.runfolder import RunFolder
+from longtail.tests.support import load_script
 
 
 def _documents(output) -> list[dict]:
@@ -28,9 +28,7 @@ def _documents(output) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def formats_run(repo, ray_local, tmp_path_factory):
-    spec = importlib.util.spec_from_file_location("make_format_inputs", repo / "scripts" / "make_format_inputs.py")
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
+    generator = load_script(repo, "make_format_inputs")
     inputs = tmp_path_factory.mktemp("format-inputs")
     expected = generator.build_format_suite(inputs)
     output = tmp_path_factory.mktemp("format-out")

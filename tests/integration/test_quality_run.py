@@ -16,7 +16,7 @@ import yaml
 
 from longtail.filters.quality_eval import auc_by_junk_kind, auc_table, load_eval_corpus, score_rows
 
-from longtail.tests.support import SMALL_BOOTSTRAP_MINIMUMS
+from longtail.tests.support import SMALL_BOOTSTRAP_MINIMUMS, load_script
 from longtail.tests.unit import test_quality
 
 eval_rows = test_quality.eval_rows  # the module-scoped fixture
@@ -196,11 +196,8 @@ def test_audit_sample_and_report_on_a_run(eval_run, repo, tmp_path):
             assert sum(s["weight"] for s in mine) == pytest.approx(kept[label])
 
     # verdicts from the corpus's truth: text written in another language than its output partition is wrong-language
-    import importlib.util
 
-    spec = importlib.util.spec_from_file_location("make_quality_eval", repo / "scripts" / "make_quality_eval.py")
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
+    generator = load_script(repo, "make_quality_eval")
     truth = {r["id"]: r for r in load_eval_corpus(repo / "data" / "quality_eval")}
 
     def source_language(doc_id):

@@ -13,7 +13,6 @@ what fails; fixing one turns its xfail into an XPASS, i.e. a failure, so the ent
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 
 from longtail.stages.extract import ExtractStage, decode_html, extract_main_text
 from longtail.stages.read import ReadReport, read_unit
+from longtail.tests.support import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 READ_REASONS = ("malformed", "non_html", "too_large", "non_200")
@@ -74,9 +74,7 @@ def cases(check: str, names: list[str] = FILES) -> list:
 
 
 def _load_generator():
-    spec = importlib.util.spec_from_file_location("make_hostile_inputs", REPO / "scripts" / "make_hostile_inputs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(REPO, "make_hostile_inputs")
     return module
 
 

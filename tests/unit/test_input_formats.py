@@ -5,7 +5,6 @@ that refuses bad inputs before a run, and the per-file failure row of the annota
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 
 import pyarrow as pa
@@ -19,13 +18,12 @@ from longtail.pipeline.run import BadInputs, run, screen_inputs
 from longtail.stages.extract import ExtractStage
 from longtail.stages.read import ReadReport, container, input_format, input_problem, read_unit
 from longtail.stages.read_legacy import Inflated, iter_arc, parse_arc_header, safe_url
+from longtail.tests.support import load_script
 
 
 @pytest.fixture(scope="module")
 def suite(repo, tmp_path_factory):
-    spec = importlib.util.spec_from_file_location("make_format_inputs", repo / "scripts" / "make_format_inputs.py")
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
+    generator = load_script(repo, "make_format_inputs")
     out = tmp_path_factory.mktemp("formats")
     return out, generator.build_format_suite(out), generator
 
