@@ -20,19 +20,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import unicodedata
 
 import numpy as np
 import pyarrow as pa
-import regex
 import xxhash
 
-from longtail.filters.words import CASED_SCRIPTS, fold_cosmetic_marks, is_unspaced, lm_tokens, normalise
+from longtail.filters.words import fold_cosmetic_marks, is_unspaced, lm_tokens, normalise
 
 from longtail.stages.base import set_column
 
-_DIGITS = regex.compile(r"\p{Nd}")  # as filters.words.normalise
-_PUNCT_OR_SYMBOL = regex.compile(r"[\p{P}\p{S}]+")
 
 
 SHINGLES = ("char", "word")
@@ -93,12 +89,9 @@ def shingle_lines(text: str, script: str) -> list[str]:
     where the script writes none. Equal for pages that differ in whitespace, case, punctuation or line breaks
     inside the same lines.
     """
-    text = unicodedata.normalize("NFKC", fold_cosmetic_marks(text, script)).replace("\r", "\n")
-    if script in CASED_SCRIPTS:
-        text = text.casefold()
-    text = _PUNCT_OR_SYMBOL.sub(" ", _DIGITS.sub("0", text))
     joiner = "" if is_unspaced(script) else " "
-    return [line for line in (joiner.join(raw.split()) for raw in text.split("\n")) if line]
+    raw_lines = fold_cosmetic_marks(text, script).replace("\r", "\n").split("\n")
+    return [line for line in (joiner.join(normalise(raw, script).split()) for raw in raw_lines) if line]
 
 
 def char_shingle_hashes(text: str, script: str, params: MinHashParams) -> np.ndarray:
