@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 
 import regex
 
-from longtail.filters.kenlm_bootstrap import stable_hash
+from longtail.filters.kenlm_bootstrap import fold_of, stable_hash
 from longtail.filters.words import is_unspaced, normalise, words
 
 JUNK_KINDS = ("word_salad", "scrambled_letters", "mojibake")
@@ -110,10 +110,6 @@ def feature_line(text: str, script: str, max_tokens: int | None = None) -> str:
     """One fastText input line: normalised, script-aware words (grapheme clusters for unspaced scripts)."""
     tokens = words(normalise(text, script), script)
     return " ".join(tokens[:max_tokens] if max_tokens else tokens)
-
-
-def fold_of(doc_id: str, folds: int) -> int:
-    return stable_hash(str(doc_id)) % folds
 
 
 # --- junk made from a real document -------------------------------------------------------------------------

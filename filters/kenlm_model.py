@@ -24,6 +24,7 @@ from longtail.fileio import atomic_write_text
 from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.words import is_unspaced, lm_tokens
 
+HELDOUT_PERCENTILES = (10, 25, 50, 75, 90, 95, 99)  # stored in the card; max_perplexity: auto reads one of them
 NORMALISATION = "nfkc+casefold(cased scripts)+digits->0+punct->space"
 
 
@@ -97,6 +98,8 @@ def train_kenlm(
     lmplz: str | None = None,
     build_binary: str | None = None,
     heldout_folds: int = 1,
+    line_folds: list[int] | None = None,
+    fold_models_dir: str | Path | None = None,
 ) -> Path:
     """Train ``<models_dir>/<label>.binary`` and its card; return the binary's path.
 
@@ -105,10 +108,23 @@ def train_kenlm(
     ``heldout_folds=k`` every line is scored by a model trained on the other k-1 folds, which costs k builds but
     gives a stable median when there are only a few dozen lines (bootstrapped models). The final model is then
     trained on all lines.
+
+    ``line_folds`` (one fold number below ``heldout_folds`` per text, e.g. the fold of the document a line came
+    from) replaces the random folds; with ``fold_models_dir`` the k fold models are kept as
+    ``<fold_models_dir>/fold<k>/<label>.binary`` (+ card), so that a document of fold k can be scored by a model
+    that never saw it (cross-fitting, pipeline/bootstrap.py). A fold whose complement has under 5 lines gets no
+    model.
     """
     script = label.split("_", 1)[1] if "_" in label else "Latn"
     unit = "grapheme" if is_unspaced(script) else unit
-    lines = _lm_lines(texts, script, unit)
+    texts = list(texts)
+    if line_folds is not None and len(line_folds) != len(texts):
+        raise ValueError(f"line_folds has {len(line_folds)} entries for {len(texts)} texts")
+    lines, given_folds = [], []
+    for index, text in enumerate(texts):
+        for line in _lm_lines([text], script, unit):
+            lines.append(line)
+            given_folds.append(line_folds[index] if line_folds is not None else None)
     if len(lines) < 5:
         raise KenLMError(f"{label}: need at least 5 lines of training text, got {len(lines)}")
     lmplz_bin = find_tool("lmplz", lmplz)
@@ -116,25 +132,44 @@ def train_kenlm(
     binary_path, card_path = model_paths(models_dir, label)
     binary_path.parent.mkdir(parents=True, exist_ok=True)
 
-    rng = random.Random(seed)
-    shuffled = lines[:]
-    rng.shuffle(shuffled)
-    # folds are sets of positions, not of lines: a repeated line may sit on both sides
-    positions = range(len(shuffled))
-    if heldout_folds > 1:
-        folds = [set(positions[i::heldout_folds]) for i in range(min(heldout_folds, len(shuffled)))]
-    else:
-        folds = [set(positions[: max(1, int(len(shuffled) * heldout_share))])]
-
+    by_document = line_folds is not None and len(set(given_folds)) >= 2
     with tempfile.TemporaryDirectory(dir=binary_path.parent) as tmp:
         tmp_dir = Path(tmp)
         import kenlm
 
-        heldout_ppl = []
-        for index, fold in enumerate(folds):
-            rest = [line for j, line in enumerate(shuffled) if j not in fold]
-            probe = kenlm.Model(str(_build(rest, tmp_dir / f"probe{index}", order, memory, lmplz_bin, binary_bin)))
-            heldout_ppl += [_line_perplexity(probe, shuffled[j]) for j in sorted(fold)]
+        heldout_ppl, fold_models = [], []
+        if line_folds is not None:
+            # cross-fitting models: fold k's model is trained on the lines of every other fold
+            for k in range(heldout_folds):
+                rest = [line for line, fold in zip(lines, given_folds) if fold != k]
+                if len(rest) < 5:
+                    continue  # (nearly) all text is in this fold: nothing unseen to score its documents with
+                probe_path = _build(rest, tmp_dir / f"fold{k}", order, memory, lmplz_bin, binary_bin)
+                if by_document:
+                    probe = kenlm.Model(str(probe_path))
+                    heldout_ppl += [_line_perplexity(probe, line) for line, fold in zip(lines, given_folds) if fold == k]
+                if fold_models_dir is not None:
+                    fold_binary, fold_card = model_paths(Path(fold_models_dir) / f"fold{k}", label)
+                    fold_binary.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(probe_path, fold_binary)
+                    atomic_write_text(fold_card, json.dumps({"label": label, "order": order, "unit": unit, "fold": k,
+                                                             "folds": heldout_folds, "training_lines": len(rest)}, indent=2))
+                    fold_models.append(k)
+        if not by_document:
+            # random folds of lines (one document holds all the text, or no documents were given)
+            rng = random.Random(seed)
+            shuffled = lines[:]
+            rng.shuffle(shuffled)
+            # folds are sets of positions, not of lines: a repeated line may sit on both sides
+            positions = range(len(shuffled))
+            if heldout_folds > 1:
+                folds = [set(positions[i::heldout_folds]) for i in range(min(heldout_folds, len(shuffled)))]
+            else:
+                folds = [set(positions[: max(1, int(len(shuffled) * heldout_share))])]
+            for index, fold in enumerate(folds):
+                rest = [line for j, line in enumerate(shuffled) if j not in fold]
+                probe = kenlm.Model(str(_build(rest, tmp_dir / f"probe{index}", order, memory, lmplz_bin, binary_bin)))
+                heldout_ppl += [_line_perplexity(probe, shuffled[j]) for j in sorted(fold)]
         os.replace(_build(lines, tmp_dir / "model", order, memory, lmplz_bin, binary_bin), binary_path)
 
     card = {
@@ -145,11 +180,14 @@ def train_kenlm(
         "normalisation": NORMALISATION,
         "unit": unit,
         "heldout_lines": len(heldout_ppl),
-        "heldout_method": f"{heldout_folds}-fold" if heldout_folds > 1 else f"{heldout_share:.0%} of lines",
-        "heldout_perplexity": _percentiles(heldout_ppl, (50, 75, 90, 95, 99)),
+        "heldout_method": (f"{heldout_folds}-fold by document" if by_document else f"{heldout_folds}-fold")
+                          if heldout_folds > 1 else f"{heldout_share:.0%} of lines",
+        "heldout_perplexity": _percentiles(heldout_ppl, HELDOUT_PERCENTILES),
         "training_text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
         "model_sha256": sha256_file(binary_path),
     }
+    if fold_models_dir is not None:
+        card["fold_models"] = {"folds": heldout_folds, "trained": fold_models}
     atomic_write_text(card_path, json.dumps(card, indent=2, ensure_ascii=False))
     return binary_path
 

@@ -53,11 +53,15 @@ class Thresholds:
     min_word_order_z: float | None = 1.0
     # share of words in lines of 6+ words: below it the page is navigation/tags/link lists (signals.prose_frac)
     min_prose_frac: float | None = 0.2
-    # "auto": ``perplexity_margin`` times the median perplexity of the language's held-out sentences (from
-    # the model card). The median of unseen text is stable even with the few hundred sentences a small
-    # language has; extreme percentiles of so few are not.
+    # "auto": ``perplexity_margin`` times the ``perplexity_basis_percentile`` of the perplexities of the
+    # language's held-out sentences (from the model card). A low percentile of unseen text is stable even with
+    # the few hundred sentences a small language has (extreme ones are not), and it stays on the good text when a
+    # bootstrapped model's training pool holds junk that passed the heuristics: on the real bench a third of the
+    # Thai candidates were word salad and scrambled pages, which lifted the held-out median (46) to twice the
+    # good pages' perplexity (16-23), and 2 x the median kept them all (docs/quality.md).
     max_perplexity: float | str | None = "auto"
-    perplexity_margin: float = 2.0
+    perplexity_basis_percentile: int = 10
+    perplexity_margin: float = 2.5
     min_quality_score: float | None = 0.3  # P(good) of the quality classifier; a coarse filter unless it is trained on much data
     # Head/middle/tail cut-offs: percentiles of the language's own document perplexities (filters/perplexity_buckets.py).
     perplexity_bucket_percentiles: tuple = (30.0, 60.0)
@@ -75,6 +79,18 @@ class Thresholds:
         return replace(self, **overrides)
 
 
+def _number(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def perplexity_basis(card: dict | None, thresholds: Thresholds) -> float | None:
+    """The held-out percentile that ``max_perplexity: auto`` multiplies (None: no card or no held-out lines)."""
+    return _number((card or {}).get("heldout_perplexity", {}).get(f"p{thresholds.perplexity_basis_percentile}"))
+
+
+LEGACY_MEDIAN_MARGIN = 2.0  # the `auto` rule for cards written before they stored low percentiles: 2 x the median
+
+
 def resolve_max_perplexity(thresholds: Thresholds, card: dict | None) -> float | None:
     """Turn ``max_perplexity: auto`` into a number using the model card; ``None`` if no model exists."""
     value = thresholds.max_perplexity
@@ -83,10 +99,11 @@ def resolve_max_perplexity(thresholds: Thresholds, card: dict | None) -> float |
     if value == "auto":
         if not card:
             return None
-        median = card.get("heldout_perplexity", {}).get("p50")
-        if median is None or (isinstance(median, float) and math.isnan(median)):
-            return None
-        return float(median) * thresholds.perplexity_margin
+        basis = perplexity_basis(card, thresholds)
+        if basis is not None:
+            return basis * thresholds.perplexity_margin
+        median = _number(card.get("heldout_perplexity", {}).get("p50"))
+        return None if median is None else median * LEGACY_MEDIAN_MARGIN
     return float(value)
 
 

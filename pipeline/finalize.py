@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from longtail.filters.kenlm_model import load_card
+from longtail.filters.quality import perplexity_basis
 from longtail.langid.labels import is_safe_label
 from longtail.stages.base import Chain
 from longtail.stages.dedup.stage import DedupStage
@@ -186,7 +187,7 @@ def kenlm_stats(label: str, manifest: Manifest, bootstrap: BootstrapOutcome | No
     """Which KenLM model judged the language: ``bootstrap`` (trained on this run), ``given`` or ``none``."""
     status = bootstrap.languages.get(label) if bootstrap else None
     if status and status.get("status") == "bootstrapped":
-        return {"source": "bootstrap", **{k: v for k, v in status.items() if k != "status"}, "max_perplexity_basis": (card or {}).get("heldout_perplexity", {}).get("p50")}
+        return {"source": "bootstrap", **{k: v for k, v in status.items() if k != "status"}, "max_perplexity_basis": perplexity_basis(card, manifest.thresholds.updated(manifest.language_thresholds.get(label, {})))}
     info = {"source": "given" if card else "none"}
     if status:  # bootstrap was on but did not train this language: say why
         info["bootstrap"] = status

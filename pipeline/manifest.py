@@ -15,6 +15,7 @@ import yaml
 
 from longtail.filters.classifier_bootstrap import ClassifierBootstrapSettings
 from longtail.filters.kenlm_bootstrap import BootstrapSettings
+from longtail.filters.kenlm_model import HELDOUT_PERCENTILES
 from longtail.filters.pii import PiiSettings
 from longtail.filters.urls import UrlFilterSettings
 from longtail.filters.perplexity_buckets import check_buckets, check_percentiles
@@ -106,6 +107,15 @@ _THRESHOLD_CHECKS["max_perplexity"] = _max_perplexity
 _THRESHOLD_CHECKS["min_words"] = lambda v, p: int(_threshold_value(v, p)) if v is not None else None
 
 
+def _basis_percentile(value, path):
+    if value not in HELDOUT_PERCENTILES:
+        _fail(path, f"must be one of the percentiles a model card stores ({', '.join(map(str, HELDOUT_PERCENTILES))}), got {value!r}")
+    return value
+
+
+_THRESHOLD_CHECKS["perplexity_basis_percentile"] = _basis_percentile
+
+
 def _checked(check):
     def run(value, path):
         try:
@@ -122,7 +132,7 @@ _THRESHOLD_CHECKS["keep_perplexity_buckets"] = _checked(check_buckets)
 def _kenlm_bootstrap(value, path) -> BootstrapSettings | None:
     if value is None or value is False:
         return None
-    return _dataclass_from(BootstrapSettings, {} if value is True else value, path, {"min_quality_score": _threshold_value})
+    return _dataclass_from(BootstrapSettings, {} if value is True else value, path, {"min_quality_score": _threshold_value, "min_heldout_auc": _threshold_value})
 
 
 def _classifier_bootstrap(value, path) -> ClassifierBootstrapSettings | None:

@@ -83,7 +83,10 @@ def test_sample_job_with_lower_minimums_uses_models_bootstrapped_from_its_own_do
         assert index["languages"][label]["status"] == "bootstrapped", index["languages"][label]
         card = load_card(output / BOOTSTRAPPED, label)
         boot = card["bootstrap"]
-        assert boot["source"] == str(output.resolve()) and card["heldout_method"] == "4-fold"
+        assert boot["source"] == str(output.resolve())
+        # folds of documents (cross-fitting models kept); random folds of lines only when one fold holds all the text
+        assert card["heldout_method"] in ("4-fold by document", "4-fold") and card["fold_models"]["folds"] == 4
+        assert card["fold_models"]["trained"] and len(card["fold_models"]["trained"]) >= (4 if card["heldout_method"] == "4-fold by document" else 3)
         assert boot["training_lines"] >= 8 and boot["heldout_lines"] >= 1 and boot["final_lines"] >= 8
         assert boot["chosen_iteration"] in (0, 1) and boot["heldout_auc"] >= 0.9, (label, boot["iterations"])
         chosen_lines = boot["iterations"][boot["chosen_iteration"]]["lines"]
@@ -91,7 +94,11 @@ def test_sample_job_with_lower_minimums_uses_models_bootstrapped_from_its_own_do
         info = stats[label]["kenlm"]
         assert info["source"] == "bootstrap" and info["training_lines"] == boot["training_lines"]
         # per-language statistics carry the bucket sizes and the templated share
-        assert sum(stats[label]["perplexity_buckets"]["kept"].values()) == stats[label]["documents"]
+        kept_rows = read_partitioned(output / "dataset").to_pylist()
+        judged = sum(1 for r in kept_rows if r["partition"] == label and r["perplexity"] is not None)
+        assert sum(stats[label]["perplexity_buckets"]["kept"].values()) == judged
+        if card["heldout_method"] == "4-fold by document":
+            assert judged == stats[label]["documents"]
         assert "kept_share" in stats[label]["templated"]
     assert {s["lang_script"] for s in stats.values() if s["kenlm"]["source"] == "bootstrap"} == set(languages)
     # the run records the bootstrapped models it used
@@ -102,15 +109,35 @@ def test_sample_job_with_lower_minimums_uses_models_bootstrapped_from_its_own_do
     assert "kenlm_source" in header and "templated_share" in header and "kept_head" in header
 
 
-def test_selected_perplexity_is_the_bootstrapped_models_score(boot_run):
+def test_selected_perplexity_is_the_score_of_the_fold_model_that_never_saw_the_document(boot_run):
+    """Cross-fitting (filters/kenlm_bootstrap.py): each document is scored by its fold's model, whose training text
+    has none of the document's lines; its near-duplicates share its fold (the overrides file)."""
+    from longtail.filters.kenlm_bootstrap import FOLD_OVERRIDES_SUFFIX, FOLDS, fold_of
+
     _, output, _ = boot_run
-    scorer = KenLMScorer(str(output / BOOTSTRAPPED))
+    models = output / BOOTSTRAPPED
     rows = read_partitioned(output / "dataset").to_pylist()
     assert rows
+    moved_any, memorised = False, 0
     for row in rows:
         assert row["kenlm_source"] == "bootstrap"
-        assert row["perplexity"] == pytest.approx(scorer.perplexity(row["text"], row["lang_script"]), rel=1e-4)
+        label = row["lang_script"]
+        moved = json.loads((models / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}").read_text())
+        moved_any |= bool(moved)
+        fold = moved.get(row["id"], fold_of(row["id"], 4))
+        if fold not in load_card(models, label)["fold_models"]["trained"]:
+            # every training line is in this document's fold (hin, que in the sample): no model never saw it
+            assert row["perplexity"] is None
+            continue
+        fold_score = KenLMScorer(str(models / FOLDS / f"fold{fold}")).perplexity(row["text"], label)
+        assert row["perplexity"] == pytest.approx(fold_score, rel=1e-4)
+        final_score = KenLMScorer(str(models)).perplexity(row["text"], label)
+        # the final model learnt the document's lines (unless another document owns them): it finds it more predictable
+        assert final_score <= row["perplexity"] * (1 + 1e-5)
+        memorised += final_score < 0.9 * row["perplexity"]
         assert row["quality_score"] is not None  # the trained classifier scored it
+    assert moved_any  # the sample's archive copies put some pages into their original's fold
+    assert memorised >= len(rows) // 2
 
 
 def test_ground_truth_holds_with_bootstrapped_models(boot_run, truth):

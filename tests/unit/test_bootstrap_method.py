@@ -172,3 +172,51 @@ def test_small_languages_share_tasks_large_ones_get_their_own(tmp_path):
     path = tmp_path / "unit.parquet"
     pq.write_table(pa.table({"lang_script": ["a_Latn", "b_Latn", "a_Latn", None], "n_chars": [3, 4, 5, 6]}), path)
     assert language_characters([str(path)]) == {"a_Latn": 8, "b_Latn": 4}
+
+
+def test_documents_are_scored_by_the_fold_model_that_never_saw_them(repo, tmp_path):
+    """Cross-fitting: a junk page that passed the heuristics and went into training must not look typical. Scored by
+    the final model (which learnt it) a garbled training document is as predictable as clean text; scored by its
+    fold's model (pipeline/bootstrap.py::rescore_file) it is not."""
+    import pyarrow as pa
+
+    from longtail.filters.kenlm_bootstrap import FOLDS, fold_of
+    from longtail.filters.kenlm_model import load_card
+    from longtail.pipeline.bootstrap import rescore_file
+
+    reference = [line for line in (repo / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows("yor_Latn", reference)
+    rng = random.Random(5)
+    garbled = "\n".join(" ".join("".join(rng.sample(w, len(w))) for w in line.split()) for line in reference[:6])
+    rows.append({**rows[0], "id": "garbled-doc", "url": "https://example.test/garbled", "text": garbled})
+    from longtail.filters.kenlm_bootstrap import split_candidates
+
+    assert "garbled-doc" in {r["id"] for r in split_candidates(rows, SMALL)[0]}  # passed the heuristics: training text
+    bootstrap_language(rows, [], "yor_Latn", tmp_path / "m", SMALL)
+    card = load_card(tmp_path / "m", "yor_Latn")
+    assert card["heldout_method"] == "4-fold by document" and card["fold_models"]["folds"] == 4
+    assert set(card["heldout_perplexity"]) >= {"p10", "p25", "p50"}
+    for k in card["fold_models"]["trained"]:
+        assert (tmp_path / "m" / FOLDS / f"fold{k}" / "yor_Latn.binary").is_file()
+
+    annotated, target = tmp_path / "unit.parquet", tmp_path / "rescored.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), annotated)
+    rescore_file(str(annotated), str(target), str(tmp_path / "m"), ["yor_Latn"])
+    scores = dict(zip([r["id"] for r in rows], pq.read_table(target).column("perplexity").to_pylist()))
+    final = KenLMScorer(str(tmp_path / "m")).perplexity(garbled, "yor_Latn")
+    own_fold = KenLMScorer(str(tmp_path / "m" / FOLDS / f"fold{fold_of('garbled-doc', 4)}")).perplexity(garbled, "yor_Latn")
+    assert scores["garbled-doc"] == pytest.approx(own_fold, rel=1e-5) and own_fold > 2 * final
+    clean = sorted(v for key, v in scores.items() if key != "garbled-doc")
+    assert scores["garbled-doc"] > 1.5 * clean[len(clean) // 2]
+
+
+def test_a_model_that_cannot_separate_does_not_judge(tmp_path):
+    from longtail.pipeline.bootstrap import _status
+
+    record = {"candidates": 30, "training_lines": 300, "heldout_lines": 60, "chosen_iteration": 0, "heldout_auc": 0.77}
+    assert _status(record, BootstrapSettings())["status"] == "too_weak"
+    assert "0.77 < min_heldout_auc 0.85" in _status(record, BootstrapSettings())["reason"]
+    assert _status({**record, "heldout_auc": 0.9}, BootstrapSettings())["status"] == "bootstrapped"
+    assert _status(record, BootstrapSettings(min_heldout_auc=None))["status"] == "bootstrapped"
+    with pytest.raises(ValueError, match="min_heldout_auc"):
+        BootstrapSettings(min_heldout_auc=1.5)

@@ -94,8 +94,11 @@ def test_thresholds_per_language_and_disabled_rules():
 
 
 def test_auto_perplexity_uses_model_card():
-    card = {"heldout_perplexity": {"p50": 300.0, "p99": 400.0}}
-    assert resolve_max_perplexity(Thresholds(), card) == 600.0
+    card = {"heldout_perplexity": {"p10": 200.0, "p25": 250.0, "p50": 300.0, "p99": 400.0}}
+    assert resolve_max_perplexity(Thresholds(), card) == 500.0  # 2.5 x p10
+    assert resolve_max_perplexity(Thresholds(perplexity_basis_percentile=25, perplexity_margin=2.0), card) == 500.0
+    assert resolve_max_perplexity(Thresholds(), {"heldout_perplexity": {"p50": 300.0}}) == 600.0  # an older card: 2 x median
+    assert resolve_max_perplexity(Thresholds(), {"heldout_perplexity": {"p10": float("nan"), "p50": float("nan")}}) is None
     assert resolve_max_perplexity(Thresholds(), None) is None
     assert resolve_max_perplexity(Thresholds(max_perplexity=123.0), card) == 123.0
     assert resolve_max_perplexity(Thresholds(max_perplexity=None), card) is None

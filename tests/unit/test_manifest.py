@@ -80,3 +80,14 @@ def test_kenlm_bootstrap_settings():
                        ({"minimum": 3}, "stages.quality.kenlm_bootstrap.minimum"), ({"order": "five"}, "stages.quality.kenlm_bootstrap.order")):
         with pytest.raises(ManifestError, match=field):
             parse_manifest({**MINIMAL, "stages": {"quality": {"kenlm_bootstrap": bad}}})
+
+
+def test_perplexity_basis_is_a_percentile_the_card_stores():
+    assert parse_manifest(MINIMAL).thresholds.perplexity_basis_percentile == 10
+    assert parse_manifest({**MINIMAL, "selection": {"defaults": {"perplexity_basis_percentile": 50}}}).thresholds.perplexity_basis_percentile == 50
+    with pytest.raises(ManifestError, match="percentiles a model card stores"):
+        parse_manifest({**MINIMAL, "selection": {"defaults": {"perplexity_basis_percentile": 33}}})
+    on = parse_manifest({**MINIMAL, "stages": {"quality": {"kenlm_bootstrap": {"min_heldout_auc": None}}}})
+    assert on.quality.kenlm_bootstrap.min_heldout_auc is None
+    with pytest.raises(ManifestError, match="min_heldout_auc"):
+        parse_manifest({**MINIMAL, "stages": {"quality": {"kenlm_bootstrap": {"min_heldout_auc": 3}}}})
