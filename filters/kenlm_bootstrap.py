@@ -54,7 +54,7 @@ STRICT_FILTERS = (EmptyTextFilter(), LanguageFilter(), TooShortFilter(), SymbolF
 # annotation columns the candidate split reads
 COLUMNS = ["id", "url", "text", "lang", "script", "lang_script", "lang_score", "n_words", "letter_ratio",
            "dup_line_frac", "top_2gram_frac", "dup_5gram_frac", "extract_error", "quality_score",
-           "text_hash", "minhash", "n_chars", "crawl_date"]  # the last four: near-duplicate groups (document_folds)
+           "text_hash", "minhash", "n_chars", "crawl_date"]  # the last four: near-duplicate groups (pipeline/bootstrap.py)
 LANGUAGE_CHOICES = ("missing", "all")
 FOLDS = "folds"  # <models>/folds/fold<k>/<label>.binary: the cross-fitting models (see bootstrap_language)
 FOLD_OVERRIDES_SUFFIX = ".fold_overrides.json"  # <models>/folds/<label>...: {id: fold} where a near-duplicate cluster moved it
@@ -169,37 +169,6 @@ def fold_of(doc_id, folds: int) -> int:
     return stable_hash(str(doc_id)) % folds
 
 
-def document_folds(candidates: list[dict], folds: int) -> dict[str, int]:
-    """The cross-fitting fold of each candidate: the fold of its near-duplicate cluster (the run's own MinHash
-    signatures and exact/URL links, clustered as dedup does), so that an archive or print copy of a page never
-    sits in the training text of the model that scores the page. Without signatures: ``fold_of(id)``.
-
-    Why: near-copies on both sides of a fold boundary make held-out text look more predictable than it is; the
-    low percentile that ``max_perplexity: auto`` uses is the first to drop (the sample's Georgian p10: 2.7
-    against a median of 13, from one edited copy)."""
-    ids = [str(r["id"]) for r in candidates]
-    signed = [r for r in candidates if r.get("minhash") is not None and r.get("text_hash") is not None]
-    groups = dict(zip(ids, ids))
-    if len(signed) > 1:
-        import pyarrow as pa
-
-        from longtail.stages.dedup.cluster import cluster_duplicates
-        from longtail.stages.dedup.minhash import MinHashParams
-
-        length = len(signed[0]["minhash"])
-        signed = [r for r in signed if len(r["minhash"]) == length]
-        table = pa.table({"id": pa.array([str(r["id"]) for r in signed], pa.string()),
-                          "text_hash": pa.array([r["text_hash"] for r in signed], pa.uint64()),
-                          "minhash": pa.array([r["minhash"] for r in signed], pa.list_(pa.uint32(), length)),
-                          "n_chars": pa.array([r.get("n_chars") or 0 for r in signed], pa.int64()),
-                          "crawl_date": pa.array([r.get("crawl_date") for r in signed], pa.string()),
-                          "url": pa.array([r.get("url") for r in signed], pa.string())})
-        rows = 4 if length % 4 == 0 else 1
-        clusters = cluster_duplicates(table, MinHashParams(num_perm=length, bands=length // rows, rows=rows))
-        groups.update(zip(clusters.column("id").to_pylist(), clusters.column("dup_cluster_id").to_pylist()))
-    return {doc_id: fold_of(groups[doc_id], folds) for doc_id in ids}
-
-
 def line_owners(candidates: list[dict], max_documents: int) -> dict[str, str]:
     """Each training line -> the id of the first document (in id order) that has it (see :func:`training_lines`).
 
@@ -268,9 +237,10 @@ def training_split(rows: list[dict], label: str, settings: BootstrapSettings = B
 
 
 def bootstrap_language(rows: list[dict], other_language_texts: list[str], label: str, models_dir: str | Path,
-                       settings: BootstrapSettings = BootstrapSettings(), source: str | None = None) -> dict:
+                       settings: BootstrapSettings = BootstrapSettings(), source: str | None = None, groups: dict[str, str] | None = None) -> dict:
     """Train ``<models_dir>/<label>.binary`` (+ card) from one language's annotated rows; return the record
-    stored under ``bootstrap`` in the card. Raises :class:`NotEnoughText` when the language is too small."""
+    stored under ``bootstrap`` in the card. Raises :class:`NotEnoughText` when the language is too small.
+    ``groups``: document id -> its near-duplicate cluster's id (pipeline/bootstrap.py::near_duplicate_groups)."""
     candidates, rejected, train, heldout = training_split(rows, label, settings)
     rng = random.Random(label)  # per-language and local: no global seeding
     negatives = [r["text"] for r in rejected if r.get("text")]
@@ -308,7 +278,11 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         # saw it. Scored by the final model, a junk page that passed the heuristics and went into training looks
         # typical (Thai scrambled-letter pages on the bench: perplexity 5 against a held-out median of 22).
         owners = line_owners(candidates, settings.max_training_documents)
-        folds = document_folds(candidates, settings.heldout_folds)
+        # near-duplicates (an archive or print copy of a page) share a fold: a copy in the training text of the
+        # model that scores the page makes it look predictable, and drags down the low held-out percentile that
+        # `max_perplexity: auto` uses (the sample's Georgian p10: 2.7 against a median of 13, from one edited copy)
+        groups = groups or {}
+        folds = {str(r["id"]): fold_of(groups.get(str(r["id"]), str(r["id"])), settings.heldout_folds) for r in candidates}
         train_kenlm(final_lines, label, chosen_dir, order=settings.order, unit=settings.unit, memory=settings.memory,
                     heldout_folds=settings.heldout_folds, line_folds=[folds[owners[line]] for line in final_lines],
                     fold_models_dir=chosen_dir / FOLDS)

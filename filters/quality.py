@@ -50,7 +50,7 @@ class Thresholds:
     # ... or distinct letter pairs inside words at least this share of those of the words reshuffled (signals.py)
     max_letter_order_ratio: float | None = 0.98
     # word order no further from the text's own shuffle than this (word salad), when the test can tell (signals.py)
-    min_word_order_z: float | None = 1.0
+    min_word_order_z: float | None = 1.5
     # share of words in lines of 6+ words: below it the page is navigation/tags/link lists (signals.prose_frac)
     min_prose_frac: float | None = 0.2
     # "auto": ``perplexity_margin`` times the ``perplexity_basis_percentile`` of the perplexities of the

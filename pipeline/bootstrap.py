@@ -34,6 +34,9 @@ from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import Thresholds, first_failure
 from longtail.langid.labels import NON_LANGUAGE, is_safe_label
 
+from longtail.stages.dedup.cluster import cluster_duplicates
+from longtail.stages.dedup.minhash import MinHashParams
+
 from longtail.pipeline.runfolder import RunFolder, done_record_of
 from longtail.pipeline.runlog import RUNLOG
 
@@ -46,7 +49,7 @@ def bootstrap_kenlm(output: str | Path, label: str, models_dir: str | Path, sett
     rows, others = _language_inputs([str(p) for p in RunFolder(output).annotated_files()], label, settings)
     if not rows:
         raise ValueError(f"no annotated documents labelled {label} under {output}")
-    record = bootstrap_language(rows, others, label, models_dir, settings, source=str(Path(output).resolve()))
+    record = bootstrap_language(rows, others, label, models_dir, settings, source=str(Path(output).resolve()), groups=near_duplicate_groups(rows))
     log(describe(label, record) + f" -> {model_paths(models_dir, label)[0]}")
     return record
 
@@ -97,6 +100,26 @@ def _read_rows(path: str, columns: list[str], label: str, extra_filters: list | 
     return pq.read_table(path, columns=[c for c in columns if c in present], filters=filters).to_pylist()
 
 
+def near_duplicate_groups(rows: list[dict]) -> dict[str, str]:
+    """Document id -> the id of its near-duplicate cluster, from the run's own MinHash signatures and exact/URL
+    links, clustered as dedup does (stages/dedup/cluster.py); the bootstrap puts a cluster into one fold. Rows
+    without signatures are their own group."""
+    signed = [r for r in rows if r.get("minhash") is not None and r.get("text_hash") is not None]
+    if len(signed) < 2:
+        return {}
+    length = len(signed[0]["minhash"])
+    signed = [r for r in signed if len(r["minhash"]) == length]
+    table = pa.table({"id": pa.array([str(r["id"]) for r in signed], pa.string()),
+                      "text_hash": pa.array([r["text_hash"] for r in signed], pa.uint64()),
+                      "minhash": pa.array([r["minhash"] for r in signed], pa.list_(pa.uint32(), length)),
+                      "n_chars": pa.array([r.get("n_chars") or 0 for r in signed], pa.int64()),
+                      "crawl_date": pa.array([r.get("crawl_date") for r in signed], pa.string()),
+                      "url": pa.array([r.get("url") for r in signed], pa.string())})
+    rows_per_band = 4 if length % 4 == 0 else 1
+    clusters = cluster_duplicates(table, MinHashParams(num_perm=length, bands=length // rows_per_band, rows=rows_per_band))
+    return dict(zip(clusters.column("id").to_pylist(), clusters.column("dup_cluster_id").to_pylist()))
+
+
 def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settings: BootstrapSettings, source: str) -> tuple[str, dict]:
     """Ray task: one language's model (skipped when its card exists from an interrupted attempt)."""
     card = load_card(kenlm_dir, label)
@@ -106,7 +129,7 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     try:
         training_split(rows, label, settings)  # too little text: said before the other languages' texts are read
         others = _other_language_sample(files, label, settings.max_other_language_negatives)
-        record = bootstrap_language(rows, others, label, kenlm_dir, settings, source)
+        record = bootstrap_language(rows, others, label, kenlm_dir, settings, source, groups=near_duplicate_groups(rows))
     except NotEnoughText as exc:
         return label, {"status": "too_little_text", "reason": str(exc), **exc.counts}
     except KenLMError as exc:  # recorded per language; the run goes on without this model
