@@ -1,7 +1,8 @@
 """The faster signals (issue 15) give exactly the values of the implementations they replaced.
 
 The reference functions below are the code of filters/signals.py before the change (commit a39ea6c), kept
-here verbatim; every composed text of fixtures/corpus, its word salad, its letter-scrambled copy and its lines
+here verbatim (except that the word-order test's shuffles are drawn with the generator the new code uses,
+numpy since 2026-12-04); every composed text of fixtures/corpus, its word salad, its letter-scrambled copy and its lines
 joined without breaks are compared field by field."""
 
 from __future__ import annotations
@@ -49,15 +50,17 @@ def word_order_z_ref(text):
         return None
     if sum(1 for tokens in lines for t in tokens if _SENTENCE_END.search(t)) < WORD_ORDER_MIN_TERMINALS:
         return None
-    rng = random.Random(zlib.crc32(text.encode("utf-8")))
     observed = _order_counts_ref(lines)
+    # the shuffles themselves are drawn as the new code draws them (numpy, in-line permutations); what is compared
+    # is the counting of the evidence over them
+    flat = [t for tokens in lines for t in tokens]
     shuffled_counts = []
-    for _ in range(WORD_ORDER_SHUFFLES):
-        shuffled = []
+    for order in signals._OrderEvidence(lines).permutations(WORD_ORDER_SHUFFLES, zlib.crc32(text.encode("utf-8"))):
+        permuted, shuffled = [flat[i] for i in order], []
         for tokens in lines:
-            copy = tokens[:]
-            rng.shuffle(copy)
-            shuffled.append(copy)
+            shuffled.append(permuted[:len(tokens)])
+            permuted = permuted[len(tokens):]
+        assert all(sorted(a) == sorted(b) for a, b in zip(shuffled, lines))  # tokens stay in their line
         shuffled_counts.append(_order_counts_ref(shuffled))
     best = 0
     for tokens in lines:
