@@ -301,6 +301,8 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
             "iterations": iterations,
             "chosen_iteration": chosen,
             "heldout_auc": iterations[chosen]["heldout_auc"],
+            # the card says whether the model may judge the language (pipeline/bootstrap.py::_status applies it)
+            "judges": judges(iterations[chosen]["heldout_auc"], settings),
         }
         binary, card = model_paths(models_dir, label)
         src_binary, src_card = model_paths(chosen_dir, label)
@@ -320,6 +322,11 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         # the card last: its presence marks a finished model (a rerun skips the language)
         atomic_write_text(card, json.dumps(card_data, indent=2, ensure_ascii=False))
     return record
+
+
+def judges(heldout_auc: float | None, settings: BootstrapSettings) -> bool:
+    """Whether a model with this held-out separation judges its language (``min_heldout_auc``; None: always)."""
+    return settings.min_heldout_auc is None or (heldout_auc is not None and heldout_auc >= settings.min_heldout_auc)
 
 
 def describe(label: str, record: dict) -> str:

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from longtail.fileio import atomic_path
-from longtail.filters.kenlm_bootstrap import COLUMNS, FOLD_OVERRIDES_SUFFIX, FOLDS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, fold_of, split_candidates, stable_hash, training_split
+from longtail.filters.kenlm_bootstrap import COLUMNS, FOLD_OVERRIDES_SUFFIX, FOLDS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, fold_of, judges, split_candidates, stable_hash, training_split
 from longtail.filters.kenlm_model import KenLMError, KenLMScorer, load_card, model_paths
 from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import Thresholds, first_failure
@@ -143,7 +143,7 @@ def _status(record: dict, settings: BootstrapSettings) -> dict:
     characters, was not enough for this language: 20,000 characters of Chinese are ~15,000 tokens from an
     inventory of thousands, and the bench's zho_Hani model (AUC 0.77) put real Chinese pages past its ceiling."""
     auc = record.get("heldout_auc")
-    if settings.min_heldout_auc is not None and (auc is None or auc < settings.min_heldout_auc):
+    if not judges(auc, settings):
         return {"status": "too_weak", "reason": f"held-out AUC {auc if auc is None else round(auc, 3)} < min_heldout_auc {settings.min_heldout_auc}: "
                                                  "the model does not judge this language", **_summary(record)}
     return {"status": "bootstrapped", **_summary(record)}

@@ -195,6 +195,7 @@ def test_documents_are_scored_by_the_fold_model_that_never_saw_them(repo, tmp_pa
     bootstrap_language(rows, [], "yor_Latn", tmp_path / "m", SMALL)
     card = load_card(tmp_path / "m", "yor_Latn")
     assert card["heldout_method"] == "4-fold by document" and card["fold_models"]["folds"] == 4
+    assert card["bootstrap"]["judges"] is (card["bootstrap"]["heldout_auc"] >= 0.85)  # the card says whether it judges
     assert set(card["heldout_perplexity"]) >= {"p10", "p25", "p50"}
     for k in card["fold_models"]["trained"]:
         assert (tmp_path / "m" / FOLDS / f"fold{k}" / "yor_Latn.binary").is_file()
