@@ -353,7 +353,7 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
     else:
         _fail("selection.keep_languages", "must be 'all' or a list of lang_script labels like [yor_Latn, uig_Arab]")
 
-    return Manifest(
+    manifest = Manifest(
         name=name,
         inputs=[_resolve(base, i) for i in inputs],
         output=_resolve(base, output),
@@ -374,6 +374,39 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         languages=languages,
         explicit_defaults=tuple(sorted(_mapping(selection.get("defaults"), "selection.defaults"))),
     )
+    _check_object_storage(manifest)
+    return manifest
+
+
+# What a URL output (s3://...) does not support yet: refused here, before Ray starts (docs/cluster.md)
+_LOCAL_ONLY_WITH_URL_OUTPUT = {
+    "stages.quality.kenlm_bootstrap": "set it to null, or write the run to a shared volume",
+    "stages.quality.classifier_bootstrap": "set it to null, or write the run to a shared volume",
+}
+_LOCAL_ONLY_PATHS = ("stages.quality.kenlm_models", "stages.quality.classifier_model", "stages.identify.model_path", "stages.dedup.previous_index")
+
+
+def _check_object_storage(manifest: Manifest) -> None:
+    """URLs are read and written through fsspec: its protocol must be installed; the parts not built for object
+    storage yet fail here with the field's path, not inside a Ray actor."""
+    import fsspec
+
+    local_only = {"stages.quality.kenlm_models": manifest.quality.kenlm_models, "stages.quality.classifier_model": manifest.quality.classifier_model,
+                  "stages.identify.model_path": manifest.identify.model_path, "stages.dedup.previous_index": manifest.dedup.previous_index}
+    for where, value in local_only.items():
+        if value and "://" in value and not value.startswith("file://"):
+            _fail(where, f"{value}: models and dedup indexes on object storage are not supported yet; use a local or shared-volume path")
+    if "://" not in manifest.output or manifest.output.startswith("file://"):
+        return
+    protocol = manifest.output.split("://", 1)[0]
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except (ImportError, ValueError) as exc:
+        _fail("output", f"{manifest.output}: no fsspec filesystem for {protocol}:// ({exc})")
+    switched_on = {"stages.quality.kenlm_bootstrap": manifest.quality.kenlm_bootstrap, "stages.quality.classifier_bootstrap": manifest.quality.classifier_bootstrap}
+    for where, value in switched_on.items():
+        if value is not None:
+            _fail(where, f"not supported yet with an object-storage output ({manifest.output}): {_LOCAL_ONLY_WITH_URL_OUTPUT[where]}")
 
 
 def load_manifest(path: str | Path) -> Manifest:
