@@ -383,7 +383,7 @@ _LOCAL_ONLY_WITH_URL_OUTPUT = {
     "stages.quality.kenlm_bootstrap": "set it to null, or write the run to a shared volume",
     "stages.quality.classifier_bootstrap": "set it to null, or write the run to a shared volume",
 }
-_LOCAL_ONLY_PATHS = ("stages.quality.kenlm_models", "stages.quality.classifier_model", "stages.identify.model_path", "stages.dedup.previous_index")
+
 
 
 def _check_object_storage(manifest: Manifest) -> None:
