@@ -163,3 +163,35 @@ def local_copy(path) -> str:
         fs.get_file(inner, str(partial))
         os.replace(partial, cached)
     return str(cached)
+
+
+def upload_tree(local: str | Path, url, last_suffix: str = ".json") -> None:
+    """Upload every file under the local folder ``local`` to the folder ``url`` (files ending in ``last_suffix``,
+    the model cards, after the files they describe)."""
+    local = Path(local)
+    for file in sorted((p for p in local.rglob("*") if p.is_file()), key=lambda p: (p.name.endswith(last_suffix), str(p))):
+        upload(file, f"{str(url).rstrip('/')}/{file.relative_to(local).as_posix()}")
+
+
+def local_tree(path) -> str:
+    """A local folder with the content of the folder ``path`` (itself when local), cached in the scratch folder by
+    URL and the objects' ETags and sizes: KenLM and fastText load models by file name."""
+    if not is_url(path):
+        return str(path)
+    fs, inner = url_fs(path)
+    listing = sorted((name, info.get("ETag") or info.get("etag"), info.get("size")) for name, info in fs.find(inner, detail=True).items())
+    key = hashlib.sha256(repr((str(path), listing)).encode()).hexdigest()[:20]
+    cached = scratch_dir() / "cache" / f"{key}-{as_path(path).name}"
+    if not cached.is_dir():
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        shutil.rmtree(partial, ignore_errors=True)
+        for name, _, _ in listing:
+            target = partial / name[len(inner.rstrip("/")) + 1:]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fs.get_file(name, str(target))
+        partial.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(partial, cached)
+        except OSError:  # another process on this node finished the same copy first
+            shutil.rmtree(partial, ignore_errors=True)
+    return str(cached)

@@ -378,14 +378,6 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
     return manifest
 
 
-# What a URL output (s3://...) does not support yet: refused here, before Ray starts (docs/cluster.md)
-_LOCAL_ONLY_WITH_URL_OUTPUT = {
-    "stages.quality.kenlm_bootstrap": "set it to null, or write the run to a shared volume",
-    "stages.quality.classifier_bootstrap": "set it to null, or write the run to a shared volume",
-}
-
-
-
 def _check_object_storage(manifest: Manifest) -> None:
     """URLs are read and written through fsspec: its protocol must be installed; the parts not built for object
     storage yet fail here with the field's path, not inside a Ray actor."""
@@ -403,10 +395,6 @@ def _check_object_storage(manifest: Manifest) -> None:
         fsspec.get_filesystem_class(protocol)
     except (ImportError, ValueError) as exc:
         _fail("output", f"{manifest.output}: no fsspec filesystem for {protocol}:// ({exc})")
-    switched_on = {"stages.quality.kenlm_bootstrap": manifest.quality.kenlm_bootstrap, "stages.quality.classifier_bootstrap": manifest.quality.classifier_bootstrap}
-    for where, value in switched_on.items():
-        if value is not None:
-            _fail(where, f"not supported yet with an object-storage output ({manifest.output}): {_LOCAL_ONLY_WITH_URL_OUTPUT[where]}")
 
 
 def load_manifest(path: str | Path) -> Manifest:

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from longtail import __version__
+from longtail.fileio import is_url, local_tree
 from longtail.filters.kenlm_model import sha256_file  # one checksum helper for models and releases
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,10 @@ def model_fingerprints(manifest: dict, bootstrapped_kenlm: str | None = None) ->
     if quality.get("kenlm_models") and Path(quality["kenlm_models"]).is_dir():
         for binary in sorted(Path(quality["kenlm_models"]).glob("*.binary")):
             entries.append(_entry("kenlm", binary, lang_script=binary.stem))
-    if bootstrapped_kenlm and Path(bootstrapped_kenlm).is_dir():
+    if bootstrapped_kenlm and is_url(bootstrapped_kenlm):  # an object-store run folder: hashed from a local copy
+        for binary in sorted(Path(local_tree(bootstrapped_kenlm)).glob("*.binary")):
+            entries.append({**_entry("kenlm-bootstrap", binary, lang_script=binary.stem), "path": f"{bootstrapped_kenlm}/{binary.name}"})
+    elif bootstrapped_kenlm and Path(bootstrapped_kenlm).is_dir():
         for binary in sorted(Path(bootstrapped_kenlm).glob("*.binary")):
             entries.append(_entry("kenlm-bootstrap", binary, lang_script=binary.stem))
     if quality.get("classifier_model") and Path(quality["classifier_model"]).is_file():

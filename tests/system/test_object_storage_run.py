@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from longtail.tests.support import S3_BUCKET, s3_objects, s3_server
+from longtail.tests.support import S3_BUCKET, SMALL_BOOTSTRAP_MINIMUMS, s3_objects, s3_server
 
 LONGTAIL = [sys.executable, "-m", "longtail.pipeline.cli.main"]
 
@@ -23,14 +23,20 @@ def s3():
     yield from s3_server()
 
 
-def write_job(repo, trained_models, folder, output: str) -> str:
-    """manifests/sample.yaml with the given output, absolute inputs, the session's classifier and both bootstraps
-    off (not supported with an object-storage output yet)."""
+def write_job(repo, trained_models, folder, output: str, bootstrap: bool = True) -> str:
+    """manifests/sample.yaml with the given output, absolute inputs and the session's classifier; ``bootstrap``:
+    both bootstraps on with minimums low enough that the sample crawl trains a KenLM model per language and the
+    run's classifier (as tests/integration/test_classifier_bootstrap_run.py), else both off."""
     data = yaml.safe_load((repo / "manifests" / "sample.yaml").read_text())
     data["inputs"] = [str(repo / "data" / "sample" / "crawl" / "*.warc.gz")]
     data["output"] = output
-    data["stages"]["quality"].update(kenlm_bootstrap=None, classifier_bootstrap=None, kenlm_models=None,
-                                     classifier_model=str(trained_models / "quality" / "classifier.bin"))
+    quality = data["stages"]["quality"]
+    quality.update(kenlm_models=None, classifier_model=str(trained_models / "quality" / "classifier.bin"))
+    if bootstrap:
+        quality["kenlm_bootstrap"].update(SMALL_BOOTSTRAP_MINIMUMS)
+        quality["classifier_bootstrap"].update(min_positive_documents=10, min_positive_characters=5000, epochs=5)
+    else:
+        quality.update(kenlm_bootstrap=None, classifier_bootstrap=None)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "job.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
     return str(folder / "job.yaml")
@@ -66,6 +72,11 @@ def test_sample_run_on_s3_writes_what_a_local_run_writes(s3, repo, trained_model
     local = local_files(local_out)
 
     published = lambda files: {k: v for k, v in files.items() if k.split("/")[0] in ("dataset", "removed")}  # noqa: E731
+    # both bootstraps trained on S3 (lmplz and fastText in a local scratch folder, then uploaded)
+    assert json.loads(remote["bootstrap/classifier/card.json"])["status"] == "trained"
+    index = json.loads(remote["bootstrap/kenlm/index.json"])
+    assert [label for label, info in index["languages"].items() if info["status"] == "bootstrapped"]
+    assert {k for k in remote if k.startswith("bootstrap/")} == {k for k in local if k.startswith("bootstrap/")}
     assert published(remote) and published(remote) == published(local)  # the same shards, byte for byte
     for name in ("languages.json", "languages.csv", "records.json", "errors.jsonl", "lid_contamination.json"):
         assert remote[f"stats/{name}"] == local[f"stats/{name}"], name
@@ -74,7 +85,9 @@ def test_sample_run_on_s3_writes_what_a_local_run_writes(s3, repo, trained_model
     assert remote_run["manifest"].pop("output") == url
     local_run["manifest"].pop("output")
     remote_run["manifest"].pop("source"), local_run["manifest"].pop("source")  # the two job files
-    assert remote_run["manifest"] == local_run["manifest"] and remote_run["models"] == local_run["models"]
+    assert remote_run["manifest"] == local_run["manifest"]
+    strip = lambda models: [{k: v for k, v in m.items() if k != "path"} for m in models]  # noqa: E731
+    assert strip(remote_run["models"]) == strip(local_run["models"]) and any(m["role"] == "kenlm-bootstrap" for m in remote_run["models"])
 
     # annotations: one Parquet file and one done record per input; nothing temporary, no staging left behind
     annotated = sorted(k for k in remote if k.startswith("annotated/"))
@@ -92,13 +105,13 @@ def test_sample_run_on_s3_writes_what_a_local_run_writes(s3, repo, trained_model
     assert b"resuming: 2 of 2 input files already annotated" in again["logs/run.log"], time.monotonic() - started
 
 
-def test_an_unsupported_setting_with_an_s3_output_fails_before_ray_starts(s3, repo, trained_models, tmp_path):
+def test_a_model_on_object_storage_is_refused_before_ray_starts(s3, repo, trained_models, tmp_path):
     job = write_job(repo, trained_models, tmp_path, f"s3://{S3_BUCKET}/runs/refused")
     data = yaml.safe_load(open(job))
-    data["stages"]["quality"]["kenlm_bootstrap"] = {"languages": "missing"}
+    data["stages"]["quality"]["kenlm_models"] = f"s3://{S3_BUCKET}/models/kenlm"
     (tmp_path / "job.yaml").write_text(yaml.safe_dump(data))
     proc = longtail("run", job, "--quiet", env=s3, cwd=tmp_path)
     assert proc.returncode == 2
-    assert "stages.quality.kenlm_bootstrap: not supported yet with an object-storage output" in proc.stderr
+    assert "stages.quality.kenlm_models: s3://longtail-test/models/kenlm: models and dedup indexes on object storage are not supported yet" in proc.stderr
     assert "ray" not in proc.stderr.lower()  # refused by the manifest check, not by a Ray actor
     assert s3_objects(f"s3://{S3_BUCKET}/runs/refused") == {}  # not even a run log

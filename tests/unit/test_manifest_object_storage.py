@@ -11,16 +11,9 @@ def manifest(output: str, **stages):
     return parse_manifest({"name": "job", "inputs": ["crawl/*.warc.gz"], "output": output, "stages": stages}, "/tmp")
 
 
-def test_an_s3_output_without_bootstrap_passes():
-    assert manifest("s3://bucket/runs/x").output == "s3://bucket/runs/x"
+def test_an_s3_output_passes_with_both_bootstraps():
+    assert manifest("s3://bucket/runs/x", quality={"kenlm_bootstrap": True, "classifier_bootstrap": True}).output == "s3://bucket/runs/x"
     assert manifest("out").output == "/tmp/out"  # local paths as before
-
-
-@pytest.mark.parametrize("field", ["kenlm_bootstrap", "classifier_bootstrap"])
-def test_bootstrap_with_an_s3_output_is_refused_naming_the_field(field):
-    with pytest.raises(ManifestError, match=rf"^stages\.quality\.{field}: not supported yet with an object-storage output \(s3://bucket/x\)"):
-        manifest("s3://bucket/x", quality={field: True})
-    assert manifest("out", quality={field: True}).output == "/tmp/out"
 
 
 @pytest.mark.parametrize("stage,field", [("quality", "kenlm_models"), ("quality", "classifier_model"), ("identify", "model_path"), ("dedup", "previous_index")])
