@@ -1,4 +1,5 @@
-"""What an object-storage output does not support yet is refused by the manifest check, before Ray starts."""
+"""What object storage does not support yet is refused before anything runs: by the manifest check (before Ray
+starts) and by the commands that read a finished run folder."""
 
 from __future__ import annotations
 
@@ -25,3 +26,13 @@ def test_models_and_indexes_on_object_storage_are_refused(stage, field):
 def test_an_output_protocol_fsspec_does_not_know_is_refused():
     with pytest.raises(ManifestError, match=r"^output: nosuch://bucket/x: no fsspec filesystem for nosuch://"):
         manifest("nosuch://bucket/x")
+
+
+@pytest.mark.parametrize("argv", [["calibrate", "s3://bucket/run"], ["audit-sample", "s3://bucket/run"], ["export", "s3://bucket/run", "--to", "rel"],
+                                  ["export", "run", "--to", "s3://bucket/rel"], ["report", "s3://bucket/run"], ["verify", "s3://bucket/rel"]])
+def test_tools_refuse_a_run_folder_on_object_storage_with_a_clear_message(argv, capsys):
+    from longtail.pipeline.cli.main import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"longtail {argv[0]}: s3://bucket/" in err and "only `longtail run` and `longtail select` support so far" in err
