@@ -119,7 +119,9 @@ def bootstrap_languages_task(files: list[str], labels: list[str], kenlm_dir: str
     :func:`bootstrap_language_task`): a language with a few pages costs milliseconds, a task of its own ~1 s."""
     if is_url(kenlm_dir):  # lmplz writes files: train in this node's scratch folder, upload the finished models
         with tempfile.TemporaryDirectory(dir=scratch_dir()) as work:
-            results = [bootstrap_language_task(files, label, work, settings, source) for label in labels]
+            # a language uploaded by an interrupted attempt (its card is uploaded after its model) is kept
+            uploaded = lambda label: load_card(kenlm_dir, label) is not None and model_paths(kenlm_dir, label)[0].is_file()  # noqa: E731
+            results = [bootstrap_language_task(files, label, kenlm_dir if uploaded(label) else work, settings, source) for label in labels]
             upload_tree(work, kenlm_dir)
         return results
     return [bootstrap_language_task(files, label, kenlm_dir, settings, source) for label in labels]

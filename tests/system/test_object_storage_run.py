@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import fsspec
 import pytest
 import yaml
 
@@ -58,17 +59,19 @@ def without_seconds(value):
 
 
 def test_a_small_job_runs_and_reselects_on_s3(s3, tmp_path, make_warc, article_html):
-    """The fast path through every write: annotate, finalize, publish, logs; then `longtail select` with a stricter
-    threshold re-publishes from the annotations on S3 (the crawl file is gone by then)."""
+    """The fast path through every write, with the input on S3 too: annotate, finalize, publish, logs; then
+    `longtail select` with a stricter threshold re-publishes from the annotations on S3 (the input is gone by then)."""
     paragraphs = [
         "Mvua za masika zimeanza mapema mwaka huu katika vijiji vingi vya mkoa wetu, na wakulima wamefurahi sana.",
         "Wakulima wengi wameanza kupanda mahindi na maharagwe, wakitumaini kupata mavuno mazuri baada ya miezi mitatu.",
         "Afisa kilimo wa wilaya aliwashauri kutumia mbegu bora na kupanda kwa mistari ili kurahisisha palizi na uvunaji.",
     ]
     warc = make_warc([("https://sw.test/a", article_html(paragraphs).encode())], name="tiny.warc.gz")
+    s3fs = fsspec.filesystem("s3")
+    s3fs.put_file(str(warc), f"{S3_BUCKET}/crawl/tiny.warc.gz")  # the input is on S3 too
     url = f"s3://{S3_BUCKET}/runs/tiny"
     job = tmp_path / "job.yaml"
-    job.write_text(f"name: tiny\ninputs: ['{warc}']\noutput: {url}\nray: {{workers: 1}}\n"
+    job.write_text(f"name: tiny\ninputs: ['s3://{S3_BUCKET}/crawl/*.warc.gz']\noutput: {url}\nray: {{workers: 1}}\n"
                    "stages: {quality: {kenlm_models: null, classifier_model: null}}\nselection: {defaults: {min_words: 10}}\n")
     proc = longtail("run", str(job), "--quiet", env=s3, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -76,9 +79,10 @@ def test_a_small_job_runs_and_reselects_on_s3(s3, tmp_path, make_warc, article_h
     assert [k for k in objects if k.startswith("dataset/")] == ["dataset/lang_script=swa_Latn/part-00000.parquet"]
     assert json.loads(objects["stats/languages.json"])[0]["documents"] == 1
     done = [k for k in objects if k.endswith(".done.json")]
-    assert len(done) == 1 and json.loads(objects[done[0]])["documents"] == 1
+    assert len(done) == 1
+    assert json.loads(objects[done[0]])["unit"] == f"s3://{S3_BUCKET}/crawl/tiny.warc.gz" and json.loads(objects[done[0]])["documents"] == 1
 
-    warc.unlink()  # select reads the annotations only
+    s3fs.rm_file(f"{S3_BUCKET}/crawl/tiny.warc.gz")  # select reads the annotations only
     job.write_text(job.read_text().replace("min_words: 10", "min_words: 1000"))
     proc = longtail("select", str(job), "--quiet", env=s3, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
