@@ -269,9 +269,9 @@ def fingerprint(settings: BootstrapSettings, annotated: list[str], given_labels:
 
 
 def _given_labels(kenlm_models: str | None) -> list[str]:
-    if not kenlm_models or not Path(kenlm_models).is_dir():
+    if not kenlm_models or not as_path(kenlm_models).is_dir():
         return []
-    return sorted(p.stem for p in Path(kenlm_models).glob("*.binary"))
+    return sorted(p.stem for p in as_path(kenlm_models).glob("*.binary"))
 
 
 def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool = True) -> BootstrapOutcome | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from longtail.fileio import is_url, remove_tree, replace_tree, write_parquet
+from longtail.fileio import as_path, is_url, remove_tree, replace_tree, write_parquet
 from longtail.filters.kenlm_model import load_card
 from longtail.langid.labels import is_safe_label
 from longtail.stages.base import Chain
@@ -129,7 +129,7 @@ def given_classifier_threshold(model_path: str | None) -> float | None:
     """The calibrated threshold in a given classifier's card (``calibration.min_quality_score``), if any."""
     if not model_path:
         return None
-    card = Path(model_path).with_suffix(".json")
+    card = as_path(model_path).with_suffix(".json")
     try:
         return (json.loads(card.read_text()).get("calibration") or {}).get("min_quality_score") if card.is_file() else None
     except (OSError, ValueError):

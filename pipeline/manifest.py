@@ -379,22 +379,23 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
 
 
 def _check_object_storage(manifest: Manifest) -> None:
-    """URLs are read and written through fsspec: its protocol must be installed; the parts not built for object
-    storage yet fail here with the field's path, not inside a Ray actor."""
+    """URLs are read and written through fsspec: its protocol must be installed; what is not built for object
+    storage yet fails here with the field's path, not inside a Ray actor."""
     import fsspec
 
-    local_only = {"stages.quality.kenlm_models": manifest.quality.kenlm_models, "stages.quality.classifier_model": manifest.quality.classifier_model,
-                  "stages.identify.model_path": manifest.identify.model_path, "stages.dedup.previous_index": manifest.dedup.previous_index}
-    for where, value in local_only.items():
-        if value and "://" in value and not value.startswith("file://"):
-            _fail(where, f"{value}: models and dedup indexes on object storage are not supported yet; use a local or shared-volume path")
-    if "://" not in manifest.output or manifest.output.startswith("file://"):
-        return
-    protocol = manifest.output.split("://", 1)[0]
-    try:
-        fsspec.get_filesystem_class(protocol)
-    except (ImportError, ValueError) as exc:
-        _fail("output", f"{manifest.output}: no fsspec filesystem for {protocol}:// ({exc})")
+    index = manifest.dedup.previous_index
+    if index and "://" in index and not index.startswith("file://"):
+        _fail("stages.dedup.previous_index", f"{index}: a dedup index on object storage is not supported yet; use a local or shared-volume path")
+    urls = {"output": manifest.output, "stages.quality.kenlm_models": manifest.quality.kenlm_models,
+            "stages.quality.classifier_model": manifest.quality.classifier_model, "stages.identify.model_path": manifest.identify.model_path}
+    for where, value in urls.items():
+        if not value or "://" not in value or value.startswith("file://"):
+            continue
+        protocol = value.split("://", 1)[0]
+        try:
+            fsspec.get_filesystem_class(protocol)
+        except (ImportError, ValueError) as exc:
+            _fail(where, f"{value}: no fsspec filesystem for {protocol}:// ({exc})")
 
 
 def load_manifest(path: str | Path) -> Manifest:

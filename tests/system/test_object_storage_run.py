@@ -4,6 +4,7 @@ must write the same dataset/, removed/ and stats/ as the same job with a local o
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import time
 
 import fsspec
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -58,9 +60,13 @@ def without_seconds(value):
     return value
 
 
-def test_a_small_job_runs_and_reselects_on_s3(s3, tmp_path, make_warc, article_html):
-    """The fast path through every write, with the input on S3 too: annotate, finalize, publish, logs; then
-    `longtail select` with a stricter threshold re-publishes from the annotations on S3 (the input is gone by then)."""
+def test_a_small_job_runs_and_reselects_on_s3(s3, tmp_path, make_warc, article_html, trained_models):
+    """The fast path through every write, with the input and the given models on S3 too: annotate, finalize,
+    publish, logs; then `longtail select` with a stricter threshold re-publishes from the annotations on S3 (the
+    input is gone by then)."""
+    from longtail.filters.classifier import QualityClassifier
+    from longtail.filters.kenlm_model import KenLMScorer, sha256_file
+
     paragraphs = [
         "Mvua za masika zimeanza mapema mwaka huu katika vijiji vingi vya mkoa wetu, na wakulima wamefurahi sana.",
         "Wakulima wengi wameanza kupanda mahindi na maharagwe, wakitumaini kupata mavuno mazuri baada ya miezi mitatu.",
@@ -69,10 +75,13 @@ def test_a_small_job_runs_and_reselects_on_s3(s3, tmp_path, make_warc, article_h
     warc = make_warc([("https://sw.test/a", article_html(paragraphs).encode())], name="tiny.warc.gz")
     s3fs = fsspec.filesystem("s3")
     s3fs.put_file(str(warc), f"{S3_BUCKET}/crawl/tiny.warc.gz")  # the input is on S3 too
+    s3fs.put(str(trained_models), f"{S3_BUCKET}/models", recursive=True)  # and the KenLM models and the classifier
+    models = f"s3://{S3_BUCKET}/models"
     url = f"s3://{S3_BUCKET}/runs/tiny"
     job = tmp_path / "job.yaml"
     job.write_text(f"name: tiny\ninputs: ['s3://{S3_BUCKET}/crawl/*.warc.gz']\noutput: {url}\nray: {{workers: 1}}\n"
-                   "stages: {quality: {kenlm_models: null, classifier_model: null}}\nselection: {defaults: {min_words: 10}}\n")
+                   f"stages: {{quality: {{kenlm_models: {models}/kenlm, classifier_model: {models}/quality/classifier.bin}}}}\n"
+                   "selection: {defaults: {min_words: 10}}\n")
     proc = longtail("run", str(job), "--quiet", env=s3, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     objects = s3_objects(url)
@@ -81,6 +90,14 @@ def test_a_small_job_runs_and_reselects_on_s3(s3, tmp_path, make_warc, article_h
     done = [k for k in objects if k.endswith(".done.json")]
     assert len(done) == 1
     assert json.loads(objects[done[0]])["unit"] == f"s3://{S3_BUCKET}/crawl/tiny.warc.gz" and json.loads(objects[done[0]])["documents"] == 1
+    # the models on S3 scored the page exactly as the same files do locally, and run.json names them by URL
+    row = pq.read_table(io.BytesIO(objects[done[0].replace(".done.json", ".parquet")])).to_pylist()[0]
+    assert row["lang_script"] == "swa_Latn"
+    assert row["perplexity"] == pytest.approx(KenLMScorer(str(trained_models / "kenlm")).perplexity(row["text"], "swa_Latn"), rel=1e-6)
+    assert row["quality_score"] == pytest.approx(QualityClassifier(str(trained_models / "quality" / "classifier.bin")).score(row["text"], "swa_Latn"), rel=1e-6)
+    used = {m["path"]: m["sha256"] for m in json.loads(objects["stats/run.json"])["models"] if m["role"] in ("kenlm", "classifier")}
+    assert used[f"{models}/quality/classifier.bin"] == sha256_file(trained_models / "quality" / "classifier.bin")
+    assert used[f"{models}/kenlm/swa_Latn.binary"] == sha256_file(trained_models / "kenlm" / "swa_Latn.binary")
 
     s3fs.rm_file(f"{S3_BUCKET}/crawl/tiny.warc.gz")  # select reads the annotations only
     job.write_text(job.read_text().replace("min_words: 10", "min_words: 1000"))
@@ -141,13 +158,13 @@ def test_sample_run_on_s3_writes_what_a_local_run_writes(s3, repo, trained_model
     assert b"resuming: 2 of 2 input files already annotated" in again["logs/run.log"], time.monotonic() - started
 
 
-def test_a_model_on_object_storage_is_refused_before_ray_starts(s3, repo, trained_models, tmp_path):
+def test_a_dedup_index_on_object_storage_is_refused_before_ray_starts(s3, repo, trained_models, tmp_path):
     job = write_job(repo, trained_models, tmp_path, f"s3://{S3_BUCKET}/runs/refused")
     data = yaml.safe_load(open(job))
-    data["stages"]["quality"]["kenlm_models"] = f"s3://{S3_BUCKET}/models/kenlm"
+    data["stages"]["dedup"]["previous_index"] = f"s3://{S3_BUCKET}/indexes/sw"
     (tmp_path / "job.yaml").write_text(yaml.safe_dump(data))
     proc = longtail("run", job, "--quiet", env=s3, cwd=tmp_path)
     assert proc.returncode == 2
-    assert "stages.quality.kenlm_models: s3://longtail-test/models/kenlm: models and dedup indexes on object storage are not supported yet" in proc.stderr
+    assert "stages.dedup.previous_index: s3://longtail-test/indexes/sw: a dedup index on object storage is not supported yet" in proc.stderr
     assert "ray" not in proc.stderr.lower()  # refused by the manifest check, not by a Ray actor
     assert s3_objects(f"s3://{S3_BUCKET}/runs/refused") == {}  # not even a run log
