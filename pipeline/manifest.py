@@ -374,11 +374,11 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         languages=languages,
         explicit_defaults=tuple(sorted(_mapping(selection.get("defaults"), "selection.defaults"))),
     )
-    _check_object_storage(manifest)
+    check_object_storage(manifest)
     return manifest
 
 
-def _check_object_storage(manifest: Manifest) -> None:
+def check_object_storage(manifest: Manifest) -> None:
     """URLs are read and written through fsspec: its protocol must be installed; what is not built for object
     storage yet fails here with the field's path, not inside a Ray actor."""
     import fsspec

@@ -21,7 +21,8 @@ Layout of ``<output>/`` (every other module asks :class:`RunFolder` for a path i
 
 Reading annotations back (:meth:`RunFolder.read_annotations`, :func:`read_language`) applies the overlay: a
 re-scored ``perplexity`` replaces the annotate pass's when the bootstrap's scores are current.
-This module imports nothing from ``longtail.pipeline``, so every pipeline module may import it.
+This module imports nothing from ``longtail.pipeline``, so every pipeline module may import it. The root may be a URL
+(``s3://bucket/runs/x``): paths are then ``UPath`` objects, Parquet is read through :mod:`longtail.fileio`.
 """
 
 from __future__ import annotations

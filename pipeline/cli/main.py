@@ -46,11 +46,13 @@ examples:
 
 
 def _manifest(args):
-    from longtail.pipeline.manifest import load_manifest
+    from longtail.fileio import is_url
+    from longtail.pipeline.manifest import check_object_storage, load_manifest
 
     manifest = load_manifest(args.manifest)
     if getattr(args, "output", None):
-        manifest = replace(manifest, output=str(Path(args.output).resolve()))
+        manifest = replace(manifest, output=args.output if is_url(args.output) else str(Path(args.output).resolve()))
+        check_object_storage(manifest)
     return manifest
 
 

@@ -3,6 +3,8 @@ starts) and by the commands that read a finished run folder."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from longtail.pipeline.manifest import ManifestError, parse_manifest
@@ -42,3 +44,16 @@ def test_tools_refuse_a_run_folder_on_object_storage_with_a_clear_message(argv, 
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"longtail {argv[0]}: s3://bucket/" in err and "only `longtail run` and `longtail select` support so far" in err
+
+
+def test_run_output_override_keeps_a_url_and_is_checked(tmp_path):
+    from argparse import Namespace
+
+    from longtail.pipeline.cli.main import _manifest
+
+    job = tmp_path / "job.yaml"
+    job.write_text("name: job\ninputs: ['crawl/*.warc.gz']\noutput: out\n")
+    assert _manifest(Namespace(manifest=str(job), output="s3://bucket/runs/x")).output == "s3://bucket/runs/x"
+    assert _manifest(Namespace(manifest=str(job), output="other")).output == str((Path.cwd() / "other").resolve())
+    with pytest.raises(ManifestError, match=r"^output: nosuch://b/x: no fsspec filesystem"):
+        _manifest(Namespace(manifest=str(job), output="nosuch://b/x"))
