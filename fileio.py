@@ -195,3 +195,11 @@ def local_tree(path) -> str:
         except OSError:  # another process on this node finished the same copy first
             shutil.rmtree(partial, ignore_errors=True)
     return str(cached)
+
+
+def parquet_rows(path) -> int:
+    """Row count of a Parquet file, local or URL, from its footer."""
+    import pyarrow.parquet as pq
+
+    source, fs = _filesystem(path)
+    return pq.read_metadata(source, filesystem=fs).num_rows

@@ -379,15 +379,13 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
 
 
 def check_object_storage(manifest: Manifest) -> None:
-    """URLs are read and written through fsspec: its protocol must be installed; what is not built for object
-    storage yet fails here with the field's path, not inside a Ray actor."""
+    """URLs are read and written through fsspec: its protocol must be installed, else this fails with the field's
+    path before Ray starts, not inside a Ray actor."""
     import fsspec
 
-    index = manifest.dedup.previous_index
-    if index and "://" in index and not index.startswith("file://"):
-        _fail("stages.dedup.previous_index", f"{index}: a dedup index on object storage is not supported yet; use a local or shared-volume path")
     urls = {"output": manifest.output, "stages.quality.kenlm_models": manifest.quality.kenlm_models,
-            "stages.quality.classifier_model": manifest.quality.classifier_model, "stages.identify.model_path": manifest.identify.model_path}
+            "stages.quality.classifier_model": manifest.quality.classifier_model, "stages.identify.model_path": manifest.identify.model_path,
+            "stages.dedup.previous_index": manifest.dedup.previous_index}
     for where, value in urls.items():
         if not value or "://" not in value or value.startswith("file://"):
             continue

@@ -4,6 +4,7 @@ writes that must stay atomic, the run folder's paths and done records, publishin
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pyarrow as pa
 import pytest
@@ -76,3 +77,23 @@ def test_publish_replaces_the_folders_and_leaves_no_staging(root):
         "dataset/lang_script=yor_Latn/part-00000.parquet": b"new",  # old_Latn is gone with the old dataset/
         "stats/languages.json": b"languages.json", "stats/run.json": b"run.json", "stats/stages.json": b"stages.json",
     }
+
+
+def test_a_dedup_index_on_s3_gives_the_verdicts_of_the_same_index_on_disk(s3, sample_run, tmp_path):
+    """``stages.dedup.previous_index: s3://...``: the index's manifest and one language's files are read from S3
+    (nothing else is downloaded) and the verdicts equal those against the local copy."""
+    import fsspec
+
+    from longtail.pipeline.runfolder import RunFolder, read_language
+    from longtail.stages.dedup.distributed import INPUT_COLUMNS, cluster_language
+    from longtail.stages.dedup.index import build_from_files
+
+    run = RunFolder(sample_run.output)
+    params = sample_run.manifest.dedup
+    build_from_files(run.kept_files(), run.annotated_files(), tmp_path / "index", params, "r1")
+    fsspec.filesystem("s3").put(str(tmp_path / "index"), f"{S3_BUCKET}/indexes/sample", recursive=True)
+    table = read_language([str(p) for p in run.annotated_files()], "yor_Latn").select(list(INPUT_COLUMNS))
+    local = cluster_language(table, replace(params, previous_index=str(tmp_path / "index")), "yor_Latn")
+    remote = cluster_language(table, replace(params, previous_index=f"s3://{S3_BUCKET}/indexes/sample"), "yor_Latn")
+    assert remote.equals(local)
+    assert "dedup:previous_release" in [v for column in local.columns for v in column.to_pylist()]  # the kept pages are indexed

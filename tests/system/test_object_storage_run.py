@@ -158,13 +158,13 @@ def test_sample_run_on_s3_writes_what_a_local_run_writes(s3, repo, trained_model
     assert b"resuming: 2 of 2 input files already annotated" in again["logs/run.log"], time.monotonic() - started
 
 
-def test_a_dedup_index_on_object_storage_is_refused_before_ray_starts(s3, repo, trained_models, tmp_path):
+def test_a_url_without_an_fsspec_filesystem_is_refused_before_ray_starts(s3, repo, trained_models, tmp_path):
     job = write_job(repo, trained_models, tmp_path, f"s3://{S3_BUCKET}/runs/refused")
     data = yaml.safe_load(open(job))
-    data["stages"]["dedup"]["previous_index"] = f"s3://{S3_BUCKET}/indexes/sw"
+    data["stages"]["dedup"]["previous_index"] = "nosuch://bucket/indexes/sw"
     (tmp_path / "job.yaml").write_text(yaml.safe_dump(data))
     proc = longtail("run", job, "--quiet", env=s3, cwd=tmp_path)
     assert proc.returncode == 2
-    assert "stages.dedup.previous_index: s3://longtail-test/indexes/sw: a dedup index on object storage is not supported yet" in proc.stderr
+    assert "stages.dedup.previous_index: nosuch://bucket/indexes/sw: no fsspec filesystem for nosuch://" in proc.stderr
     assert "ray" not in proc.stderr.lower()  # refused by the manifest check, not by a Ray actor
     assert s3_objects(f"s3://{S3_BUCKET}/runs/refused") == {}  # not even a run log

@@ -19,13 +19,8 @@ def test_an_s3_output_passes_with_both_bootstraps():
     assert manifest("out").output == "/tmp/out"  # local paths as before
 
 
-def test_a_dedup_index_on_object_storage_is_refused():
-    with pytest.raises(ManifestError, match=r"^stages\.dedup\.previous_index: s3://bucket/i: a dedup index on object storage is not supported yet"):
-        manifest("out", dedup={"previous_index": "s3://bucket/i"})
-
-
-@pytest.mark.parametrize("stage,field", [("quality", "kenlm_models"), ("quality", "classifier_model"), ("identify", "model_path")])
-def test_models_may_be_urls_of_a_known_protocol(stage, field):
+@pytest.mark.parametrize("stage,field", [("quality", "kenlm_models"), ("quality", "classifier_model"), ("identify", "model_path"), ("dedup", "previous_index")])
+def test_models_and_indexes_may_be_urls_of_a_known_protocol(stage, field):
     assert manifest("out", **{stage: {field: "s3://bucket/m"}}).output == "/tmp/out"
     with pytest.raises(ManifestError, match=rf"^stages\.{stage}\.{field}: nosuch://bucket/m: no fsspec filesystem for nosuch://"):
         manifest("out", **{stage: {field: "nosuch://bucket/m"}})
