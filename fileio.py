@@ -1,25 +1,73 @@
-"""Atomic file writes: write to a temporary file in the target's folder, then ``os.replace`` it into place.
+"""Atomic file writes, and the few file operations that must also work when a run folder is an fsspec URL.
 
-A crash (or an exception while writing) leaves the previous file untouched and never a half-written one
-that a later run would load. The temporary name starts with a dot and ends in ``.tmp``, so globs such as
-``*.binary`` or ``*.png`` do not pick it up.
+Local paths: write to a temporary file in the target's folder, then ``os.replace`` it into place. A crash (or an
+exception while writing) leaves the previous file untouched and never a half-written one that a later run would
+load. The temporary name starts with a dot and ends in ``.tmp``, so globs such as ``*.binary`` or ``*.png`` do not
+pick it up.
+
+URLs (``s3://bucket/runs/x``, any fsspec protocol but ``file://``): object stores have no rename, but an object
+becomes visible only when its upload completes. So a writer writes a local temporary file and uploads it with one
+``put``; nobody ever sees half an object. Paths under a URL are ``upath.UPath`` objects (pathlib's interface over
+fsspec), so code that joins, globs and reads small files works on both; Parquet goes through
+:func:`read_table` / :func:`write_parquet`, which hand pyarrow the fsspec filesystem.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+SCRATCH_ENV = "LONGTAIL_SCRATCH"  # local folder for temporary files and cached copies of remote files
+
+
+def is_url(path) -> bool:
+    """Whether ``path`` names an object-store (or other fsspec) location rather than a local file."""
+    text = str(path)
+    return "://" in text and not text.startswith("file://")
+
+
+def as_path(path) -> Path:
+    """``Path`` for a local path (unchanged behaviour), ``UPath`` for a URL."""
+    if is_url(path):
+        from upath import UPath
+
+        return path if isinstance(path, UPath) else UPath(str(path))
+    return Path(path)
+
+
+def url_fs(path):
+    """(fsspec filesystem, path within it) of a URL."""
+    import fsspec
+
+    return fsspec.core.url_to_fs(str(path))
+
+
+def scratch_dir() -> Path:
+    """This node's local scratch folder (``$LONGTAIL_SCRATCH``, default ``<tmp>/longtail-scratch``)."""
+    folder = Path(os.environ.get(SCRATCH_ENV) or Path(tempfile.gettempdir()) / "longtail-scratch")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path``, on error it is removed.
+def atomic_path(path) -> Iterator[Path]:
+    """Yield a temporary local path; on success it replaces ``path`` (local: rename; URL: one upload), on error
+    it is removed.
 
     For writers that take a file name (fastText ``save_model``, matplotlib ``savefig``: give it ``format=``,
     the temporary name's suffix is ``.tmp``).
     """
+    if is_url(path):
+        with tempfile.TemporaryDirectory(dir=scratch_dir()) as folder:
+            tmp = Path(folder) / f".{as_path(path).name}.{os.getpid()}.tmp"
+            yield tmp
+            upload(tmp, path)
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -30,6 +78,128 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
+def atomic_write_text(path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def upload(local: str | Path, url) -> None:
+    """Copy a finished local file to ``url`` in one put (the object appears whole or not at all)."""
+    fs, target = url_fs(url)
+    fs.put_file(str(local), target)
+
+
+def remove_tree(path) -> None:
+    """``rm -rf``: a missing folder is fine."""
+    if is_url(path):
+        fs, target = url_fs(path)
+        if fs.exists(target):
+            fs.rm(target, recursive=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def replace_tree(source, target, last: tuple[str, ...] = ()) -> None:
+    """Put the folder ``source`` in place of ``target`` on an object store (which has no rename): delete
+    ``target``, copy every object of ``source`` (server side; files named in ``last`` at the end, so their
+    presence says the copy finished), delete ``source``."""
+    fs, src = url_fs(source)
+    _, dst = url_fs(target)
+    if fs.exists(dst):
+        fs.rm(dst, recursive=True)
+    files = sorted(fs.find(src), key=lambda f: (f.rsplit("/", 1)[-1] in last, f))
+    for file in files:
+        fs.copy(file, dst + file[len(src):])
+    if files:
+        fs.rm(src, recursive=True)
+
+
+def _filesystem(path) -> tuple[str, object]:
+    if is_url(path):
+        fs, inner = url_fs(path)
+        return inner, fs
+    return str(path), None
+
+
+def read_table(path, **kwargs):
+    """``pq.read_table`` of a local path or URL."""
+    import pyarrow.parquet as pq
+
+    source, fs = _filesystem(path)
+    return pq.read_table(source, filesystem=fs, **kwargs)
+
+
+def read_schema(path):
+    import pyarrow.parquet as pq
+
+    source, fs = _filesystem(path)
+    return pq.read_schema(source, filesystem=fs)
+
+
+def write_parquet(table, path, **kwargs) -> None:
+    """``pq.write_table``; a URL gets a local file first and one upload."""
+    import pyarrow.parquet as pq
+
+    if not is_url(path):
+        pq.write_table(table, path, **kwargs)
+        return
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, **kwargs)
+
+
+def local_copy(path) -> str:
+    """A local file with the content of ``path`` (itself when local): tools such as KenLM and fastText open
+    files by name. Remote files are cached in the scratch folder by URL and ETag/size, so a worker downloads a
+    model once."""
+    if not is_url(path):
+        return str(path)
+    fs, inner = url_fs(path)
+    info = fs.info(inner)
+    key = hashlib.sha256(f"{path}|{info.get('ETag') or info.get('etag')}|{info.get('size')}".encode()).hexdigest()[:20]
+    cached = scratch_dir() / "cache" / f"{key}-{as_path(path).name}"
+    if not cached.is_file():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        fs.get_file(inner, str(partial))
+        os.replace(partial, cached)
+    return str(cached)
+
+
+def upload_tree(local: str | Path, url, last_suffix: str = ".json") -> None:
+    """Upload every file under the local folder ``local`` to the folder ``url`` (files ending in ``last_suffix``,
+    the model cards, after the files they describe)."""
+    local = Path(local)
+    for file in sorted((p for p in local.rglob("*") if p.is_file()), key=lambda p: (p.name.endswith(last_suffix), str(p))):
+        upload(file, f"{str(url).rstrip('/')}/{file.relative_to(local).as_posix()}")
+
+
+def local_tree(path) -> str:
+    """A local folder with the content of the folder ``path`` (itself when local), cached in the scratch folder by
+    URL and the objects' ETags and sizes: KenLM and fastText load models by file name."""
+    if not is_url(path):
+        return str(path)
+    fs, inner = url_fs(path)
+    listing = sorted((name, info.get("ETag") or info.get("etag"), info.get("size")) for name, info in fs.find(inner, detail=True).items())
+    key = hashlib.sha256(repr((str(path), listing)).encode()).hexdigest()[:20]
+    cached = scratch_dir() / "cache" / f"{key}-{as_path(path).name}"
+    if not cached.is_dir():
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        shutil.rmtree(partial, ignore_errors=True)
+        for name, _, _ in listing:
+            target = partial / name[len(inner.rstrip("/")) + 1:]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fs.get_file(name, str(target))
+        partial.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(partial, cached)
+        except OSError:  # another process on this node finished the same copy first
+            shutil.rmtree(partial, ignore_errors=True)
+    return str(cached)
+
+
+def parquet_rows(path) -> int:
+    """Row count of a Parquet file, local or URL, from its footer."""
+    import pyarrow.parquet as pq
+
+    source, fs = _filesystem(path)
+    return pq.read_metadata(source, filesystem=fs).num_rows

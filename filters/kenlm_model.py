@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from longtail.fileio import atomic_write_text
+from longtail.fileio import as_path, atomic_write_text
 
 from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.words import is_unspaced, lm_tokens
@@ -51,7 +51,7 @@ def sha256_file(path: str | Path) -> str:
 
 
 def model_paths(models_dir: str | Path, label: str) -> tuple[Path, Path]:
-    base = Path(models_dir) / label
+    base = as_path(models_dir) / label  # a bootstrapped model's card may be read from an object-store run folder
     return base.with_suffix(".binary"), base.with_suffix(".json")
 
 

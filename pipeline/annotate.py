@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from longtail.fileio import is_url, scratch_dir, upload
 from longtail.stages.base import Chain
 from longtail.stages.extract import ExtractStage
 from longtail.stages.identify import IdentifyStage
@@ -168,14 +169,17 @@ def annotate_unit(manifest: Manifest, stages, path: str) -> UnitResult:
     parquet_path, done_path = RunFolder(manifest.output).unit_files(path)
     if done_path.is_file() and parquet_path.is_file():
         return load_done(done_path)
-    parquet_path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in parquet_path.parent.glob(f".{parquet_path.name}.*.tmp*"):  # the file and its .spill folder
+    remote = is_url(parquet_path)
+    # an object-store output: the file is built in this node's scratch folder and uploaded whole
+    work = scratch_dir() if remote else parquet_path.parent
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in work.glob(f".{parquet_path.name}.*.tmp*"):  # the file and its .spill folder
         pid = stale.name.removesuffix(".spill").rsplit(".", 2)[-2]
         if not _pid_alive(pid):  # left by a worker killed mid-unit
             shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
     started = time.monotonic()
     report = ReadReport()
-    tmp_path = parquet_path.with_name(f".{parquet_path.name}.{os.getpid()}.tmp")
+    tmp_path = work / f".{parquet_path.name}.{os.getpid()}.tmp"
     writer = LanguageSortedWriter(tmp_path)
     documents = 0
     chain = Chain(stages, DOCUMENT_SCHEMA.names)  # this unit's counters
@@ -186,7 +190,7 @@ def annotate_unit(manifest: Manifest, stages, path: str) -> UnitResult:
                 writer.write(annotated)
                 documents += annotated.num_rows
         writer.close()
-        os.replace(tmp_path, parquet_path)
+        upload(tmp_path, parquet_path) if remote else os.replace(tmp_path, parquet_path)
     finally:
         writer.discard()
         if tmp_path.exists():

@@ -20,14 +20,14 @@ import hashlib
 import heapq
 import json
 import logging
-import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from longtail.fileio import atomic_path
+from longtail.fileio import as_path, atomic_path, is_url, local_tree, read_schema, read_table, remove_tree, replace_tree, scratch_dir, upload_tree
 from longtail.filters.kenlm_bootstrap import COLUMNS, FOLD_OVERRIDES_SUFFIX, FOLDS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, fold_of, judges, split_candidates, stable_hash, training_split
 from longtail.filters.kenlm_model import KenLMError, KenLMScorer, load_card, model_paths
 from longtail.filters.perplexity_buckets import percentile
@@ -93,11 +93,11 @@ class BootstrapOutcome:
 
 
 def _read_rows(path: str, columns: list[str], label: str, extra_filters: list | None = None) -> list[dict]:
-    present = set(pq.read_schema(path).names)
+    present = set(read_schema(path).names)
     if "lang_script" not in present:
         return []
     filters = [("lang_script", "=", label)] + (extra_filters or [])
-    return pq.read_table(path, columns=[c for c in columns if c in present], filters=filters).to_pylist()
+    return read_table(path, columns=[c for c in columns if c in present], filters=filters).to_pylist()
 
 
 def near_duplicate_groups(rows: list[dict]) -> dict[str, str]:
@@ -152,6 +152,13 @@ def _status(record: dict, settings: BootstrapSettings) -> dict:
 def bootstrap_languages_task(files: list[str], labels: list[str], kenlm_dir: str, settings: BootstrapSettings, source: str) -> list[tuple[str, dict]]:
     """Ray task: several small languages one after the other (the same result per language as
     :func:`bootstrap_language_task`): a language with a few pages costs milliseconds, a task of its own ~1 s."""
+    if is_url(kenlm_dir):  # lmplz writes files: train in this node's scratch folder, upload the finished models
+        with tempfile.TemporaryDirectory(dir=scratch_dir()) as work:
+            # a language uploaded by an interrupted attempt (its card is uploaded after its model) is kept
+            uploaded = lambda label: load_card(kenlm_dir, label) is not None and model_paths(kenlm_dir, label)[0].is_file()  # noqa: E731
+            results = [bootstrap_language_task(files, label, kenlm_dir if uploaded(label) else work, settings, source) for label in labels]
+            upload_tree(work, kenlm_dir)
+        return results
     return [bootstrap_language_task(files, label, kenlm_dir, settings, source) for label in labels]
 
 
@@ -165,10 +172,10 @@ def language_characters(files: list[str]) -> dict[str, int]:
     """Characters of text per language label (the ``n_chars`` signal; 0 for files without it)."""
     sizes: dict[str, int] = {}
     for path in files:
-        present = set(pq.read_schema(path).names)
+        present = set(read_schema(path).names)
         if not {"lang_script", "n_chars"} <= present:
             continue
-        table = pq.read_table(path, columns=["lang_script", "n_chars"]).group_by("lang_script").aggregate([("n_chars", "sum")])
+        table = read_table(path, columns=["lang_script", "n_chars"]).group_by("lang_script").aggregate([("n_chars", "sum")])
         for label, n in zip(table.column("lang_script").to_pylist(), table.column("n_chars_sum").to_pylist()):
             if label is not None:
                 sizes[label] = sizes.get(label, 0) + (n or 0)
@@ -224,9 +231,9 @@ def _other_language_sample(files: list[str], label: str, limit: int, max_files: 
     they are not all the alphabetically first language and a task never scans the whole crawl for them."""
     per_label: dict[str, list[tuple[str, str, str]]] = {}
     for path in files[:max_files]:
-        if "lang_script" not in pq.read_schema(path).names:
+        if "lang_script" not in read_schema(path).names:
             continue
-        table = pq.read_table(path, columns=["id", "lang", "lang_script"], filters=[("lang_script", "!=", label)])
+        table = read_table(path, columns=["id", "lang", "lang_script"], filters=[("lang_script", "!=", label)])
         for row in table.to_pylist():
             if row["lang"] in NON_LANGUAGE or not row["lang_script"]:
                 continue
@@ -240,15 +247,15 @@ def _other_language_sample(files: list[str], label: str, limit: int, max_files: 
     texts = []
     for path in dict.fromkeys(p for _, _, p in chosen):
         wanted = [doc_id for _, doc_id, p in chosen if p == path]
-        table = pq.read_table(path, columns=["id", "text"], filters=[("lang_script", "!=", label), ("id", "in", wanted)])
+        table = read_table(path, columns=["id", "text"], filters=[("lang_script", "!=", label), ("id", "in", wanted)])
         texts += [r["text"] for r in table.to_pylist() if r["text"]]
     return texts
 
 
 def _read_rows_column(path: str, label: str, column: str) -> list:
-    if "lang_script" not in pq.read_schema(path).names:
+    if "lang_script" not in read_schema(path).names:
         return []
-    return pq.read_table(path, columns=[column], filters=[("lang_script", "=", label)]).column(column).to_pylist()
+    return read_table(path, columns=[column], filters=[("lang_script", "=", label)]).column(column).to_pylist()
 
 
 def _summary(record: dict) -> dict:
@@ -258,10 +265,11 @@ def _summary(record: dict) -> dict:
 def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list[str]) -> str:
     """Ray task: perplexity of every row of one annotated file (bootstrapped model where there is one, else the
     annotate pass's score from a given model), row-aligned, written temp+rename."""
-    if Path(target).is_file():
+    if as_path(target).is_file():
         return target
-    present = set(pq.read_schema(annotated).names)
-    table = pq.read_table(annotated, columns=[c for c in ("id", "lang_script", "text", "perplexity") if c in present])
+    kenlm_dir = local_tree(kenlm_dir)  # an object-store run folder: KenLM opens model files by name
+    present = set(read_schema(annotated).names)
+    table = read_table(annotated, columns=[c for c in ("id", "lang_script", "text", "perplexity") if c in present])
     labels = table.column("lang_script").to_pylist() if "lang_script" in present else [None] * table.num_rows
     texts = table.column("text").to_pylist() if "text" in present else [None] * table.num_rows
     given = table.column("perplexity").to_pylist() if "perplexity" in present else [None] * table.num_rows
@@ -295,7 +303,7 @@ def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list
 
 def _remove_working_folders(folder: Path) -> None:
     for stale in folder.glob(f"{TMP_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        remove_tree(stale)
 
 
 def fingerprint(settings: BootstrapSettings, annotated: list[str], given_labels: list[str]) -> str:
@@ -309,9 +317,9 @@ def fingerprint(settings: BootstrapSettings, annotated: list[str], given_labels:
 
 
 def _given_labels(kenlm_models: str | None) -> list[str]:
-    if not kenlm_models or not Path(kenlm_models).is_dir():
+    if not kenlm_models or not as_path(kenlm_models).is_dir():
         return []
-    return sorted(p.stem for p in Path(kenlm_models).glob("*.binary"))
+    return sorted(p.stem for p in as_path(kenlm_models).glob("*.binary"))
 
 
 def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool = True) -> BootstrapOutcome | None:
@@ -326,8 +334,8 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
     if settings is None:
         # derived from the annotations and re-creatable: stale models/scores must not reach `calibrate`
         # (bootstrap/classifier and bootstrap/quality belong to run_classifier_bootstrap)
-        shutil.rmtree(kenlm_dir, ignore_errors=True)
-        shutil.rmtree(rescored_dir, ignore_errors=True)
+        remove_tree(kenlm_dir)
+        remove_tree(rescored_dir)
         return None
     given = _given_labels(manifest.quality.kenlm_models)
     key = fingerprint(settings, files, given if settings.languages == "missing" else [])
@@ -337,13 +345,13 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
         partial = root / f".kenlm-{key[:16]}.partial"  # same key after a crash: finished languages are kept
         for stale in root.glob(".kenlm-*.partial"):
             if stale != partial:
-                shutil.rmtree(stale, ignore_errors=True)
+                remove_tree(stale)
         partial.mkdir(parents=True, exist_ok=True)
         _remove_working_folders(partial)  # left by a task that was killed mid-training
         todo = [label for label in labels if is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE]
         languages = {label: {"status": "given_model"} for label in todo if settings.languages == "missing" and label in given}
         todo = [label for label in todo if label not in languages]
-        source = str(Path(manifest.output).resolve())
+        source = manifest.output if is_url(manifest.output) else str(Path(manifest.output).resolve())
         with tqdm(total=len(todo), desc="bootstrap kenlm", unit="lang", disable=not progress) as bar:
             # a task whose worker died (out of memory, node lost) is recorded for its language, not fatal to the run
             # small languages go together into one task (bootstrap cost follows the text, not the number of languages)
@@ -358,13 +366,16 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
                     logging.getLogger(RUNLOG).info("bootstrap %s: %s", label, result.get("reason") or f"{result['training_lines']} lines, held-out AUC {result['heldout_auc']}")
         _remove_working_folders(partial)
         (partial / index_path.name).write_text(json.dumps({"fingerprint": key, "settings": settings.as_dict(), "languages": dict(sorted(languages.items()))}, indent=2, ensure_ascii=False))
-        shutil.rmtree(rescored_dir, ignore_errors=True)  # scores of the old models must not survive them
-        old = root / ".kenlm.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if kenlm_dir.exists():
-            kenlm_dir.rename(old)
-        partial.rename(kenlm_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        remove_tree(rescored_dir)  # scores of the old models must not survive them
+        if is_url(kenlm_dir):  # no rename on an object store: copied, the index last
+            replace_tree(partial, kenlm_dir, last=(index_path.name,))
+        else:
+            old = root / ".kenlm.old"
+            remove_tree(old)
+            if kenlm_dir.exists():
+                kenlm_dir.rename(old)
+            partial.rename(kenlm_dir)
+            remove_tree(old)
         index = json.loads(index_path.read_text())
 
     bootstrapped = sorted(label for label, info in index["languages"].items() if info["status"] == "bootstrapped")
@@ -380,12 +391,12 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
             stale.unlink()
         marker.write_text(key)
     targets = {path: str(folder.rescored_file(path)) for path in files}
-    todo = [(path, target, str(kenlm_dir), bootstrapped) for path, target in targets.items() if not Path(target).is_file()]
+    todo = [(path, target, str(kenlm_dir), bootstrapped) for path, target in targets.items() if not as_path(target).is_file()]
     if todo:
         with tqdm(total=len(todo), desc="rescore perplexity", unit="file", disable=not progress) as bar:
             for _ in ray_backend.run_tasks(rescore_file, todo):
                 bar.update(1)
-    for stale in set(rescored_dir.glob("*.parquet")) - {Path(t) for t in targets.values()}:
+    for stale in set(rescored_dir.glob("*.parquet")) - {as_path(t) for t in targets.values()}:
         stale.unlink()  # annotated files no longer part of the run
     complete.write_text(key)
     return BootstrapOutcome(str(kenlm_dir), targets, index["languages"])
@@ -432,7 +443,12 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
         positives += p
         failures += f
     try:
-        card = bootstrap_classifier(positives, failures, folder, settings)
+        if is_url(folder):  # fastText writes files: train in this node's scratch folder, upload the fold models
+            with tempfile.TemporaryDirectory(dir=scratch_dir()) as work:
+                card = bootstrap_classifier(positives, failures, work, settings)
+                upload_tree(work, folder)
+        else:
+            card = bootstrap_classifier(positives, failures, folder, settings)
     except NotEnoughExamples as exc:
         card = {"kind": "fasttext-quality-classifier-bootstrap", "status": "too_little_text", "reason": str(exc), **exc.counts, "settings": settings.as_dict()}
     card["fingerprint"] = key
@@ -442,8 +458,8 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
 def language_labels_of(files: list[str]) -> list[str]:
     labels = set()
     for path in files:
-        if "lang_script" in pq.read_schema(path).names:
-            labels.update(pq.read_table(path, columns=["lang_script"]).column("lang_script").unique().to_pylist())
+        if "lang_script" in read_schema(path).names:
+            labels.update(read_table(path, columns=["lang_script"]).column("lang_script").unique().to_pylist())
     return sorted(label for label in labels if label and is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE)
 
 
@@ -454,10 +470,11 @@ def rescore_quality_file(annotated: str, target: str, folder: str, folds: int) -
 
     from longtail.filters.classifier_bootstrap import feature_line, fold_of, good_probability, script_of
 
-    if Path(target).is_file():
+    if as_path(target).is_file():
         return target
-    present = set(pq.read_schema(annotated).names)
-    table = pq.read_table(annotated, columns=[c for c in ("id", "lang", "lang_script", "script", "text") if c in present])
+    folder = local_tree(folder)  # an object-store run folder: fastText opens model files by name
+    present = set(read_schema(annotated).names)
+    table = read_table(annotated, columns=[c for c in ("id", "lang", "lang_script", "script", "text") if c in present])
     models = [fasttext.load_model(str(Path(folder) / f"fold{k}.bin")) for k in range(folds)]
     column = lambda name: table.column(name).to_pylist() if name in present else [None] * table.num_rows  # noqa: E731
     scores = []
@@ -485,34 +502,37 @@ def run_classifier_bootstrap(manifest, files: list[str], progress: bool = True) 
     folder = RunFolder(manifest.output)
     model_dir, scored_dir, card_path = folder.classifier, folder.rescored_quality, folder.classifier_card
     if settings is None:
-        shutil.rmtree(model_dir, ignore_errors=True)
-        shutil.rmtree(scored_dir, ignore_errors=True)
+        remove_tree(model_dir)
+        remove_tree(scored_dir)
         return None
     key = classifier_fingerprint(settings, files)
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
     if card.get("fingerprint") != key:
-        shutil.rmtree(scored_dir, ignore_errors=True)  # scores of an old model must not survive it
+        remove_tree(scored_dir)  # scores of an old model must not survive it
         partial = folder.bootstrap / f".classifier-{key[:16]}.partial"
         for stale in folder.bootstrap.glob(".classifier-*.partial"):
-            shutil.rmtree(stale, ignore_errors=True)
+            remove_tree(stale)
         partial.mkdir(parents=True, exist_ok=True)
         with tqdm(total=1, desc="bootstrap classifier", unit="model", disable=not progress) as bar:
             card = next(iter(ray_backend.run_tasks(train_classifier_task, [(files, str(partial), settings, key)])))
             bar.update(1)
         (partial / card_path.name).write_text(json.dumps(card, indent=2, ensure_ascii=False))  # the card last
-        old = folder.bootstrap / ".classifier.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if model_dir.exists():
-            model_dir.rename(old)
-        partial.rename(model_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        if is_url(model_dir):  # no rename on an object store: copied, the card last
+            replace_tree(partial, model_dir, last=(card_path.name,))
+        else:
+            old = folder.bootstrap / ".classifier.old"
+            remove_tree(old)
+            if model_dir.exists():
+                model_dir.rename(old)
+            partial.rename(model_dir)
+            remove_tree(old)
     runlog = logging.getLogger(RUNLOG)
     if card.get("status") != "trained":
         message = f"quality classifier not bootstrapped: {card.get('reason')}; no classifier filter applies"
         runlog.info(message)
         if progress:
             print(message)
-        shutil.rmtree(scored_dir, ignore_errors=True)
+        remove_tree(scored_dir)
         return ClassifierOutcome(card, {})
     runlog.info("bootstrap classifier: %d positives, held-out AUC %s, threshold %s", card["positive_documents"], card["heldout"]["auc"], card["calibration"]["min_quality_score"])
     scored_dir.mkdir(parents=True, exist_ok=True)
@@ -523,12 +543,12 @@ def run_classifier_bootstrap(manifest, files: list[str], progress: bool = True) 
             stale.unlink()
         marker.write_text(key)
     targets = {path: str(scored_dir / Path(path).name) for path in files}
-    todo = [(path, target, str(model_dir), settings.folds) for path, target in targets.items() if not Path(target).is_file()]
+    todo = [(path, target, str(model_dir), settings.folds) for path, target in targets.items() if not as_path(target).is_file()]
     if todo:
         with tqdm(total=len(todo), desc="rescore quality", unit="file", disable=not progress) as bar:
             for _ in ray_backend.run_tasks(rescore_quality_file, todo):
                 bar.update(1)
-    for stale in set(scored_dir.glob("*.parquet")) - {Path(t) for t in targets.values()}:
+    for stale in set(scored_dir.glob("*.parquet")) - {as_path(t) for t in targets.values()}:
         stale.unlink()
     complete.write_text(key)
     return ClassifierOutcome(card, targets)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from longtail.fileio import as_path, is_url, remove_tree, replace_tree, write_parquet
 from longtail.filters.kenlm_model import load_card
 from longtail.filters.quality import perplexity_basis
 from longtail.langid.labels import is_safe_label
@@ -34,14 +34,15 @@ from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
 
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.ray_backend import dedup_engine
-from longtail.pipeline.runfolder import PUBLISHED, RunFolder, partition, read_language
+from longtail.pipeline.runfolder import PUBLISHED, RUN_JSON, STATS, RunFolder, partition, read_language
 
 _NEVER_EXPORTED = ("minhash",)
 
 
 def write_shards(table: pa.Table, folder: Path, max_rows: int, max_bytes: int, compression: str) -> list[str]:
     """Write ``table`` as ``part-00000.parquet``... with at most ``max_rows`` rows and ~``max_bytes`` of text each."""
-    folder.mkdir(parents=True, exist_ok=True)
+    if not is_url(folder):
+        folder.mkdir(parents=True, exist_ok=True)
     sizes = pc.binary_length(pc.cast(pc.fill_null(table.column("text"), ""), pa.binary())).to_pylist() if table.num_rows else []
     names, start, shard = [], 0, 0
     while start < table.num_rows:
@@ -50,7 +51,7 @@ def write_shards(table: pa.Table, folder: Path, max_rows: int, max_bytes: int, c
             budget += sizes[end]
             end += 1
         name = f"part-{shard:05d}.parquet"
-        pq.write_table(table.slice(start, end - start), folder / name, compression=compression)
+        write_parquet(table.slice(start, end - start), folder / name, compression=compression)
         names.append(name)
         start, shard = end, shard + 1
     return names
@@ -129,7 +130,7 @@ def given_classifier_threshold(model_path: str | None) -> float | None:
     """The calibrated threshold in a given classifier's card (``calibration.min_quality_score``), if any."""
     if not model_path:
         return None
-    card = Path(model_path).with_suffix(".json")
+    card = as_path(model_path).with_suffix(".json")
     try:
         return (json.loads(card.read_text()).get("calibration") or {}).get("min_quality_score") if card.is_file() else None
     except (OSError, ValueError):
@@ -198,6 +199,9 @@ def publish(folder: RunFolder) -> None:
     """Swap the staged folders into place: the old one is moved aside before the rename and deleted after,
     so a crash at any point leaves a complete folder (old or new) under its name or beside it."""
     output, staging = folder.root, folder.staging().root
+    if is_url(output):
+        _publish_remote(output, staging)
+        return
     for name in PUBLISHED:
         target, staged, old = output / name, staging / name, output / f".{name}.old"
         shutil.rmtree(old, ignore_errors=True)
@@ -207,3 +211,17 @@ def publish(folder: RunFolder) -> None:
             staged.rename(target)
         shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _publish_remote(output, staging) -> None:
+    """An object store has no rename, so no swap either: ``stats/`` goes first (its absence says a publish is
+    under way), then ``dataset/`` and ``removed/`` are replaced by server-side copies, then ``stats/`` with
+    ``run.json`` last. Each object is whole; a crash midway leaves no ``stats/run.json`` and ``.staging/``
+    intact, and the next ``longtail run`` / ``select`` writes everything again."""
+    remove_tree(output / STATS)
+    for name in PUBLISHED:
+        if (staging / name).exists():
+            replace_tree(staging / name, output / name, last=(RUN_JSON,))
+        else:
+            remove_tree(output / name)
+    remove_tree(staging)

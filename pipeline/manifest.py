@@ -363,7 +363,7 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
     else:
         _fail("selection.keep_languages", "must be 'all' or a list of lang_script labels like [yor_Latn, uig_Arab]")
 
-    return Manifest(
+    manifest = Manifest(
         name=name,
         inputs=[_resolve(base, i) for i in inputs],
         output=_resolve(base, output),
@@ -384,6 +384,26 @@ def parse_manifest(data: Any, base_dir: str | Path = ".", source: str | None = N
         languages=languages,
         explicit_defaults=tuple(sorted(_mapping(selection.get("defaults"), "selection.defaults"))),
     )
+    check_object_storage(manifest)
+    return manifest
+
+
+def check_object_storage(manifest: Manifest) -> None:
+    """URLs are read and written through fsspec: its protocol must be installed, else this fails with the field's
+    path before Ray starts, not inside a Ray actor."""
+    import fsspec
+
+    urls = {"output": manifest.output, "stages.quality.kenlm_models": manifest.quality.kenlm_models,
+            "stages.quality.classifier_model": manifest.quality.classifier_model, "stages.identify.model_path": manifest.identify.model_path,
+            "stages.dedup.previous_index": manifest.dedup.previous_index}
+    for where, value in urls.items():
+        if not value or "://" not in value or value.startswith("file://"):
+            continue
+        protocol = value.split("://", 1)[0]
+        try:
+            fsspec.get_filesystem_class(protocol)
+        except (ImportError, ValueError) as exc:
+            _fail(where, f"{value}: no fsspec filesystem for {protocol}:// ({exc})")
 
 
 def load_manifest(path: str | Path) -> Manifest:

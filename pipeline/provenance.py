@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from longtail import __version__
+from longtail.fileio import is_url, local_copy, local_tree
 from longtail.filters.kenlm_model import sha256_file  # one checksum helper for models and releases
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ def _entry(role: str, path: Path, **extra) -> dict:
     return {"role": role, "path": str(path), "sha256": sha256_file(path), "bytes": path.stat().st_size, **extra}
 
 
-def lid_model_files(identify: dict) -> list[Path]:
+def lid_model_files(identify: dict) -> list:
     """The files that make up the language-ID model of an ``identify`` settings mapping."""
     from longtail.langid.backends import default_fasttext_model, package_file
 
@@ -44,7 +45,8 @@ def lid_model_files(identify: dict) -> list[Path]:
         folder = package_file("heliport")
         files += sorted(p for p in folder.iterdir() if p.suffix == ".bin" or p.name == "confidenceThresholds")
     if backend in ("fasttext", "ensemble"):
-        files.append(Path(identify.get("model_path") or default_fasttext_model()))
+        model = identify.get("model_path") or default_fasttext_model()
+        files.append(model if is_url(model) else Path(model))  # a URL stays a string (hashed from a local copy)
     return files
 
 
@@ -54,17 +56,29 @@ def model_fingerprints(manifest: dict, bootstrapped_kenlm: str | None = None) ->
     entries = []
     identify = manifest.get("identify") or {}
     for path in lid_model_files(identify):
-        if path.is_file():
+        if is_url(path):
+            entries.append({**_entry("lid", Path(local_copy(path)), backend=identify.get("backend")), "path": str(path)})
+        elif path.is_file():
             entries.append(_entry("lid", path, backend=identify.get("backend")))
     quality = manifest.get("quality") or {}
-    if quality.get("kenlm_models") and Path(quality["kenlm_models"]).is_dir():
-        for binary in sorted(Path(quality["kenlm_models"]).glob("*.binary")):
+    kenlm_models = quality.get("kenlm_models")
+    if kenlm_models and is_url(kenlm_models):  # hashed from the local copy the stages use, recorded by URL
+        for binary in sorted(Path(local_tree(kenlm_models)).glob("*.binary")):
+            entries.append({**_entry("kenlm", binary, lang_script=binary.stem), "path": f"{kenlm_models}/{binary.name}"})
+    elif kenlm_models and Path(kenlm_models).is_dir():
+        for binary in sorted(Path(kenlm_models).glob("*.binary")):
             entries.append(_entry("kenlm", binary, lang_script=binary.stem))
-    if bootstrapped_kenlm and Path(bootstrapped_kenlm).is_dir():
+    if bootstrapped_kenlm and is_url(bootstrapped_kenlm):  # an object-store run folder: hashed from a local copy
+        for binary in sorted(Path(local_tree(bootstrapped_kenlm)).glob("*.binary")):
+            entries.append({**_entry("kenlm-bootstrap", binary, lang_script=binary.stem), "path": f"{bootstrapped_kenlm}/{binary.name}"})
+    elif bootstrapped_kenlm and Path(bootstrapped_kenlm).is_dir():
         for binary in sorted(Path(bootstrapped_kenlm).glob("*.binary")):
             entries.append(_entry("kenlm-bootstrap", binary, lang_script=binary.stem))
-    if quality.get("classifier_model") and Path(quality["classifier_model"]).is_file():
-        entries.append(_entry("classifier", Path(quality["classifier_model"])))
+    classifier = quality.get("classifier_model")
+    if classifier and is_url(classifier):
+        entries.append({**_entry("classifier", Path(local_copy(classifier))), "path": classifier})
+    elif classifier and Path(classifier).is_file():
+        entries.append(_entry("classifier", Path(classifier)))
     return entries
 
 

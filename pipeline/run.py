@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import platform
-import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from tqdm import tqdm
 
 from longtail import __version__
+from longtail.fileio import remove_tree
 
 from longtail.stages.read import input_problem
 
@@ -23,7 +23,7 @@ from longtail.pipeline.finalize import finalize_language, publish
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.provenance import code_version, model_fingerprints, safety_rules
 from longtail.pipeline.runfolder import STAGES_JSON, RunFolder, language_labels, load_done
-from longtail.pipeline.runlog import RUNLOG, attach_run_log
+from longtail.pipeline.runlog import RUNLOG, attach_run_log, save_run_log
 from longtail.pipeline.stats import merge_record_counts, summary_table, write_stage_stats, write_stats
 
 log = logging.getLogger("longtail")
@@ -90,7 +90,7 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     run.json says of inputs left out (refused, failed)."""
     folder = RunFolder(manifest.output)
     staging = folder.staging()
-    shutil.rmtree(staging.root, ignore_errors=True)  # leftovers of a finalize that crashed must not be published
+    remove_tree(staging.root)  # leftovers of a finalize that crashed must not be published
     files = folder.annotated_files_with_documents(units)
     labels = language_labels(files) if files else []
     bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
@@ -132,20 +132,24 @@ def run(manifest: Manifest, address: str | None = None, workers: int | None = No
     runlog.info("run %s: %d input files -> %s (address %s)", manifest.name, len(units), manifest.output, address or manifest.ray.address or "local")
     for unit, why in refused.items():
         runlog.warning("input refused (--skip-bad-inputs): %s: %s", unit, why)
-    ray_backend.connect(address if address is not None else manifest.ray.address)
-    workers = workers or manifest.ray.workers
-    unit_rows = annotate(manifest, units, workers, progress)
-    failed = {row["unit"]: row["failure"] for row in unit_rows if row.get("failure")}
-    inputs_info = {"refused_inputs": refused, "failed_inputs": failed}
-    left_out = [failed_row(unit, INPUT_REFUSED, why) for unit, why in refused.items()]
-    languages = finalize(manifest, [u for u in units if u not in failed], unit_rows + left_out, progress, inputs_info)
-    records = merge_record_counts(unit_rows)
-    runlog.info("finished\n%s", summary_table(languages, records))
+    try:
+        ray_backend.connect(address if address is not None else manifest.ray.address)
+        workers = workers or manifest.ray.workers
+        unit_rows = annotate(manifest, units, workers, progress)
+        failed = {row["unit"]: row["failure"] for row in unit_rows if row.get("failure")}
+        inputs_info = {"refused_inputs": refused, "failed_inputs": failed}
+        left_out = [failed_row(unit, INPUT_REFUSED, why) for unit, why in refused.items()]
+        languages = finalize(manifest, [u for u in units if u not in failed], unit_rows + left_out, progress, inputs_info)
+        records = merge_record_counts(unit_rows)
+        runlog.info("finished\n%s", summary_table(languages, records))
+        if failed:
+            runlog.error("%d input files failed: %s", len(failed), ", ".join(failed))
+    finally:
+        save_run_log(manifest.output)  # an object-store output: the log kept on this machine is uploaded
     if progress:
         print(summary_table(languages, records))
         print(f"output: {manifest.output}/dataset  (removed: {manifest.output}/removed, stats: {manifest.output}/stats)")
     if failed:
-        runlog.error("%d input files failed: %s", len(failed), ", ".join(failed))
         raise InputsFailed(failed, manifest.output)
     return {"languages": languages, "records": records, "refused_inputs": refused}
 
@@ -158,8 +162,11 @@ def reselect(manifest: Manifest, address: str | None = None, progress: bool = Tr
     unit_rows = [load_done(done).as_row() for done in done_files]
     units = [row["unit"] for row in unit_rows]
     attach_run_log(manifest.output).info("select %s: re-selecting %d annotated files", manifest.name, len(units))
-    ray_backend.connect(address if address is not None else manifest.ray.address)
-    languages = finalize(manifest, units, unit_rows, progress)
+    try:
+        ray_backend.connect(address if address is not None else manifest.ray.address)
+        languages = finalize(manifest, units, unit_rows, progress)
+    finally:
+        save_run_log(manifest.output)
     records = merge_record_counts(unit_rows)
     if progress:
         print(summary_table(languages, records))

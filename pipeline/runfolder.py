@@ -21,7 +21,8 @@ Layout of ``<output>/`` (every other module asks :class:`RunFolder` for a path i
 
 Reading annotations back (:meth:`RunFolder.read_annotations`, :func:`read_language`) applies the overlay: a
 re-scored ``perplexity`` replaces the annotate pass's when the bootstrap's scores are current.
-This module imports nothing from ``longtail.pipeline``, so every pipeline module may import it.
+This module imports nothing from ``longtail.pipeline``, so every pipeline module may import it. The root may be a URL
+(``s3://bucket/runs/x``): paths are then ``UPath`` objects, Parquet is read through :mod:`longtail.fileio`.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from longtail.fileio import as_path, is_url, read_schema, read_table
 from longtail.langid.labels import NON_LANGUAGE, is_safe_label
 from longtail.stages.base import set_column
 
@@ -65,7 +66,7 @@ def unit_name(path: str) -> str:
 
 def done_record_of(annotated: str | Path) -> Path:
     """The done record next to an annotated Parquet file."""
-    annotated = Path(annotated)
+    annotated = as_path(annotated)
     return annotated.with_name(annotated.name.removesuffix(PARQUET_SUFFIX) + DONE_SUFFIX)
 
 
@@ -73,7 +74,7 @@ def partition(folder: str | Path, label: str) -> Path:
     """Hive-style partition folder of one language under ``dataset/`` or ``removed/``."""
     if not is_safe_label(label):  # labels become folder names: refuse anything else
         raise ValueError(f"unsafe language label {label!r}")
-    return Path(folder) / f"lang_script={label}"
+    return as_path(folder) / f"lang_script={label}"
 
 
 @dataclass
@@ -102,17 +103,20 @@ class UnitResult:
 
 
 def load_done(done_path: Path) -> UnitResult:
-    done = json.loads(Path(done_path).read_text())
+    done = json.loads(as_path(done_path).read_text())
     return UnitResult(done["unit"], done["documents"], done["records"], done["errors"], done["seconds"], skipped=True, stages=done.get("stages", {}))
 
 
 def write_done(done_path: Path, result: UnitResult) -> None:
     """Write a unit's done record (temp + rename: a done record is whole or absent)."""
-    done_path = Path(done_path)
-    tmp_done = done_path.with_name(f".{done_path.name}.tmp")
+    done_path = as_path(done_path)
     record = {"unit": result.unit, "documents": result.documents, "records": result.records, "errors": result.errors, "seconds": result.seconds}
     if result.stages:
         record["stages"] = result.stages
+    if is_url(done_path):  # one small PUT: an object store shows it whole or not at all
+        done_path.write_text(json.dumps(record, ensure_ascii=False))
+        return
+    tmp_done = done_path.with_name(f".{done_path.name}.tmp")
     tmp_done.write_text(json.dumps(record, ensure_ascii=False))
     os.replace(tmp_done, done_path)
 
@@ -121,7 +125,7 @@ class RunFolder:
     """Paths of one run's output folder (``RunFolder(manifest.output)``); nothing is created until written."""
 
     def __init__(self, output: str | Path):
-        self.root = Path(output)
+        self.root = as_path(output)  # a UPath when the output is a URL (s3://...)
 
     def __repr__(self) -> str:
         return f"RunFolder({str(self.root)!r})"
@@ -182,7 +186,7 @@ class RunFolder:
     # --- the re-scored perplexity overlay --------------------------------------------------------------------
     def rescored_file(self, annotated: str | Path) -> Path:
         """The re-scored perplexity of an annotated file (same name, row-aligned)."""
-        return self.rescored / Path(annotated).name
+        return self.rescored / as_path(annotated).name
 
     def rescored_is_current(self) -> bool:
         """Whether ``bootstrap/perplexity`` holds finished scores of the current bootstrapped models (what tools
@@ -206,16 +210,16 @@ class RunFolder:
         quality_ok = "quality_score" in columns and self.rescored_quality_is_current()
         tables = []
         for path in files:
-            present = set(pq.read_schema(path).names)
+            present = set(read_schema(path).names)
             if "lang_script" in present:
-                table = pq.read_table(path, columns=[c for c in columns if c in present])
+                table = read_table(path, columns=[c for c in columns if c in present])
                 if rescored_ok:  # the run bootstrapped KenLM: its scores replace the annotate pass's
-                    scores = pq.read_table(self.rescored_file(path), columns=["perplexity"]).column("perplexity")
+                    scores = read_table(self.rescored_file(path), columns=["perplexity"]).column("perplexity")
                     if len(scores) != table.num_rows:
                         raise ValueError(f"{RESCORED}/{path.name} does not match {path.name}; re-run `longtail select` to re-score")
                     table = set_column(table, "perplexity", scores)
                 if quality_ok:  # the run bootstrapped its classifier: its scores replace the annotate pass's
-                    scores = pq.read_table(self.rescored_quality / path.name, columns=["quality_score"]).column("quality_score")
+                    scores = read_table(self.rescored_quality / path.name, columns=["quality_score"]).column("quality_score")
                     if len(scores) != table.num_rows:
                         raise ValueError(f"{RESCORED_QUALITY}/{path.name} does not match {path.name}; re-run `longtail select` to re-score")
                     table = set_column(table, "quality_score", scores)
@@ -237,14 +241,14 @@ class RunFolder:
 
 def label_of_partition(part: Path) -> str:
     """The language of a shard under ``dataset/`` or ``removed/`` (its folder is ``lang_script=<label>``)."""
-    return Path(part).parent.name.split("=", 1)[1]
+    return as_path(part).parent.name.split("=", 1)[1]
 
 
 def language_labels(files: list[str]) -> list[str]:
     """Every ``lang_script`` found in annotated files."""
     labels = set()
     for f in files:
-        labels.update(pq.read_table(f, columns=["lang_script"]).column("lang_script").unique().to_pylist())
+        labels.update(read_table(f, columns=["lang_script"]).column("lang_script").unique().to_pylist())
     return sorted(labels)
 
 
@@ -253,15 +257,15 @@ def read_language(files: list[str], label: str, perplexity_files: dict[str, str]
     file, from the run's bootstrap phase), ``perplexity`` and ``kenlm_source`` come from the overlay."""
     tables = []
     for f in files:
-        table = pq.read_table(f, filters=[("lang_script", "=", label)])
+        table = read_table(f, filters=[("lang_script", "=", label)])
         if perplexity_files and table.num_rows:
-            rescored = pq.read_table(perplexity_files[f], filters=[("lang_script", "=", label)])
+            rescored = read_table(perplexity_files[f], filters=[("lang_script", "=", label)])
             if rescored.num_rows != table.num_rows:
                 raise ValueError(f"{perplexity_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
             table = set_column(table, "perplexity", rescored.column("perplexity"))
             table = set_column(table, "kenlm_source", rescored.column("kenlm_source"))
         if quality_files and table.num_rows:  # the bootstrapped classifier's score (bootstrap/quality/)
-            rescored = pq.read_table(quality_files[f], filters=[("lang_script", "=", label)])
+            rescored = read_table(quality_files[f], filters=[("lang_script", "=", label)])
             if rescored.num_rows != table.num_rows:
                 raise ValueError(f"{quality_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
             table = set_column(table, "quality_score", rescored.column("quality_score"))

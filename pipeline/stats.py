@@ -64,12 +64,12 @@ def write_stats(folder: Path, languages: list[dict], records: dict, errors: list
     (folder / LID_CONTAMINATION_JSON).write_text(json.dumps(lid_contamination_summary(languages), indent=2))
     (folder / RECORDS_JSON).write_text(json.dumps(records, indent=2))
     (folder / RUN_JSON).write_text(json.dumps(run_info, indent=2, ensure_ascii=False, default=str))
-    with open(folder / ERRORS_JSONL, "w", encoding="utf-8") as handle:
+    with (folder / ERRORS_JSONL).open("w", encoding="utf-8") as handle:
         for error in errors:
             handle.write(json.dumps(error, ensure_ascii=False) + "\n")
     reasons = sorted({r for s in languages for r in s["dropped"]} | set(DOCUMENT_REASONS))
     columns = ["lang_script", "documents", "words", "characters", "bytes", "annotated", "duplicate_rate", "mean_lang_score", "mixed_language_share", "perplexity_p50"]
-    with open(folder / LANGUAGES_CSV, "w", newline="", encoding="utf-8") as handle:
+    with (folder / LANGUAGES_CSV).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         pii = ["pii_email", "pii_ip", "pii_phone"]  # personal data found in the kept documents (replaced unless stages.pii.mode: annotate)
         writer.writerow(columns + ["kept_head", "kept_middle", "kept_tail", "templated_share", "kenlm_source"] + pii + [f"dropped:{r}" for r in reasons])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from longtail.fileio import local_copy
 from longtail.langid.ensemble import make_identifier
 
 from longtail.stages.base import set_column
@@ -23,7 +24,8 @@ class IdentifyStage:
 
     def setup(self) -> None:
         if self._identifier is None:
-            self._identifier = make_identifier(self.backend_name, self.model_path, self.macro_policy, trusted_labels=self.trusted_labels)
+            model = local_copy(self.model_path) if self.model_path else None  # s3://...: a cached local copy
+            self._identifier = make_identifier(self.backend_name, model, self.macro_policy, trusted_labels=self.trusted_labels)
             self._identifier.setup()
 
     def __call__(self, batch: pa.Table) -> pa.Table:

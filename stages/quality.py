@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from longtail.fileio import local_copy, local_tree
 from longtail.filters.classifier import QualityClassifier
 from longtail.filters.kenlm_model import KenLMScorer
 from longtail.filters.signals import SIGNAL_NAMES, text_signals
@@ -47,7 +48,7 @@ class PerplexityStage:
 
     def setup(self) -> None:
         if self._scorer is None:
-            self._scorer = KenLMScorer(self.models_dir)
+            self._scorer = KenLMScorer(local_tree(self.models_dir))  # s3://...: a cached local copy (KenLM opens files)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         self.setup()
@@ -69,7 +70,7 @@ class ClassifierStage:
 
     def setup(self) -> None:
         if self._classifier is None:
-            self._classifier = QualityClassifier(self.model_path)
+            self._classifier = QualityClassifier(local_copy(self.model_path))
             self._classifier.setup()
 
     def __call__(self, batch: pa.Table) -> pa.Table:

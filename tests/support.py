@@ -102,3 +102,50 @@ def load_script(repo: Path, name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+S3_BUCKET = "longtail-test"
+
+
+def s3_server():
+    """A local S3-compatible server (moto in server mode, on 127.0.0.1) with the bucket :data:`S3_BUCKET`; yields the
+    environment a client needs (endpoint, dummy credentials), which is also set in this process for the fixture's
+    lifetime, as a user's shell would. A generator: use it as a fixture's body (``yield from s3_server()``)."""
+    import os
+
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from s3fs import S3FileSystem
+
+    S3FileSystem.clear_instance_cache()  # fsspec caches filesystems, with the endpoint of an earlier server
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        boto3.client("s3").create_bucket(Bucket=S3_BUCKET)
+        yield env
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.stop()
+        S3FileSystem.clear_instance_cache()
+
+
+def s3_objects(prefix: str) -> dict[str, bytes]:
+    """Relative key -> content of every object under ``s3://<prefix>`` (a fresh fsspec instance each call)."""
+    import fsspec
+
+    fs = fsspec.filesystem("s3", skip_instance_cache=True)
+    root = prefix.removeprefix("s3://").rstrip("/")
+    return {key[len(root) + 1:]: fs.cat_file(key) for key in sorted(fs.find(root))}

@@ -59,6 +59,11 @@ def index_run(output, index_dir, params, release: str) -> dict:
     from longtail.stages.dedup import index as dedup_index
     from longtail.pipeline.runfolder import RunFolder
 
+    from longtail.fileio import is_url
+    from longtail.pipeline.cli.main import refusal_message
+
+    if is_url(output):
+        raise ValueError(refusal_message("dedup-index build", str(output)))
     run = RunFolder(output)
     kept = run.kept_files()
     if not kept:

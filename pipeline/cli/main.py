@@ -46,11 +46,13 @@ examples:
 
 
 def _manifest(args):
-    from longtail.pipeline.manifest import load_manifest
+    from longtail.fileio import is_url
+    from longtail.pipeline.manifest import check_object_storage, load_manifest
 
     manifest = load_manifest(args.manifest)
     if getattr(args, "output", None):
-        manifest = replace(manifest, output=str(Path(args.output).resolve()))
+        manifest = replace(manifest, output=args.output if is_url(args.output) else str(Path(args.output).resolve()))
+        check_object_storage(manifest)
     return manifest
 
 
@@ -164,6 +166,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# commands that take a run folder, release or model path as one of these; only `run` and `select`
+# write and read a run folder on object storage so far (docs/cluster.md)
+RUN_FOLDER_ARGS = ("output", "run_dir", "folder", "to", "release_dir")
+OBJECT_STORAGE_COMMANDS = ("run", "select")
+
+
+def refusal_message(command: str, url: str) -> str:
+    return (f"longtail {command}: {url} is on object storage, which only `longtail run` and `longtail select` support so far; "
+            f"copy the run folder to a local one first (e.g. `aws s3 sync {url} ./run`)")
+
+
+def refuse_remote_run_folder(args) -> None:
+    from longtail.fileio import is_url
+
+    if args.command in OBJECT_STORAGE_COMMANDS:
+        return
+    for name in RUN_FOLDER_ARGS:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and is_url(value):
+            raise ValueError(refusal_message(args.command, value))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -175,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     from longtail.pipeline.manifest import ManifestError
 
     try:
+        refuse_remote_run_folder(args)
         return args.func(args)
     except ManifestError as exc:
         print(f"longtail: manifest error: {exc}", file=sys.stderr)

@@ -40,9 +40,9 @@ from typing import Any, Callable, Iterable, Protocol
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import xxhash
 
+from longtail.fileio import parquet_rows, read_table
 from longtail.stages.dedup.cluster import cluster_duplicates
 from longtail.stages.dedup.index import language_files
 from longtail.stages.dedup.keep import UnionFind, bucket_pairs, duplicate_reason, keep_key, url_key
@@ -98,7 +98,7 @@ def with_row_key(table: pa.Table) -> pa.Table:
 def _load_part(part, lang_script: str | None) -> pa.Table:
     if isinstance(part, str):  # a Parquet file of a dedup index
         filters = [("lang_script", "=", lang_script)] if lang_script else None
-        return pq.read_table(part, filters=filters)
+        return read_table(part, filters=filters)  # local or a URL (an index on object storage)
     return part
 
 
@@ -366,7 +366,7 @@ def _part_rows(part) -> int:
     if isinstance(part, pa.Table):
         return part.num_rows
     if isinstance(part, str):  # a dedup index file: one language's rows of one release
-        return pq.ParquetFile(part).metadata.num_rows
+        return parquet_rows(part)
     return 0  # an engine's handle: the caller knows its size (give ``partitions``)
 
 

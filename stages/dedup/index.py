@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from longtail.fileio import as_path
 from longtail.langid.labels import is_safe_label
 from longtail.stages.dedup.minhash import MinHashParams, band_hashes, signature_matrix
 
@@ -39,7 +40,7 @@ def _params_dict(params: MinHashParams) -> dict:
 
 
 def read_manifest(index_dir: str | Path) -> dict:
-    path = Path(index_dir) / MANIFEST_NAME
+    path = as_path(index_dir) / MANIFEST_NAME  # an index used by a run may be on object storage (read only)
     if not path.is_file():
         raise FileNotFoundError(f"not a dedup index (no {MANIFEST_NAME}): {index_dir}")
     manifest = json.loads(path.read_text())
@@ -137,7 +138,7 @@ def language_files(index_dir: str | Path, label: str, params: MinHashParams) -> 
     check_params(manifest, params, str(index_dir))
     files = []
     for entry in manifest["releases"]:
-        folder = Path(index_dir) / f"release={entry['name']}" / f"lang_script={label}"
+        folder = as_path(index_dir) / f"release={entry['name']}" / f"lang_script={label}"
         files.extend(str(p) for p in sorted(folder.glob("*.parquet")))
     return files
 

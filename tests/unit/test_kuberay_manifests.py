@@ -94,7 +94,14 @@ def test_rayjob_mounts_the_run_manifest_it_runs_and_the_manifest_is_valid(repo):
     config_map = next(d for d in docs if d.get("kind") == "ConfigMap" and d["metadata"]["name"] == volume["configMap"]["name"])
     text = config_map["data"][str(manifest_path.relative_to(mount["mountPath"]))]
     manifest = parse_manifest(yaml.safe_load(text), base_dir=manifest_path.parent)  # same schema as on a laptop
-    assert manifest.output.startswith("/data/") and all(i.startswith("https://") for i in manifest.inputs)
+    # object storage is the default: no volume shared by the pods, every Ray pod has the bucket's credentials
+    assert manifest.output.startswith("s3://") and all(i.startswith("https://") for i in manifest.inputs)
+    pods = [job["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]] + [g["template"]["spec"] for g in job["spec"]["rayClusterSpec"]["workerGroupSpecs"]]
+    for pod in pods:
+        assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+        container = pod["containers"][0]
+        assert {"secretRef": {"name": "longtail-s3"}} in container["envFrom"]
+        assert {"name": "LONGTAIL_SCRATCH", "value": "/scratch"} in container["env"]
 
 
 @pytest.mark.parametrize("name", ["rayjob.yaml", "raycluster.yaml"])

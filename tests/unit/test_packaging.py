@@ -21,6 +21,7 @@ MODULE_TO_DISTRIBUTION = {
     "fasttext": "fasttext-numpy2-wheel",
     "fastwarc": "fastwarc",
     "fsspec": "fsspec",
+    "upath": "universal-pathlib",
     "heliport": "heliport",
     "kenlm": "kenlm",
     "matplotlib": "matplotlib",
