@@ -26,6 +26,7 @@ import pytest
 from longtail.tests.support import run_documents, split_job_manifest, split_warcs, write_job_file
 
 LONGTAIL = [sys.executable, "-m", "longtail.pipeline.cli.main"]
+UNITS = 3
 BATCH = 2  # small read batches: a unit takes several batches, so "mid-unit" lasts long enough to hit
 HANG = 300  # seconds: a run still going after this is hung (a lost actor nobody restarts), not slow
 
@@ -83,11 +84,11 @@ def two_nodes(monkeypatch):
             address_file.write_text(previous)
 
 
-def run_killing_worker_node(cluster, worker, manifest_file: Path, inputs: Path, output: Path, log: Path, finished_on_worker: int) -> dict:
-    """Run the job on ``cluster`` in a driver process; lose ``worker`` when it is mid-unit and has finished
-    ``finished_on_worker`` units: SIGKILL to every process of that node at once (its workers, then the raylet and
-    the rest through ``remove_node``), as when a machine goes away. Returns the units seen in flight per node,
-    the unit in flight on the lost node (and whether its done record existed at the kill), the driver's exit code."""
+def run_killing_worker_node(cluster, worker, manifest_file: Path, inputs: Path, output: Path, log: Path) -> dict:
+    """Run the job on ``cluster`` in a driver process; lose ``worker`` as soon as it is mid-unit: SIGKILL to every
+    process of that node at once (its workers, then the raylet and the rest through ``remove_node``), as when a
+    machine goes away. Returns the units seen in flight per node, the unit in flight on the lost node (and whether
+    its done record existed at the kill), the driver's exit code."""
     raylets = {"head": _raylet_pid(cluster.head_node), "worker": _raylet_pid(worker)}
     seen: dict[str, set[str]] = {"head": set(), "worker": set()}
     killed = None
@@ -106,16 +107,14 @@ def run_killing_worker_node(cluster, worker, manifest_file: Path, inputs: Path, 
             for node, names in in_flight.items():
                 seen[node] |= names
             if killed is None and in_flight["worker"]:
-                finished = {n for n in seen["worker"] - in_flight["worker"] if _done(output, inputs, n)}
-                if len(finished) >= finished_on_worker:
-                    for pid in pids["worker"]:
-                        try:
-                            os.kill(pid, signal.SIGKILL)
-                        except ProcessLookupError:
-                            pass
-                    cluster.remove_node(worker, allow_graceful=False)
-                    unit = sorted(in_flight["worker"])[0]
-                    killed = {"unit": unit, "done_at_kill": _done(output, inputs, unit), "finished_on_worker": sorted(finished)}
+                for pid in pids["worker"]:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                cluster.remove_node(worker, allow_graceful=False)
+                unit = sorted(in_flight["worker"])[0]
+                killed = {"unit": unit, "done_at_kill": _done(output, inputs, unit)}
             time.sleep(0.01)
     finally:
         if driver.poll() is None:
@@ -141,33 +140,19 @@ def check_identical(output: Path, reference: Path) -> None:
         assert json.loads((output / "stats" / name).read_text()) == json.loads((reference / "stats" / name).read_text()), name
 
 
-def _node_loss_run(repo, trained_models, reference_run, two_nodes, tmp_path, units: int, finished_on_worker: int) -> dict:
+def test_worker_node_lost_mid_annotate(repo, trained_models, reference_run, two_nodes, tmp_path):
+    """The crawl as three files on two nodes; the worker node dies in the middle of its unit, which is redone on
+    the head node, and the run's output is the uninterrupted run's."""
     cluster, worker = two_nodes
-    inputs = tmp_path / "crawl"
-    split_warcs(sorted((repo / "data" / "sample" / "crawl").glob("*.warc.gz")), inputs, units)
-    output = tmp_path / "out"
+    inputs, output, log = tmp_path / "crawl", tmp_path / "out", tmp_path / "driver.log"
+    split_warcs(sorted((repo / "data" / "sample" / "crawl").glob("*.warc.gz")), inputs, UNITS)
     manifest_file = write_job_file(repo, split_job_manifest(repo, trained_models, inputs, output, BATCH), tmp_path / "job.yaml")
-    log = tmp_path / "driver.log"
-    outcome = run_killing_worker_node(cluster, worker, manifest_file, inputs, output, log, finished_on_worker)
+    outcome = run_killing_worker_node(cluster, worker, manifest_file, inputs, output, log)
     killed, seen = outcome["killed"], outcome["seen"]
     assert killed, f"the worker node was never caught mid-unit: units per node {seen}"
     assert not killed["done_at_kill"], f"the unit on the lost node had finished already: {outcome}"
     assert outcome["returncode"] == 0, log.read_text()[-3000:]
     assert killed["unit"] in seen["head"], f"the lost unit was not redone on the head node: {outcome}"
-    assert len(list((output / "annotated").glob("*.done.json"))) == units
+    assert len(list((output / "annotated").glob("*.done.json"))) == UNITS
     assert "annotate worker lost" in (output / "logs" / "run.log").read_text()
     check_identical(output, reference_run.output)
-    return outcome
-
-
-def test_worker_node_killed_mid_annotate(repo, trained_models, reference_run, two_nodes, tmp_path):
-    """Three files; the worker node dies in the middle of its first unit, which is redone on the head node."""
-    _node_loss_run(repo, trained_models, reference_run, two_nodes, tmp_path, units=3, finished_on_worker=0)
-
-
-@pytest.mark.slow
-def test_worker_node_killed_after_finishing_a_unit(repo, trained_models, reference_run, two_nodes, tmp_path):
-    """Six files; the worker node dies mid-unit after finishing one: its finished unit's annotations (on the
-    shared folder) are kept, its unit in flight is redone on the head node."""
-    outcome = _node_loss_run(repo, trained_models, reference_run, two_nodes, tmp_path, units=6, finished_on_worker=1)
-    assert outcome["killed"]["finished_on_worker"]
