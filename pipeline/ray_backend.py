@@ -97,10 +97,11 @@ def annotate_units(manifest, units: list[str], workers: int) -> Iterator[dict]:
     A lost worker (process killed, out of memory, its node died) is replaced by a new actor, placed wherever a CPU
     is free, and its unit goes back to the queue, up to ``ray.task_retries`` times per unit; after that the unit is
     a failed row (no done record, so a rerun retries it). Ray's own actor restarts and task retries are off: a
-    task retried on a restarting actor waits for it, and an actor whose node died restarts only when a CPU is
-    free elsewhere - on a fixed cluster, never (the run hung, or failed when the retries ran out before Ray
-    declared the node dead; tests/system/test_multinode.py). A retried unit cannot be half-written or doubled:
-    its output is written temp+rename with a done record last.
+    task is retried only on its restarted actor, and an actor whose node died restarts only where a CPU is free -
+    on a cluster that does not replace the node, never. With them (Ray Data's pool, 3 task retries) a lost node
+    failed the run with ActorUnavailableError, the retries spent before Ray had declared the node dead
+    (tests/system/test_multinode.py, docs/cluster.md "Node loss"). A retried unit cannot be half-written or
+    doubled: its output is written temp+rename with a done record last.
     """
     import ray
 
