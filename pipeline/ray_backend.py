@@ -3,7 +3,8 @@
 * ``connect`` starts a local Ray or joins a cluster (``--address``), the same job either way.
 * ``StageChainActor`` runs a chain of stages on Ray Data ``pyarrow`` batches, with ``setup()`` called once
   per actor (models load on the worker, never on the driver).
-* ``annotate_units`` runs the annotate pass with one unit (input file) per call on a pool of actors.
+* ``annotate_units`` runs the annotate pass with one unit (input file) per call on a pool of actors, replacing
+  actors lost with their process or node.
 * ``RayEngine`` runs task graphs described engine-agnostically (the distributed dedup) as Ray tasks.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from typing import Callable, Iterator
 
 import pyarrow as pa
@@ -71,7 +71,7 @@ def map_stages(dataset, build: Callable[[], list], workers: int):
 
 
 class AnnotateUnitsActor:
-    """Ray Data callable class: each row of its input batch is one input file to annotate."""
+    """An annotate worker: builds and sets up the annotate chain once, then annotates one input file per call."""
 
     def __init__(self, manifest):
         from longtail.pipeline.annotate import build_stages
@@ -81,38 +81,78 @@ class AnnotateUnitsActor:
         for stage in self.stages:
             stage.setup()
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
+    def ready(self) -> bool:
+        return True
+
+    def annotate(self, unit: str) -> dict:
         from longtail.pipeline.annotate import annotate_unit_row
 
         # an error in one input file is returned as that file's row (failure, traceback), not raised: the run goes on
-        rows = [annotate_unit_row(self.manifest, self.stages, path) for path in batch.column("unit").to_pylist()]
-        return pa.Table.from_pylist(rows)
+        return annotate_unit_row(self.manifest, self.stages, unit)
 
 
 def annotate_units(manifest, units: list[str], workers: int) -> Iterator[dict]:
-    """Yield one result row per unit as units finish (in completion order)."""
+    """Yield one result row per unit as units finish (in completion order), from a pool of ``workers`` actors.
+
+    A lost worker (process killed, out of memory, its node died) is replaced by a new actor, placed wherever a CPU
+    is free, and its unit goes back to the queue, up to ``ray.task_retries`` times per unit; after that the unit is
+    a failed row (no done record, so a rerun retries it). Ray's own actor restarts and task retries are off: a
+    task is retried only on its restarted actor, and an actor whose node died restarts only where a CPU is free -
+    on a cluster that does not replace the node, never. With them (Ray Data's pool, 3 task retries) a lost node
+    failed the run with ActorUnavailableError, the retries spent before Ray had declared the node dead
+    (tests/system/test_multinode.py, docs/cluster.md "Node loss"). A retried unit cannot be half-written or
+    doubled: its output is written temp+rename with a done record last.
+    """
     import ray
 
-    dataset = ray.data.from_items([{"unit": u} for u in units], override_num_blocks=max(1, len(units)))
-    with warnings.catch_warnings():
-        # max_restarts/max_task_retries have no named parameter in Ray 2.60 yet (pinned in requirements.txt)
-        warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
-        results = dataset.map_batches(
-            AnnotateUnitsActor,
-            fn_constructor_args=(manifest,),
-            batch_size=1,
-            batch_format="pyarrow",
-            # One unit in flight per actor: a unit is a whole file, so queueing more behind a slow one only leaves
-            # other actors idle (and a late-starting actor with nothing to do).
-            compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(units))), max_tasks_in_flight_per_actor=1),
-            num_cpus=1,
-            # A killed worker (OOM, node loss, SIGKILL) restarts its actor and the unit is retried: unit output is
-            # written temp+rename with a completion record, so a retried unit cannot be half-written or doubled.
-            # Task retries are bounded so a page that crashes the interpreter every time cannot loop forever.
-            max_restarts=-1,
-            max_task_retries=manifest.ray.task_retries,
-        )
-    yield from results.iter_rows()
+    from longtail.pipeline.annotate import INPUT_FAILED, failed_row
+
+    actor_class = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(AnnotateUnitsActor)
+    queue, attempts = list(reversed(units)), {unit: 0 for unit in units}
+    starting, busy, idle, actors = {}, {}, [], []
+
+    def start() -> None:
+        actor = actor_class.remote(manifest)
+        actors.append(actor)
+        starting[actor.ready.remote()] = actor
+
+    for _ in range(max(1, min(workers, len(units)))):
+        start()
+    try:
+        while queue or busy:
+            while idle and queue:  # one unit per actor: a unit is a whole file, queueing more behind it leaves others idle
+                actor, unit = idle.pop(), queue.pop()
+                busy[actor.annotate.remote(unit)] = (actor, unit)
+            [ref], _ = ray.wait([*starting, *busy], num_returns=1)
+            if ref in starting:
+                actor = starting.pop(ref)
+                try:
+                    ray.get(ref)
+                except ray.exceptions.RayActorError as exc:
+                    if exc.actor_init_failed:  # the chain cannot be built (a model missing...): every actor would fail
+                        raise
+                    start()  # its node died while it started
+                    continue
+                idle.append(actor)
+                continue
+            actor, unit = busy.pop(ref)
+            try:
+                row = ray.get(ref)
+            except ray.exceptions.RayActorError as exc:
+                ray.kill(actor, no_restart=True)  # unreachable or dead: never used again
+                start()
+                attempts[unit] += 1
+                if attempts[unit] <= manifest.ray.task_retries:
+                    log.warning("annotate worker lost on %s (%s); retrying it (%d of %d)", unit, type(exc).__name__, attempts[unit], manifest.ray.task_retries)
+                    queue.append(unit)
+                    continue
+                row = failed_row(unit, INPUT_FAILED, f"its worker was lost {attempts[unit]} times (process killed, out of memory or node lost): {str(exc)[:300]}")
+            else:
+                idle.append(actor)
+            yield row
+    finally:
+        for actor in actors:  # also actors still starting or waiting for a CPU
+            ray.kill(actor, no_restart=True)
 
 
 def run_tasks(function: Callable, argument_lists: list[tuple], num_cpus: float = 1, on_error: Callable | None = None) -> Iterator:
@@ -120,7 +160,9 @@ def run_tasks(function: Callable, argument_lists: list[tuple], num_cpus: float =
     (an exception, or its worker died) yields ``on_error(args, exception)`` instead of raising."""
     import ray
 
-    remote = ray.remote(num_cpus=num_cpus)(function)
+    # A task whose worker or node died runs again elsewhere (Ray's default for tasks, said here): the pipeline's
+    # tasks write atomically or into a folder published at the end, so a retry cannot leave half a file.
+    remote = ray.remote(num_cpus=num_cpus, max_retries=3)(function)
     arguments = {}
     for args in argument_lists:
         arguments[remote.remote(*args)] = args

@@ -71,16 +71,17 @@ def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool 
     if rows:
         log.info("resuming: %d of %d input files already annotated", len(rows), len(units))
     if todo:
-        started, documents = time.monotonic(), 0
+        started, documents, finished = time.monotonic(), 0, 0
         with tqdm(total=len(todo), desc="annotate", unit="file", disable=not progress) as bar:
             for row in ray_backend.annotate_units(manifest, todo, workers):
                 rows.append(row)
                 documents += row["documents"]
+                finished += 1  # not bar.n: a disabled bar (--quiet) counts nothing
                 bar.update(1)
                 if row.get("failure"):
                     logging.getLogger(RUNLOG).error("input failed %s: %s", row["unit"], row["failure"])
                     continue
-                logging.getLogger(RUNLOG).info("annotated %s: %d documents in %.1fs; %d/%d files, %.1f docs/s", row["unit"], row["documents"], row["seconds"], bar.n, len(todo), documents / max(time.monotonic() - started, 1e-6))
+                logging.getLogger(RUNLOG).info("annotated %s: %d documents in %.1fs; %d/%d files, %.1f docs/s", row["unit"], row["documents"], row["seconds"], finished, len(todo), documents / max(time.monotonic() - started, 1e-6))
                 bar.set_postfix(docs=documents, docs_per_s=f"{documents / max(time.monotonic() - started, 1e-6):.1f}")
     return rows
 

@@ -104,6 +104,61 @@ def load_script(repo: Path, name: str):
     return module
 
 
+# --- the sample crawl split into several input files (kill/resume and node-loss tests) ---------------------------
+
+
+def split_warcs(sources: list[Path], dest: Path, parts: int) -> list[Path]:
+    """Copy the records (gzip members) of ``sources`` into ``parts`` WARC.gz files of consecutive records."""
+    from fastwarc.warc import ArchiveIterator
+
+    members = []
+    for source in sources:
+        data = source.read_bytes()
+        with open(source, "rb") as stream:
+            offsets = [record.stream_pos for record in ArchiveIterator(stream, parse_http=False)]
+        members += [data[start:end] for start, end in zip(offsets, offsets[1:] + [len(data)])]
+    dest.mkdir(parents=True, exist_ok=True)
+    size = -(-len(members) // parts)
+    paths = []
+    for index in range(parts):
+        path = dest / f"part-{index:02d}.warc.gz"
+        path.write_bytes(b"".join(members[index * size : (index + 1) * size]))
+        paths.append(path)
+    return paths
+
+
+def run_documents(output: Path) -> list[tuple]:
+    """Every document of a finished run as (partition, folder, id, text, drop_reason), sorted."""
+    rows = []
+    for folder in ("dataset", "removed"):
+        for part in sorted((output / folder).glob("lang_script=*/part-*.parquet")):
+            table = pq.read_table(part, columns=["id", "text", "drop_reason"])
+            label = part.parent.name.split("=", 1)[1]
+            rows += [(label, folder, r["id"], r["text"], r["drop_reason"]) for r in table.to_pylist()]
+    return sorted(rows)
+
+
+def split_job_manifest(repo: Path, models: Path, inputs: Path, output: Path, batch_size: int):
+    """The reference run's job (same models, same explicit classifier threshold) over a split crawl in ``inputs``,
+    read in batches of ``batch_size`` (small: a unit writes several batches, so "mid-unit" lasts long enough to hit)."""
+    from longtail.pipeline.manifest import ReadSettings
+
+    manifest = reference_sample_manifest(repo, models, output)
+    return replace(manifest, inputs=[str(inputs / "*.warc.gz")], read=ReadSettings(batch_size=batch_size))
+
+
+def write_job_file(repo: Path, manifest, path: Path) -> Path:
+    """``split_job_manifest``'s job as a YAML file, for a driver in its own process (`longtail run job.yaml`)."""
+    import yaml
+
+    raw = yaml.safe_load((repo / "manifests" / "sample.yaml").read_text())
+    raw.update(inputs=manifest.inputs, output=manifest.output, read={"batch_size": manifest.read.batch_size})
+    raw["stages"]["quality"] = {"kenlm_models": manifest.quality.kenlm_models, "classifier_model": manifest.quality.classifier_model}
+    raw["selection"].setdefault("defaults", {})["min_quality_score"] = manifest.thresholds.min_quality_score
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
 S3_BUCKET = "longtail-test"
 
 

@@ -14,50 +14,15 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
-import yaml
 
-from longtail.pipeline.manifest import ReadSettings
 from longtail.pipeline.run import run
-from longtail.tests.support import reference_sample_manifest
+from longtail.tests.support import run_documents, split_job_manifest, split_warcs, write_job_file
 
 UNITS = 6
 BATCH = 2  # small read batches: a unit writes several batches, so "mid-unit" lasts long enough to hit
-
-
-def split_warcs(sources: list[Path], dest: Path, parts: int) -> list[Path]:
-    """Copy the records (gzip members) of ``sources`` into ``parts`` WARC.gz files of consecutive records."""
-    from fastwarc.warc import ArchiveIterator
-
-    members = []
-    for source in sources:
-        data = source.read_bytes()
-        with open(source, "rb") as stream:
-            offsets = [record.stream_pos for record in ArchiveIterator(stream, parse_http=False)]
-        members += [data[start:end] for start, end in zip(offsets, offsets[1:] + [len(data)])]
-    dest.mkdir(parents=True, exist_ok=True)
-    size = -(-len(members) // parts)
-    paths = []
-    for index in range(parts):
-        path = dest / f"part-{index:02d}.warc.gz"
-        path.write_bytes(b"".join(members[index * size : (index + 1) * size]))
-        paths.append(path)
-    return paths
-
-
-def documents(output: Path) -> list[tuple]:
-    """Every document of a finished run as (partition, folder, id, text, drop_reason), sorted."""
-    rows = []
-    for folder in ("dataset", "removed"):
-        for part in sorted((output / folder).glob("lang_script=*/part-*.parquet")):
-            table = pq.read_table(part, columns=["id", "text", "drop_reason"])
-            label = part.parent.name.split("=", 1)[1]
-            rows += [(label, folder, r["id"], r["text"], r["drop_reason"]) for r in table.to_pylist()]
-    return sorted(rows)
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +33,7 @@ def split_inputs(repo, tmp_path_factory) -> Path:
 
 
 def job_manifest(repo, models: Path, inputs: Path, output: Path):
-    """The reference run's job (same models, same explicit classifier threshold) over the split crawl."""
-    manifest = reference_sample_manifest(repo, models, output)
-    return replace(manifest, inputs=[str(inputs / "*.warc.gz")], read=ReadSettings(batch_size=BATCH))
+    return split_job_manifest(repo, models, inputs, output, BATCH)
 
 
 @pytest.fixture
@@ -79,7 +42,7 @@ def uninterrupted(reference_run):
     as two files instead of six, default read batches); split or not, its documents and record counts are the
     same (checked when this fixture replaced a third run of the job on the six files)."""
     output = reference_run.output
-    rows = documents(output)
+    rows = run_documents(output)
     assert len({r[2] for r in rows}) == len(rows) > 40  # the reference itself has no duplicate ids
     return rows, json.loads((output / "stats" / "records.json").read_text())
 
@@ -128,11 +91,11 @@ def test_worker_killed_mid_unit_is_retried(repo, ray_local, trained_models, spli
     assert killed, "no worker was caught mid-unit"
     assert len(list((output / "annotated").glob("*.done.json"))) == UNITS
     expected_rows, expected_records = uninterrupted
-    assert documents(output) == expected_rows
+    assert run_documents(output) == expected_rows
     assert json.loads((output / "stats" / "records.json").read_text()) == expected_records
     # a rerun after the interrupted run changes nothing
     run(manifest, progress=False)
-    assert documents(output) == expected_rows
+    assert run_documents(output) == expected_rows
 
 
 def _session_pids(session: int) -> list[int]:
@@ -150,12 +113,7 @@ def _session_pids(session: int) -> list[int]:
 def test_driver_killed_mid_run_then_rerun(repo, ray_local, trained_models, split_inputs, uninterrupted, tmp_path):
     output = tmp_path / "out"
     manifest = job_manifest(repo, trained_models, split_inputs, output)
-    manifest_file = tmp_path / "job.yaml"
-    raw = yaml.safe_load((repo / "manifests" / "sample.yaml").read_text())  # the same job, as a file
-    raw.update(inputs=manifest.inputs, output=manifest.output, read={"batch_size": BATCH})
-    raw["stages"]["quality"] = {"kenlm_models": manifest.quality.kenlm_models, "classifier_model": manifest.quality.classifier_model}
-    raw["selection"].setdefault("defaults", {})["min_quality_score"] = manifest.thresholds.min_quality_score
-    manifest_file.write_text(yaml.safe_dump(raw))
+    manifest_file = write_job_file(repo, manifest, tmp_path / "job.yaml")  # the same job, as a file
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
     env.pop("RAY_ADDRESS", None)
     driver = subprocess.Popen([sys.executable, "-m", "longtail.pipeline.cli.main", "run", str(manifest_file), "--quiet"],
@@ -190,5 +148,5 @@ def test_driver_killed_mid_run_then_rerun(repo, ray_local, trained_models, split
     assert len(list(annotated.glob("*.done.json"))) == UNITS
     assert {name: (annotated / name).read_bytes() for name in finished} == finished  # done units were skipped
     expected_rows, expected_records = uninterrupted
-    assert documents(output) == expected_rows
+    assert run_documents(output) == expected_rows
     assert json.loads((output / "stats" / "records.json").read_text()) == expected_records

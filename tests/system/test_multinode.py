@@ -1,0 +1,158 @@
+"""Multi-node Ray on one machine (issue 16): a job spans two nodes, one node is killed mid-annotate, and the run
+completes with the output of a run without the kill.
+
+The cluster is ``ray.cluster_utils.Cluster``: a head and a worker node (one CPU each, one raylet each) sharing one
+GCS, as two machines would. Its processes are started by this test process, so they have its environment and
+their workers import the same longtail. The driver is `longtail run --address` in its own process, as on a
+cluster (this process may hold the session's local Ray). Which node a unit runs on: annotate's temp file is named
+with the worker's pid, and a Ray worker is a child of its node's raylet.
+
+The run without the kill is the session's ``reference_run`` (the same job over the same records as two files;
+tests/system/test_resume.py checks that splitting the crawl changes no document).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from longtail.tests.support import run_documents, split_job_manifest, split_warcs, write_job_file
+
+LONGTAIL = [sys.executable, "-m", "longtail.pipeline.cli.main"]
+UNITS = 3
+BATCH = 2  # small read batches: a unit takes several batches, so "mid-unit" lasts long enough to hit
+HANG = 300  # seconds: a run still going after this is hung (a lost actor nobody restarts), not slow
+
+
+def _children(parent: int) -> list[int]:
+    """Pids whose parent is ``parent`` (a raylet's workers)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def _open_inputs(pids: list[int], inputs: Path) -> set[str]:
+    """Names of the input files under ``inputs`` that ``pids`` hold open: a unit is read as a stream while it is
+    annotated, so an open input is a unit in flight on that process."""
+    names = set()
+    for pid in pids:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:  # the process ended
+            continue
+        names |= {Path(link).name for link in links if link.startswith(str(inputs) + os.sep)}
+    return names
+
+
+def _raylet_pid(node) -> int:
+    from ray._private import ray_constants
+
+    return node.all_processes[ray_constants.PROCESS_TYPE_RAYLET][0].process.pid
+
+
+@pytest.fixture
+def two_nodes(monkeypatch):
+    """A head and a worker node of one CPU each; always shut down, also when the test fails."""
+    from ray._common.utils import get_ray_address_file
+    from ray.cluster_utils import Cluster
+
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+    # Cluster points /tmp/ray/ray_current_cluster at itself and deletes it at shutdown; another Ray on this
+    # machine (`ray start` by someone else) gets its file back afterwards.
+    address_file = Path(get_ray_address_file(None))
+    previous = address_file.read_text() if address_file.is_file() else None
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        worker = cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        yield cluster, worker
+    finally:
+        cluster.shutdown()
+        if previous is not None:
+            address_file.write_text(previous)
+
+
+def run_killing_worker_node(cluster, worker, manifest_file: Path, inputs: Path, output: Path, log: Path) -> dict:
+    """Run the job on ``cluster`` in a driver process; lose ``worker`` as soon as it is mid-unit: SIGKILL to every
+    process of that node at once (its workers, then the raylet and the rest through ``remove_node``), as when a
+    machine goes away. Returns the units seen in flight per node, the unit in flight on the lost node (and whether
+    its done record existed at the kill), the driver's exit code."""
+    raylets = {"head": _raylet_pid(cluster.head_node), "worker": _raylet_pid(worker)}
+    seen: dict[str, set[str]] = {"head": set(), "worker": set()}
+    killed = None
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    with open(log, "wb") as out:
+        driver = subprocess.Popen(LONGTAIL + ["run", str(manifest_file), "--address", cluster.address, "--workers", "2", "--quiet"],
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + HANG
+    try:
+        while driver.poll() is None:
+            if time.monotonic() > deadline:
+                actors = [(a.get("ActorClassName"), a.get("State")) for a in cluster.global_state.actor_table(None).values()]
+                pytest.fail(f"run hung for {HANG} s ({killed}); actors {actors}: {log.read_text()[-3000:]}")
+            pids = {node: _children(raylet) for node, raylet in raylets.items() if not (node == "worker" and killed)}
+            in_flight = {node: _open_inputs(node_pids, inputs) for node, node_pids in pids.items()}
+            for node, names in in_flight.items():
+                seen[node] |= names
+            if killed is None and in_flight["worker"]:
+                for pid in pids["worker"]:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                cluster.remove_node(worker, allow_graceful=False)
+                unit = sorted(in_flight["worker"])[0]
+                killed = {"unit": unit, "done_at_kill": _done(output, inputs, unit)}
+            time.sleep(0.01)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+    return {"seen": seen, "killed": killed, "returncode": driver.returncode}
+
+
+def _done(output: Path, inputs: Path, name: str) -> bool:
+    """Whether the unit of input file ``name`` has its done record."""
+    from longtail.pipeline.runfolder import RunFolder
+
+    return RunFolder(output).unit_files(str(inputs / name))[1].is_file()
+
+
+def check_identical(output: Path, reference: Path) -> None:
+    """Documents (ids, texts, drop reasons, partitions; dataset/ and removed/), stats/languages.json and record
+    counts equal the uninterrupted run's: none lost, none doubled."""
+    expected = run_documents(reference)
+    assert len({r[2] for r in expected}) == len(expected) > 40
+    assert run_documents(output) == expected
+    for name in ("languages.json", "records.json"):
+        assert json.loads((output / "stats" / name).read_text()) == json.loads((reference / "stats" / name).read_text()), name
+
+
+def test_worker_node_lost_mid_annotate(repo, trained_models, reference_run, two_nodes, tmp_path):
+    """The crawl as three files on two nodes; the worker node dies in the middle of its unit, which is redone on
+    the head node, and the run's output is the uninterrupted run's."""
+    cluster, worker = two_nodes
+    inputs, output, log = tmp_path / "crawl", tmp_path / "out", tmp_path / "driver.log"
+    split_warcs(sorted((repo / "data" / "sample" / "crawl").glob("*.warc.gz")), inputs, UNITS)
+    manifest_file = write_job_file(repo, split_job_manifest(repo, trained_models, inputs, output, BATCH), tmp_path / "job.yaml")
+    outcome = run_killing_worker_node(cluster, worker, manifest_file, inputs, output, log)
+    killed, seen = outcome["killed"], outcome["seen"]
+    assert killed, f"the worker node was never caught mid-unit: units per node {seen}"
+    assert not killed["done_at_kill"], f"the unit on the lost node had finished already: {outcome}"
+    assert outcome["returncode"] == 0, log.read_text()[-3000:]
+    assert killed["unit"] in seen["head"], f"the lost unit was not redone on the head node: {outcome}"
+    assert len(list((output / "annotated").glob("*.done.json"))) == UNITS
+    assert "annotate worker lost" in (output / "logs" / "run.log").read_text()
+    check_identical(output, reference_run.output)
