@@ -221,3 +221,31 @@ def test_a_model_that_cannot_separate_does_not_judge(tmp_path):
     assert _status(record, BootstrapSettings(min_heldout_auc=None))["status"] == "bootstrapped"
     with pytest.raises(ValueError, match="min_heldout_auc"):
         BootstrapSettings(min_heldout_auc=1.5)
+
+
+def test_a_batch_of_small_languages_reads_each_file_once_with_the_same_rows(repo, tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    import longtail.pipeline.bootstrap as boot
+
+    rows = []
+    for label in ("swa_Latn", "yor_Latn"):
+        reference = [line for line in (repo / "data" / "reference" / f"{label}.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows += _rows(label, reference)
+    rows.append({**rows[0], "id": "other", "lang_script": "amh_Ethi", "lang": "amh", "script": "Ethi"})
+    files = []
+    for part in (0, 1):
+        files.append(str(tmp_path / f"unit-{part}.parquet"))
+        pq.write_table(pa.Table.from_pylist(rows[part::2]), files[-1])
+    reads = []
+    real_read = boot.read_table
+    monkeypatch.setattr(boot, "read_table", lambda path, **kw: reads.append(path) or real_read(path, **kw))
+    batch = boot._batch_rows(files, ["swa_Latn", "yor_Latn"])
+    assert sorted(reads) == sorted(files)  # one read per file for the whole batch
+    for label in ("swa_Latn", "yor_Latn"):
+        assert batch[label] == boot._language_rows_sample(files, label, 1000)  # what a task of its own would read
+    assert boot._batch_rows(files, ["lao_Laoo", "yor_Latn"])["lao_Laoo"] == []
+    settings = BootstrapSettings(min_training_lines=8, min_training_characters=1500)
+    together = dict(boot.bootstrap_languages_task(files, ["swa_Latn", "yor_Latn"], str(tmp_path / "batch"), settings, "test"))
+    alone = dict(boot.bootstrap_language_task(files, label, str(tmp_path / "alone"), settings, "test") for label in ("swa_Latn", "yor_Latn"))
+    assert together == alone and together["yor_Latn"]["status"] == "bootstrapped"
