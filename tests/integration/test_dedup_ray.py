@@ -181,7 +181,7 @@ def _verdicts(result: pa.Table) -> list[tuple]:
     return [(r["id"], r["duplicate_of"], r["dedup_reason"]) for r in result.sort_by([("id", "ascending"), ("_dedup_row", "ascending")]).to_pylist()]
 
 
-def test_repeated_ids_get_one_verdict_per_row(ray_local):
+def test_repeated_ids_get_one_verdict_per_row(ray_local, monkeypatch):
     text = _swahili_texts()
     # two different documents both called "same": only the second copies "other" (dated earlier, so "other" wins)
     table = signed_table([
@@ -197,10 +197,14 @@ def test_repeated_ids_get_one_verdict_per_row(ray_local):
         ("same", text["swa_Latn-1-base"], "other", "dedup:exact"),
     ]
     assert all(r["id"] == docs[r["_dedup_row"]]["id"] for r in result)
-    # the in-process path of cluster_language returns the same row keys and verdicts
+    # the in-process path of cluster_language returns the same row keys and verdicts; with an engine, a language of
+    # up to IN_PROCESS_MAX_ROWS documents takes the in-process path too (set to 0 here to force the task graph)
+    assert distributed.IN_PROCESS_MAX_ROWS >= table.num_rows
+    small = distributed.cluster_language(table, MinHashParams(), "swa_Latn", engine=RayEngine())
+    monkeypatch.setattr(distributed, "IN_PROCESS_MAX_ROWS", 0)
     on_ray = distributed.cluster_language(table, MinHashParams(), "swa_Latn", engine=RayEngine())
     in_process = distributed.cluster_language(table, MinHashParams(), "swa_Latn")
-    assert _verdicts(in_process) == _verdicts(on_ray) == [("other", None, None), ("same", None, None), ("same", "other", "dedup:exact")]
+    assert _verdicts(in_process) == _verdicts(on_ray) == _verdicts(small) == [("other", None, None), ("same", None, None), ("same", "other", "dedup:exact")]
 
 
 def test_repeated_ids_through_the_pipeline(ray_local, tmp_path):
