@@ -37,7 +37,7 @@ CALIBRATED_SIGNALS = {
 class CalibrationSettings:
     keep: float = 0.95  # share of reference-like documents all calibrated thresholds should keep
     strict_lid: float = 0.8
-    reference_percentile: int = 90  # of the held-out reference sentences' perplexity (card percentiles: 50, 75, 90, 95, 99)
+    reference_percentile: int = 90  # of the held-out reference sentences' perplexity (card percentiles: 10, 25, 50, 75, 90, 95, 99)
     min_quality_score: float = 0.5
     min_documents: int = 8
     slack: float = 0.02
