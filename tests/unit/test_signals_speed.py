@@ -1,8 +1,8 @@
 """The faster signals (issue 15) give exactly the values of the implementations they replaced.
 
 The reference functions below are the code of filters/signals.py before the change (commit a39ea6c), kept
-here verbatim (except that the word-order test's shuffles are drawn with the generator the new code uses,
-numpy since 2026-12-04); every composed text of fixtures/corpus, its word salad, its letter-scrambled copy and its lines
+here verbatim (except that the word-order and letter-order tests' shuffles are drawn with the generator the new
+code uses, numpy since 2026-12-04); every composed text of fixtures/corpus, its word salad, its letter-scrambled copy and its lines
 joined without breaks are compared field by field."""
 
 from __future__ import annotations
@@ -81,16 +81,16 @@ def letter_order_ratio_ref(text):
     long_words = [clusters for clusters in words_as_clusters if len(clusters) >= 4]
     if sum(len(clusters) - 1 for clusters in long_words) < LETTER_ORDER_MIN_PAIRS:
         return None
-    rng = random.Random(zlib.crc32(text.encode("utf-8")))
+    # the reshuffles are drawn as the new code draws them (numpy); what is compared is the pair counting
+    flat = [c for clusters in words_as_clusters for c in clusters]
     reshuffled = []
-    for _ in range(LETTER_ORDER_SHUFFLES):
-        words = []
+    for order in signals.inner_permutations([len(cl) for cl in words_as_clusters], LETTER_ORDER_SHUFFLES, zlib.crc32(text.encode("utf-8"))):
+        permuted, words = [flat[i] for i in order], []
         for clusters in words_as_clusters:
-            if len(clusters) >= 4:
-                inner = clusters[1:-1]
-                rng.shuffle(inner)
-                clusters = [clusters[0], *inner, clusters[-1]]
-            words.append(clusters)
+            shuffled, permuted = permuted[:len(clusters)], permuted[len(clusters):]
+            assert shuffled[0] == clusters[0] and shuffled[-1] == clusters[-1] and sorted(shuffled) == sorted(clusters)
+            assert len(clusters) >= 4 or shuffled == clusters  # short words stay as they are
+            words.append(shuffled)
         reshuffled.append(len({pair for cl in words for pair in zip(cl, cl[1:])}))
     return round(len({pair for cl in words_as_clusters for pair in zip(cl, cl[1:])}) / statistics.mean(reshuffled), 4)
 
@@ -147,3 +147,12 @@ def test_inlined_shuffle_draws_like_random_shuffle():
             theirs.shuffle(b)
             assert a == b
         assert ours.getstate() == theirs.getstate()
+
+
+@pytest.mark.parametrize("word", ["kitabu", "ОБЩЕСТВО".lower(), "ሰላምታ", "ნაშრომი", "ภาษาไทยสำคัญ", "ພາສາລາວຄຳ", "ൎമ്മ", "\u1100\u1161\u11a8", "한국어", "a\u0301b", "ab\u200dc"])
+def test_letters_that_join_clusters_are_recognised(word):
+    """letter_order_ratio skips the per-word grapheme search when no code point of the text can join a cluster:
+    that must hold exactly when every cluster is one code point (Thai/Lao AM are letters yet spacing marks,
+    Malayalam dot reph is prepended, conjoining jamo join each other)."""
+    one_per_cluster = _GRAPHEME.findall(word) == list(word)
+    assert one_per_cluster or signals._JOINS_LETTERS.search(word)  # a multi-code-point cluster always has a joiner
