@@ -233,9 +233,14 @@ class _OrderEvidence:
         vocabulary: dict[str, int] = {}
         lengths = [len(tokens) for tokens in lines]
         self.line_of = np.repeat(np.arange(len(lines)), lengths)
-        self.ids = np.array([vocabulary.setdefault(_fold(t), len(vocabulary)) for tokens in lines for t in tokens], dtype=np.int64)
-        self.ends = np.array([bool(_SENTENCE_END.search(t)) for tokens in lines for t in tokens], dtype=bool)
-        self.capitals = np.array([_is_capital(t) for tokens in lines for t in tokens], dtype=bool)
+        # each distinct token is folded and classified once (a page repeats most of its tokens)
+        distinct = {t: None for tokens in lines for t in tokens}
+        for t in distinct:
+            distinct[t] = (vocabulary.setdefault(_fold(t), len(vocabulary)), bool(_SENTENCE_END.search(t)), _is_capital(t))
+        facts = [distinct[t] for tokens in lines for t in tokens]
+        self.ids = np.array([f[0] for f in facts], dtype=np.int64)
+        self.ends = np.array([f[1] for f in facts], dtype=bool)
+        self.capitals = np.array([f[2] for f in facts], dtype=bool)
         self.size = max(len(vocabulary), 1)
         self.same_line = self.line_of[:-1] == self.line_of[1:]  # adjacent positions in one line
         starts = np.cumsum([0, *lengths[:-1]]).astype(np.int64)
@@ -251,14 +256,21 @@ class _OrderEvidence:
         return np.argsort(keys, axis=1, kind="stable")
 
     def counts(self, order: np.ndarray) -> tuple[int, int]:
-        ids, ends, capitals = self.ids[order], self.ends[order], self.capitals[order]
-        pairs = (ids[:-1] * self.size + ids[1:])[self.same_line]
-        recurring = 0
-        if len(pairs):
-            _, repeats = np.unique(pairs, return_counts=True)
-            recurring = int(repeats[repeats >= 2].sum())
-        boundary = int((ends[:-1] & capitals[1:] & self.same_line).sum() + ends[self.long_last].sum() + capitals[self.long_first].sum())
-        return recurring, boundary
+        recurring, boundary = self.counts_all(order[np.newaxis, :])
+        return int(recurring[0]), int(boundary[0])
+
+    def counts_all(self, orders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`counts` of every row of ``orders`` (shuffles x tokens) at once: (recurring, boundary) arrays."""
+        ids, ends, capitals = self.ids[orders], self.ends[orders], self.capitals[orders]
+        pairs = (ids[:, :-1] * self.size + ids[:, 1:])[:, self.same_line]
+        pairs.sort(axis=1)
+        # a pair recurs when a sorted neighbour equals it: count the members of runs of 2+
+        equal = pairs[:, 1:] == pairs[:, :-1]
+        in_run = np.zeros(pairs.shape, dtype=bool)
+        in_run[:, 1:] |= equal
+        in_run[:, :-1] |= equal
+        boundary = (ends[:, :-1] & capitals[:, 1:] & self.same_line).sum(axis=1) + ends[:, self.long_last].sum(axis=1) + capitals[:, self.long_first].sum(axis=1)
+        return in_run.sum(axis=1), boundary
 
 
 def word_order_z(text: str) -> float | None:
@@ -282,7 +294,8 @@ def word_order_z(text: str) -> float | None:
     if int(evidence.ends.sum()) < WORD_ORDER_MIN_TERMINALS:
         return None
     observed = evidence.counts(np.arange(len(evidence.ids)))
-    shuffled_counts = [evidence.counts(order) for order in evidence.permutations(WORD_ORDER_SHUFFLES, zlib.crc32(text.encode("utf-8")))]
+    recurring, boundaries = evidence.counts_all(evidence.permutations(WORD_ORDER_SHUFFLES, zlib.crc32(text.encode("utf-8"))))
+    shuffled_counts = list(zip(recurring.tolist(), boundaries.tolist()))
     # Power: the boundary cues if every terminal were followed by a capital and every long line were a paragraph.
     best = 0
     for ends, capitals in evidence.per_line:
