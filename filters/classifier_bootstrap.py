@@ -204,32 +204,43 @@ def good_probability(model, line: str) -> float:
     return 0.0
 
 
-def train_fold_models(examples: list[dict], folder, settings: ClassifierBootstrapSettings) -> list[str]:
-    """Train ``settings.folds`` models, model k on the examples of every fold but k; return their paths.
-
-    ``examples``: ``{"label": good|bad, "line": feature line, "fold": int}``.
-    """
+def train_fold_bytes(fold: int, lines: list[str], params: dict) -> tuple[int, bytes]:
+    """One fold model, trained on ``lines`` (fastText's ``__label__x text`` format) in a temporary folder of this
+    process; returns ``(fold, the model file's bytes)``, so that it can run in another process or on another node."""
     import tempfile
     from pathlib import Path
 
     import fasttext
 
+    with tempfile.TemporaryDirectory(prefix="longtail-fold-") as tmp:
+        train_file = Path(tmp) / "train.txt"
+        train_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        model = fasttext.train_supervised(input=str(train_file), **params)
+        model.save_model(str(Path(tmp) / "model.bin"))
+        return fold, (Path(tmp) / "model.bin").read_bytes()
+
+
+def train_fold_models(examples: list[dict], folder, settings: ClassifierBootstrapSettings, run=None) -> list[str]:
+    """Train ``settings.folds`` models, model k on the examples of every fold but k; return their paths.
+
+    ``examples``: ``{"label": good|bad, "line": feature line, "fold": int}``. ``run(function, argument_lists)``
+    yields the results of ``function(*args)`` in any order (default: one after the other in this process; the run
+    passes Ray tasks: each model trains on one thread, so that it is the same on every run, and the folds on
+    different cores).
+    """
+    from pathlib import Path
+
+    from longtail.fileio import atomic_path
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".train-") as tmp:
-        for k in range(settings.folds):
-            train_file = Path(tmp) / f"fold{k}.txt"
-            with open(train_file, "w", encoding="utf-8") as handle:
-                for ex in examples:
-                    if ex["fold"] != k and ex["line"]:
-                        handle.write(f"__label__{ex['label']} {ex['line']}\n")
-            model = fasttext.train_supervised(input=str(train_file), **settings.fasttext_params())
-            path = folder / f"fold{k}.bin"
-            tmp_path = Path(tmp) / path.name
-            model.save_model(str(tmp_path))
-            tmp_path.replace(path)
-            paths.append(str(path))
+    run = run or (lambda function, argument_lists: (function(*args) for args in argument_lists))
+    arguments = [(k, [f"__label__{ex['label']} {ex['line']}" for ex in examples if ex["fold"] != k and ex["line"]], settings.fasttext_params())
+                 for k in range(settings.folds)]
+    paths = [str(folder / f"fold{k}.bin") for k in range(settings.folds)]
+    for k, data in run(train_fold_bytes, arguments):
+        with atomic_path(paths[k]) as tmp:
+            tmp.write_bytes(data)
     return paths
 
 
@@ -256,8 +267,9 @@ def _quantiles(values: list[float]) -> dict:
     return {f"p{q}": round(percentile(values, q), 4) for q in (1, 3, 5, 10, 25, 50, 75)} if values else {}
 
 
-def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict], folder, settings: ClassifierBootstrapSettings) -> dict:
+def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict], folder, settings: ClassifierBootstrapSettings, run=None) -> dict:
     """Train the fold models into ``folder`` and return the card (not written; the caller writes it last).
+    ``run``: how the fold models are trained (:func:`train_fold_models`).
 
     Raises :class:`NotEnoughExamples` below ``min_positive_documents`` / ``min_positive_characters``.
     """
@@ -280,7 +292,7 @@ def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict],
 
     examples = [{"label": GOOD, "line": line(r), "fold": fold_of(r["id"], settings.folds)} for r in positives] * settings.positive_weight
     negatives = [{"label": BAD, "line": line(r), "fold": fold_of(r["id"], settings.folds), "kind": r.get("kind", "heuristic")} for r in generated + heuristic_negatives]
-    paths = train_fold_models(examples + negatives, folder, settings)
+    paths = train_fold_models(examples + negatives, folder, settings, run)
     models = [fasttext.load_model(p) for p in paths]
     oof = lambda ex: good_probability(models[ex["fold"]], ex["line"])  # noqa: E731
     positive_scores = [oof(ex) for ex in examples[: len(positives)]]

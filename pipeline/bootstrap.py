@@ -462,13 +462,18 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
         p, f = examples_of_language(rows, settings)
         positives += p
         failures += f
+    from longtail.pipeline import ray_backend
+
+    # the fold models train as tasks of their own, on as many cores as are free (each on one thread: the same
+    # model on every run); they return the model's bytes, so a task on another node needs no shared folder
+    run = ray_backend.run_tasks if ray_backend.ray_is_running() else None
     try:
         if is_url(folder):  # fastText writes files: train in this node's scratch folder, upload the fold models
             with tempfile.TemporaryDirectory(dir=scratch_dir()) as work:
-                card = bootstrap_classifier(positives, failures, work, settings)
+                card = bootstrap_classifier(positives, failures, work, settings, run)
                 upload_tree(work, folder)
         else:
-            card = bootstrap_classifier(positives, failures, folder, settings)
+            card = bootstrap_classifier(positives, failures, folder, settings, run)
     except NotEnoughExamples as exc:
         card = {"kind": "fasttext-quality-classifier-bootstrap", "status": "too_little_text", "reason": str(exc), **exc.counts, "settings": settings.as_dict()}
     card["fingerprint"] = key

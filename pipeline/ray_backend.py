@@ -155,6 +155,13 @@ def annotate_units(manifest, units: list[str], workers: int) -> Iterator[dict]:
             ray.kill(actor, no_restart=True)
 
 
+def ray_is_running() -> bool:
+    """Whether this process is connected to Ray (the driver of a run, or one of its tasks)."""
+    import ray
+
+    return ray.is_initialized()
+
+
 def run_tasks(function: Callable, argument_lists: list[tuple], num_cpus: float = 1, on_error: Callable | None = None) -> Iterator:
     """Run ``function(*args)`` as Ray tasks, yielding results as they complete. With ``on_error``, a failed task
     (an exception, or its worker died) yields ``on_error(args, exception)`` instead of raising."""
