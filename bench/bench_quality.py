@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -143,8 +144,16 @@ def main(argv=None) -> int:
     # relative's models: its drop says more about LID than about the quality rules).
     from longtail.langid.labels import canonical_language
 
+    regex_label = re.compile(r"^([a-z]{3})_([A-Z][a-z]{3})-\d+$")
+
     def gold(t: dict) -> str | None:
         label = t.get("lang_script") or ""
+        # a text document's origin is its ISO 639-3 label ("als_Latn-0003"): fold the whole label, since benches
+        # built before 2026-12-04 folded the bare code ("als", Alemannic as a Wikipedia code) and filed UD
+        # Albanian-TSA (Tosk Albanian) as gsw_Latn
+        origin = regex_label.match(t.get("origin") or "")
+        if origin and t.get("kind") == "good":
+            label = f"{canonical_language(f'{origin.group(1)}_{origin.group(2)}')}_{origin.group(2)}"
         lang, _, script = label.partition("_")
         return f"{canonical_language(lang)}_{script}" if lang and lang != "und" else None
 

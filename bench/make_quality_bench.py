@@ -365,8 +365,11 @@ def short_hash(*parts) -> str:
 
 
 def folded(label: str) -> str:
-    lang, script = label.split("_")
-    return f"{canonical_language(lang, policy='macro')}_{script}"
+    """The macro-folded label of a text's ISO 639-3 label. The whole ``xxx_Xxxx`` label is canonicalised: a bare
+    code would be read as a Wikipedia code where they differ (``als`` = Alemannic there, Tosk Albanian in ISO 639-3:
+    UD Albanian-TSA was filed as Swiss German until 2026-12-04)."""
+    _, script = label.split("_")
+    return f"{canonical_language(label, policy='macro')}_{script}"
 
 
 def lid_known_languages() -> frozenset[str] | None:
