@@ -129,6 +129,16 @@ def read_table(path, **kwargs):
     return pq.read_table(source, filesystem=fs, **kwargs)
 
 
+def iter_batches(path, columns=None, batch_size: int = 65_536):
+    """Record batches of at most ``batch_size`` rows of a local or remote Parquet file (``columns`` only): a
+    reader that holds one batch, not the file."""
+    import pyarrow.parquet as pq
+
+    source, fs = _filesystem(path)
+    with pq.ParquetFile(source, filesystem=fs) as parquet:
+        yield from parquet.iter_batches(batch_size=batch_size, columns=columns)
+
+
 def read_schema(path):
     import pyarrow.parquet as pq
 
