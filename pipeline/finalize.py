@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import math
+import resource
 import shutil
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -21,9 +23,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import xxhash
 
-from longtail.fileio import as_path, is_url, iter_batches, parquet_rows, read_schema, read_table, remove_tree, replace_tree, write_parquet
+from longtail.fileio import as_path, is_url, iter_batches, parquet_rows, read_schema, read_table, remove_tree, replace_tree, scratch_dir, write_parquet
 from longtail.filters.perplexity_buckets import bucket_cutoffs, bucket_of
 from longtail.filters.templated import hostname, templated_scores
 from longtail.filters.kenlm_model import load_card
@@ -201,11 +204,12 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
 
 
 # --- languages bigger than a task's memory -------------------------------------------------------------------
-# What the whole-language chain costs per document besides the worker's baseline (stages.dedup's
-# WORKER_BASELINE_MB): Python rows of ~60 fields in select, plus copies of the text (Arrow, Python strings in the
-# templated and LID lists, shard writing). Measured with scripts/finalize_memory.py; see docs/cluster.md.
-ROW_BYTES = 12_000
-TEXT_COPIES = 8  # bytes per character of text held by the chain at its peak
+# What the whole-language chain costs per document beyond a worker's baseline (dedup's WORKER_BASELINE_MB): its
+# Python row in select (~60 fields) and, above all, the LID outlier stage's n-gram profile of every live page (~180
+# bytes per character of text). Measured with finalize_language on a generated language of 30,000 pages of ~490
+# characters: 2.7 GB above the baseline (docs/cluster.md, "Languages bigger than a worker").
+ROW_BYTES = 8_000
+BYTES_PER_CHARACTER = 180
 # Columns read for the whole language in the partitioned path (no text, no signature): what the statistics and
 # the language-wide rules (bucket cut-offs, templated cap, LID core, dedup row keys) need.
 SMALL_COLUMNS = ("id", "lang_score", "perplexity", "kenlm_source", "quality_score", "n_words", "other_langs", "pii_email", "pii_ip", "pii_phone")
@@ -226,7 +230,7 @@ def rows_per_chunk(memory_mb: int, mean_characters: float) -> int:
     budget = (memory_mb - WORKER_BASELINE_MB) * 2**20
     if budget <= 0:
         raise ValueError(f"write.finalize_memory_mb must exceed a worker's baseline of {WORKER_BASELINE_MB} MiB")
-    return max(1, int(budget // (ROW_BYTES + TEXT_COPIES * max(mean_characters, 1.0))))
+    return max(1, int(budget // (ROW_BYTES + BYTES_PER_CHARACTER * max(mean_characters, 1.0))))
 
 
 class _LanguageRows:
@@ -298,11 +302,13 @@ class _LanguageRows:
         return table
 
 
-def _counted(counters: StageCounters, before: list | None, after: list | None, seconds: float) -> None:
-    """A stage's counters from the drop reasons before and after it (None: no drop_reason yet, every row live)."""
-    counters.documents_in += sum(1 for r in before if r is None) if before is not None else len(after or [])
-    counters.documents_out += sum(1 for r in after if r is None) if after is not None else len(before or [])
-    counters.dropped.update(a for b, a in zip(before or [None] * len(after or []), after or []) if a is not None and b is None)
+def _counted(counters: StageCounters, before: list | None, after: list, seconds: float) -> None:
+    """A stage's counters, as :class:`Chain` keeps them, from the drop reasons before and after it (``before``
+    None: no drop_reason yet, every row live)."""
+    before = before if before is not None else [None] * len(after)
+    counters.documents_in += sum(1 for r in before if r is None)
+    counters.documents_out += sum(1 for r in after if r is None)
+    counters.dropped.update(a for b, a in zip(before, after) if a is not None and b is None)
     counters.seconds += seconds
 
 
@@ -311,9 +317,11 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     """:func:`finalize_language` for a language bigger than the task's budget: the same stages, statistics and rows.
 
     The language-wide rules work on small columns of every row (:class:`_LanguageRows`); text is read in batches
-    of ``batch_rows`` rows, once per pass: templated scores per domain partition (a page's score depends on its
-    domain's pages only), select, the LID core's centroid, LID similarities, dedup's inputs (handed to the
-    distributed dedup as parts) and the writing. Shards are written per batch, sorted by id within the batch.
+    of ``batch_rows`` rows, once per pass: templated scores (texts spilled to local scratch by hash of their
+    domain, then scored one domain partition at a time: a page's score depends on its domain's pages only),
+    select, the LID core's centroid, LID similarities, dedup's inputs (handed to the distributed dedup as parts,
+    Ray object handles when Ray runs) and the writing. Shards are written as rows arrive (:class:`_ShardWriter`),
+    each written group sorted by id.
     """
     limits = manifest.thresholds.updated(manifest.language_thresholds.get(label, {}))
     card = bootstrap.card(label) if bootstrap else None
@@ -332,24 +340,29 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     buckets = [bucket_of(p, cutoffs) for p in perplexities]
     templated_score = [0.0] * n
     domains = -(-n // batch_rows)
-    for d in range(domains):
-        texts, urls, scripts, keys = [], [], [], []
-        for table, batch_keys in language.batches(["text", "url", "script"]):
-            batch_urls = table.column("url").to_pylist() if "url" in table.column_names else [None] * table.num_rows
-            mine = [i for i, u in enumerate(batch_urls) if xxhash.xxh64_intdigest(hostname(u)) % domains == d]
-            if mine:
-                part = table.take(pa.array(mine, pa.int64()))
-                texts += part.column("text").to_pylist()
-                scripts += part.column("script").to_pylist()
-                urls += [batch_urls[i] for i in mine]
-                keys += batch_keys[mine].tolist()
-                language.max_held = max(language.max_held, len(texts))
-        for key, score in zip(keys, templated_scores(texts, urls, scripts)):
-            templated_score[key] = score
-        del texts, urls, scripts
+    with tempfile.TemporaryDirectory(dir=scratch_dir()) as spill:
+        # one read of the text, spilled by hash(domain) to local files; then one domain partition at a time
+        writers: dict[int, pq.ParquetWriter] = {}
+        for table, keys in language.batches(["text", "url", "script"]):
+            urls = table.column("url").to_pylist() if "url" in table.column_names else [None] * table.num_rows
+            part = np.fromiter((xxhash.xxh64_intdigest(hostname(u)) % domains for u in urls), np.int64, count=len(urls))
+            rows = pa.table({"key": pa.array(keys), "text": table.column("text"), "url": pa.array(urls, pa.string()), "script": table.column("script")})
+            for d in np.unique(part).tolist():
+                chosen = rows.filter(pa.array(part == d))
+                if d not in writers:
+                    writers[d] = pq.ParquetWriter(f"{spill}/{d}.parquet", chosen.schema)
+                writers[d].write_table(chosen)
+        for writer in writers.values():
+            writer.close()
+        for d in sorted(writers):
+            rows = pq.read_table(f"{spill}/{d}.parquet")
+            language.max_held = max(language.max_held, rows.num_rows)
+            scores = templated_scores(rows.column("text").to_pylist(), rows.column("url").to_pylist(), rows.column("script").to_pylist())
+            for key, score in zip(rows.column("key").to_pylist(), scores):
+                templated_score[key] = score
+            del rows
     templated = [score >= limits.templated_threshold for score in templated_score]
-    _counted(counters["selection_columns"], None, None, time.perf_counter() - started)
-    counters["selection_columns"].documents_in = counters["selection_columns"].documents_out = n
+    counters["selection_columns"] = StageCounters(n, n, Counter(), time.perf_counter() - started)  # adds columns, drops nothing
 
     # select, batch by batch
     started = time.perf_counter()
@@ -455,7 +468,8 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     stats = {**language_stats(label, annotated, kept, (characters, size)), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card),
              "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
              "lid_contamination": outlier.info.get("contamination"), "lid_outlier": outlier.info}
-    memory = {"rows": n, "rows_per_chunk": batch_rows, "max_rows_held": language.max_held, "domain_partitions": domains, "dedup_partitions": partitions}
+    memory = {"rows": n, "rows_per_chunk": batch_rows, "max_rows_held": language.max_held, "domain_partitions": domains, "dedup_partitions": partitions,
+              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}  # the worker process's peak so far (Linux: KiB)
     return LanguageResult(stats, {name: c.as_dict() for name, c in counters.items()}, memory)
 
 
