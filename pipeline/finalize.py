@@ -339,7 +339,8 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     bucket_info = {"cutoffs": [round(c, 2) for c in cutoffs] if cutoffs else None, "percentiles": list(limits.perplexity_bucket_percentiles)}
     buckets = [bucket_of(p, cutoffs) for p in perplexities]
     templated_score = [0.0] * n
-    domains = -(-n // batch_rows)
+    # twice the batches: hash partitions are uneven; one domain is never split (its pages are judged together)
+    domains = -(-2 * n // batch_rows)
     with tempfile.TemporaryDirectory(dir=scratch_dir()) as spill:
         # one read of the text, spilled by hash(domain) to local files; then one domain partition at a time
         writers: dict[int, pq.ParquetWriter] = {}
