@@ -280,7 +280,7 @@ class _LanguageRows:
             present = read_schema(f).names
             wanted = None if columns is None else ["lang_script", *[c for c in columns if c in present and c != "lang_script"]]
             position = self.offsets[n]
-            for batch in iter_batches(f, columns=wanted, batch_size=self.batch_rows):
+            for batch in iter_batches(f, columns=wanted, batch_size=self.batch_rows, equal=("lang_script", self.label)):
                 table = pa.Table.from_batches([batch])
                 table = table.filter(pc.equal(table.column("lang_script"), self.label))
                 if not table.num_rows:
