@@ -48,9 +48,11 @@ def _without_seconds(value):
     return value
 
 
-def _manifest(repo, inputs, output, budget_mb=None):
-    manifest = replace(load_manifest(repo / "manifests" / "sample.yaml"), inputs=[str(p) for p in inputs], output=str(output),
-                       quality=QualitySettings())  # no KenLM or classifier: what is tested is finalize's partitioning
+def _manifest(repo, inputs, output, budget_mb=None, bootstrap=False):
+    manifest = load_manifest(repo / "manifests" / "sample.yaml")
+    # no given KenLM or classifier; with ``bootstrap`` both are trained on the run (overlays, buckets, perplexity rule)
+    quality = QualitySettings(kenlm_bootstrap=manifest.quality.kenlm_bootstrap, classifier_bootstrap=manifest.quality.classifier_bootstrap) if bootstrap else QualitySettings()
+    manifest = replace(manifest, inputs=[str(p) for p in inputs], output=str(output), quality=quality)
     return manifest if budget_mb is None else replace(manifest, write=replace(manifest.write, finalize_memory_mb=budget_mb))
 
 
@@ -78,6 +80,27 @@ def test_bounded_finalize_gives_the_same_rows_reasons_and_stats(generated):
     for folder in ("dataset", "removed"):
         assert bounded[folder].schema == whole[folder].schema
         assert bounded[folder].num_rows == whole[folder].num_rows
+        for column in whole[folder].column_names:
+            assert bounded[folder].column(column).equals(whole[folder].column(column)), (folder, column)
+    assert bounded["languages"] == whole["languages"]
+    assert _without_seconds(bounded["stages"]) == _without_seconds(whole["stages"])
+
+
+def test_bounded_finalize_equals_the_whole_language_with_bootstrapped_models(repo, ray_local, tmp_path_factory):
+    """The same comparison with KenLM and the classifier bootstrapped on the run: perplexity and quality_score come
+    from the bootstrap's side files (overlays), buckets have cut-offs, the perplexity rule judges."""
+    inputs = load_script(repo, "make_synthetic_language").write_language(tmp_path_factory.mktemp("synthetic-boot-in"), 2000, files=2, seed=1)
+    output = tmp_path_factory.mktemp("synthetic-boot-out")
+    run(_manifest(repo, inputs, output, bootstrap=True), progress=False)
+    whole = _outputs(output)
+    reselect(_manifest(repo, inputs, output, TINY_BUDGET_MB, bootstrap=True), progress=False)
+    bounded = _outputs(output)
+    stats = {s["lang_script"]: s for s in whole["languages"]}[LABEL]
+    assert stats["kenlm"]["source"] == "bootstrap" and stats["perplexity_buckets"]["cutoffs"] is not None
+    assert stats["classifier"]["rule"].startswith("bootstrap")
+    assert bounded["dataset_shards"] > 5
+    for folder in ("dataset", "removed"):
+        assert bounded[folder].schema == whole[folder].schema
         for column in whole[folder].column_names:
             assert bounded[folder].column(column).equals(whole[folder].column(column)), (folder, column)
     assert bounded["languages"] == whole["languages"]
