@@ -1,8 +1,7 @@
 """A generated language of many short documents, as JSONL inputs: the test input of finalize's bounded memory
 (docs/cluster.md, "Languages bigger than a worker").
 
-Documents are 6-10 lines of data/reference/swa_Latn.txt, each line with a varied word, spread over many small
-domains, with what selection and dedup act on: exact and near duplicates, shared URLs, short pages, and a few
+Documents are 6-10 lines of random words of data/reference/swa_Latn.txt, spread over many small domains, with what selection and dedup act on: exact and near duplicates, shared URLs, short pages, and a few
 domains of templated pages (one boilerplate filled in many times). Deterministic for a given seed.
 
     python scripts/make_synthetic_language.py OUTPUT_DIR --documents 300000 --files 30
@@ -39,14 +38,9 @@ def documents(count: int, seed: int = 0):
             domain = f"template{rng.randrange(5)}.example.test"
             text = "\n".join(["Karibu kwenye tovuti yetu ya habari za kila siku.", f"Toleo namba {n} la leo.", rng.choice(lines),
                               "Haki zote zimehifadhiwa na wamiliki wa tovuti hii.", "Wasiliana nasi kwa maswali na maoni yako."] * 3)
-        else:
-            chosen = rng.sample(lines, rng.randint(6, 10))
-            varied = []
-            for line in chosen:
-                words = line.rstrip(".").split()
-                words[rng.randrange(len(words))] = rng.choice(vocabulary)
-                varied.append(" ".join(words) + ".")
-            text = "\n".join(varied)
+        else:  # lines of random words of the language: pages share words, rarely 9-character shingles
+            # (pages that share whole sentences would make most pairs LSH candidates: a dedup stress test instead)
+            text = "\n".join(" ".join(rng.choice(vocabulary) for _ in range(rng.randint(8, 14))).capitalize() + "." for _ in range(rng.randint(6, 10)))
         made.append(text)
         url = f"https://{domain}/page/{n}" if rng.random() > 0.01 or n == 0 else f"https://{domain}/page/{n - 1}"  # 1%: a URL seen before
         yield {"id": f"doc-{n:08d}", "url": url, "text": text}
