@@ -124,7 +124,7 @@ def test_bounded_task_holds_a_batch_not_the_language(repo, generated, tmp_path):
 
 
 _PEAK = """
-import json, resource, sys
+import json, sys
 from dataclasses import replace
 from pathlib import Path
 from longtail.pipeline import ray_backend
@@ -138,15 +138,29 @@ import pyarrow.parquet as pq
 warm = output + f"/.warm{budget}.parquet"  # 40 pages of the language: every import and cache, before the peak is read
 pq.write_table(pq.read_table(files[0], filters=[("lang_script", "=", sys.argv[6])]).slice(0, 40), warm)
 finalize_language(manifest, sys.argv[6], [warm], output + f"/.warm{budget}")
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import os, threading, time
+page = os.sysconf("SC_PAGE_SIZE")
+def rss():  # resident now, bytes (not ru_maxrss: the warm-up's transient peak would hide the call's)
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * page
+before, peak, done = rss(), [0], threading.Event()
+def sample():
+    while not done.is_set():
+        peak[0] = max(peak[0], rss())
+        time.sleep(0.005)
+sampler = threading.Thread(target=sample)
+sampler.start()
 finalize_language(manifest, sys.argv[6], files, output + f"/.peak{budget}")
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"growth_mb": (peak - before) // 1024, "peak_mb": peak // 1024}))
+done.set()
+sampler.join()
+peak[0] = max(peak[0], rss())
+print(json.dumps({"growth_mb": (peak[0] - before) // 2**20, "peak_mb": peak[0] // 2**20}))
 """
 
 
 def _peak(repo, output, budget: int, ray_address: str, label: str = LABEL) -> dict:
-    """Peak RSS (MiB) of finalize_language for ``label`` in a fresh process, and its growth over a warm-up."""
+    """Peak RSS (MiB, sampled every 5 ms) of finalize_language for ``label`` in a fresh process, and its growth over
+    the RSS before the call (after a warm-up)."""
     files = json.dumps([str(p) for p in RunFolder(output).annotated_files()])
     done = subprocess.run([sys.executable, "-c", _PEAK, str(repo), str(output), str(budget), files, ray_address, label], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
