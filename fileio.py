@@ -129,6 +129,28 @@ def read_table(path, **kwargs):
     return pq.read_table(source, filesystem=fs, **kwargs)
 
 
+def iter_batches(path, columns=None, batch_size: int = 65_536, equal: tuple[str, object] | None = None):
+    """Record batches of at most ``batch_size`` rows of a local or remote Parquet file (``columns`` only): a
+    reader that holds one batch, not the file. ``equal=(column, value)`` skips the row groups whose statistics
+    rule the value out (the caller still filters the rows)."""
+    import pyarrow.parquet as pq
+
+    source, fs = _filesystem(path)
+    with pq.ParquetFile(source, filesystem=fs) as parquet:
+        groups = list(range(parquet.num_row_groups))
+        if equal is not None:
+            index = parquet.schema_arrow.get_field_index(equal[0])
+            groups = [g for g in groups if index < 0 or _may_hold(parquet.metadata.row_group(g).column(index).statistics, equal[1])]
+        if groups:
+            yield from parquet.iter_batches(batch_size=batch_size, columns=columns, row_groups=groups)
+
+
+def _may_hold(statistics, value) -> bool:
+    if statistics is None or not statistics.has_min_max:
+        return True
+    return statistics.min <= value <= statistics.max
+
+
 def read_schema(path):
     import pyarrow.parquet as pq
 

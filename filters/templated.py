@@ -52,7 +52,7 @@ def formula_share(text: str, script: str) -> float:
     return count / len(lines) if count > 1 else 0.0
 
 
-def _hostname(url: str | None) -> str:
+def hostname(url: str | None) -> str:
     try:
         return (urlsplit(url).hostname or "") if url else ""
     except ValueError:  # a malformed URL (e.g. "http://[foo") is a page without a domain, not a crash
@@ -64,7 +64,7 @@ def domain_shares(texts: list[str], urls: list[str | None]) -> list[float]:
     pages_by_line: dict[tuple[str, str], set[str]] = defaultdict(set)
     page_keys, masked = [], []
     for text, url in zip(texts, urls):
-        domain = _hostname(url)
+        domain = hostname(url)
         key = hashlib.sha1((text or "").encode()).hexdigest()
         lines = [_DIGITS.sub("0", line) for line in _lines(text)]
         page_keys.append((domain, key))

@@ -12,23 +12,34 @@ from __future__ import annotations
 
 import json
 import math
+import resource
 import shutil
+import tempfile
+import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import xxhash
 
-from longtail.fileio import as_path, is_url, remove_tree, replace_tree, write_parquet
+from longtail.fileio import as_path, is_url, iter_batches, parquet_rows, read_schema, read_table, remove_tree, replace_tree, scratch_dir, write_parquet
+from longtail.filters.perplexity_buckets import bucket_cutoffs, bucket_of
+from longtail.filters.templated import hostname, templated_scores
 from longtail.filters.kenlm_model import load_card
 from longtail.filters.quality import perplexity_basis
 from longtail.langid.labels import is_safe_label
-from longtail.stages.base import Chain
+from longtail.reasons import LID_NOT_SELECTED, LID_OUTLIER
+from longtail.stages.base import Chain, StageCounters, set_column
+from longtail.stages.dedup.distributed import INPUT_COLUMNS, ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, partition_count
+from longtail.stages.dedup.index import language_files
 from longtail.stages.dedup.stage import DedupStage
-from longtail.stages.lid_outlier import LidOutlierStage
+from longtail.stages.lid_outlier import LidOutlierStage, ngram_profile, similarity
 from longtail.stages.select import KeepLanguagesStage, SelectStage
-from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCapStage, selection_stats
+from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCapStage, cap_templated, selection_stats
 
 from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
 
@@ -39,12 +50,13 @@ from longtail.pipeline.runfolder import PUBLISHED, RUN_JSON, STATS, RunFolder, p
 _NEVER_EXPORTED = ("minhash",)
 
 
-def write_shards(table: pa.Table, folder: Path, max_rows: int, max_bytes: int, compression: str) -> list[str]:
-    """Write ``table`` as ``part-00000.parquet``... with at most ``max_rows`` rows and ~``max_bytes`` of text each."""
+def write_shards(table: pa.Table, folder: Path, max_rows: int, max_bytes: int, compression: str, first: int = 0) -> list[str]:
+    """Write ``table`` as ``part-00000.parquet``... (numbered from ``first``) with at most ``max_rows`` rows and
+    ~``max_bytes`` of text each."""
     if not is_url(folder):
         folder.mkdir(parents=True, exist_ok=True)
     sizes = pc.binary_length(pc.cast(pc.fill_null(table.column("text"), ""), pa.binary())).to_pylist() if table.num_rows else []
-    names, start, shard = [], 0, 0
+    names, start, shard = [], 0, first
     while start < table.num_rows:
         end, budget = start, 0
         while end < table.num_rows and end - start < max_rows and (budget + sizes[end] <= max_bytes or end == start):
@@ -66,10 +78,12 @@ def _quantiles(values: list[float]) -> dict:
     return {f"p{q}": round(percentile(values, q), 2) for q in (10, 25, 50, 75, 90)}
 
 
-def language_stats(label: str, annotated: pa.Table, kept: pa.Table) -> dict:
+def language_stats(label: str, annotated: pa.Table, kept: pa.Table, text_sizes: tuple[int, int] | None = None) -> dict:
+    """``text_sizes``: (characters, bytes) of the kept texts, when ``kept`` has no text (the partitioned path)."""
     reasons = Counter(r for r in annotated.column("drop_reason").to_pylist() if r)
     dedup_drops = sum(count for reason, count in reasons.items() if reason.startswith("dedup:"))
-    texts = kept.column("text").to_pylist() if kept.num_rows else []
+    texts = kept.column("text").to_pylist() if kept.num_rows and text_sizes is None else []
+    characters, size = text_sizes or (sum(len(t) for t in texts), sum(len(t.encode("utf-8")) for t in texts))
     other_langs = kept.column("other_langs").to_pylist() if kept.num_rows else []
     lang_scores = [s for s in kept.column("lang_score").to_pylist()] if kept.num_rows else []
     return {
@@ -77,8 +91,8 @@ def language_stats(label: str, annotated: pa.Table, kept: pa.Table) -> dict:
         "annotated": annotated.num_rows,
         "documents": kept.num_rows,
         "words": int(pc.sum(kept.column("n_words")).as_py() or 0) if kept.num_rows else 0,
-        "characters": sum(len(t) for t in texts),
-        "bytes": sum(len(t.encode("utf-8")) for t in texts),
+        "characters": characters,
+        "bytes": size,
         "dropped": dict(sorted(reasons.items())),
         "duplicate_rate": round(dedup_drops / (kept.num_rows + dedup_drops), 4) if kept.num_rows + dedup_drops else 0.0,
         "perplexity": _quantiles(kept.column("perplexity").to_pylist()) if "perplexity" in kept.column_names and kept.num_rows else {},
@@ -109,6 +123,7 @@ class LanguageResult:
 
     stats: dict
     stages: dict
+    memory: dict = field(default_factory=dict)  # how the task bounded its memory (not published): chunks, rows held at once
 
 
 def selection_chain(manifest: Manifest, label: str, input_columns, card: dict | None = None, engine=None) -> Chain:
@@ -161,6 +176,10 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
         raise ValueError(f"unsafe language label {label!r}")
     threshold, rule = classifier_rule(manifest, classifier)
     manifest = replace(manifest, thresholds=manifest.thresholds.updated({"min_quality_score": threshold}))
+    rows, characters = language_size(files, label)
+    batch_rows = rows_per_chunk(manifest.write.finalize_memory_mb, characters / max(rows, 1))
+    if rows > batch_rows:  # bigger than the task's budget: selection, dedup and writing chunk by chunk
+        return finalize_partitioned(manifest, label, files, staging, bootstrap, classifier, threshold, rule, batch_rows)
     table = read_language(files, label, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None)
     card = bootstrap.card(label) if bootstrap else None
     if card is None and manifest.quality.kenlm_models:
@@ -182,6 +201,312 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
              "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
              "lid_contamination": outlier_info.get("contamination"), "lid_outlier": outlier_info}
     return LanguageResult(stats, chain.stats())
+
+
+# --- languages bigger than a task's memory -------------------------------------------------------------------
+# What the whole-language chain costs per document beyond a worker's baseline (dedup's WORKER_BASELINE_MB): its
+# Python row in select (~60 fields) and, above all, the LID outlier stage's n-gram profile of every live page (~180
+# bytes per character of text). Measured with finalize_language on a generated language of 30,000 pages of ~490
+# characters: 2.7 GB above the baseline (docs/cluster.md, "Languages bigger than a worker").
+ROW_BYTES = 8_000
+BYTES_PER_CHARACTER = 180
+# Columns read for the whole language in the partitioned path (no text, no signature): what the statistics and
+# the language-wide rules (bucket cut-offs, templated cap, LID core, dedup row keys) need.
+SMALL_COLUMNS = ("id", "lang_score", "perplexity", "kenlm_source", "quality_score", "n_words", "other_langs", "pii_email", "pii_ip", "pii_phone")
+
+
+def language_size(files: list[str], label: str) -> tuple[int, int]:
+    """(documents, characters) of one language's annotated rows, from the ``n_chars`` column only."""
+    rows = characters = 0
+    for f in files:
+        chars = read_table(f, columns=["lang_script", "n_chars"], filters=[("lang_script", "=", label)]).column("n_chars")
+        rows += len(chars)
+        characters += int(pc.sum(chars).as_py() or 0)
+    return rows, characters
+
+
+def rows_per_chunk(memory_mb: int, mean_characters: float) -> int:
+    """Documents one finalize task may hold with their text within ``memory_mb`` (``write.finalize_memory_mb``)."""
+    budget = (memory_mb - WORKER_BASELINE_MB) * 2**20
+    if budget <= 0:
+        raise ValueError(f"write.finalize_memory_mb must exceed a worker's baseline of {WORKER_BASELINE_MB} MiB")
+    return max(1, int(budget // (ROW_BYTES + BYTES_PER_CHARACTER * max(mean_characters, 1.0))))
+
+
+class _LanguageRows:
+    """One language's annotated rows, read back as often as needed in batches of at most ``batch_rows`` rows.
+
+    ``small`` holds :data:`SMALL_COLUMNS` of every row (overlays applied), sorted by id as :func:`read_language`
+    sorts; a row's key is its position there, so dedup's row keys (and its tie-breaks) are the whole-language path's.
+    """
+
+    def __init__(self, files: list[str], label: str, perplexity_files: dict | None, quality_files: dict | None, batch_rows: int):
+        self.label, self.batch_rows, self.overlays = label, batch_rows, (bool(perplexity_files), bool(quality_files))
+        tables, self.files = [], []
+        for f in files:
+            present = set(read_schema(f).names)
+            table = read_table(f, columns=["lang_script", *[c for c in SMALL_COLUMNS if c in present]], filters=[("lang_script", "=", label)])
+            if not table.num_rows:
+                continue
+            if perplexity_files:  # the same overlays, and checks, as read_language
+                rescored = read_table(perplexity_files[f], columns=["lang_script", "perplexity", "kenlm_source"], filters=[("lang_script", "=", label)])
+                if rescored.num_rows != table.num_rows:
+                    raise ValueError(f"{perplexity_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
+                table = set_column(set_column(table, "perplexity", rescored.column("perplexity")), "kenlm_source", rescored.column("kenlm_source"))
+            if quality_files:
+                rescored = read_table(quality_files[f], columns=["lang_script", "quality_score"], filters=[("lang_script", "=", label)])
+                if rescored.num_rows != table.num_rows:
+                    raise ValueError(f"{quality_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
+                table = set_column(table, "quality_score", rescored.column("quality_score"))
+            table = table.append_column("_file", pa.array(np.full(table.num_rows, len(self.files), np.int64)))
+            tables.append(table.append_column("_pos", pa.array(np.arange(table.num_rows, dtype=np.int64))))
+            self.files.append(f)
+        if not tables:
+            raise ValueError(f"no annotated rows for {label}")
+        small = pa.concat_tables(tables, promote_options="default")
+        self.small = small.take(pc.sort_indices(small, sort_keys=[("id", "ascending")]))  # stable: ties keep file order
+        self.rows = self.small.num_rows
+        counts = np.bincount(self.small.column("_file").to_numpy(), minlength=len(self.files))
+        self.offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.keys = np.empty(self.rows, np.int64)  # file order -> row key
+        self.keys[self.offsets[self.small.column("_file").to_numpy()] + self.small.column("_pos").to_numpy()] = np.arange(self.rows)
+        self.small = self.small.drop_columns(["_file", "_pos"])
+        self.schema = pa.unify_schemas([read_schema(f) for f in self.files], promote_options="default")
+        self.max_held = 0  # most rows this task held with their text at once
+
+    def batches(self, columns: list[str] | None = None, full: bool = False):
+        """(rows, their keys) batch by batch; ``full``: every column, in the whole-language table's order, with overlays."""
+        for n, f in enumerate(self.files):
+            present = read_schema(f).names
+            wanted = None if columns is None else ["lang_script", *[c for c in columns if c in present and c != "lang_script"]]
+            position = self.offsets[n]
+            for batch in iter_batches(f, columns=wanted, batch_size=self.batch_rows, equal=("lang_script", self.label)):
+                table = pa.Table.from_batches([batch])
+                table = table.filter(pc.equal(table.column("lang_script"), self.label))
+                if not table.num_rows:
+                    continue
+                keys = self.keys[position : position + table.num_rows]
+                position += table.num_rows
+                self.max_held = max(self.max_held, table.num_rows)
+                if full:
+                    table = pa.concat_tables([self.schema.empty_table(), table], promote_options="default")
+                    table = self.overlay(table, keys)
+                yield table, keys
+
+    def overlay(self, table: pa.Table, keys: np.ndarray) -> pa.Table:
+        rows = self.small.take(pa.array(keys))
+        if self.overlays[0]:
+            table = set_column(set_column(table, "perplexity", rows.column("perplexity")), "kenlm_source", rows.column("kenlm_source"))
+        if self.overlays[1]:
+            table = set_column(table, "quality_score", rows.column("quality_score"))
+        return table
+
+
+def _counted(counters: StageCounters, before: list | None, after: list, seconds: float) -> None:
+    """A stage's counters, as :class:`Chain` keeps them, from the drop reasons before and after it (``before``
+    None: no drop_reason yet, every row live)."""
+    before = before if before is not None else [None] * len(after)
+    counters.documents_in += sum(1 for r in before if r is None)
+    counters.documents_out += sum(1 for r in after if r is None)
+    counters.dropped.update(a for b, a in zip(before, after) if a is not None and b is None)
+    counters.seconds += seconds
+
+
+def finalize_partitioned(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None,
+                         classifier: ClassifierOutcome | None, threshold: float | None, rule: str, batch_rows: int) -> LanguageResult:
+    """:func:`finalize_language` for a language bigger than the task's budget: the same stages, statistics and rows.
+
+    The language-wide rules work on small columns of every row (:class:`_LanguageRows`); text is read in batches
+    of ``batch_rows`` rows, once per pass: templated scores (texts spilled to local scratch by hash of their
+    domain, then scored one domain partition at a time: a page's score depends on its domain's pages only),
+    select, the LID core's centroid, LID similarities, dedup's inputs (handed to the distributed dedup as parts,
+    Ray object handles when Ray runs) and the writing. Shards are written as rows arrive (:class:`_ShardWriter`),
+    each written group sorted by id.
+    """
+    limits = manifest.thresholds.updated(manifest.language_thresholds.get(label, {}))
+    card = bootstrap.card(label) if bootstrap else None
+    if card is None and manifest.quality.kenlm_models:
+        card = load_card(manifest.quality.kenlm_models, label)
+    language = _LanguageRows(files, label, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None, batch_rows)
+    n, small = language.rows, language.small
+    names = ["selection_columns", "select", "templated_cap"] + (["keep_languages"] if manifest.languages is not None else []) + ["lid_outlier", "dedup"]
+    counters = {name: StageCounters() for name in names}
+
+    # selection columns: bucket cut-offs from every perplexity; templated scores per domain partition
+    started = time.perf_counter()
+    perplexities = small.column("perplexity").to_pylist() if "perplexity" in small.column_names else [None] * n
+    cutoffs = bucket_cutoffs(perplexities, limits.perplexity_bucket_percentiles)
+    bucket_info = {"cutoffs": [round(c, 2) for c in cutoffs] if cutoffs else None, "percentiles": list(limits.perplexity_bucket_percentiles)}
+    buckets = [bucket_of(p, cutoffs) for p in perplexities]
+    templated_score = [0.0] * n
+    # twice the batches: hash partitions are uneven; one domain is never split (its pages are judged together)
+    domains = -(-2 * n // batch_rows)
+    with tempfile.TemporaryDirectory(dir=scratch_dir()) as spill:
+        # one read of the text, spilled by hash(domain) to local files; then one domain partition at a time
+        writers: dict[int, pq.ParquetWriter] = {}
+        for table, keys in language.batches(["text", "url", "script"]):
+            urls = table.column("url").to_pylist() if "url" in table.column_names else [None] * table.num_rows
+            part = np.fromiter((xxhash.xxh64_intdigest(hostname(u)) % domains for u in urls), np.int64, count=len(urls))
+            rows = pa.table({"key": pa.array(keys), "text": table.column("text"), "url": pa.array(urls, pa.string()), "script": table.column("script")})
+            for d in np.unique(part).tolist():
+                chosen = rows.filter(pa.array(part == d))
+                if d not in writers:
+                    writers[d] = pq.ParquetWriter(f"{spill}/{d}.parquet", chosen.schema)
+                writers[d].write_table(chosen)
+        for writer in writers.values():
+            writer.close()
+        for d in sorted(writers):
+            rows = pq.read_table(f"{spill}/{d}.parquet")
+            language.max_held = max(language.max_held, rows.num_rows)
+            scores = templated_scores(rows.column("text").to_pylist(), rows.column("url").to_pylist(), rows.column("script").to_pylist())
+            for key, score in zip(rows.column("key").to_pylist(), scores):
+                templated_score[key] = score
+            del rows
+    templated = [score >= limits.templated_threshold for score in templated_score]
+    counters["selection_columns"] = StageCounters(n, n, Counter(), time.perf_counter() - started)  # adds columns, drops nothing
+
+    # select, batch by batch
+    started = time.perf_counter()
+    select = SelectStage(manifest.thresholds, manifest.language_thresholds, {label: card} if card else {})
+    reasons: list[str | None] = [None] * n
+    ceilings: list[float | None] = [None] * n
+    for table, keys in language.batches(full=True):
+        table = _with_selection_columns(table.drop_columns([c for c in _NEVER_EXPORTED if c in table.column_names]), keys, buckets, templated_score, templated)
+        table = select(table)
+        for key, reason, ceiling in zip(keys.tolist(), table.column("drop_reason").to_pylist(), table.column("max_perplexity").to_pylist()):
+            reasons[key], ceilings[key] = reason, ceiling
+    _counted(counters["select"], None, reasons, time.perf_counter() - started)
+
+    # templated cap and keep_languages: small columns only
+    started = time.perf_counter()
+    capped = cap_templated(pa.table({"id": small.column("id"), "perplexity": pa.array(perplexities, pa.float64()), "drop_reason": pa.array(reasons, pa.string()),
+                                     "templated": pa.array(templated, pa.bool_())}), limits).column("drop_reason").to_pylist()
+    _counted(counters["templated_cap"], reasons, capped, time.perf_counter() - started)
+    reasons = capped
+    if manifest.languages is not None:
+        kept_languages = [r or (None if label in frozenset(manifest.languages) else LID_NOT_SELECTED) for r in reasons]
+        _counted(counters["keep_languages"], reasons, kept_languages, 0.0)
+        reasons = kept_languages
+
+    # LID outliers: the core's centroid in one pass, every live page's similarity in another
+    started = time.perf_counter()
+    outlier = LidOutlierStage()
+    live = [i for i, r in enumerate(reasons) if r is None]
+    core_rows = outlier.core(live, small.column("lang_score").to_pylist())
+    lid_scores: list[float | None] = [None] * n
+    before = list(reasons)
+    if core_rows is None:
+        outlier.not_judged(live)
+    else:
+        core, alive = set(core_rows), set(live)
+        centroid: Counter = Counter()
+        for table, keys in language.batches(["text"]):
+            for key, text in zip(keys.tolist(), table.column("text").to_pylist()):
+                if key in core:
+                    centroid.update(ngram_profile(text or ""))
+        norm = math.sqrt(sum(v * v for v in centroid.values()))
+        for table, keys in language.batches(["text"]):
+            for key, text in zip(keys.tolist(), table.column("text").to_pylist()):
+                if key in alive:
+                    lid_scores[key] = similarity(ngram_profile(text or ""), centroid, key in core, norm)
+        del centroid
+        _, outliers = outlier.judge(live, core_rows, [lid_scores[i] for i in live])
+        for row in outliers:
+            reasons[row] = LID_OUTLIER
+    _counted(counters["lid_outlier"], before, reasons, time.perf_counter() - started)
+
+    # dedup: the live rows' signatures go to the distributed dedup as parts (handles on Ray)
+    started = time.perf_counter()
+    engine = dedup_engine()
+    alive = np.zeros(n, bool)
+    alive[[i for i, r in enumerate(reasons) if r is None]] = True
+    parts = []
+    for table, keys in language.batches(list(INPUT_COLUMNS)):
+        mask = alive[keys]
+        if mask.any():
+            part = table.filter(pa.array(mask)).select(list(INPUT_COLUMNS)).append_column(ROW_KEY, pa.array(keys[mask]))
+            parts.append(engine.put(part) if engine else part)
+    index_files = language_files(manifest.dedup.previous_index, label, manifest.dedup) if manifest.dedup.previous_index else []
+    partitions = partition_count(int(alive.sum()) + sum(parquet_rows(f) for f in index_files), manifest.dedup, manifest.dedup_partition_memory_mb)
+    clusters = cluster_parts(parts + index_files, manifest.dedup, partitions, label, engine or LocalEngine())
+    del parts
+    where = np.full(n, -1, np.int64)
+    where[clusters.column(ROW_KEY).to_numpy()] = np.arange(clusters.num_rows)
+    before = list(reasons)
+    for key, reason in zip(clusters.column(ROW_KEY).to_pylist(), clusters.column("dedup_reason").to_pylist()):
+        reasons[key] = reasons[key] or reason
+    _counted(counters["dedup"], before, reasons, time.perf_counter() - started)
+
+    # writing, batch by batch: the columns in the whole-language table's order
+    staged = RunFolder(staging)
+    kept_shards = _ShardWriter(partition(staged.dataset, label), manifest.write, batch_rows)
+    removed_shards = _ShardWriter(partition(staged.removed, label), manifest.write, batch_rows)
+    characters = size = 0
+    for table, keys in language.batches(full=True):
+        table = _with_selection_columns(table, keys, buckets, templated_score, templated)
+        table = set_column(table, "max_perplexity", [ceilings[k] for k in keys.tolist()], pa.float32())
+        table = set_column(table, "drop_reason", [reasons[k] for k in keys.tolist()], pa.string())
+        table = set_column(table, "lid_outlier_score", [lid_scores[k] for k in keys.tolist()], pa.float32())
+        rows = where[keys]
+        found = pa.array(np.maximum(rows, 0), mask=rows < 0)
+        for column in ("dup_cluster_id", "dup_cluster_size", "duplicate_of"):
+            table = set_column(table, column, clusters.column(column).take(found))
+        table = table.drop_columns([c for c in _NEVER_EXPORTED if c in table.column_names])
+        is_kept = pc.is_null(table.column("drop_reason"))
+        kept = table.filter(is_kept)
+        kept_shards.add(kept, keys[is_kept.to_numpy(zero_copy_only=False)])
+        removed_shards.add(table.filter(pc.invert(is_kept)), keys[~is_kept.to_numpy(zero_copy_only=False)])
+        texts = kept.column("text").to_pylist()
+        characters += sum(len(t) for t in texts)
+        size += sum(len(t.encode("utf-8")) for t in texts)
+    kept_shards.flush()
+    removed_shards.flush()
+
+    annotated = small.drop_columns([c for c in ("kenlm_source", "quality_score") if c in small.column_names])
+    annotated = annotated.append_column("perplexity_bucket", pa.array(buckets, pa.string())).append_column("templated", pa.array(templated, pa.bool_()))
+    annotated = annotated.append_column("drop_reason", pa.array(reasons, pa.string()))
+    kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))
+    stats = {**language_stats(label, annotated, kept, (characters, size)), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card),
+             "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
+             "lid_contamination": outlier.info.get("contamination"), "lid_outlier": outlier.info}
+    memory = {"rows": n, "rows_per_chunk": batch_rows, "max_rows_held": language.max_held, "domain_partitions": domains, "dedup_partitions": partitions,
+              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}  # the worker process's peak so far (Linux: KiB)
+    return LanguageResult(stats, {name: c.as_dict() for name, c in counters.items()}, memory)
+
+
+class _ShardWriter:
+    """Shards of one partition written as rows arrive: rows wait until a shard's worth (or ``hold`` rows) is
+    there, so a language spread thinly over many annotated files still gets full shards; each written group is
+    sorted by id."""
+
+    def __init__(self, folder: Path, write, hold: int):
+        self.folder, self.write, self.hold = folder, write, hold
+        self.pending: list[tuple[pa.Table, np.ndarray]] = []
+        self.rows = self.bytes = self.shards = 0
+
+    def add(self, table: pa.Table, keys: np.ndarray) -> None:
+        if not table.num_rows:
+            return
+        self.pending.append((table, keys))
+        self.rows += table.num_rows
+        self.bytes += int(pc.sum(pc.binary_length(pc.cast(pc.fill_null(table.column("text"), ""), pa.binary()))).as_py() or 0)
+        if self.rows >= min(self.write.max_rows_per_shard, self.hold) or self.bytes >= self.write.max_bytes_per_shard:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        table = pa.concat_tables([t for t, _ in self.pending])
+        table = table.take(pa.array(np.argsort(np.concatenate([k for _, k in self.pending]), kind="stable")))
+        self.pending, self.rows, self.bytes = [], 0, 0
+        self.shards += len(write_shards(table, self.folder, self.write.max_rows_per_shard, self.write.max_bytes_per_shard, self.write.compression, self.shards))
+
+
+def _with_selection_columns(table: pa.Table, keys: np.ndarray, buckets: list, templated_score: list, templated: list) -> pa.Table:
+    keys = keys.tolist()
+    table = set_column(table, "perplexity_bucket", [buckets[k] for k in keys], pa.string())
+    table = set_column(table, "templated_score", [templated_score[k] for k in keys], pa.float32())
+    return set_column(table, "templated", [templated[k] for k in keys], pa.bool_())
 
 
 def kenlm_stats(label: str, manifest: Manifest, bootstrap: BootstrapOutcome | None, card: dict | None) -> dict:

@@ -192,6 +192,9 @@ class WriteSettings:
     max_rows_per_shard: int = 100_000
     max_bytes_per_shard: int = 256 * 1024 * 1024
     compression: str = "zstd"
+    # Memory of the task that selects, dedups and writes one language (pipeline/finalize.py): a language whose
+    # estimated footprint exceeds it is processed in chunks of annotated rows (docs/cluster.md).
+    finalize_memory_mb: int = 2048
 
 
 @dataclass(frozen=True)

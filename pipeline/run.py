@@ -101,6 +101,8 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
         for result in ray_backend.run_tasks(finalize_language, [(manifest, label, files, str(staging.root), bootstrap, classifier) for label in labels]):
             languages.append(result.stats)
             finalize_stages[result.stats["lang_script"]] = result.stages
+            if result.memory:  # bigger than write.finalize_memory_mb: done in batches
+                logging.getLogger(RUNLOG).info("finalize %s in batches: %s", result.stats["lang_script"], result.memory)
             bar.update(1)
     records = merge_record_counts(unit_rows)
     errors = [e for row in unit_rows for e in (json.loads(row["errors"]) if isinstance(row["errors"], str) else row["errors"])]

@@ -52,6 +52,17 @@ def _median(values: list[float]) -> float:
     return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
+def similarity(profile: dict[str, float], centroid: Counter, in_core: bool, centroid_norm: float | None = None) -> float:
+    """Cosine similarity of one page's profile to the core centroid; a core page is compared without itself."""
+    reference = centroid
+    if in_core:
+        reference = centroid.copy()
+        reference.subtract(profile)
+        centroid_norm = None
+    norm = math.sqrt(sum(v * v for v in reference.values())) if centroid_norm is None else centroid_norm
+    return _cosine(profile, reference, norm)
+
+
 def outlier_scores(texts: list[str], core: list[int]) -> list[float]:
     """Cosine similarity of every text to the centroid of the core texts (core texts: leave-one-out)."""
     profiles = [ngram_profile(t) for t in texts]
@@ -59,15 +70,8 @@ def outlier_scores(texts: list[str], core: list[int]) -> list[float]:
     for i in core:
         centroid.update(profiles[i])
     core_set = set(core)
-    scores = []
-    for i, profile in enumerate(profiles):
-        reference = centroid
-        if i in core_set:
-            reference = centroid.copy()
-            reference.subtract(profile)
-        norm = math.sqrt(sum(v * v for v in reference.values()))
-        scores.append(_cosine(profile, reference, norm))
-    return scores
+    norm = math.sqrt(sum(v * v for v in centroid.values()))
+    return [similarity(profile, centroid, i in core_set, norm) for i, profile in enumerate(profiles)]
 
 
 class LidOutlierStage:
@@ -86,31 +90,43 @@ class LidOutlierStage:
     def setup(self) -> None:
         pass
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        reasons = batch.column(DROP_REASON).to_pylist()
-        live = [i for i, r in enumerate(reasons) if r is None]
-        scores: list[float | None] = [None] * batch.num_rows
-        core_size = max(self.min_core, int(len(live) * self.core_share))
+    def core(self, live: list[int], lang_scores: list) -> list[int] | None:
+        """The confident core of the ``live`` rows (highest ``lang_scores`` first), or None when too few are live."""
         if len(live) < self.min_core:
-            self.info = {"judged": False, "live": len(live), "outliers": 0, "contamination": None}
-            return set_column(batch, "lid_outlier_score", scores, pa.float32())
-        texts = batch.column("text").to_pylist()
-        lang_scores = batch.column("lang_score").to_pylist()
-        ranked = sorted(live, key=lambda i: -(lang_scores[i] or 0.0))
-        core_rows = ranked[:core_size]
+            return None
+        return sorted(live, key=lambda i: -(lang_scores[i] or 0.0))[: max(self.min_core, int(len(live) * self.core_share))]
+
+    def judge(self, live: list[int], core_rows: list[int], live_scores: list[float]) -> tuple[float, list[int]]:
+        """(floor, rows of ``live`` below it) from the similarities of the live rows (``live_scores``, in ``live``
+        order); sets :attr:`info`. Shared with finalize's partitioned path, which computes the similarities chunk by chunk."""
         position = {row: n for n, row in enumerate(live)}
-        live_scores = outlier_scores([texts[i] or "" for i in live], [position[i] for i in core_rows])
         core_values = [live_scores[position[i]] for i in core_rows]
         median = _median(core_values)
         mad = _median([abs(v - median) for v in core_values]) or 1e-6
         floor = median - self.max_deviations * 1.4826 * mad
-        outliers = 0
+        outliers = [row for row, value in zip(live, live_scores) if value < floor]
+        self.info = {"judged": True, "live": len(live), "core": len(core_rows), "floor": round(floor, 4), "core_median": round(median, 4),
+                     "outliers": len(outliers), "contamination": round(len(outliers) / len(live), 4)}
+        return floor, outliers
+
+    def not_judged(self, live: list[int]) -> None:
+        self.info = {"judged": False, "live": len(live), "outliers": 0, "contamination": None}
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        reasons = batch.column(DROP_REASON).to_pylist()
+        live = [i for i, r in enumerate(reasons) if r is None]
+        scores: list[float | None] = [None] * batch.num_rows
+        core_rows = self.core(live, batch.column("lang_score").to_pylist())
+        if core_rows is None:
+            self.not_judged(live)
+            return set_column(batch, "lid_outlier_score", scores, pa.float32())
+        texts = batch.column("text").to_pylist()
+        position = {row: n for n, row in enumerate(live)}
+        live_scores = outlier_scores([texts[i] or "" for i in live], [position[i] for i in core_rows])
+        _, outliers = self.judge(live, core_rows, live_scores)
         for row, value in zip(live, live_scores):
             scores[row] = value
-            if value < floor:
-                reasons[row] = LID_OUTLIER
-                outliers += 1
-        self.info = {"judged": True, "live": len(live), "core": len(core_rows), "floor": round(floor, 4), "core_median": round(median, 4),
-                     "outliers": outliers, "contamination": round(outliers / len(live), 4)}
+        for row in outliers:
+            reasons[row] = LID_OUTLIER
         batch = set_column(batch, "lid_outlier_score", scores, pa.float32())
         return set_column(batch, DROP_REASON, reasons, pa.string())
