@@ -204,6 +204,9 @@ def good_probability(model, line: str) -> float:
     return 0.0
 
 
+NAN_RETRIES = 4  # a fold whose training diverges is retried with half the learning rate, this many times in all
+
+
 def train_fold_bytes(fold: int, lines: list[str], params: dict) -> tuple[int, bytes]:
     """One fold model, trained on ``lines`` (fastText's ``__label__x text`` format) in a temporary folder of this
     process; returns ``(fold, the model file's bytes)``, so that it can run in another process or on another node."""
@@ -215,7 +218,17 @@ def train_fold_bytes(fold: int, lines: list[str], params: dict) -> tuple[int, by
     with tempfile.TemporaryDirectory(prefix="longtail-fold-") as tmp:
         train_file = Path(tmp) / "train.txt"
         train_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-        model = fasttext.train_supervised(input=str(train_file), **params)
+        lr = params["lr"]
+        for _ in range(NAN_RETRIES):
+            try:
+                model = fasttext.train_supervised(input=str(train_file), **{**params, "lr": lr})
+                break
+            except RuntimeError as exc:  # fastText diverged ("Encountered NaN"): a smaller step, not a failed run
+                if "NaN" not in str(exc):
+                    raise
+                lr /= 2
+        else:
+            raise RuntimeError(f"fold {fold}: fastText diverged (NaN) down to lr {lr * 2}")
         model.save_model(str(Path(tmp) / "model.bin"))
         return fold, (Path(tmp) / "model.bin").read_bytes()
 

@@ -476,6 +476,11 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
             card = bootstrap_classifier(positives, failures, folder, settings, run)
     except NotEnoughExamples as exc:
         card = {"kind": "fasttext-quality-classifier-bootstrap", "status": "too_little_text", "reason": str(exc), **exc.counts, "settings": settings.as_dict()}
+    except Exception as exc:  # fastText diverged even at smaller steps (train_fold_bytes): no classifier, the run goes on
+        if "NaN" not in str(exc):
+            raise
+        card = {"kind": "fasttext-quality-classifier-bootstrap", "status": "failed", "reason": f"fastText training diverged: {str(exc)[-300:]}",
+                "settings": settings.as_dict()}
     card["fingerprint"] = key
     return card
 

@@ -162,7 +162,7 @@ def classifier_rule(manifest: Manifest, classifier: ClassifierOutcome | None) ->
     if "min_quality_score" in manifest.explicit_defaults:
         return manifest.thresholds.min_quality_score, "manifest"
     if classifier is not None:
-        return (classifier.threshold, "bootstrap") if classifier.trained else (None, "bootstrap:too_little_text")
+        return (classifier.threshold, "bootstrap") if classifier.trained else (None, f"bootstrap:{classifier.card.get('status') or 'too_little_text'}")
     threshold = given_classifier_threshold(manifest.quality.classifier_model)
     if threshold is not None:
         return threshold, "given:calibrated"
