@@ -285,14 +285,22 @@ def run_whole(files: list[Path], work: Path, workers: int) -> dict:
             "kenlm_status": statuses}
 
 
-def run_annotate(files: list[Path], work: Path) -> dict:
-    from longtail.pipeline.annotate import annotate_unit, build_stages
+def annotate_setup(files: list[Path], out: Path):
+    """A fresh output folder, the sample job's manifest over ``files`` and its annotate stages, set up."""
+    from longtail.pipeline.annotate import build_stages
 
-    shutil.rmtree(work / "out", ignore_errors=True)
-    manifest = sample_manifest(files, work / "out", 1)
+    shutil.rmtree(out, ignore_errors=True)
+    manifest = sample_manifest(files, out, 1)
     stages = build_stages(manifest)
     for stage in stages:
         stage.setup()
+    return manifest, stages
+
+
+def run_annotate(files: list[Path], work: Path) -> dict:
+    from longtail.pipeline.annotate import annotate_unit
+
+    manifest, stages = annotate_setup(files, work / "out")
     clock = bench_annotate.Clock()
     documents = sum(annotate_unit(manifest, stages, str(path)).documents for path in files)
     wall, cpu = clock.stop()
@@ -381,13 +389,9 @@ def profile(crawl: Path, work: Path, top: int) -> None:
     import pstats
 
     files = sorted(crawl.glob("*.warc.gz"))
-    from longtail.pipeline.annotate import annotate_unit, build_stages
+    from longtail.pipeline.annotate import annotate_unit
 
-    shutil.rmtree(work / "profile", ignore_errors=True)
-    manifest = sample_manifest(files, work / "profile", 1)
-    stages = build_stages(manifest)
-    for stage in stages:
-        stage.setup()
+    manifest, stages = annotate_setup(files, work / "profile")
     profiler = cProfile.Profile()
     started = time.process_time()
     profiler.enable()
