@@ -282,12 +282,17 @@ def spawn(name: str, crawl: Path, work: Path, models: Path, core: int | None, ta
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def collect(process: subprocess.Popen, pages: int) -> dict:
+def child_result(process: subprocess.Popen) -> dict:
+    """The last JSON line a measuring child process printed; exits with its stderr if it failed."""
     out, err = process.communicate()
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if process.returncode or not lines:
-        raise SystemExit(f"measurement failed ({process.returncode}):\n{err[-3000:]}")
-    result = json.loads(lines[-1])
+        raise SystemExit(f"measurement failed ({process.returncode}):\n{err[-4000:]}")
+    return json.loads(lines[-1])
+
+
+def collect(process: subprocess.Popen, pages: int) -> dict:
+    result = child_result(process)
     result["docs_per_s"] = pages / result["seconds"]
     result["docs_per_cpu_s"] = pages / max(result["cpu_seconds"], 1e-9) if result["cpu_seconds"] == result["cpu_seconds"] else float("nan")
     if "steady_docs_per_s" in result:  # Ray: workers are other processes; no CPU time or RSS of theirs here

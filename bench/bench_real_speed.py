@@ -363,11 +363,7 @@ def spawn(name: str, crawl: Path, work: Path, core: int | None) -> subprocess.Po
 
 
 def collect(process: subprocess.Popen, pages: int) -> dict:
-    out, err = process.communicate()
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    if process.returncode or not lines:
-        raise SystemExit(f"measurement failed ({process.returncode}):\n{err[-4000:]}")
-    r = json.loads(lines[-1])
+    r = bench_annotate.child_result(process)
     print(f"  {r['name']:<10} {r['seconds']:>8.1f} s wall {r['cpu_seconds']:>8.1f} s CPU   {pages / r['seconds']:>7.2f} docs/s  "
           f"{pages / r['cpu_seconds']:>7.2f} docs/CPU-s  peak RSS {r.get('peak_rss_worker_mb') or r['peak_rss_mb']} MB", flush=True)
     for step, figures in r.get("passes", {}).items():
