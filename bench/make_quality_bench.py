@@ -47,6 +47,8 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import regex
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import build_real_bench as B  # noqa: E402  (wrap_html, WarcOut, script_of, decode_html, as_utf8_page, LANG1_TO_3)
@@ -126,7 +128,9 @@ def graphemes(word: str) -> list[str]:
     return out
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Marks and joiners belong to the word: `re`'s \w stops at every Indic vowel sign and virama ("हस्ताक्षर" -> 4
+# pieces), so scrambling and the vocabulary worked on pieces of 1-3 letters and left Indic words intact.
+_WORD = regex.compile(r"[\w\p{M}\u200c\u200d]+")
 _SENT = re.compile(r"(?<=[.!?؟।॥።።。！？።፧])\s+|\n+")
 
 
