@@ -51,6 +51,9 @@ class Thresholds:
     max_letter_order_ratio: float | None = 0.98
     # word order no further from the text's own shuffle than this (word salad), when the test can tell (signals.py)
     min_word_order_z: float | None = 1.5
+    # ... or this share of the test's power (the z a perfect arrangement of the text would reach), if lower: a short
+    # text in a script without case can show little more order than the threshold, and would have to be perfect
+    min_word_order_power_share: float | None = 0.8
     # share of words in lines of 6+ words: below it the page is navigation/tags/link lists (signals.prose_frac)
     min_prose_frac: float | None = 0.2
     # "auto": ``perplexity_margin`` times the ``perplexity_basis_percentile`` of the perplexities of the
@@ -198,14 +201,22 @@ class ScrambledFilter(Filter):
 
 
 class WordOrderFilter(Filter):
-    """Word salad: the text's word order carries no more evidence than its own words shuffled. Keeps when the
-    test had no power (``word_order_z`` None) or the column is missing (older annotations)."""
+    """Word salad: the text's word order carries no more evidence than its own words shuffled. The required z is
+    ``min_word_order_z``, or ``min_word_order_power_share`` x the test's power if that is lower. Keeps when the
+    test had no power (``word_order_z`` None) or the column is missing (older annotations; without
+    ``word_order_power`` the threshold alone applies)."""
 
     reason = reasons.QUALITY_WORD_ORDER
 
     def check(self, doc, limits):
         value = doc.get("word_order_z")
-        return limits.min_word_order_z is None or value is None or value >= limits.min_word_order_z
+        if limits.min_word_order_z is None or value is None:
+            return True
+        required = limits.min_word_order_z
+        power = doc.get("word_order_power")
+        if limits.min_word_order_power_share is not None and power is not None:
+            required = min(required, limits.min_word_order_power_share * power)
+        return value >= required
 
 
 class ProseFilter(Filter):

@@ -33,6 +33,7 @@ class TextSignals:
     mojibake_frac: float  # share of non-space characters in sequences that are UTF-8 bytes decoded as cp1252/latin-1
     scrambled_frac: float  # repeated long words spelt with their inner letters in another order (see scrambled_frac())
     word_order_z: float | None  # how far the text's word order is from its own shuffle; None: too little evidence
+    word_order_power: float | None  # the z perfectly placed sentence boundaries would give: what the text can show
     letter_order_ratio: float | None  # distinct letter pairs inside words vs. with inner letters reshuffled; None: too few
     prose_frac: float  # share of words in lines of PROSE_LINE_WORDS+ words (not menus, tags, link lists)
 
@@ -274,7 +275,12 @@ class _OrderEvidence:
 
 
 def word_order_z(text: str) -> float | None:
-    """How many standard deviations the text's word-order evidence lies above that of its own words shuffled
+    """:func:`word_order_test`'s z."""
+    return word_order_test(text)[0]
+
+
+def word_order_test(text: str) -> tuple[float | None, float | None]:
+    """(z, power). z: how many standard deviations the text's word-order evidence lies above that of its own words shuffled
     within each line (a permutation test, ``WORD_ORDER_SHUFFLES`` seeded shuffles).
 
     Word salad (a real text's words shuffled, as spam generators make it) uses the language's own words, so a
@@ -284,15 +290,16 @@ def word_order_z(text: str) -> float | None:
     language with one page. None when the test has no power: under ``WORD_ORDER_MIN_WORDS`` words, under
     ``WORD_ORDER_MIN_TERMINALS`` sentence terminals, or when even perfectly placed terminals and capitals would
     not reach ``WORD_ORDER_MIN_POWER`` (unpunctuated text, one sentence per line in a script without case): those
-    are judged by the other rules. Scripts without spaces: :func:`unspaced_order_z`. The RNG is a local instance
-    seeded from the text.
+    are judged by the other rules. Scripts without spaces: :func:`unspaced_order_test`. The RNG is a local instance
+    seeded from the text. power: the z of the boundary cues alone if every terminal were followed by a capital and
+    every long line were a paragraph (None with z None).
     """
     lines = _order_lines(text)
     if sum(len(tokens) for tokens in lines) < WORD_ORDER_MIN_WORDS:
-        return None
+        return None, None
     evidence = _OrderEvidence(lines)  # per token once; a shuffle only permutes tokens
     if int(evidence.ends.sum()) < WORD_ORDER_MIN_TERMINALS:
-        return None
+        return None, None
     observed = evidence.counts(np.arange(len(evidence.ids)))
     recurring, boundaries = evidence.counts_all(evidence.permutations(WORD_ORDER_SHUFFLES, zlib.crc32(text.encode("utf-8"))))
     shuffled_counts = list(zip(recurring.tolist(), boundaries.tolist()))
@@ -303,10 +310,11 @@ def word_order_z(text: str) -> float | None:
         if len(ends) >= WORD_ORDER_LONG_LINE:
             best += bool(ends.any()) + bool(capitals.any())
     boundary = [b for _, b in shuffled_counts]
-    if (best - statistics.mean(boundary)) / max(statistics.pstdev(boundary), 1.0) < WORD_ORDER_MIN_POWER:
-        return None
+    power = (best - statistics.mean(boundary)) / max(statistics.pstdev(boundary), 1.0)
+    if power < WORD_ORDER_MIN_POWER:
+        return None, None
     totals = [r + b for r, b in shuffled_counts]
-    return round((sum(observed) - statistics.mean(totals)) / max(statistics.pstdev(totals), 1.0), 3)
+    return round((sum(observed) - statistics.mean(totals)) / max(statistics.pstdev(totals), 1.0), 3), round(power, 3)
 
 
 _GRAPHEME = regex.compile(r"\X")
@@ -316,7 +324,12 @@ _UNSPACED_TERMINAL = regex.compile(r"(?!\.)\p{Sentence_Terminal}")
 
 
 def unspaced_order_z(text: str) -> float | None:
-    """Word-order evidence for scripts written without spaces (Han, Japanese, Thai, ...), where words cannot be
+    """:func:`unspaced_order_test`'s z."""
+    return unspaced_order_test(text)[0]
+
+
+def unspaced_order_test(text: str) -> tuple[float | None, float | None]:
+    """(z, power) of the word-order evidence for scripts written without spaces (Han, Japanese, Thai, ...), where words cannot be
     shuffled because their boundaries are not in the text: do sentence terminals ("。", "！", "။") end the
     paragraph-long lines (``WORD_ORDER_LONG_LINE`` x 3 grapheme clusters) more often than if they stood at random
     positions in them? Text shuffled in pieces puts them anywhere. z against the exact null (a line ends with a
@@ -330,16 +343,17 @@ def unspaced_order_z(text: str) -> float | None:
         if len(clusters) >= long_line:
             lines.append([bool(_UNSPACED_TERMINAL.match(g)) for g in clusters])
     if sum(len(line) for line in lines) < WORD_ORDER_MIN_WORDS * 3:
-        return None
+        return None, None
     terminals = [sum(line) for line in lines]
     if sum(terminals) < WORD_ORDER_MIN_TERMINALS:
-        return None
+        return None, None
     shares = [t / len(line) for t, line in zip(terminals, lines)]
     mean = sum(shares)
     sd = max(sum(p * (1 - p) for p in shares) ** 0.5, 1.0)
-    if (sum(1 for t in terminals if t) - mean) / sd < WORD_ORDER_MIN_POWER:
-        return None
-    return round((sum(1 for line in lines if line[-1]) - mean) / sd, 3)
+    power = (sum(1 for t in terminals if t) - mean) / sd
+    if power < WORD_ORDER_MIN_POWER:
+        return None, None
+    return round((sum(1 for line in lines if line[-1]) - mean) / sd, 3), round(power, 3)
 
 
 _LETTERS = regex.compile(r"[\p{L}\p{M}]+")
@@ -485,6 +499,7 @@ def text_signals(text: str, script: str) -> TextSignals:
     units = words(text, script)
     # Word n-grams for spaced scripts; for unspaced scripts units are grapheme clusters, so use longer n.
     scale = 3 if is_unspaced(script) else 1
+    order_z, order_power = unspaced_order_test(text) if is_unspaced(script) else word_order_test(text)
     return TextSignals(
         n_chars=len(text),
         n_words=word_count(text, script),
@@ -497,7 +512,8 @@ def text_signals(text: str, script: str) -> TextSignals:
         compress_ratio=compress_ratio(text),
         mojibake_frac=mojibake_frac(text),
         scrambled_frac=0.0 if is_unspaced(script) else scrambled_frac(text),
-        word_order_z=unspaced_order_z(text) if is_unspaced(script) else word_order_z(text),
+        word_order_z=order_z,
+        word_order_power=order_power,
         letter_order_ratio=unspaced_letter_order_ratio(text) if is_unspaced(script) else letter_order_ratio(text),
         prose_frac=prose_frac(lines, script),
     )

@@ -118,3 +118,26 @@ def test_scripts_without_spaces_abbreviation_dots_are_not_terminals():
     # Thai ends sentences with a space, not a mark; "." there marks abbreviations and numbers: no verdict.
     thai = "\n".join(["ประชุมเมื่อวันที่ 4 ธ.ค. ที่ สนง.ผบ.ตร. มีผู้เข้าร่วมประมาณ 3.5 พันคนจากทุกจังหวัดทั่วประเทศ"] * 8)
     assert text_signals(thai, "Thai").word_order_z is None
+
+
+def test_power_is_what_a_perfect_arrangement_would_reach_and_z_cannot_exceed_it_much():
+    prose = text_signals(SWAHILI, "Latn")
+    assert prose.word_order_power is not None and prose.word_order_power >= 1.5
+    assert text_signals("Habari za asubuhi. Karibu sana.", "Latn").word_order_power is None  # no test, no power
+    assert text_signals(CHINESE, "Hani").word_order_power >= text_signals(CHINESE, "Hani").word_order_z
+
+
+def test_a_low_power_text_needs_only_a_share_of_its_power():
+    salad = word_salad(RUSSIAN, 0)
+    doc = text_signals(salad, "Cyrl").as_dict() | {"text": salad, "lang": "rus", "lang_score": 0.9}
+    limits = Thresholds(min_words=1, max_perplexity=None, min_quality_score=None)
+    # a short caseless text: best possible z 1.6, shows 1.35 (84% of it): ordered as far as it can tell
+    assert first_failure({**doc, "word_order_z": 1.35, "word_order_power": 1.6}, limits) is None
+    # the same z from a text that could have shown 6: not enough
+    assert first_failure({**doc, "word_order_z": 1.35, "word_order_power": 6.0}, limits) == reasons.QUALITY_WORD_ORDER
+    # a salad-like z at low power is still dropped
+    assert first_failure({**doc, "word_order_z": 0.9, "word_order_power": 1.6}, limits) == reasons.QUALITY_WORD_ORDER
+    # older annotations without the column: the threshold alone
+    without = {k: v for k, v in doc.items() if k != "word_order_power"} | {"word_order_z": 1.35}
+    assert first_failure(without, limits) == reasons.QUALITY_WORD_ORDER
+    assert first_failure({**doc, "word_order_z": 1.35, "word_order_power": 1.6}, Thresholds(min_words=1, max_perplexity=None, min_quality_score=None, min_word_order_power_share=None)) == reasons.QUALITY_WORD_ORDER
