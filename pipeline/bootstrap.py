@@ -172,7 +172,7 @@ def bootstrap_languages_task(files: list[str], labels: list[str], kenlm_dir: str
 def _batch_rows(files: list[str], labels: list[str]) -> dict[str, list[dict]]:
     """The annotated rows (bootstrap columns) of several languages, each file read once; every label gets a list."""
     by_label: dict[str, list[dict]] = {label: [] for label in labels}
-    for path in files:
+    for path in files if labels else []:
         present = set(read_schema(path).names)
         if "lang_script" not in present:
             continue
@@ -457,11 +457,17 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
     from longtail.filters.classifier_bootstrap import NotEnoughExamples, bootstrap_classifier, examples_of_language
 
     positives, failures = [], []
-    for label in language_labels_of(files):
-        rows = _language_rows_sample(files, label, 2 * settings.max_documents_per_language)
-        p, f = examples_of_language(rows, settings)
-        positives += p
-        failures += f
+    limit = 2 * settings.max_documents_per_language
+    counts = language_row_counts(files)
+    for batch in _read_batches(sorted(counts), counts, limit):
+        # languages under the sample size: each file read once for the batch (one read per language and file was
+        # most of this task's time on a crawl of many small languages); bigger ones sampled by id hash, as before
+        batch_rows = _batch_rows(files, [label for label in batch if counts[label] <= limit])
+        for label in batch:
+            rows = batch_rows[label] if counts[label] <= limit else _language_rows_sample(files, label, limit)
+            p, f = examples_of_language(rows, settings)
+            positives += p
+            failures += f
     from longtail.pipeline import ray_backend
 
     # the fold models train as tasks of their own, on as many cores as are free (each on one thread: the same
@@ -485,12 +491,33 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
     return card
 
 
-def language_labels_of(files: list[str]) -> list[str]:
-    labels = set()
+def language_row_counts(files: list[str]) -> dict[str, int]:
+    """Annotated rows per language label (labels of a language only: no ``und``/``zxx``, safe names)."""
+    counts: dict[str, int] = {}
     for path in files:
         if "lang_script" in read_schema(path).names:
-            labels.update(read_table(path, columns=["lang_script"]).column("lang_script").unique().to_pylist())
-    return sorted(label for label in labels if label and is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE)
+            found = read_table(path, columns=["lang_script"]).column("lang_script").value_counts()
+            for label, n in zip(found.field("values").to_pylist(), found.field("counts").to_pylist()):
+                counts[label] = counts.get(label, 0) + n
+    return {label: n for label, n in counts.items() if label and is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE}
+
+
+READ_BATCH_ROWS = 50_000  # rows of small languages read together: bounds the task's memory on a crawl of many
+
+
+def _read_batches(labels: list[str], counts: dict[str, int], limit: int) -> list[list[str]]:
+    """``labels`` in order, cut into consecutive batches of at most READ_BATCH_ROWS rows of languages under ``limit``."""
+    batches, current, held = [], [], 0
+    for label in labels:
+        rows = counts[label] if counts[label] <= limit else 0  # a sampled language is read on its own
+        if current and held + rows > READ_BATCH_ROWS:
+            batches.append(current)
+            current, held = [], 0
+        current.append(label)
+        held += rows
+    if current:
+        batches.append(current)
+    return batches
 
 
 def rescore_quality_file(annotated: str, target: str, folder: str, folds: int) -> str:

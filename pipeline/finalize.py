@@ -1,6 +1,7 @@
 """Selection, dedup and writing, per language, from the annotations (never from the crawl).
 
-Each language is one Ray task: languages run in parallel and no task ever holds the whole corpus. A language's
+Each language is one Ray task, or small languages share one (:func:`finalize_groups`): tasks run in parallel and
+none ever holds the whole corpus. A language's
 table goes through a :class:`~longtail.stages.base.Chain` of stages (:func:`selection_chain`: selection
 columns -> select -> templated cap -> keep_languages -> dedup), which checks their columns and counts their
 drops; this module then splits kept/removed, writes shards and statistics. Outputs go to a staging folder
@@ -45,7 +46,7 @@ from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
 
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.ray_backend import dedup_engine
-from longtail.pipeline.runfolder import PUBLISHED, RUN_JSON, STATS, RunFolder, partition, read_language
+from longtail.pipeline.runfolder import PUBLISHED, RUN_JSON, STATS, RunFolder, partition, read_language, read_languages
 
 _NEVER_EXPORTED = ("minhash",)
 
@@ -181,6 +182,50 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
     if rows > batch_rows:  # bigger than the task's budget: selection, dedup and writing chunk by chunk
         return finalize_partitioned(manifest, label, files, staging, bootstrap, classifier, threshold, rule, batch_rows)
     table = read_language(files, label, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None)
+    return _finalize_table(manifest, label, table, staging, bootstrap, threshold, rule)
+
+
+def finalize_languages(manifest: Manifest, labels: list[str], files: list[str], staging: str, bootstrap: BootstrapOutcome | None = None,
+                       classifier: ClassifierOutcome | None = None) -> list[LanguageResult]:
+    """Ray task: :func:`finalize_language` for each of ``labels`` (a group from :func:`finalize_groups`). A group of
+    small languages reads each annotated file once for all of them, then selects, dedups and writes each alone:
+    the same output as one task per language."""
+    if len(labels) == 1:
+        return [finalize_language(manifest, labels[0], files, staging, bootstrap, classifier)]
+    for label in labels:
+        if not is_safe_label(label):
+            raise ValueError(f"unsafe language label {label!r}")
+    threshold, rule = classifier_rule(manifest, classifier)
+    manifest = replace(manifest, thresholds=manifest.thresholds.updated({"min_quality_score": threshold}))
+    tables = read_languages(files, labels, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None)
+    return [_finalize_table(manifest, label, tables.pop(label), staging, bootstrap, threshold, rule) for label in labels]
+
+
+def finalize_groups(sizes: dict[str, tuple[int, int]], small_language_rows: int, memory_mb: int, workers: int) -> list[list[str]]:
+    """Labels per finalize task. ``sizes``: label -> (documents, characters), from :func:`language_sizes`. A
+    language of more than ``small_language_rows`` documents has a task of its own (in batches if over the
+    budget). Smaller ones are packed in label order into groups of at most the rows that fit ``memory_mb`` and
+    about an even share of the small languages' rows per worker, so that the workers stay busy."""
+    small = sorted(label for label, (rows, _) in sizes.items() if rows <= small_language_rows)
+    groups = [[label] for label in sorted(sizes) if sizes[label][0] > small_language_rows]
+    if not small:
+        return groups
+    rows = sum(sizes[label][0] for label in small)
+    characters = sum(sizes[label][1] for label in small)
+    cap = min(rows_per_chunk(memory_mb, characters / max(rows, 1)), max(math.ceil(rows / max(workers, 1)), MIN_GROUP_ROWS))
+    group, held = [], 0
+    for label in small:
+        if group and held + sizes[label][0] > cap:
+            groups.append(group)
+            group, held = [], 0
+        group.append(label)
+        held += sizes[label][0]
+    groups.append(group)
+    return groups
+
+
+def _finalize_table(manifest: Manifest, label: str, table: pa.Table, staging: str, bootstrap: BootstrapOutcome | None,
+                    threshold: float | None, rule: str) -> LanguageResult:
     card = bootstrap.card(label) if bootstrap else None
     if card is None and manifest.quality.kenlm_models:
         card = load_card(manifest.quality.kenlm_models, label)
@@ -213,6 +258,25 @@ BYTES_PER_CHARACTER = 180
 # Columns read for the whole language in the partitioned path (no text, no signature): what the statistics and
 # the language-wide rules (bucket cut-offs, templated cap, LID core, dedup row keys) need.
 SMALL_COLUMNS = ("id", "lang_score", "perplexity", "kenlm_source", "quality_score", "n_words", "other_langs", "pii_email", "pii_ip", "pii_phone")
+
+
+MIN_GROUP_ROWS = 200  # a group of small languages holds at least this many documents (fewer: task overhead dominates)
+
+
+def language_sizes(files: list[str]) -> dict[str, tuple[int, int]]:
+    """label -> (documents, characters) of every language in the annotated files, in one pass over ``lang_script``
+    and ``n_chars``."""
+    rows: Counter = Counter()
+    characters: Counter = Counter()
+    for f in files:
+        table = read_table(f, columns=["lang_script", "n_chars"])
+        if not table.num_rows:
+            continue
+        grouped = table.group_by("lang_script").aggregate([("n_chars", "count"), ("n_chars", "sum")])
+        for label, count, total in zip(*(grouped.column(c).to_pylist() for c in ("lang_script", "n_chars_count", "n_chars_sum"))):
+            rows[label] += count
+            characters[label] += total or 0
+    return {label: (rows[label], characters[label]) for label in rows}
 
 
 def language_size(files: list[str], label: str) -> tuple[int, int]:

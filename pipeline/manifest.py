@@ -195,6 +195,9 @@ class WriteSettings:
     # Memory of the task that selects, dedups and writes one language (pipeline/finalize.py): a language whose
     # estimated footprint exceeds it is processed in chunks of annotated rows (docs/cluster.md).
     finalize_memory_mb: int = 2048
+    # Languages of at most this many documents share finalize tasks, which read each annotated file once for all of
+    # them (one task per language read every file once per language). 0: one task per language.
+    small_language_rows: int = 5000
 
 
 @dataclass(frozen=True)

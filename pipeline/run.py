@@ -19,10 +19,10 @@ from longtail.stages.read import input_problem
 from longtail.pipeline import ray_backend
 from longtail.pipeline.annotate import INPUT_REFUSED, failed_row
 from longtail.pipeline.bootstrap import run_bootstrap, run_classifier_bootstrap
-from longtail.pipeline.finalize import finalize_language, publish
+from longtail.pipeline.finalize import finalize_groups, finalize_languages, language_sizes, publish
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.provenance import code_version, model_fingerprints, safety_rules
-from longtail.pipeline.runfolder import STAGES_JSON, RunFolder, language_labels, load_done
+from longtail.pipeline.runfolder import STAGES_JSON, RunFolder, load_done
 from longtail.pipeline.runlog import RUNLOG, attach_run_log, save_run_log
 from longtail.pipeline.stats import merge_record_counts, summary_table, write_stage_stats, write_stats
 
@@ -93,17 +93,21 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     staging = folder.staging()
     remove_tree(staging.root)  # leftovers of a finalize that crashed must not be published
     files = folder.annotated_files_with_documents(units)
-    labels = language_labels(files) if files else []
+    sizes = language_sizes(files) if files else {}
+    labels = sorted(sizes)
     bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
     classifier = run_classifier_bootstrap(manifest, files, progress) if files else None  # None unless stages.quality.classifier_bootstrap
     languages, finalize_stages = [], {}
     with tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:
-        for result in ray_backend.run_tasks(finalize_language, [(manifest, label, files, str(staging.root), bootstrap, classifier) for label in labels]):
-            languages.append(result.stats)
-            finalize_stages[result.stats["lang_script"]] = result.stages
-            if result.memory:  # bigger than write.finalize_memory_mb: done in batches
-                logging.getLogger(RUNLOG).info("finalize %s in batches: %s", result.stats["lang_script"], result.memory)
-            bar.update(1)
+        groups = finalize_groups(sizes, manifest.write.small_language_rows, manifest.write.finalize_memory_mb, manifest.ray.workers)
+        for results in ray_backend.run_tasks(finalize_languages, [(manifest, group, files, str(staging.root), bootstrap, classifier) for group in groups]):
+            for result in results:
+                languages.append(result.stats)
+                finalize_stages[result.stats["lang_script"]] = result.stages
+                if result.memory:  # bigger than write.finalize_memory_mb: done in batches
+                    logging.getLogger(RUNLOG).info("finalize %s in batches: %s", result.stats["lang_script"], result.memory)
+            bar.update(len(results))
+    languages.sort(key=lambda stats: stats["lang_script"])  # in label order, however the tasks finished
     records = merge_record_counts(unit_rows)
     errors = [e for row in unit_rows for e in (json.loads(row["errors"]) if isinstance(row["errors"], str) else row["errors"])]
     run_info = {

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from longtail.fileio import as_path, is_url, read_schema, read_table
 from longtail.langid.labels import NON_LANGUAGE, is_safe_label
@@ -244,34 +245,38 @@ def label_of_partition(part: Path) -> str:
     return as_path(part).parent.name.split("=", 1)[1]
 
 
-def language_labels(files: list[str]) -> list[str]:
-    """Every ``lang_script`` found in annotated files."""
-    labels = set()
-    for f in files:
-        labels.update(read_table(f, columns=["lang_script"]).column("lang_script").unique().to_pylist())
-    return sorted(labels)
-
-
 def read_language(files: list[str], label: str, perplexity_files: dict[str, str] | None = None, quality_files: dict[str, str] | None = None) -> pa.Table:
     """One language's annotated rows, sorted by id; with ``perplexity_files`` (annotated file -> its re-scored
     file, from the run's bootstrap phase), ``perplexity`` and ``kenlm_source`` come from the overlay."""
+    return read_languages(files, [label], perplexity_files, quality_files)[label]
+
+
+def read_languages(files: list[str], labels: list[str], perplexity_files: dict[str, str] | None = None, quality_files: dict[str, str] | None = None) -> dict[str, pa.Table]:
+    """:func:`read_language` for several languages, each file (and its overlays) read once for all of them."""
+    def rows_of(path: str) -> pa.Table:
+        return read_table(path, filters=[("lang_script", "in", list(labels))])
+
     tables = []
     for f in files:
-        table = read_table(f, filters=[("lang_script", "=", label)])
+        table = rows_of(f)
         if perplexity_files and table.num_rows:
-            rescored = read_table(perplexity_files[f], filters=[("lang_script", "=", label)])
+            rescored = rows_of(perplexity_files[f])
             if rescored.num_rows != table.num_rows:
-                raise ValueError(f"{perplexity_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
+                raise ValueError(f"{perplexity_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {', '.join(labels)}); delete it to re-score")
             table = set_column(table, "perplexity", rescored.column("perplexity"))
             table = set_column(table, "kenlm_source", rescored.column("kenlm_source"))
         if quality_files and table.num_rows:  # the bootstrapped classifier's score (bootstrap/quality/)
-            rescored = read_table(quality_files[f], filters=[("lang_script", "=", label)])
+            rescored = rows_of(quality_files[f])
             if rescored.num_rows != table.num_rows:
-                raise ValueError(f"{quality_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
+                raise ValueError(f"{quality_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {', '.join(labels)}); delete it to re-score")
             table = set_column(table, "quality_score", rescored.column("quality_score"))
         tables.append(table)
     tables = [t for t in tables if t.num_rows]
-    if not tables:
-        raise ValueError(f"no annotated rows for {label}")
-    table = pa.concat_tables(tables, promote_options="default")
-    return table.sort_by([("id", "ascending")])
+    found = {}
+    table = pa.concat_tables(tables, promote_options="default") if tables else None
+    for label in labels:
+        rows = table.filter(pc.equal(table.column("lang_script"), label)) if table is not None else None
+        if rows is None or not rows.num_rows:
+            raise ValueError(f"no annotated rows for {label}")
+        found[label] = rows.sort_by([("id", "ascending")])
+    return found

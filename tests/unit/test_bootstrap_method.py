@@ -249,3 +249,27 @@ def test_a_batch_of_small_languages_reads_each_file_once_with_the_same_rows(repo
     together = dict(boot.bootstrap_languages_task(files, ["swa_Latn", "yor_Latn"], str(tmp_path / "batch"), settings, "test"))
     alone = dict(boot.bootstrap_language_task(files, label, str(tmp_path / "alone"), settings, "test") for label in ("swa_Latn", "yor_Latn"))
     assert together == alone and together["yor_Latn"]["status"] == "bootstrapped"
+
+
+def test_classifier_examples_read_small_languages_in_batches_and_sample_big_ones():
+    import longtail.pipeline.bootstrap as boot
+
+    counts = {"aaa_Latn": 30_000, "bbb_Latn": 10, "ccc_Cyrl": 90_000, "ddd_Ethi": 25_000, "eee_Latn": 4_000}
+    batches = boot._read_batches(sorted(counts), counts, limit=30_000)
+    assert [label for batch in batches for label in batch] == sorted(counts)  # every label once, in order
+    # aaa (30,000 rows) and bbb fill a batch; ccc is sampled (read alone, counts 0 here); ddd would pass the cap
+    assert batches == [["aaa_Latn", "bbb_Latn", "ccc_Cyrl"], ["ddd_Ethi", "eee_Latn"]]
+    assert all(sum(counts[label] for label in batch if counts[label] <= 30_000) <= boot.READ_BATCH_ROWS for batch in batches)
+
+
+def test_language_row_counts_leave_out_labels_that_are_no_language(tmp_path):
+    import pyarrow as pa
+
+    from longtail.pipeline.bootstrap import language_row_counts
+
+    labels = ["yor_Latn"] * 3 + ["und_Latn", "zxx_Zyyy", "amh_Ethi", None]
+    files = []
+    for part in (0, 1):
+        files.append(str(tmp_path / f"unit-{part}.parquet"))
+        pq.write_table(pa.table({"id": [f"{part}-{i}" for i in range(len(labels))], "lang_script": labels}), files[-1])
+    assert language_row_counts(files) == {"yor_Latn": 6, "amh_Ethi": 2}
