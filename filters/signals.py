@@ -155,12 +155,12 @@ def scrambled_frac(text: str) -> float:
     ``SCRAMBLED_MIN_REPEATS`` occurrences are in such groups. Not defined for unspaced scripts (the caller
     passes 0.0): their word boundaries are not in the text.
     """
-    groups: dict[tuple, Counter] = {}
-    for word in _LONG_WORD.findall(text.lower()):
-        groups.setdefault((word[0], word[-1], "".join(sorted(word))), Counter())[word] += 1
+    groups: dict[tuple, list[int]] = {}  # (first, last, letters) -> occurrences of each spelling
+    for word, count in Counter(_LONG_WORD.findall(text.lower())).items():  # each spelling sorted once
+        groups.setdefault((word[0], word[-1], "".join(sorted(word))), []).append(count)
     occurrences = extra = 0
     for spellings in groups.values():
-        total = sum(spellings.values())
+        total = sum(spellings)
         if total >= 2:
             occurrences += total
             extra += len(spellings) - 1
@@ -186,17 +186,21 @@ def _order_lines(text: str) -> list[list[str]]:
     for line in text.splitlines():
         tokens: list[str] = []
         for token in line.split():
-            if any(ch.isalnum() for ch in token):
+            if token.isalnum() or any(ch.isalnum() for ch in token):
                 tokens.append(token)
             elif tokens and _SENTENCE_END.search(token):
                 tokens[-1] += token
         if len(tokens) >= 2:
             lines.append(tokens)
     keys = [" ".join(tokens).lower() for tokens in lines]
+    # a key that starts a longer key is followed by such a key in sorted order (what starts with it sorts right
+    # after it): one sort, not every pair of lines
+    ordered = sorted(set(keys))
+    prefixes = {key for key, following in zip(ordered, ordered[1:]) if following.startswith(key)}
     seen: set[str] = set()
     kept = []
     for key, tokens in zip(keys, lines):
-        if key in seen or any(len(other) > len(key) and other.startswith(key) for other in keys):
+        if key in seen or key in prefixes:
             continue
         seen.add(key)
         kept.append(tokens)
@@ -204,6 +208,8 @@ def _order_lines(text: str) -> list[list[str]]:
 
 
 def _is_capital(token: str) -> bool:
+    if token[:1].isalpha():  # most tokens start with their first letter (every str.isalpha character is \p{L})
+        return token[0].isupper()
     letter = _FIRST_LETTER.search(token)
     return bool(letter) and letter.group().isupper()
 
@@ -237,7 +243,10 @@ class _OrderEvidence:
         # each distinct token is folded and classified once (a page repeats most of its tokens)
         distinct = {t: None for tokens in lines for t in tokens}
         for t in distinct:
-            distinct[t] = (vocabulary.setdefault(_fold(t), len(vocabulary)), bool(_SENTENCE_END.search(t)), _is_capital(t))
+            if t.isalnum():  # letters and digits only: no edge marks to strip, no terminal
+                distinct[t] = (vocabulary.setdefault(t.lower(), len(vocabulary)), False, _is_capital(t))
+            else:
+                distinct[t] = (vocabulary.setdefault(_fold(t), len(vocabulary)), bool(_SENTENCE_END.search(t)), _is_capital(t))
         facts = [distinct[t] for tokens in lines for t in tokens]
         self.ids = np.array([f[0] for f in facts], dtype=np.int64)
         self.ends = np.array([f[1] for f in facts], dtype=bool)
@@ -399,17 +408,23 @@ def letter_order_ratio(text: str) -> float | None:
     under ``LETTER_ORDER_MIN_PAIRS`` pairs. Clusters are ints and the shuffles numpy permutations
     (:func:`inner_permutations`): the test reshuffles every word of every page."""
     lowered = text.lower()
-    # without marks or conjoining jamo every letter is a cluster of its own: the per-word \X search is not needed
-    split = _GRAPHEME.findall if _JOINS_LETTERS.search(lowered) else list
-    words_as_clusters = [split(word) for word in _LETTERS.findall(lowered)]
-    if sum(len(clusters) - 1 for clusters in words_as_clusters if len(clusters) >= 4) < LETTER_ORDER_MIN_PAIRS:
-        return None
-    vocabulary: dict[str, int] = {}
-    ids = np.array([vocabulary.setdefault(c, len(vocabulary)) for clusters in words_as_clusters for c in clusters], dtype=np.int64)
-    lengths = [len(clusters) for clusters in words_as_clusters]
+    words = _LETTERS.findall(lowered)
+    if _JOINS_LETTERS.search(lowered):
+        words_as_clusters = [_GRAPHEME.findall(word) for word in words]
+        lengths = [len(clusters) for clusters in words_as_clusters]
+        if sum(n - 1 for n in lengths if n >= 4) < LETTER_ORDER_MIN_PAIRS:
+            return None
+        vocabulary: dict[str, int] = {}
+        ids = np.array([vocabulary.setdefault(c, len(vocabulary)) for clusters in words_as_clusters for c in clusters], dtype=np.int64)
+        size = len(vocabulary)
+    else:  # without marks or conjoining jamo every letter is a cluster of its own, and its code point its id
+        lengths = [len(word) for word in words]
+        if sum(n - 1 for n in lengths if n >= 4) < LETTER_ORDER_MIN_PAIRS:
+            return None
+        ids = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        size = 0x110000
     word_of = np.repeat(np.arange(len(lengths)), lengths)
     same_word = word_of[:-1] == word_of[1:]
-    size = len(vocabulary)
 
     def distinct(order: np.ndarray) -> int:
         permuted = ids[order]
