@@ -26,7 +26,7 @@ import pytest
 from longtail.tests.support import run_documents, split_job_manifest, split_warcs, write_job_file
 
 LONGTAIL = [sys.executable, "-m", "longtail.pipeline.cli.main"]
-UNITS = 3
+UNITS = 4
 BATCH = 2  # small read batches: a unit takes several batches, so "mid-unit" lasts long enough to hit
 HANG = 300  # seconds: a run still going after this is hung (a lost actor nobody restarts), not slow
 
@@ -88,10 +88,16 @@ def run_killing_worker_node(cluster, worker, manifest_file: Path, inputs: Path, 
     """Run the job on ``cluster`` in a driver process; lose ``worker`` as soon as it is mid-unit: SIGKILL to every
     process of that node at once (its workers, then the raylet and the rest through ``remove_node``), as when a
     machine goes away. Returns the units seen in flight per node, the unit in flight on the lost node (and whether
-    its done record existed at the kill), the driver's exit code."""
+    its done record existed at the kill), the driver's exit code.
+
+    The head node's worker is paused (SIGSTOP) in its first unit until the worker node has a unit in flight: under
+    load the worker node's actor was ready only after the head node had annotated every unit (CI, 2026-12-03), and
+    a node with no unit has nothing to lose. The pause changes only who annotates what, not the output."""
     raylets = {"head": _raylet_pid(cluster.head_node), "worker": _raylet_pid(worker)}
     seen: dict[str, set[str]] = {"head": set(), "worker": set()}
     killed = None
+    paused: list[int] = []
+    pause_started = False
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     with open(log, "wb") as out:
         driver = subprocess.Popen(LONGTAIL + ["run", str(manifest_file), "--address", cluster.address, "--workers", "2", "--quiet"],
@@ -106,21 +112,33 @@ def run_killing_worker_node(cluster, worker, manifest_file: Path, inputs: Path, 
             in_flight = {node: _open_inputs(node_pids, inputs) for node, node_pids in pids.items()}
             for node, names in in_flight.items():
                 seen[node] |= names
+            if killed is None and not pause_started and in_flight["head"] and not in_flight["worker"]:
+                pause_started, paused = True, [pid for pid in pids["head"] if _open_inputs([pid], inputs)]
+                _signal_all(paused, signal.SIGSTOP)
+            if killed is None and paused and time.monotonic() > deadline - HANG / 2:
+                _signal_all(paused, signal.SIGCONT)  # the worker node never took a unit: let the run end, the test fails
+                paused = []
             if killed is None and in_flight["worker"]:
-                for pid in pids["worker"]:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+                _signal_all(pids["worker"], signal.SIGKILL)
                 cluster.remove_node(worker, allow_graceful=False)
                 unit = sorted(in_flight["worker"])[0]
                 killed = {"unit": unit, "done_at_kill": _done(output, inputs, unit)}
+                _signal_all(paused, signal.SIGCONT)
             time.sleep(0.01)
     finally:
+        _signal_all(paused, signal.SIGCONT)
         if driver.poll() is None:
             driver.kill()
             driver.wait()
     return {"seen": seen, "killed": killed, "returncode": driver.returncode}
+
+
+def _signal_all(pids: list[int], signum: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
 
 
 def _done(output: Path, inputs: Path, name: str) -> bool:
@@ -141,7 +159,7 @@ def check_identical(output: Path, reference: Path) -> None:
 
 
 def test_worker_node_lost_mid_annotate(repo, trained_models, reference_run, two_nodes, tmp_path):
-    """The crawl as three files on two nodes; the worker node dies in the middle of its unit, which is redone on
+    """The crawl as four files on two nodes; the worker node dies in the middle of its unit, which is redone on
     the head node, and the run's output is the uninterrupted run's."""
     cluster, worker = two_nodes
     inputs, output, log = tmp_path / "crawl", tmp_path / "out", tmp_path / "driver.log"
