@@ -156,7 +156,7 @@ def sample():
         time.sleep(0.005)
 sampler = threading.Thread(target=sample)
 sampler.start()
-finalize_language(manifest, sys.argv[6], files, output + f"/.peak{budget}")
+finalize_language(manifest, sys.argv[6], files, output + f"/.peak{budget}-{len(files)}")
 done.set()
 sampler.join()
 peak[0] = max(peak[0], rss())
@@ -164,10 +164,10 @@ print(json.dumps({"growth_mb": (peak[0] - before) // 2**20, "peak_mb": peak[0] /
 """
 
 
-def _peak(repo, output, budget: int, ray_address: str, label: str = LABEL) -> dict:
+def _peak(repo, output, budget: int, ray_address: str, label: str = LABEL, files: list[str] | None = None) -> dict:
     """Peak RSS (MiB, sampled every 5 ms) of finalize_language for ``label`` in a fresh process, and its growth over
-    the RSS before the call (after a warm-up)."""
-    files = json.dumps([str(p) for p in RunFolder(output).annotated_files()])
+    the RSS before the call (after a warm-up); of the run's annotated files, or of ``files``."""
+    files = json.dumps(files or [str(p) for p in RunFolder(output).annotated_files()])
     done = subprocess.run([sys.executable, "-c", _PEAK, str(repo), str(output), str(budget), files, ray_address, label], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -257,22 +257,25 @@ def _page_of(doc_id: str) -> str:
     return re.sub(r"-v\d+$", "", doc_id)
 
 
-def _add_variants(manifest, generator, label: str, variants: int) -> int:
+def _add_variants(manifest, generator, label: str, variants: int) -> tuple[int, list[list[str]]]:
     """Write ``variants`` copies (:func:`_variant`) of the run's annotated ``label`` rows as further annotated
-    units, with done records; returns the language's annotated rows, originals included."""
+    units, with done records. Returns the language's annotated rows per copy (the originals too), and each copy's
+    annotated files (the originals' first)."""
     folder = RunFolder(manifest.output)
     minhash = MinHashStage(manifest.dedup)
     originals = [load_done(done) for done in folder.done_records()]
-    rows = 0
+    rows, files = 0, [[] for _ in range(variants + 1)]
     for original in originals:
-        table = pq.read_table(folder.unit_files(original.unit)[0], filters=[("lang_script", "=", label)])
-        rows += table.num_rows * (variants + 1)
+        files[0].append(str(folder.unit_files(original.unit)[0]))
+        table = pq.read_table(files[0][-1], filters=[("lang_script", "=", label)])
+        rows += table.num_rows
         for number in range(1, variants + 1):
             unit = f"{original.unit}.variant{number}"
             annotations, done = folder.unit_files(unit)
             pq.write_table(_variant(table, number, _word_bijection(generator, number), minhash), annotations)
             write_done(done, UnitResult(unit, table.num_rows, {"text_record": table.num_rows}, [], 0.0))
-    return rows
+            files[number].append(str(annotations))
+    return rows, files
 
 
 @pytest.mark.slow
@@ -288,7 +291,8 @@ def test_a_language_of_300000_documents_finishes_within_the_budget(repo, ray_loc
     output = tmp_path_factory.mktemp("synthetic-big-out")
     manifest = _manifest(repo, inputs, output, SLOW_BUDGET_MB)
     annotate(manifest, manifest.input_files(), manifest.ray.workers, progress=False)
-    annotated = _add_variants(manifest, generator, LABEL, SLOW_VARIANTS)
+    per_copy, files = _add_variants(manifest, generator, LABEL, SLOW_VARIANTS)
+    annotated = per_copy * (SLOW_VARIANTS + 1)
     assert annotated > 0.7 * SLOW_ANNOTATED_PAGES * (SLOW_VARIANTS + 1)
 
     stats = {s["lang_script"]: s for s in reselect(manifest, progress=False)["languages"]}[LABEL]
@@ -306,4 +310,8 @@ def test_a_language_of_300000_documents_finishes_within_the_budget(repo, ray_loc
     assert "finalize swa_Latn in batches" in folder.run_log.read_text()
     peak = _peak(repo, output, SLOW_BUDGET_MB, ray_address)
     assert peak["peak_mb"] < SLOW_BUDGET_MB, peak  # the whole process, interpreter and Ray client included
-    print(f"{annotated} documents, {stats['documents']} kept; finalize in a fresh process:", peak)
+    # what the language's size costs beyond a batch: the peak of the originals and two copies, against all of them
+    smaller = _peak(repo, output, SLOW_BUDGET_MB, ray_address, files=[f for copy in files[:3] for f in copy])
+    per_document = (peak["peak_mb"] - smaller["peak_mb"]) * 2**20 / (annotated - 3 * per_copy)
+    print(f"{annotated} documents ({stats['documents']} kept), finalize in a fresh process: {peak}; {3 * per_copy} documents: {smaller};"
+          f" {per_document:.0f} bytes a document")
