@@ -408,7 +408,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     The language-wide rules work on small columns of every row (:class:`_LanguageRows`); text is read in batches
     of ``batch_rows`` rows, once per pass: templated scores (texts spilled to local scratch by hash of their
     domain, then scored one domain partition at a time: a page's score depends on its domain's pages only),
-    select, the LID core's centroid, LID similarities, dedup's inputs (handed to the distributed dedup as parts,
+    select, the LID core's centroid, LID similarities, dedup's inputs (read by one task per annotated file, as parts,
     Ray object handles when Ray runs) and the writing. Shards are written as rows arrive (:class:`_ShardWriter`),
     each written group sorted by id.
     """
@@ -513,7 +513,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     _counted(counters["lid_outlier"], before, reasons, time.perf_counter() - started)
     _release_arrow_memory()
 
-    # dedup: the live rows' signatures go to the distributed dedup as parts (handles on Ray)
+    # dedup: the live rows' signatures go to the distributed dedup as parts, one per annotated file (handles on Ray)
     started = time.perf_counter()
     engine = dedup_engine()
     alive = np.zeros(n, bool)
