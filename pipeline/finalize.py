@@ -330,8 +330,8 @@ class _LanguageRows:
         small = pa.concat_tables(tables, promote_options="default")
         self.small = small.take(pc.sort_indices(small, sort_keys=[("id", "ascending")]))  # stable: ties keep file order
         self.rows = self.small.num_rows
-        counts = np.bincount(self.small.column("_file").to_numpy(), minlength=len(self.files))
-        self.offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.counts = np.bincount(self.small.column("_file").to_numpy(), minlength=len(self.files))
+        self.offsets = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
         self.keys = np.empty(self.rows, np.int64)  # file order -> row key
         self.keys[self.offsets[self.small.column("_file").to_numpy()] + self.small.column("_pos").to_numpy()] = np.arange(self.rows)
         self.small = self.small.drop_columns(["_file", "_pos"])
@@ -357,6 +357,11 @@ class _LanguageRows:
                     table = self.overlay(table, keys)
                 yield table, keys
 
+    def file_keys(self):
+        """(annotated file, the row keys of its rows of the language in file order) for each file."""
+        for f, offset, count in zip(self.files, self.offsets.tolist(), self.counts.tolist()):
+            yield f, self.keys[offset : offset + count]
+
     def overlay(self, table: pa.Table, keys: np.ndarray) -> pa.Table:
         rows = self.small.take(pa.array(keys))
         if self.overlays[0]:
@@ -364,6 +369,26 @@ class _LanguageRows:
         if self.overlays[1]:
             table = set_column(table, "quality_score", rows.column("quality_score"))
         return table
+
+
+def _dedup_part(path: str, label: str, keys: np.ndarray, alive: np.ndarray, batch_rows: int) -> pa.Table:
+    """Task: dedup's input part of one annotated file, the :data:`INPUT_COLUMNS` of its live rows of ``label`` with
+    their row keys. ``keys``, ``alive``: row key and liveness of the file's rows of the language, in file order."""
+    tables, position = [], 0
+    for batch in iter_batches(path, columns=list(INPUT_COLUMNS), batch_size=batch_rows, equal=("lang_script", label)):
+        table = pa.Table.from_batches([batch])
+        table = table.filter(pc.equal(table.column("lang_script"), label))
+        mask, rows = alive[position : position + table.num_rows], keys[position : position + table.num_rows]
+        position += table.num_rows
+        if mask.any():
+            tables.append(table.filter(pa.array(mask)).select(list(INPUT_COLUMNS)).append_column(ROW_KEY, pa.array(rows[mask])))
+    return pa.concat_tables(tables)
+
+
+def _release_arrow_memory() -> None:
+    """Give the batches' freed Arrow buffers back to the system between passes: the allocator keeps freed pages for
+    reuse, and a pass's peak would otherwise stay resident through the next ones."""
+    pa.default_memory_pool().release_unused()
 
 
 def _counted(counters: StageCounters, before: list | None, after: list, seconds: float) -> None:
@@ -383,7 +408,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     The language-wide rules work on small columns of every row (:class:`_LanguageRows`); text is read in batches
     of ``batch_rows`` rows, once per pass: templated scores (texts spilled to local scratch by hash of their
     domain, then scored one domain partition at a time: a page's score depends on its domain's pages only),
-    select, the LID core's centroid, LID similarities, dedup's inputs (handed to the distributed dedup as parts,
+    select, the LID core's centroid, LID similarities, dedup's inputs (read by one task per annotated file, as parts,
     Ray object handles when Ray runs) and the writing. Shards are written as rows arrive (:class:`_ShardWriter`),
     each written group sorted by id.
     """
@@ -398,11 +423,15 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
 
     # selection columns: bucket cut-offs from every perplexity; templated scores per domain partition
     started = time.perf_counter()
-    perplexities = small.column("perplexity").to_pylist() if "perplexity" in small.column_names else [None] * n
+    # per-row results are numpy arrays (or lists of shared strings), not a Python object per row: they stay for the
+    # whole task, so their bytes per row are what a language's size costs beyond one batch
+    perplexity = small.column("perplexity") if "perplexity" in small.column_names else pa.nulls(n, pa.float64())
+    perplexities = perplexity.to_pylist()
     cutoffs = bucket_cutoffs(perplexities, limits.perplexity_bucket_percentiles)
     bucket_info = {"cutoffs": [round(c, 2) for c in cutoffs] if cutoffs else None, "percentiles": list(limits.perplexity_bucket_percentiles)}
     buckets = [bucket_of(p, cutoffs) for p in perplexities]
-    templated_score = [0.0] * n
+    del perplexities
+    templated_score = np.zeros(n)
     # twice the batches: hash partitions are uneven; one domain is never split (its pages are judged together)
     domains = -(-2 * n // batch_rows)
     with tempfile.TemporaryDirectory(dir=scratch_dir()) as spill:
@@ -423,27 +452,29 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
             rows = pq.read_table(f"{spill}/{d}.parquet")
             language.max_held = max(language.max_held, rows.num_rows)
             scores = templated_scores(rows.column("text").to_pylist(), rows.column("url").to_pylist(), rows.column("script").to_pylist())
-            for key, score in zip(rows.column("key").to_pylist(), scores):
-                templated_score[key] = score
+            templated_score[rows.column("key").to_numpy()] = scores
             del rows
-    templated = [score >= limits.templated_threshold for score in templated_score]
+    templated = templated_score >= limits.templated_threshold
+    _release_arrow_memory()
     counters["selection_columns"] = StageCounters(n, n, Counter(), time.perf_counter() - started)  # adds columns, drops nothing
 
     # select, batch by batch
     started = time.perf_counter()
     select = SelectStage(manifest.thresholds, manifest.language_thresholds, {label: card} if card else {})
     reasons: list[str | None] = [None] * n
-    ceilings: list[float | None] = [None] * n
+    ceilings = _RowFloats(n)
     for table, keys in language.batches(full=True):
         table = _with_selection_columns(table.drop_columns([c for c in _NEVER_EXPORTED if c in table.column_names]), keys, buckets, templated_score, templated)
         table = select(table)
-        for key, reason, ceiling in zip(keys.tolist(), table.column("drop_reason").to_pylist(), table.column("max_perplexity").to_pylist()):
-            reasons[key], ceilings[key] = reason, ceiling
+        for key, reason in zip(keys.tolist(), table.column("drop_reason").to_pylist()):
+            reasons[key] = reason
+        ceilings.set(keys, table.column("max_perplexity"))
     _counted(counters["select"], None, reasons, time.perf_counter() - started)
+    _release_arrow_memory()
 
     # templated cap and keep_languages: small columns only
     started = time.perf_counter()
-    capped = cap_templated(pa.table({"id": small.column("id"), "perplexity": pa.array(perplexities, pa.float64()), "drop_reason": pa.array(reasons, pa.string()),
+    capped = cap_templated(pa.table({"id": small.column("id"), "perplexity": pc.cast(perplexity, pa.float64()), "drop_reason": pa.array(reasons, pa.string()),
                                      "templated": pa.array(templated, pa.bool_())}), limits).column("drop_reason").to_pylist()
     _counted(counters["templated_cap"], reasons, capped, time.perf_counter() - started)
     reasons = capped
@@ -457,39 +488,39 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     outlier = LidOutlierStage()
     live = [i for i, r in enumerate(reasons) if r is None]
     core_rows = outlier.core(live, small.column("lang_score").to_pylist())
-    lid_scores: list[float | None] = [None] * n
+    lid_scores = _RowFloats(n)
     before = list(reasons)
     if core_rows is None:
         outlier.not_judged(live)
     else:
-        core, alive = set(core_rows), set(live)
+        core, alive = np.zeros(n, bool), np.zeros(n, bool)
+        core[core_rows], alive[live] = True, True
         centroid: Counter = Counter()
         for table, keys in language.batches(["text"]):
             for key, text in zip(keys.tolist(), table.column("text").to_pylist()):
-                if key in core:
+                if core[key]:
                     centroid.update(ngram_profile(text or ""))
         norm = math.sqrt(sum(v * v for v in centroid.values()))
         for table, keys in language.batches(["text"]):
             for key, text in zip(keys.tolist(), table.column("text").to_pylist()):
-                if key in alive:
-                    lid_scores[key] = similarity(ngram_profile(text or ""), centroid, key in core, norm)
+                if alive[key]:
+                    lid_scores.values[key], lid_scores.valid[key] = similarity(ngram_profile(text or ""), centroid, bool(core[key]), norm), True
         del centroid
-        _, outliers = outlier.judge(live, core_rows, [lid_scores[i] for i in live])
+        del core, alive
+        _, outliers = outlier.judge(live, core_rows, lid_scores.values[live].tolist())
         for row in outliers:
             reasons[row] = LID_OUTLIER
     _counted(counters["lid_outlier"], before, reasons, time.perf_counter() - started)
+    _release_arrow_memory()
 
-    # dedup: the live rows' signatures go to the distributed dedup as parts (handles on Ray)
+    # dedup: the live rows' signatures go to the distributed dedup as parts, one per annotated file (handles on Ray)
     started = time.perf_counter()
     engine = dedup_engine()
     alive = np.zeros(n, bool)
     alive[[i for i, r in enumerate(reasons) if r is None]] = True
-    parts = []
-    for table, keys in language.batches(list(INPUT_COLUMNS)):
-        mask = alive[keys]
-        if mask.any():
-            part = table.filter(pa.array(mask)).select(list(INPUT_COLUMNS)).append_column(ROW_KEY, pa.array(keys[mask]))
-            parts.append(engine.put(part) if engine else part)
+    # one task per annotated file reads its live rows' dedup columns: they never pass through this task (on Ray)
+    part_of_file = (engine or LocalEngine()).task(_dedup_part)
+    parts = [part_of_file(f, label, keys, alive[keys], batch_rows) for f, keys in language.file_keys() if alive[keys].any()]
     index_files = language_files(manifest.dedup.previous_index, label, manifest.dedup) if manifest.dedup.previous_index else []
     partitions = partition_count(int(alive.sum()) + sum(parquet_rows(f) for f in index_files), manifest.dedup, manifest.dedup_partition_memory_mb)
     clusters = cluster_parts(parts + index_files, manifest.dedup, partitions, label, engine or LocalEngine())
@@ -500,6 +531,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     for key, reason in zip(clusters.column(ROW_KEY).to_pylist(), clusters.column("dedup_reason").to_pylist()):
         reasons[key] = reasons[key] or reason
     _counted(counters["dedup"], before, reasons, time.perf_counter() - started)
+    _release_arrow_memory()
 
     # writing, batch by batch: the columns in the whole-language table's order
     staged = RunFolder(staging)
@@ -508,9 +540,9 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     characters = size = 0
     for table, keys in language.batches(full=True):
         table = _with_selection_columns(table, keys, buckets, templated_score, templated)
-        table = set_column(table, "max_perplexity", [ceilings[k] for k in keys.tolist()], pa.float32())
+        table = set_column(table, "max_perplexity", ceilings.take(keys))
         table = set_column(table, "drop_reason", [reasons[k] for k in keys.tolist()], pa.string())
-        table = set_column(table, "lid_outlier_score", [lid_scores[k] for k in keys.tolist()], pa.float32())
+        table = set_column(table, "lid_outlier_score", lid_scores.take(keys))
         rows = where[keys]
         found = pa.array(np.maximum(rows, 0), mask=rows < 0)
         for column in ("dup_cluster_id", "dup_cluster_size", "duplicate_of"):
@@ -525,6 +557,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
         size += sum(len(t.encode("utf-8")) for t in texts)
     kept_shards.flush()
     removed_shards.flush()
+    _release_arrow_memory()
 
     annotated = small.drop_columns([c for c in ("kenlm_source", "quality_score") if c in small.column_names])
     annotated = annotated.append_column("perplexity_bucket", pa.array(buckets, pa.string())).append_column("templated", pa.array(templated, pa.bool_()))
@@ -566,11 +599,25 @@ class _ShardWriter:
         self.shards += len(write_shards(table, self.folder, self.write.max_rows_per_shard, self.write.max_bytes_per_shard, self.write.compression, self.shards))
 
 
-def _with_selection_columns(table: pa.Table, keys: np.ndarray, buckets: list, templated_score: list, templated: list) -> pa.Table:
-    keys = keys.tolist()
-    table = set_column(table, "perplexity_bucket", [buckets[k] for k in keys], pa.string())
-    table = set_column(table, "templated_score", [templated_score[k] for k in keys], pa.float32())
-    return set_column(table, "templated", [templated[k] for k in keys], pa.bool_())
+def _with_selection_columns(table: pa.Table, keys: np.ndarray, buckets: list, templated_score: np.ndarray, templated: np.ndarray) -> pa.Table:
+    table = set_column(table, "perplexity_bucket", [buckets[k] for k in keys.tolist()], pa.string())
+    table = set_column(table, "templated_score", pa.array(templated_score[keys]).cast(pa.float32()))
+    return set_column(table, "templated", pa.array(templated[keys], pa.bool_()))
+
+
+class _RowFloats:
+    """A nullable float per row of the language, as two numpy arrays (9 bytes a row, not a Python float each)."""
+
+    def __init__(self, rows: int):
+        self.values, self.valid = np.zeros(rows), np.zeros(rows, bool)
+
+    def set(self, keys: np.ndarray, column) -> None:
+        self.values[keys] = np.asarray(pc.fill_null(column, 0.0), np.float64)
+        self.valid[keys] = np.asarray(pc.is_valid(column), bool)
+
+    def take(self, keys: np.ndarray) -> pa.Array:
+        """The rows' values as float32 (null where unset), as the whole-language path writes them."""
+        return pa.array(self.values[keys], mask=~self.valid[keys]).cast(pa.float32())
 
 
 def kenlm_stats(label: str, manifest: Manifest, bootstrap: BootstrapOutcome | None, card: dict | None) -> dict:

@@ -15,6 +15,9 @@ import random
 from pathlib import Path
 
 REFERENCE = Path(__file__).resolve().parent.parent / "data" / "reference" / "swa_Latn.txt"
+# the boilerplate of the templated domains' pages; a page fills in its number and one line of the language
+TEMPLATE = ("Karibu kwenye tovuti yetu ya habari za kila siku.", "Toleo namba {n} la leo.",
+            "Haki zote zimehifadhiwa na wamiliki wa tovuti hii.", "Wasiliana nasi kwa maswali na maoni yako.")
 
 
 def documents(count: int, seed: int = 0):
@@ -36,8 +39,7 @@ def documents(count: int, seed: int = 0):
             text = rng.choice(lines)
         elif roll < 0.11:  # one template of a few domains, filled in with a number and a line
             domain = f"template{rng.randrange(5)}.example.test"
-            text = "\n".join(["Karibu kwenye tovuti yetu ya habari za kila siku.", f"Toleo namba {n} la leo.", rng.choice(lines),
-                              "Haki zote zimehifadhiwa na wamiliki wa tovuti hii.", "Wasiliana nasi kwa maswali na maoni yako."] * 3)
+            text = "\n".join([TEMPLATE[0], TEMPLATE[1].format(n=n), rng.choice(lines), *TEMPLATE[2:]] * 3)
         else:  # lines of random words of the language: pages share words, rarely 9-character shingles
             # (pages that share whole sentences would make most pairs LSH candidates: a dedup stress test instead)
             text = "\n".join(" ".join(rng.choice(vocabulary) for _ in range(rng.randint(8, 14))).capitalize() + "." for _ in range(rng.randint(6, 10)))

@@ -10,17 +10,23 @@ the default budget (one batch) and with a tiny one (dozens of batches).
 from __future__ import annotations
 
 import json
+import random
+import re
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import replace
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from longtail.pipeline.manifest import QualitySettings, load_manifest, parse_manifest
-from longtail.pipeline.run import reselect, run
-from longtail.pipeline.runfolder import RunFolder
+from longtail.pipeline.run import annotate, reselect, run
+from longtail.pipeline.runfolder import RunFolder, UnitResult, load_done, partition, write_done
+from longtail.stages.base import set_column
+from longtail.stages.dedup.minhash import MinHashStage
 from longtail.tests.support import load_script
 
 LABEL = "swa_Latn"
@@ -150,7 +156,7 @@ def sample():
         time.sleep(0.005)
 sampler = threading.Thread(target=sample)
 sampler.start()
-finalize_language(manifest, sys.argv[6], files, output + f"/.peak{budget}")
+finalize_language(manifest, sys.argv[6], files, output + f"/.peak{budget}-{len(files)}")
 done.set()
 sampler.join()
 peak[0] = max(peak[0], rss())
@@ -158,10 +164,10 @@ print(json.dumps({"growth_mb": (peak[0] - before) // 2**20, "peak_mb": peak[0] /
 """
 
 
-def _peak(repo, output, budget: int, ray_address: str, label: str = LABEL) -> dict:
+def _peak(repo, output, budget: int, ray_address: str, label: str = LABEL, files: list[str] | None = None) -> dict:
     """Peak RSS (MiB, sampled every 5 ms) of finalize_language for ``label`` in a fresh process, and its growth over
-    the RSS before the call (after a warm-up)."""
-    files = json.dumps([str(p) for p in RunFolder(output).annotated_files()])
+    the RSS before the call (after a warm-up); of the run's annotated files, or of ``files``."""
+    files = json.dumps(files or [str(p) for p in RunFolder(output).annotated_files()])
     done = subprocess.run([sys.executable, "-c", _PEAK, str(repo), str(output), str(budget), files, ray_address, label], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -184,22 +190,128 @@ def test_finalize_memory_setting():
         rows_per_chunk(300, 500)
 
 
-SLOW_DOCUMENTS = 300_000
+SLOW_ANNOTATED_PAGES = 40_000  # generated pages annotated by the real annotate pass (~31,000 of them swa_Latn)
+SLOW_VARIANTS = 9  # Parquet-level copies of those annotations besides the originals: ~310,000 rows of swa_Latn
 SLOW_BUDGET_MB = 1024
+_WORD = re.compile(r"\w+")
+
+
+def _word_bijection(generator, seed: int) -> dict[str, str]:
+    """A shuffle of the generator's words among words of the same length, so a substituted text keeps its
+    characters, words and lines (the stored signals stay true) but shares no shingles with the original; the
+    templated pages' boilerplate words map to themselves, so their domains stay templated in every variant."""
+    fixed = {w.lower() for line in generator.TEMPLATE for w in _WORD.findall(line)}
+    words = sorted({w.lower() for w in _WORD.findall(generator.REFERENCE.read_text(encoding="utf-8"))} - fixed)
+    rng, mapping = random.Random(seed), {}
+    for length in sorted({len(w) for w in words}):
+        group = [w for w in words if len(w) == length]
+        shuffled = group[:]
+        rng.shuffle(shuffled)
+        mapping.update(zip(group, shuffled))
+    return mapping
+
+
+def _substituted(text: str, mapping: dict[str, str]) -> str:
+    def one(match):
+        word = match.group(0)
+        new = mapping.get(word.lower())
+        if new is None or len(new) != len(word):
+            return word
+        return new.capitalize() if word[0].isupper() else new
+
+    return _WORD.sub(one, text)
+
+
+def _variant(table: pa.Table, number: int, mapping: dict[str, str], minhash: MinHashStage) -> pa.Table:
+    """Annotated rows of one language as another crawl's pages of it: new ids, texts with the words substituted
+    (signatures and text hashes recomputed), URLs on renamed domains. Duplicates across variants occur as in a
+    crawl: 1% of pages keep their text (exact duplicates), 1% have one line substituted (near duplicates), 1% keep
+    their URL; the templated domains keep their names."""
+    rng = random.Random(number)
+    texts, urls = [], []
+    for text, url in zip(table.column("text").to_pylist(), table.column("url").to_pylist()):
+        roll = rng.random()
+        if roll < 0.01:
+            texts.append(text)
+        elif roll < 0.02:
+            lines = text.split("\n")
+            line = rng.randrange(len(lines))
+            lines[line] = _substituted(lines[line], mapping)
+            texts.append("\n".join(lines))
+        else:
+            texts.append(_substituted(text, mapping))
+        scheme, _, rest = url.partition("://")
+        host, _, path = rest.partition("/")
+        if rng.random() >= 0.01:
+            host = host if host.startswith("template") else host.replace(".example.test", f".v{number}.example.test")
+            url = f"{scheme}://{host}/v{number}/{path}"
+        urls.append(url)
+    table = set_column(table, "text", pa.array(texts, pa.string()))
+    table = set_column(table, "url", pa.array(urls, pa.string()))
+    table = set_column(table, "id", pc.binary_join_element_wise(table.column("id"), f"-v{number}", ""))
+    return minhash(table)
+
+
+def _page_of(doc_id: str) -> str:
+    """The generated page a copy (:func:`_variant`) was made from."""
+    return re.sub(r"-v\d+$", "", doc_id)
+
+
+def _add_variants(manifest, generator, label: str, variants: int) -> tuple[int, list[list[str]]]:
+    """Write ``variants`` copies (:func:`_variant`) of the run's annotated ``label`` rows as further annotated
+    units, with done records. Returns the language's annotated rows per copy (the originals too), and each copy's
+    annotated files (the originals' first)."""
+    folder = RunFolder(manifest.output)
+    minhash = MinHashStage(manifest.dedup)
+    originals = [load_done(done) for done in folder.done_records()]
+    rows, files = 0, [[] for _ in range(variants + 1)]
+    for original in originals:
+        files[0].append(str(folder.unit_files(original.unit)[0]))
+        table = pq.read_table(files[0][-1], filters=[("lang_script", "=", label)])
+        rows += table.num_rows
+        for number in range(1, variants + 1):
+            unit = f"{original.unit}.variant{number}"
+            annotations, done = folder.unit_files(unit)
+            pq.write_table(_variant(table, number, _word_bijection(generator, number), minhash), annotations)
+            write_done(done, UnitResult(unit, table.num_rows, {"text_record": table.num_rows}, [], 0.0))
+            files[number].append(str(annotations))
+    return rows, files
 
 
 @pytest.mark.slow
 def test_a_language_of_300000_documents_finishes_within_the_budget(repo, ray_local, ray_address, tmp_path_factory):
-    """~300,000 generated pages (~90 KB each in the whole-language path: ~27 GB) through a whole run with a
-    1 GiB finalize budget; then the language's finalize alone in a fresh process, to read its peak memory."""
-    inputs = load_script(repo, "make_synthetic_language").write_language(tmp_path_factory.mktemp("synthetic-big-in"), SLOW_DOCUMENTS, files=30)
+    """~310,000 annotated rows of one language (~90 KB each in the whole-language path: ~28 GB) finalized with a
+    1 GiB budget; then the language's finalize alone in a fresh process, to read its peak memory.
+
+    Annotating 300,000 pages takes most of an hour here, so 40,000 generated pages go through the real annotate
+    pass and their annotations are copied nine times at the Parquet level (:func:`_variant`): the language-wide
+    steps see ten times the rows, with duplicates across the copies."""
+    generator = load_script(repo, "make_synthetic_language")
+    inputs = generator.write_language(tmp_path_factory.mktemp("synthetic-big-in"), SLOW_ANNOTATED_PAGES, files=10)
     output = tmp_path_factory.mktemp("synthetic-big-out")
     manifest = _manifest(repo, inputs, output, SLOW_BUDGET_MB)
-    stats = {s["lang_script"]: s for s in run(manifest, progress=False)["languages"]}[LABEL]
-    assert stats["annotated"] > 0.6 * SLOW_DOCUMENTS and stats["documents"] > 0.4 * SLOW_DOCUMENTS
-    assert {"dedup:exact", "dedup:near"} <= set(stats["dropped"]) and stats["lid_outlier"]["judged"]
-    assert "finalize swa_Latn in batches" in RunFolder(output).run_log.read_text()
-    kept = sum(pq.read_metadata(p).num_rows for p in RunFolder(output).kept_files_of(LABEL))
-    assert kept == stats["documents"]
+    annotate(manifest, manifest.input_files(), manifest.ray.workers, progress=False)
+    per_copy, files = _add_variants(manifest, generator, LABEL, SLOW_VARIANTS)
+    annotated = per_copy * (SLOW_VARIANTS + 1)
+    assert annotated > 0.7 * SLOW_ANNOTATED_PAGES * (SLOW_VARIANTS + 1)
+
+    stats = {s["lang_script"]: s for s in reselect(manifest, progress=False)["languages"]}[LABEL]
+    assert stats["annotated"] == annotated
+    folder = RunFolder(output)
+    kept = sum(pq.read_metadata(p).num_rows for p in folder.kept_files_of(LABEL))
+    removed = sum(pq.read_metadata(p).num_rows for p in partition(folder.removed, LABEL).glob("part-*.parquet"))
+    assert kept == stats["documents"] and kept + removed == annotated
+    assert stats["documents"] > 0.4 * annotated and stats["lid_outlier"]["judged"]
+    # duplicates across the copies (1% each of kept texts, one-line edits, kept URLs) are found across files
+    removed_rows = pa.concat_tables(pq.read_table(p, columns=["id", "drop_reason", "duplicate_of"]) for p in partition(folder.removed, LABEL).glob("part-*.parquet"))
+    across = Counter(reason for doc_id, reason, of in zip(*(removed_rows.column(c).to_pylist() for c in removed_rows.column_names))
+                     if of and _page_of(of) == _page_of(doc_id) and of != doc_id)
+    assert all(across[reason] > 0.004 * annotated for reason in ("dedup:exact", "dedup:near", "dedup:url")), across
+    assert "finalize swa_Latn in batches" in folder.run_log.read_text()
     peak = _peak(repo, output, SLOW_BUDGET_MB, ray_address)
     assert peak["peak_mb"] < SLOW_BUDGET_MB, peak  # the whole process, interpreter and Ray client included
+    # what the language's size costs beyond a batch: the peak of the originals and two copies, against all of them
+    smaller = _peak(repo, output, SLOW_BUDGET_MB, ray_address, files=[f for copy in files[:3] for f in copy])
+    per_document = (peak["peak_mb"] - smaller["peak_mb"]) * 2**20 / (annotated - 3 * per_copy)
+    print(f"{annotated} documents ({stats['documents']} kept), finalize in a fresh process: {peak}; {3 * per_copy} documents: {smaller};"
+          f" {per_document:.0f} bytes a document")
