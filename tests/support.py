@@ -66,6 +66,15 @@ def reference_sample_manifest(repo: Path, trained_models: Path, output: Path):
     return replace(manifest, output=str(output), quality=quality, thresholds=thresholds, explicit_defaults=explicit)
 
 
+def without_seconds(value):
+    """``value`` (stats JSON) without its "seconds" entries at any depth: what two runs of the same data share."""
+    if isinstance(value, dict):
+        return {k: without_seconds(v) for k, v in value.items() if k != "seconds"}
+    if isinstance(value, list):
+        return [without_seconds(v) for v in value]
+    return value
+
+
 def tree_state(folder: Path) -> dict[str, tuple[int, int]]:
     """Relative path -> (size, mtime) of every file under ``folder``: to check that nobody wrote into it."""
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -27,7 +27,7 @@ from longtail.pipeline.run import annotate, reselect, run
 from longtail.pipeline.runfolder import RunFolder, UnitResult, load_done, partition, write_done
 from longtail.stages.base import set_column
 from longtail.stages.dedup.minhash import MinHashStage
-from longtail.tests.support import load_script
+from longtail.tests.support import load_script, without_seconds
 
 LABEL = "swa_Latn"
 TINY_BUDGET_MB = 330  # 10 MiB above a worker's baseline: ~100 of the generated pages per batch
@@ -44,14 +44,6 @@ def _outputs(output) -> dict:
     found["languages"] = json.loads((output / "stats" / "languages.json").read_text())
     found["stages"] = json.loads((output / "stats" / "stages.json").read_text())
     return found
-
-
-def _without_seconds(value):
-    if isinstance(value, dict):
-        return {k: _without_seconds(v) for k, v in value.items() if k != "seconds"}
-    if isinstance(value, list):
-        return [_without_seconds(v) for v in value]
-    return value
 
 
 def _manifest(repo, inputs, output, budget_mb=None, bootstrap=False):
@@ -89,7 +81,7 @@ def test_bounded_finalize_gives_the_same_rows_reasons_and_stats(generated):
         for column in whole[folder].column_names:
             assert bounded[folder].column(column).equals(whole[folder].column(column)), (folder, column)
     assert bounded["languages"] == whole["languages"]
-    assert _without_seconds(bounded["stages"]) == _without_seconds(whole["stages"])
+    assert without_seconds(bounded["stages"]) == without_seconds(whole["stages"])
 
 
 def test_bounded_finalize_equals_the_whole_language_with_bootstrapped_models(repo, ray_local, tmp_path_factory):
@@ -110,7 +102,7 @@ def test_bounded_finalize_equals_the_whole_language_with_bootstrapped_models(rep
         for column in whole[folder].column_names:
             assert bounded[folder].column(column).equals(whole[folder].column(column)), (folder, column)
     assert bounded["languages"] == whole["languages"]
-    assert _without_seconds(bounded["stages"]) == _without_seconds(whole["stages"])
+    assert without_seconds(bounded["stages"]) == without_seconds(whole["stages"])
 
 
 def test_bounded_task_holds_a_batch_not_the_language(repo, generated, tmp_path):

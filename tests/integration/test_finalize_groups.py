@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from longtail.pipeline.finalize import finalize_groups, language_sizes, rows_per_chunk
 from longtail.pipeline.run import reselect
 from longtail.pipeline.runfolder import RunFolder
+from longtail.tests.support import without_seconds
 
 
 def _outputs(output) -> dict:
@@ -23,16 +24,8 @@ def _outputs(output) -> dict:
         found[f"{folder}_shards"] = [str(p.relative_to(output)) for p in parts]
     found["languages"] = json.loads((output / "stats" / "languages.json").read_text())
     stages = json.loads((output / "stats" / "stages.json").read_text())
-    found["stages"] = _without_seconds(stages)
+    found["stages"] = without_seconds(stages)
     return found
-
-
-def _without_seconds(value):
-    if isinstance(value, dict):
-        return {k: _without_seconds(v) for k, v in value.items() if k != "seconds"}
-    if isinstance(value, list):
-        return [_without_seconds(v) for v in value]
-    return value
 
 
 def _with_rows(manifest, small_language_rows: int):
