@@ -256,6 +256,7 @@ def _add_variants(manifest, generator, label: str, variants: int) -> tuple[int, 
     folder = RunFolder(manifest.output)
     minhash = MinHashStage(manifest.dedup)
     originals = [load_done(done) for done in folder.done_records()]
+    mappings = {number: _word_bijection(generator, number) for number in range(1, variants + 1)}  # one per copy, all files
     rows, files = 0, [[] for _ in range(variants + 1)]
     for original in originals:
         files[0].append(str(folder.unit_files(original.unit)[0]))
@@ -264,7 +265,7 @@ def _add_variants(manifest, generator, label: str, variants: int) -> tuple[int, 
         for number in range(1, variants + 1):
             unit = f"{original.unit}.variant{number}"
             annotations, done = folder.unit_files(unit)
-            pq.write_table(_variant(table, number, _word_bijection(generator, number), minhash), annotations)
+            pq.write_table(_variant(table, number, mappings[number], minhash), annotations)
             write_done(done, UnitResult(unit, table.num_rows, {"text_record": table.num_rows}, [], 0.0))
             files[number].append(str(annotations))
     return rows, files
