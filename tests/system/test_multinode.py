@@ -43,16 +43,17 @@ def _children(parent: int) -> list[int]:
     return pids
 
 
-def _open_inputs(pids: list[int], inputs: Path) -> set[str]:
-    """Names of the input files under ``inputs`` that ``pids`` hold open: a unit is read as a stream while it is
-    annotated, so an open input is a unit in flight on that process."""
-    names = set()
+def _open_inputs(pids: list[int], inputs: Path) -> dict[int, set[str]]:
+    """Per pid of ``pids`` holding any open, the names of the input files under ``inputs`` it holds open: a unit
+    is read as a stream while it is annotated, so an open input is a unit in flight on that process."""
+    names = {}
     for pid in pids:
         try:
             links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
         except OSError:  # the process ended
             continue
-        names |= {Path(link).name for link in links if link.startswith(str(inputs) + os.sep)}
+        if opened := {Path(link).name for link in links if link.startswith(str(inputs) + os.sep)}:
+            names[pid] = opened
     return names
 
 
@@ -109,11 +110,14 @@ def run_killing_worker_node(cluster, worker, manifest_file: Path, inputs: Path, 
                 actors = [(a.get("ActorClassName"), a.get("State")) for a in cluster.global_state.actor_table(None).values()]
                 pytest.fail(f"run hung for {HANG} s ({killed}); actors {actors}: {log.read_text()[-3000:]}")
             pids = {node: _children(raylet) for node, raylet in raylets.items() if not (node == "worker" and killed)}
-            in_flight = {node: _open_inputs(node_pids, inputs) for node, node_pids in pids.items()}
+            by_pid = {node: _open_inputs(node_pids, inputs) for node, node_pids in pids.items()}
+            in_flight = {node: set().union(*opened.values()) for node, opened in by_pid.items()}
             for node, names in in_flight.items():
                 seen[node] |= names
             if killed is None and not pause_started and in_flight["head"] and not in_flight["worker"]:
-                pause_started, paused = True, [pid for pid in pids["head"] if _open_inputs([pid], inputs)]
+                # the pids seen with an input open in this scan: a unit opens its input twice (a sniff of the
+                # first bytes, then the stream), so a second look could fall between the two and pause no one
+                pause_started, paused = True, list(by_pid["head"])
                 _signal_all(paused, signal.SIGSTOP)
             if killed is None and paused and time.monotonic() > deadline - HANG / 2:
                 _signal_all(paused, signal.SIGCONT)  # the worker node never took a unit: let the run end, the test fails
