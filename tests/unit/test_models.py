@@ -69,3 +69,27 @@ def test_classifier_trains_and_separates(tmp_path):
     classifier = QualityClassifier(str(tmp_path / "clf.bin"))
     assert classifier.score("Wakulima wanasubiri mvua ili waanze kupanda mahindi shambani.", "swa_Latn") > \
         classifier.score("bonasi kasino bei nafuu bonasi kasino bei nafuu", "swa_Latn")
+
+
+def test_lmplz_sort_memory_follows_the_text_up_to_the_ceiling():
+    from longtail.filters.kenlm_model import LMPLZ_MIN_MEMORY, lmplz_memory
+
+    assert lmplz_memory("1G", 10_000) == f"{LMPLZ_MIN_MEMORY >> 20}M"  # a small language: the floor, not 1G
+    assert lmplz_memory("1G", 4_000_000) == "245M"  # 64 bytes a byte of text, rounded up to MiB
+    assert lmplz_memory("1G", 60_000_000) == "1G"  # the setting is the ceiling
+    assert lmplz_memory("80M", 10**9) == "80M"
+    assert lmplz_memory("100", 10) == "100"  # below the floor already (bare KiB): lmplz gets it as given
+    assert lmplz_memory("50%", 10) == f"{LMPLZ_MIN_MEMORY >> 20}M"
+
+
+def test_model_does_not_depend_on_the_sort_memory(tmp_path, monkeypatch):
+    """lmplz's -S only sizes its sort buffers: the model built with the whole 1G (the floor raised to it) equals
+    the one built with the 64M this text now gets; the card's hashes included."""
+    from longtail.filters import kenlm_model
+
+    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "small", memory="1G")
+    monkeypatch.setattr(kenlm_model, "LMPLZ_MIN_MEMORY", 1 << 30)
+    assert kenlm_model.lmplz_memory("1G", 1000) == "1G"
+    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "whole", memory="1G")
+    for name in ("swa_Latn.binary", "swa_Latn.json"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "small" / name).read_bytes(), name
