@@ -252,8 +252,9 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
     models_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=models_dir, prefix=TMP_PREFIX) as tmp:
         def fit(name: str, lines: list[str]) -> Path:
+            # an iteration's model only ranks lines (its AUC, the head cut): no held-out perplexity, one lmplz run
             folder = Path(tmp) / name
-            train_kenlm(lines, label, folder, order=settings.order, unit=settings.unit, memory=settings.memory)
+            train_kenlm(lines, label, folder, order=settings.order, unit=settings.unit, memory=settings.memory, heldout_folds=0)
             return folder
 
         first = fit("iter0", train)

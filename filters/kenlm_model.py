@@ -132,8 +132,9 @@ def train_kenlm(
     The card's held-out perplexity (what ``max_perplexity: auto`` scales) is measured on lines the measuring
     model did not see: with ``heldout_folds=1`` a ``heldout_share`` of the lines is held out once; with
     ``heldout_folds=k`` every line is scored by a model trained on the other k-1 folds, which costs k builds but
-    gives a stable median when there are only a few dozen lines (bootstrapped models). The final model is then
-    trained on all lines.
+    gives a stable median when there are only a few dozen lines (bootstrapped models); with ``heldout_folds=0``
+    nothing is held out (one build; the card's held-out perplexity is empty: for a model used only to rank lines).
+    The final model is then trained on all lines.
 
     ``line_folds`` (one fold number below ``heldout_folds`` per text, e.g. the fold of the document a line came
     from) replaces the random folds; with ``fold_models_dir`` the k fold models are kept as
@@ -181,7 +182,7 @@ def train_kenlm(
                     atomic_write_text(fold_card, json.dumps({"label": label, "order": order, "unit": unit, "fold": k,
                                                              "folds": heldout_folds, "training_lines": len(rest)}, indent=2))
                     fold_models.append(k)
-        if not by_document:
+        if not by_document and heldout_folds > 0:
             # random folds of lines (one document holds all the text, or no documents were given)
             rng = random.Random(seed)
             shuffled = lines[:]
@@ -206,8 +207,8 @@ def train_kenlm(
         "normalisation": NORMALISATION,
         "unit": unit,
         "heldout_lines": len(heldout_ppl),
-        "heldout_method": (f"{heldout_folds}-fold by document" if by_document else f"{heldout_folds}-fold")
-                          if heldout_folds > 1 else f"{heldout_share:.0%} of lines",
+        "heldout_method": ((f"{heldout_folds}-fold by document" if by_document else f"{heldout_folds}-fold")
+                           if heldout_folds > 1 else f"{heldout_share:.0%} of lines") if heldout_folds > 0 else "none",
         "heldout_perplexity": _percentiles(heldout_ppl, HELDOUT_PERCENTILES),
         "training_text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
         "model_sha256": sha256_file(binary_path),
