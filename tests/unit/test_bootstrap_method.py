@@ -169,6 +169,9 @@ def test_small_languages_share_tasks_large_ones_get_their_own(tmp_path):
     assert sorted(label for batch in batches for label in batch) == sorted(labels)
     assert all(sum(sizes.get(label, 0) for label in batch) <= SMALL_BATCH_FACTOR * small for batch in batches[1:])
     assert len(batches) == 1 + 2  # 100 small languages of one minimum each (and an empty one): 50 a task
+    # large languages biggest first (the pass's tail is the biggest language started last)
+    bigger = {"aaa_Latn": SMALL_LANGUAGE_FACTOR * small, "zzz_Latn": 3 * SMALL_LANGUAGE_FACTOR * small, "mmm_Latn": 2 * SMALL_LANGUAGE_FACTOR * small}
+    assert task_batches(sorted(bigger), bigger, settings) == [["zzz_Latn"], ["mmm_Latn"], ["aaa_Latn"]]
     path = tmp_path / "unit.parquet"
     pq.write_table(pa.table({"lang_script": ["a_Latn", "b_Latn", "a_Latn", None], "n_chars": [3, 4, 5, 6]}), path)
     assert language_characters([str(path)]) == {"a_Latn": 8, "b_Latn": 4}
