@@ -165,11 +165,11 @@ def test_small_languages_share_tasks_large_ones_get_their_own(tmp_path):
     sizes = {"eng_Latn": SMALL_LANGUAGE_FACTOR * small, **{f"x{i:02d}_Latn": small for i in range(2 * SMALL_BATCH_FACTOR)}}
     labels = sorted(sizes) + ["new_Latn"]  # a label without a size counts as empty
     batches = task_batches(labels, sizes, settings)
-    assert batches[0] == ["eng_Latn"]
+    assert batches[-1] == ["eng_Latn"]  # small-language batches first: each reads every file
     assert sorted(label for batch in batches for label in batch) == sorted(labels)
-    assert all(sum(sizes.get(label, 0) for label in batch) <= SMALL_BATCH_FACTOR * small for batch in batches[1:])
+    assert all(sum(sizes.get(label, 0) for label in batch) <= SMALL_BATCH_FACTOR * small for batch in batches[:-1])
     assert len(batches) == 1 + 2  # 100 small languages of one minimum each (and an empty one): 50 a task
-    # large languages biggest first (the pass's tail is the biggest language started last)
+    # large languages biggest first (the pass's tail was the biggest language started last)
     bigger = {"aaa_Latn": SMALL_LANGUAGE_FACTOR * small, "zzz_Latn": 3 * SMALL_LANGUAGE_FACTOR * small, "mmm_Latn": 2 * SMALL_LANGUAGE_FACTOR * small}
     assert task_batches(sorted(bigger), bigger, settings) == [["zzz_Latn"], ["mmm_Latn"], ["aaa_Latn"]]
     path = tmp_path / "unit.parquet"
