@@ -79,7 +79,7 @@ def lmplz_memory(memory: str, text_bytes: int) -> str:
     """lmplz's ``-S`` for ``text_bytes`` of training text: ``memory`` (lmplz's syntax: ``1G``, ``10%``, plain
     KiB) is the ceiling, and smaller text gets less, down to ``LMPLZ_MIN_MEMORY``. lmplz allocates and touches all
     of ``-S`` up front: at 1G a model of a few hundred KB of text cost ~0.15 CPU s in page faults against ~0.05
-    at 64M (a bootstrap builds 5-6 models per language), with byte-identical ARPA output."""
+    at 64M (a bootstrap builds 7 models per language), with byte-identical ARPA output."""
     memory = str(memory).strip()
     try:
         if memory.endswith("%"):
