@@ -6,6 +6,7 @@ script-aware words, so their values mean the same thing in Lao as in Swahili.
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 import unicodedata
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import regex
 
-from longtail.filters.words import is_unspaced, word_count, words
+from longtail.filters.words import count_of_words, is_unspaced, words
 
 
 @dataclass(frozen=True)
@@ -52,30 +53,59 @@ def _dup_line_frac(lines: list[str]) -> float:
     return sum(len(line) for line in lines if counts[line] > 1) / total
 
 
+def _ngram_groups(units: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The word n-grams of ``units`` grouped exactly (numpy, not a dict of tuples): (start of each n-gram, its
+    group number, each group's first start), n-grams in order of start. Units are numbered by first occurrence
+    and the windows of n numbers sorted lexicographically (stable, so a group's first row is its first start)."""
+    numbers: dict[str, int] = {}
+    ids = np.array([numbers.setdefault(u, len(numbers)) for u in units], dtype=np.int64)
+    windows = np.lib.stride_tricks.sliding_window_view(ids, n)
+    if n == 1 or len(numbers) ** n < 2**62:  # the window fits in one int64 key
+        keys = np.zeros(len(windows), dtype=np.int64)
+        for column in range(n):
+            keys = keys * len(numbers) + windows[:, column]
+        order = np.argsort(keys, kind="stable")
+        changes = keys[order][1:] != keys[order][:-1]
+    else:
+        order = np.lexsort(windows.T[::-1])
+        changes = (windows[order][1:] != windows[order][:-1]).any(axis=1)
+    group_sorted = np.concatenate([[0], np.cumsum(changes)])
+    groups = np.empty(len(windows), dtype=np.int64)
+    groups[order] = group_sorted
+    first = order[np.flatnonzero(np.concatenate([[True], changes]))]
+    return np.arange(len(windows)), groups, first
+
+
 def _top_ngram_frac(units: list[str], n: int) -> float:
+    """Share of the word characters covered by the most frequent n-gram (counted once per occurrence; among
+    equally frequent n-grams the one that occurs first)."""
     total = sum(len(u) for u in units)
     if len(units) < n or not total:
         return 0.0
-    grams = Counter(tuple(units[i : i + n]) for i in range(len(units) - n + 1))
-    gram, count = grams.most_common(1)[0]
-    if count < 2:
+    _, groups, first = _ngram_groups(units, n)
+    counts = np.bincount(groups)
+    best = int(counts.max())
+    if best < 2:
         return 0.0
-    return min(1.0, count * sum(len(u) for u in gram) / total)
+    start = int(first[counts == best].min())
+    return min(1.0, best * sum(len(u) for u in units[start : start + n]) / total)
 
 
 def _dup_ngram_frac(units: list[str], n: int) -> float:
+    """Share of the word characters inside n-grams that occur more than once."""
     total = sum(len(u) for u in units)
     if len(units) < n or not total:
         return 0.0
-    starts: dict[tuple, list[int]] = {}
-    for i in range(len(units) - n + 1):
-        starts.setdefault(tuple(units[i : i + n]), []).append(i)
-    covered = bytearray(len(units))
-    for positions in starts.values():
-        if len(positions) > 1:
-            for i in positions:
-                covered[i : i + n] = b"\x01" * n
-    return sum(len(u) for u, c in zip(units, covered) if c) / total
+    starts, groups, _ = _ngram_groups(units, n)
+    repeated = starts[np.bincount(groups)[groups] > 1]
+    if not len(repeated):
+        return 0.0
+    depth = np.zeros(len(units) + 1, dtype=np.int64)  # +1 where a repeated n-gram starts, -1 after it ends
+    np.add.at(depth, repeated, 1)
+    np.add.at(depth, repeated + n, -1)
+    covered = np.cumsum(depth[:-1]) > 0
+    lengths = np.fromiter(map(len, units), dtype=np.int64, count=len(units))
+    return int(lengths[covered].sum()) / total
 
 
 def compress_ratio(text: str) -> float:
@@ -240,24 +270,44 @@ class _OrderEvidence:
         vocabulary: dict[str, int] = {}
         lengths = [len(tokens) for tokens in lines]
         self.line_of = np.repeat(np.arange(len(lines)), lengths)
-        # each distinct token is folded and classified once (a page repeats most of its tokens)
-        distinct = {t: None for tokens in lines for t in tokens}
-        for t in distinct:
+        # each distinct token is folded and classified once (a page repeats most of its tokens); tokens are
+        # numbered by first occurrence and the per-token arrays gathered from the per-distinct ones
+        position: dict[str, int] = {}
+        codes = [position.setdefault(t, len(position)) for tokens in lines for t in tokens]
+        ids, ends, capitals = [], [], []
+        for t in position:
             if t.isalnum():  # letters and digits only: no edge marks to strip, no terminal
-                distinct[t] = (vocabulary.setdefault(t.lower(), len(vocabulary)), False, _is_capital(t))
+                ids.append(vocabulary.setdefault(t.lower(), len(vocabulary)))
+                ends.append(False)
             else:
-                distinct[t] = (vocabulary.setdefault(_fold(t), len(vocabulary)), bool(_SENTENCE_END.search(t)), _is_capital(t))
-        facts = [distinct[t] for tokens in lines for t in tokens]
-        self.ids = np.array([f[0] for f in facts], dtype=np.int64)
-        self.ends = np.array([f[1] for f in facts], dtype=bool)
-        self.capitals = np.array([f[2] for f in facts], dtype=bool)
+                ids.append(vocabulary.setdefault(_fold(t), len(vocabulary)))
+                ends.append(bool(_SENTENCE_END.search(t)))
+            capitals.append(_is_capital(t))
+        codes_array = np.array(codes, dtype=np.int64)
+        self.ids = np.array(ids, dtype=np.int64)[codes_array]
+        self.ends = np.array(ends, dtype=bool)[codes_array]
+        self.capitals = np.array(capitals, dtype=bool)[codes_array]
         self.size = max(len(vocabulary), 1)
         self.same_line = self.line_of[:-1] == self.line_of[1:]  # adjacent positions in one line
-        starts = np.cumsum([0, *lengths[:-1]]).astype(np.int64)
-        long_lines = np.array([n >= WORD_ORDER_LONG_LINE for n in lengths], dtype=bool)
-        self.long_first = starts[long_lines] if len(lines) else starts
-        self.long_last = (starts + np.array(lengths, dtype=np.int64) - 1)[long_lines] if len(lines) else starts
-        self.per_line = [(self.ends[a:a + n], self.capitals[a:a + n]) for a, n in zip(starts, lengths)]
+        self.lengths = np.array(lengths, dtype=np.int64)
+        self.starts = np.cumsum([0, *lengths[:-1]]).astype(np.int64)
+        long_lines = self.lengths >= WORD_ORDER_LONG_LINE
+        self.long_first = self.starts[long_lines]
+        self.long_last = (self.starts + self.lengths - 1)[long_lines]
+
+    def best_boundaries(self) -> int:
+        """The boundary cues if every terminal were followed by a capital and every long line were a paragraph:
+        per line, min(terminals but the last token's, capitals but the first token's), plus one each for a long
+        line with a terminal and with a capital (what :func:`word_order_test` calls power)."""
+        if not len(self.lengths):
+            return 0
+        ends_per_line = np.add.reduceat(self.ends.astype(np.int64), self.starts)
+        capitals_per_line = np.add.reduceat(self.capitals.astype(np.int64), self.starts)
+        last, first = self.starts + self.lengths - 1, self.starts
+        best = np.minimum(ends_per_line - self.ends[last], capitals_per_line - self.capitals[first]).sum()
+        long_lines = self.lengths >= WORD_ORDER_LONG_LINE
+        best += (ends_per_line[long_lines] > 0).sum() + (capitals_per_line[long_lines] > 0).sum()
+        return int(best)
 
     def permutations(self, shuffles: int, seed: int) -> np.ndarray:
         """``shuffles`` x tokens: each row permutes the tokens within their lines (random keys sorted within each
@@ -311,19 +361,26 @@ def word_order_test(text: str) -> tuple[float | None, float | None]:
         return None, None
     observed = evidence.counts(np.arange(len(evidence.ids)))
     recurring, boundaries = evidence.counts_all(evidence.permutations(WORD_ORDER_SHUFFLES, zlib.crc32(text.encode("utf-8"))))
-    shuffled_counts = list(zip(recurring.tolist(), boundaries.tolist()))
     # Power: the boundary cues if every terminal were followed by a capital and every long line were a paragraph.
-    best = 0
-    for ends, capitals in evidence.per_line:
-        best += min(int(ends[:-1].sum()), int(capitals[1:].sum()))
-        if len(ends) >= WORD_ORDER_LONG_LINE:
-            best += bool(ends.any()) + bool(capitals.any())
-    boundary = [b for _, b in shuffled_counts]
-    power = (best - statistics.mean(boundary)) / max(statistics.pstdev(boundary), 1.0)
+    power = (evidence.best_boundaries() - _mean(boundaries)) / max(_pstdev(boundaries), 1.0)
     if power < WORD_ORDER_MIN_POWER:
         return None, None
-    totals = [r + b for r, b in shuffled_counts]
-    return round((sum(observed) - statistics.mean(totals)) / max(statistics.pstdev(totals), 1.0), 3), round(power, 3)
+    totals = recurring + boundaries
+    return round((sum(observed) - _mean(totals)) / max(_pstdev(totals), 1.0), 3), round(power, 3)
+
+
+def _mean(counts: np.ndarray) -> float:
+    """``statistics.mean`` of integer counts, without its exact rational arithmetic: int / int is correctly
+    rounded in Python, as the mean of ints is there."""
+    return int(counts.sum()) / len(counts)
+
+
+def _pstdev(counts: np.ndarray) -> float:
+    """``statistics.pstdev`` of integer counts: the exact variance as integers, then one square root (the
+    statistics module rounds its square root of the exact fraction correctly; this one rounds the fraction
+    first, which can differ in the last bit, and the callers round to 3 decimals)."""
+    n, total, squares = len(counts), int(counts.sum()), int((counts.astype(np.int64) ** 2).sum())
+    return math.sqrt((n * squares - total * total) / (n * n))
 
 
 _GRAPHEME = regex.compile(r"\X")
@@ -390,10 +447,10 @@ def inner_permutations(lengths: list[int], shuffles: int, seed: int) -> np.ndarr
     word_of = np.repeat(np.arange(len(lengths)), lengths_array)
     offset = np.arange(len(word_of)) - starts[word_of]
     inner = np.flatnonzero((lengths_array[word_of] >= 4) & (offset > 0) & (offset < lengths_array[word_of] - 1))
-    rng = np.random.default_rng(seed)
     orders = np.tile(np.arange(len(word_of)), (shuffles, 1))
-    for row in orders:
-        row[inner] = inner[np.argsort(word_of[inner] + rng.random(len(inner)), kind="stable")]
+    # all rows' keys in one draw: the generator gives the same numbers as one draw of len(inner) per row
+    keys = word_of[inner] + np.random.default_rng(seed).random((shuffles, len(inner)))
+    orders[:, inner] = inner[np.argsort(keys, axis=1, kind="stable")]
     return orders
 
 
@@ -426,12 +483,12 @@ def letter_order_ratio(text: str) -> float | None:
     word_of = np.repeat(np.arange(len(lengths)), lengths)
     same_word = word_of[:-1] == word_of[1:]
 
-    def distinct(order: np.ndarray) -> int:
-        permuted = ids[order]
-        return len(np.unique((permuted[:-1] * size + permuted[1:])[same_word]))
-
-    reshuffled = [distinct(order) for order in inner_permutations(lengths, LETTER_ORDER_SHUFFLES, zlib.crc32(text.encode("utf-8")))]
-    return round(distinct(np.arange(len(ids))) / statistics.mean(reshuffled), 4)
+    orders = np.vstack([np.arange(len(ids)), inner_permutations(lengths, LETTER_ORDER_SHUFFLES, zlib.crc32(text.encode("utf-8")))])
+    permuted = ids[orders]
+    pairs = (permuted[:, :-1] * size + permuted[:, 1:])[:, same_word]
+    pairs.sort(axis=1)  # distinct pairs per row: 1 + the changes along the sorted row (rows sorted at once)
+    distinct = (pairs[:, 1:] != pairs[:, :-1]).sum(axis=1) + (pairs.shape[1] > 0)
+    return round(int(distinct[0]) / _mean(distinct[1:]), 4)
 
 
 UNSPACED_LETTER_WINDOW = 5  # clusters: the pieces that scramblers of unspaced text shuffle inside are 4-6 long
@@ -481,15 +538,14 @@ def mojibake_frac(text: str) -> float:
 PROSE_LINE_WORDS = 6  # a line of this many words can be a sentence; navigation, tags and menus are 1-4 words a line
 
 
-def prose_frac(lines: list[str], script: str) -> float:
+def prose_frac(lines: list[str], script: str, line_words: list[int] | None = None) -> float:
     """Share of the words that stand in prose lines: lines of ``PROSE_LINE_WORDS`` or more words (grapheme
     clusters: 3x as many, for scripts without spaces), or of 2+ words ending with a sentence terminal (a short
     sentence: agglutinative languages say "I am running." in two words). A page of navigation, tag clouds and
     footer links has almost none in any language. 1.0 for no words."""
     long_line = PROSE_LINE_WORDS * (3 if is_unspaced(script) else 1)
     total = prose = 0
-    for line in lines:
-        n = len(words(line, script))
+    for line, n in zip(lines, line_words or [len(words(line, script)) for line in lines]):
         total += n
         if n >= long_line or (n >= 2 and _SENTENCE_END.search(line)):
             prose += n
@@ -511,13 +567,17 @@ def _letter_counts(text: str) -> tuple[int, int]:
 def text_signals(text: str, script: str) -> TextSignals:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     non_space, letters = _letter_counts(text)
-    units = words(text, script)
+    if script == "Tibt":  # its separators split at \s, which is not every line break of str.splitlines
+        units, line_words = words(text, script), None
+    else:  # words never span a line break: the text's words are its lines' words, each line split once
+        per_line = [words(line, script) for line in lines]
+        units, line_words = [u for line_units in per_line for u in line_units], [len(u) for u in per_line]
     # Word n-grams for spaced scripts; for unspaced scripts units are grapheme clusters, so use longer n.
     scale = 3 if is_unspaced(script) else 1
     order_z, order_power = unspaced_order_test(text) if is_unspaced(script) else word_order_test(text)
     return TextSignals(
         n_chars=len(text),
-        n_words=word_count(text, script),
+        n_words=count_of_words(units, script),
         n_lines=len(lines),
         n_letters=letters,
         letter_ratio=letters / non_space if non_space else 0.0,
@@ -530,5 +590,5 @@ def text_signals(text: str, script: str) -> TextSignals:
         word_order_z=order_z,
         word_order_power=order_power,
         letter_order_ratio=unspaced_letter_order_ratio(text) if is_unspaced(script) else letter_order_ratio(text),
-        prose_frac=prose_frac(lines, script),
+        prose_frac=prose_frac(lines, script, line_words),
     )

@@ -28,6 +28,7 @@ _TIBETAN_SEPARATORS = regex.compile(r"[\s\u0F0B\u0F0D-\u0F12]+")
 _GRAPHEME = regex.compile(r"\X")
 _DIGITS = regex.compile(r"\p{Nd}")
 _PUNCT_OR_SYMBOL = regex.compile(r"[\p{P}\p{S}]+")
+_NONSPACING_MARKS = regex.compile(r"\p{Mn}+")
 
 
 def is_unspaced(script: str) -> bool:
@@ -45,7 +46,11 @@ def words(text: str, script: str) -> list[str]:
 
 def word_count(text: str, script: str) -> int:
     """Number of words, estimated from grapheme clusters for unspaced scripts."""
-    units = words(text, script)
+    return count_of_words(words(text, script), script)
+
+
+def count_of_words(units: list[str], script: str) -> int:
+    """:func:`word_count` of a text whose :func:`words` are ``units``."""
     if is_unspaced(script):
         return round(len(units) / GRAPHEMES_PER_WORD.get(script, DEFAULT_GRAPHEMES_PER_WORD))
     return len(units)
@@ -53,12 +58,18 @@ def word_count(text: str, script: str) -> int:
 
 def normalise(text: str, script: str) -> str:
     """NFKC, case-fold where the script has case, digits to 0, punctuation to spaces, spaces collapsed."""
+    return " ".join(normalise_characters(text, script).split())
+
+
+def normalise_characters(text: str, script: str) -> str:
+    """:func:`normalise` without collapsing spaces: line breaks stay where they are. Every step maps characters
+    or runs of punctuation, none of which contain a line break, so normalising a text and then each of its lines
+    gives what normalising each line does."""
     text = unicodedata.normalize("NFKC", text)
     if script in CASED_SCRIPTS:
         text = text.casefold()
     text = _DIGITS.sub("0", text)
-    text = _PUNCT_OR_SYMBOL.sub(" ", text)
-    return " ".join(text.split())
+    return _PUNCT_OR_SYMBOL.sub(" ", text)
 
 
 # Scripts whose combining marks are cosmetic for deciding that two pages are the same text: accents and tone
@@ -69,10 +80,9 @@ COSMETIC_MARK_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Arab", "Hebr"})
 
 def fold_cosmetic_marks(text: str, script: str) -> str:
     """Remove combining marks where they are cosmetic (see ``COSMETIC_MARK_SCRIPTS``); for dedup only."""
-    if script not in COSMETIC_MARK_SCRIPTS:
+    if script not in COSMETIC_MARK_SCRIPTS or text.isascii():  # ASCII has no marks, and NFD/NFC leave it as is
         return text
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))
+    return unicodedata.normalize("NFC", _NONSPACING_MARKS.sub("", unicodedata.normalize("NFD", text)))
 
 
 LM_UNITS = ("grapheme", "word")

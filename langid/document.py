@@ -16,7 +16,7 @@ from typing import Sequence
 
 from longtail.langid.backends import LidBackend
 from longtail.langid.labels import NO_LINGUISTIC_CONTENT, NON_LANGUAGE, UNDETERMINED, UNKNOWN_SCRIPT, lang_script
-from longtail.langid.scripts import script_profile
+from longtail.langid.scripts import ScriptProfile, script_profile
 
 # Chunks shorter than this are merged with their neighbours before identification.
 MIN_CHUNK_CHARS = 120
@@ -81,20 +81,39 @@ def _letters(text: str) -> int:
     return len(text) - len(_LETTER_RUNS.sub("", text))
 
 
-def identify_documents(texts: Sequence[str], backend: LidBackend) -> list[DocumentLanguage]:
-    """Identify every document of a batch with one backend call over all their chunks."""
-    chunked = [split_chunks(t) for t in texts]
-    flat = [c for chunks in chunked for c in chunks]
-    predictions = iter(backend.predict(flat)) if flat else iter(())
+class ChunkedTexts:
+    """A batch's chunks, their letter counts and a memo of script profiles: computed once and shared by every
+    member of an ensemble, which all see the same chunks (the profile of a main language's chunks is usually
+    the same text for both members)."""
+
+    def __init__(self, texts: Sequence[str]):
+        self.chunked = [split_chunks(t) for t in texts]
+        self.flat = [c for chunks in self.chunked for c in chunks]
+        self.letters = [_letters(c) for c in self.flat]
+        self.profiles: dict[str, ScriptProfile] = {}
+
+    def script_profile(self, text: str) -> ScriptProfile:
+        profile = self.profiles.get(text)
+        if profile is None:
+            profile = self.profiles[text] = script_profile(text)
+        return profile
+
+
+def identify_documents(texts: Sequence[str], backend: LidBackend, chunks: ChunkedTexts | None = None) -> list[DocumentLanguage]:
+    """Identify every document of a batch with one backend call over all their chunks. ``chunks``: the
+    batch's :class:`ChunkedTexts`, when another backend has split the same texts already."""
+    chunks = chunks or ChunkedTexts(texts)
+    predictions = iter(backend.predict(chunks.flat)) if chunks.flat else iter(())
+    letter_counts = iter(chunks.letters)
     results = []
-    for chunks in chunked:
+    for document_chunks in chunks.chunked:
         weights: dict[str, float] = defaultdict(float)
         weighted_scores: dict[str, float] = defaultdict(float)
         fits: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
         texts_by_lang: dict[str, list[str]] = defaultdict(list)
-        for chunk in chunks:
+        for chunk in document_chunks:
             pred = next(predictions)
-            letters = _letters(chunk)
+            letters = next(letter_counts)
             if pred.lang == NO_LINGUISTIC_CONTENT and letters:
                 # zxx means "no linguistic content": text with letters that no model knows (Chakma, Tai Tham,
                 # Vai, Yi ...) is a language nobody could name, i.e. und (und_Cakm), never zxx_Cakm.
@@ -106,16 +125,16 @@ def identify_documents(texts: Sequence[str], backend: LidBackend) -> list[Docume
                 fits[pred.lang][0] += weight * pred.fit
                 fits[pred.lang][1] += weight
             texts_by_lang[pred.lang].append(chunk)
-        results.append(_summarise(weights, weighted_scores, texts_by_lang, fits))
+        results.append(_summarise(weights, weighted_scores, texts_by_lang, fits, chunks.script_profile))
     return results
 
 
-def _summarise(weights, weighted_scores, texts_by_lang, fits=None) -> DocumentLanguage:
+def _summarise(weights, weighted_scores, texts_by_lang, fits=None, profile_of=script_profile) -> DocumentLanguage:
     total = sum(weights.values())
     if not total:  # no text at all
         return DocumentLanguage(NO_LINGUISTIC_CONTENT, UNKNOWN_SCRIPT, 1.0, 0.0, 0.0, False, [])
     main = max(weights, key=lambda lang: (weights[lang], lang not in NON_LANGUAGE))
-    profile = script_profile(" ".join(texts_by_lang[main]))
+    profile = profile_of(" ".join(texts_by_lang[main]))
     others = sorted(
         (lang for lang, w in weights.items() if lang != main and lang not in NON_LANGUAGE and w / total >= OTHER_LANGUAGE_SHARE),
         key=lambda lang: -weights[lang],

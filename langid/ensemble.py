@@ -35,7 +35,7 @@ from typing import Sequence
 
 from longtail.langid.backends import ENSEMBLE, make_backend
 from longtail.langid.calibration import Calibration
-from longtail.langid.document import DISAGREED, DocumentLanguage, identify_documents
+from longtail.langid.document import DISAGREED, ChunkedTexts, DocumentLanguage, identify_documents
 from longtail.langid.labels import INDIVIDUAL_TO_MACRO, NON_LANGUAGE, UNDETERMINED, iso639_3
 
 AGREED, SINGLE = "agreed", "single"
@@ -184,7 +184,8 @@ class DocumentIdentifier:
     def identify_members(self, texts: Sequence[str]) -> list[list[DocumentLanguage]]:
         """Each member's own document answers, before calibration and combination."""
         self.setup()
-        return [identify_documents(texts, m) for m in self.members]
+        chunks = ChunkedTexts(texts)
+        return [identify_documents(texts, m, chunks) for m in self.members]
 
     def _calibrated(self, key: str, result: DocumentLanguage) -> DocumentLanguage:
         if result.lang in NON_LANGUAGE or self.calibration is None:

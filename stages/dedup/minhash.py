@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from longtail.filters.words import fold_cosmetic_marks, is_unspaced, lm_tokens, normalise
+from longtail.filters.words import fold_cosmetic_marks, is_unspaced, lm_tokens, normalise, normalise_characters
 
 from longtail.stages.base import set_column
 
@@ -90,8 +90,8 @@ def shingle_lines(text: str, script: str) -> list[str]:
     inside the same lines.
     """
     joiner = "" if is_unspaced(script) else " "
-    raw_lines = fold_cosmetic_marks(text, script).replace("\r", "\n").split("\n")
-    return [line for line in (joiner.join(normalise(raw, script).split()) for raw in raw_lines) if line]
+    normalised = normalise_characters(fold_cosmetic_marks(text, script).replace("\r", "\n"), script)
+    return [line for line in (joiner.join(raw.split()) for raw in normalised.split("\n")) if line]
 
 
 def char_shingle_hashes(text: str, script: str, params: MinHashParams) -> np.ndarray:
@@ -250,6 +250,29 @@ def band_hashes(signatures: np.ndarray, lang_scripts: list[str], params: MinHash
     return out
 
 
+SCHEME = "affine32"  # datasketch's permutation scheme: fmix32 of the hash, then a * h + b in uint32 (wrapping)
+
+
+def permuted_minimum(hashes: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The MinHash signature of 32-bit shingle hashes under datasketch's ``affine32`` permutations ``(a, b)``:
+    what ``MinHash(scheme="affine32", hashfunc=identity).update_batch(hashes)`` gives (tested equal). datasketch
+    passes every value through a Python call and allocates per broadcast; a page has thousands of char
+    shingles, so this computes the same in place, in numpy (6x faster on the real-page bench)."""
+    signature = np.full(len(a), np.iinfo(np.uint32).max, dtype=np.uint32)  # datasketch's empty value
+    with np.errstate(over="ignore"):
+        for start in range(0, len(hashes), _MAX_SHINGLES_PER_UPDATE):
+            h = hashes[start : start + _MAX_SHINGLES_PER_UPDATE].astype(np.uint32)
+            h = h ^ (h >> np.uint32(16))  # MurmurHash3's fmix32, datasketch's pre-mix
+            h *= np.uint32(0x85EBCA6B)
+            h ^= h >> np.uint32(13)
+            h *= np.uint32(0xC2B2AE35)
+            h ^= h >> np.uint32(16)
+            permuted = a.reshape(-1, 1) * h  # num_perm x shingles
+            permuted += b.reshape(-1, 1)
+            np.minimum(signature, permuted.min(axis=1), out=signature)
+    return signature
+
+
 def _identity(value):
     return value
 
@@ -269,21 +292,20 @@ class MinHashStage:
 
             # Permutations are generated once per worker from the fixed seed (no global RNG touched). Char
             # shingles arrive hashed (numpy), so datasketch only applies its permutations to them.
+            # The scheme is named: datasketch 2.0 changed its default, and a dedup index only matches signatures
+            # of the same scheme.
             hashfunc = _identity if self.params.shingle == "char" else None
-            self._template = MinHash(num_perm=self.params.num_perm, seed=self.params.seed, hashfunc=hashfunc)
+            self._template = MinHash(num_perm=self.params.num_perm, seed=self.params.seed, hashfunc=hashfunc, scheme=SCHEME)
 
     def signature(self, text: str, script: str) -> np.ndarray:
         self.setup()
+        if self.params.shingle == "char":
+            return permuted_minimum(char_shingle_hashes(text, script, self.params), *self._template.permutations)
         minhash = self._template.copy()
         minhash.clear()
-        if self.params.shingle == "char":
-            hashes = char_shingle_hashes(text, script, self.params)
-            for start in range(0, len(hashes), _MAX_SHINGLES_PER_UPDATE):
-                minhash.update_batch(hashes[start : start + _MAX_SHINGLES_PER_UPDATE])
-        else:
-            grams = shingles(text, script, self.params)
-            if grams:
-                minhash.update_batch(list(grams))
+        grams = shingles(text, script, self.params)
+        if grams:
+            minhash.update_batch(list(grams))
         return minhash.hashvalues.astype(np.uint32)
 
     def __call__(self, batch: pa.Table) -> pa.Table:

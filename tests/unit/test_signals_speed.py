@@ -156,3 +156,25 @@ def test_letters_that_join_clusters_are_recognised(word):
     Malayalam dot reph is prepended, conjoining jamo join each other)."""
     one_per_cluster = _GRAPHEME.findall(word) == list(word)
     assert one_per_cluster or signals._JOINS_LETTERS.search(word)  # a multi-code-point cluster always has a joiner
+
+
+def inner_permutations_ref(lengths, shuffles, seed):
+    """inner_permutations before it drew all rows at once (2026-12-04): one draw and one sort per row."""
+    import numpy as np
+
+    lengths_array = np.array(lengths, dtype=np.int64)
+    starts = np.cumsum(lengths_array) - lengths_array
+    word_of = np.repeat(np.arange(len(lengths)), lengths_array)
+    offset = np.arange(len(word_of)) - starts[word_of]
+    inner = np.flatnonzero((lengths_array[word_of] >= 4) & (offset > 0) & (offset < lengths_array[word_of] - 1))
+    rng = np.random.default_rng(seed)
+    orders = np.tile(np.arange(len(word_of)), (shuffles, 1))
+    for row in orders:
+        row[inner] = inner[np.argsort(word_of[inner] + rng.random(len(inner)), kind="stable")]
+    return orders
+
+
+@pytest.mark.parametrize("lengths", [[], [3, 2, 1], [4], [7, 2, 9, 4, 12, 1, 5] * 20])
+def test_inner_permutations_drawn_at_once_equal_row_by_row(lengths):
+    for seed in (0, 11, 2**31):
+        assert (signals.inner_permutations(lengths, LETTER_ORDER_SHUFFLES, seed) == inner_permutations_ref(lengths, LETTER_ORDER_SHUFFLES, seed)).all()

@@ -166,6 +166,35 @@ def test_minhash_signature_deterministic():
     assert a == b and len(a[0]) == 128
 
 
+def test_char_signatures_equal_datasketchs_own_update():
+    """permuted_minimum computes datasketch's affine32 update itself (speed); it must give datasketch's values,
+    also for no shingles and for more shingles than one block."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from longtail.stages.dedup.minhash import _MAX_SHINGLES_PER_UPDATE, SCHEME, permuted_minimum
+
+    rng = np.random.default_rng(7)
+    for seed, size in ((1, 0), (1, 1), (1, 2_500), (5, _MAX_SHINGLES_PER_UPDATE + 1_000)):
+        hashes = np.unique(rng.integers(0, 2**32, size, dtype=np.uint64)).astype(np.uint32)
+        reference = MinHash(num_perm=128, seed=seed, hashfunc=lambda value: value, scheme=SCHEME)
+        if size:
+            reference.update_batch(hashes)
+        ours = permuted_minimum(hashes, *reference.permutations)
+        assert ours.dtype == np.uint32 and ours.tolist() == reference.hashvalues.astype(np.uint32).tolist()
+    different = permuted_minimum(np.arange(1, 500, dtype=np.uint32), *MinHash(num_perm=128, seed=1, scheme=SCHEME).permutations)
+    assert different.tolist() != ours.tolist()
+
+
+def test_cosmetic_mark_fold_of_ascii_and_of_marked_text():
+    from longtail.filters.words import fold_cosmetic_marks
+
+    assert fold_cosmetic_marks("Plain ASCII text, 42.", "Latn") == "Plain ASCII text, 42."
+    assert fold_cosmetic_marks("Ọjà àárọ̀ ńlá", "Latn") == "Oja aaro nla"
+    assert fold_cosmetic_marks("ё й", "Cyrl") == "е и"  # NFD splits the breve and diaeresis off, NFC has nothing to join
+    assert fold_cosmetic_marks("क़िताब", "Deva") == "क़िताब"  # vowel signs of Indic scripts are not cosmetic
+
+
 def test_dedup_exact_near_and_keep_rule():
     base = " ".join(RUSSIAN * 3)
     near = base.replace("почти двести", "сто", 1)
