@@ -134,11 +134,14 @@ def stable_hash(value: str) -> int:
     return int(hashlib.sha1(value.encode("utf-8")).hexdigest()[:12], 16)
 
 
+_GRAPHEME = regex.compile(r"\X")
+
+
 def shuffled_graphemes(text: str, rng: random.Random) -> str:
     """``text`` with each word's grapheme clusters shuffled: a Devanagari vowel sign or a Yoruba tone mark
     stays on its letter, so the result is garbled text in the right alphabet."""
     def shuffle(word: str) -> str:
-        clusters = regex.findall(r"\X", word)
+        clusters = _GRAPHEME.findall(word)
         rng.shuffle(clusters)
         return "".join(clusters)
     return " ".join(shuffle(w) for w in text.split())
@@ -210,8 +213,8 @@ def _head(lines: list[str], scorer: KenLMScorer, label: str, head_percentile: fl
     return [line for p, line in scored if p is not None and p <= cut], cut
 
 
-def _separation(models_dir: Path, label: str, heldout: list[str], negatives: list[str]) -> float | None:
-    scorer = KenLMScorer(str(models_dir))
+def _separation(models_dir: Path, label: str, heldout: list[str], negatives: list[str], token_cache: dict | None = None) -> float | None:
+    scorer = KenLMScorer(str(models_dir), token_cache)
     positives = [-p for p in (scorer.perplexity(t, label) for t in heldout) if p is not None]
     negative_scores = [-p for p in (scorer.perplexity(t, label) for t in negatives) if p is not None]
     return roc_auc(positives, negative_scores)
@@ -250,21 +253,22 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
     iterations = []
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
+    tokens: dict = {}  # each line is tokenized once for the ~6 times it is trained on or scored
     with tempfile.TemporaryDirectory(dir=models_dir, prefix=TMP_PREFIX) as tmp:
         def fit(name: str, lines: list[str]) -> Path:
             # an iteration's model only ranks lines (its AUC, the head cut): no held-out perplexity, one lmplz run
             folder = Path(tmp) / name
-            train_kenlm(lines, label, folder, order=settings.order, unit=settings.unit, memory=settings.memory, heldout_folds=0)
+            train_kenlm(lines, label, folder, order=settings.order, unit=settings.unit, memory=settings.memory, heldout_folds=0, token_cache=tokens)
             return folder
 
         first = fit("iter0", train)
-        iterations.append({"iteration": 0, "lines": len(train), "heldout_auc": _separation(first, label, heldout, negatives)})
-        scorer = KenLMScorer(str(first))
+        iterations.append({"iteration": 0, "lines": len(train), "heldout_auc": _separation(first, label, heldout, negatives, tokens)})
+        scorer = KenLMScorer(str(first), tokens)
         head, cut = _head(train, scorer, label, settings.head_percentile)
         second = None
         if _enough(head, settings) and len(head) < len(train):
             second = fit("iter1", head)
-            iterations.append({"iteration": 1, "lines": len(head), "heldout_auc": _separation(second, label, heldout, negatives), "head_perplexity_cut": round(cut, 3)})
+            iterations.append({"iteration": 1, "lines": len(head), "heldout_auc": _separation(second, label, heldout, negatives, tokens), "head_perplexity_cut": round(cut, 3)})
         else:
             iterations.append({"iteration": 1, "lines": len(head), "heldout_auc": None, "skipped": "head too small or identical to iteration 0"})
         improved = second is not None and iterations[0]["heldout_auc"] is not None and (iterations[1]["heldout_auc"] or 0) > iterations[0]["heldout_auc"]
@@ -286,7 +290,7 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         folds = {str(r["id"]): fold_of(groups.get(str(r["id"]), str(r["id"])), settings.heldout_folds) for r in candidates}
         train_kenlm(final_lines, label, chosen_dir, order=settings.order, unit=settings.unit, memory=settings.memory,
                     heldout_folds=settings.heldout_folds, line_folds=[folds[owners[line]] for line in final_lines],
-                    fold_models_dir=chosen_dir / FOLDS)
+                    fold_models_dir=chosen_dir / FOLDS, token_cache=tokens)
         # documents whose fold is their cluster's, not fold_of(id): the scorer must use the same fold
         moved = {doc_id: fold for doc_id, fold in sorted(folds.items()) if fold != fold_of(doc_id, settings.heldout_folds)}
         atomic_write_text(chosen_dir / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}", json.dumps(moved, ensure_ascii=False))

@@ -55,13 +55,21 @@ def model_paths(models_dir: str | Path, label: str) -> tuple[Path, Path]:
     return base.with_suffix(".binary"), base.with_suffix(".json")
 
 
-def _lm_lines(texts: Iterable[str], script: str, unit: str = "grapheme") -> list[str]:
+def _lm_lines(texts: Iterable[str], script: str, unit: str = "grapheme", cache: dict | None = None) -> list[str]:
+    """The model's lines of ``texts``: tokens joined by spaces, lines without tokens left out. ``cache``: a dict
+    the caller keeps while it tokenizes the same lines again (a bootstrap trains and scores each line ~6 times)."""
     lines = []
     for text in texts:
         for line in text.splitlines():
-            tokens = lm_tokens(line, script, unit)
-            if tokens:
-                lines.append(" ".join(tokens))
+            if cache is None:
+                joined = " ".join(lm_tokens(line, script, unit))
+            else:
+                key = (script, unit, line)
+                joined = cache.get(key)
+                if joined is None:
+                    joined = cache[key] = " ".join(lm_tokens(line, script, unit))
+            if joined:
+                lines.append(joined)
     return lines
 
 
@@ -126,6 +134,7 @@ def train_kenlm(
     heldout_folds: int = 1,
     line_folds: list[int] | None = None,
     fold_models_dir: str | Path | None = None,
+    token_cache: dict | None = None,
 ) -> Path:
     """Train ``<models_dir>/<label>.binary`` and its card; return the binary's path.
 
@@ -140,7 +149,7 @@ def train_kenlm(
     from) replaces the random folds; with ``fold_models_dir`` the k fold models are kept as
     ``<fold_models_dir>/fold<k>/<label>.binary`` (+ card), so that a document of fold k can be scored by a model
     that never saw it (cross-fitting, pipeline/bootstrap.py). A fold whose complement has under 5 lines gets no
-    model.
+    model. ``token_cache``: see :func:`_lm_lines`.
     """
     script = label.split("_", 1)[1] if "_" in label else "Latn"
     unit = "grapheme" if is_unspaced(script) else unit
@@ -149,7 +158,7 @@ def train_kenlm(
         raise ValueError(f"line_folds has {len(line_folds)} entries for {len(texts)} texts")
     lines, given_folds = [], []
     for index, text in enumerate(texts):
-        for line in _lm_lines([text], script, unit):
+        for line in _lm_lines([text], script, unit, token_cache):
             lines.append(line)
             given_folds.append(line_folds[index] if line_folds is not None else None)
     if len(lines) < 5:
@@ -229,6 +238,7 @@ class KenLMScorer:
     """Scores documents with the model of their language; languages without a model get no score."""
 
     models_dir: str
+    token_cache: dict | None = None  # see _lm_lines: for a caller that scores the same lines with several models
 
     def __post_init__(self):
         self._models: dict[str, tuple[object, str]] = {}
@@ -253,7 +263,7 @@ class KenLMScorer:
             return None
         model, unit = loaded
         script = label.split("_", 1)[1]
-        lines = _lm_lines([text], script, unit)
+        lines = _lm_lines([text], script, unit, self.token_cache)
         if not lines:
             return None
         log10_prob = sum(model.score(line, bos=True, eos=True) for line in lines)

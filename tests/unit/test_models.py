@@ -93,3 +93,26 @@ def test_model_does_not_depend_on_the_sort_memory(tmp_path, monkeypatch):
     train_kenlm(SWAHILI, "swa_Latn", tmp_path / "whole", memory="1G")
     for name in ("swa_Latn.binary", "swa_Latn.json"):
         assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "small" / name).read_bytes(), name
+
+
+def test_token_cache_changes_nothing_but_the_work(tmp_path, monkeypatch):
+    """A bootstrap tokenizes each line once and reuses it (token_cache): the model, its card and the scores are
+    those of the uncached path, and a cached line is not tokenized again."""
+    from longtail.filters import kenlm_model
+
+    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "plain")
+    cache: dict = {}
+    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "cached", token_cache=cache)
+    for name in ("swa_Latn.binary", "swa_Latn.json"):
+        assert (tmp_path / "cached" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes(), name
+    assert len(cache) == len(set(SWAHILI))
+    text = "Watoto wanakwenda shuleni asubuhi.\nMama ameandaa chakula kitamu cha wali na samaki kwa wageni."
+    cached_scorer = KenLMScorer(str(tmp_path / "cached"), cache)
+    assert cached_scorer.perplexity(text, "swa_Latn") == KenLMScorer(str(tmp_path / "plain")).perplexity(text, "swa_Latn")
+    calls = []
+    original = kenlm_model.lm_tokens
+    monkeypatch.setattr(kenlm_model, "lm_tokens", lambda *args: calls.append(args) or original(*args))
+    cached_scorer.perplexity(text, "swa_Latn")
+    assert calls == []  # both lines were in the cache
+    KenLMScorer(str(tmp_path / "plain")).perplexity(text, "swa_Latn")
+    assert len(calls) == 2  # without the cache: each line tokenized
