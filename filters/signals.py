@@ -53,17 +53,23 @@ def _dup_line_frac(lines: list[str]) -> float:
     return sum(len(line) for line in lines if counts[line] > 1) / total
 
 
-def _ngram_groups(units: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The word n-grams of ``units`` grouped exactly (numpy, not a dict of tuples): (start of each n-gram, its
-    group number, each group's first start), n-grams in order of start. Units are numbered by first occurrence
-    and the windows of n numbers sorted lexicographically (stable, so a group's first row is its first start)."""
+def unit_numbers(units: list[str]) -> tuple[np.ndarray, int]:
+    """(each unit's number, numbered by first occurrence; how many distinct units): the n-gram statistics' input,
+    computed once for both."""
     numbers: dict[str, int] = {}
-    ids = np.array([numbers.setdefault(u, len(numbers)) for u in units], dtype=np.int64)
+    return np.array([numbers.setdefault(u, len(numbers)) for u in units], dtype=np.int64), len(numbers)
+
+
+def _ngram_groups(numbered: tuple[np.ndarray, int], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The word n-grams of the :func:`unit_numbers` ``numbered`` grouped exactly (numpy, not a dict of tuples):
+    (start of each n-gram, its group number, each group's first start), n-grams in order of start. The windows of
+    n numbers are sorted lexicographically (stable, so a group's first row is its first start)."""
+    ids, distinct = numbered
     windows = np.lib.stride_tricks.sliding_window_view(ids, n)
-    if n == 1 or len(numbers) ** n < 2**62:  # the window fits in one int64 key
+    if n == 1 or distinct ** n < 2**62:  # the window fits in one int64 key
         keys = np.zeros(len(windows), dtype=np.int64)
         for column in range(n):
-            keys = keys * len(numbers) + windows[:, column]
+            keys = keys * distinct + windows[:, column]
         order = np.argsort(keys, kind="stable")
         changes = keys[order][1:] != keys[order][:-1]
     else:
@@ -76,13 +82,13 @@ def _ngram_groups(units: list[str], n: int) -> tuple[np.ndarray, np.ndarray, np.
     return np.arange(len(windows)), groups, first
 
 
-def _top_ngram_frac(units: list[str], n: int) -> float:
+def _top_ngram_frac(units: list[str], n: int, numbered: tuple[np.ndarray, int] | None = None) -> float:
     """Share of the word characters covered by the most frequent n-gram (counted once per occurrence; among
-    equally frequent n-grams the one that occurs first)."""
+    equally frequent n-grams the one that occurs first). ``numbered``: :func:`unit_numbers` of ``units``."""
     total = sum(len(u) for u in units)
     if len(units) < n or not total:
         return 0.0
-    _, groups, first = _ngram_groups(units, n)
+    _, groups, first = _ngram_groups(numbered or unit_numbers(units), n)
     counts = np.bincount(groups)
     best = int(counts.max())
     if best < 2:
@@ -91,12 +97,12 @@ def _top_ngram_frac(units: list[str], n: int) -> float:
     return min(1.0, best * sum(len(u) for u in units[start : start + n]) / total)
 
 
-def _dup_ngram_frac(units: list[str], n: int) -> float:
-    """Share of the word characters inside n-grams that occur more than once."""
+def _dup_ngram_frac(units: list[str], n: int, numbered: tuple[np.ndarray, int] | None = None) -> float:
+    """Share of the word characters inside n-grams that occur more than once. ``numbered``: as above."""
     total = sum(len(u) for u in units)
     if len(units) < n or not total:
         return 0.0
-    starts, groups, _ = _ngram_groups(units, n)
+    starts, groups, _ = _ngram_groups(numbered or unit_numbers(units), n)
     repeated = starts[np.bincount(groups)[groups] > 1]
     if not len(repeated):
         return 0.0
@@ -134,6 +140,7 @@ def _mojibake_pattern() -> regex.Pattern:
 
 
 _MOJIBAKE = _mojibake_pattern()
+_MOJIBAKE_LEADS = frozenset(chr(c) for c in range(0xC2, 0xF5))  # Â..ô: the lead bytes' characters
 _SPACE = regex.compile(r"\s+")
 
 
@@ -261,6 +268,17 @@ def _order_counts(lines: list[list[str]]) -> tuple[int, int]:
     return evidence.counts(np.arange(len(evidence.ids)))
 
 
+def argsort_rows(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, axis=1, kind="stable")``, by quicksort (twice as fast on the shuffles' random keys) when
+    no row has two equal keys: then every sort gives the one order. Rows with a tie, which random doubles almost
+    never have, are sorted stably, so the result is the stable sort's on every machine."""
+    order = np.argsort(keys, axis=1)
+    ordered = np.take_along_axis(keys, order, axis=1)
+    if keys.shape[1] > 1 and (ordered[:, 1:] == ordered[:, :-1]).any():
+        return np.argsort(keys, axis=1, kind="stable")
+    return order
+
+
 class _OrderEvidence:
     """Each token's folded form (as an int), sentence end and capital, computed once, as flat arrays over the lines:
     a shuffle permutes tokens within their lines, so :meth:`counts` of a permutation gives what
@@ -313,7 +331,7 @@ class _OrderEvidence:
         """``shuffles`` x tokens: each row permutes the tokens within their lines (random keys sorted within each
         line's span). A local generator seeded from the text: the same text always gets the same shuffles."""
         keys = np.random.default_rng(seed).random((shuffles, len(self.ids))) + self.line_of
-        return np.argsort(keys, axis=1, kind="stable")
+        return argsort_rows(keys)
 
     def counts(self, order: np.ndarray) -> tuple[int, int]:
         recurring, boundary = self.counts_all(order[np.newaxis, :])
@@ -450,7 +468,7 @@ def inner_permutations(lengths: list[int], shuffles: int, seed: int) -> np.ndarr
     orders = np.tile(np.arange(len(word_of)), (shuffles, 1))
     # all rows' keys in one draw: the generator gives the same numbers as one draw of len(inner) per row
     keys = word_of[inner] + np.random.default_rng(seed).random((shuffles, len(inner)))
-    orders[:, inner] = inner[np.argsort(keys, axis=1, kind="stable")]
+    orders[:, inner] = inner[argsort_rows(keys)]
     return orders
 
 
@@ -526,7 +544,7 @@ def mojibake_frac(text: str) -> float:
     latin-1 ("Ã©" for "é", "Ð¿" for "п", "ä¸\xad" for "中"). Script-agnostic: any double-encoded UTF-8 text
     turns into Latin-1 letters followed by the punctuation/symbol characters of bytes 0x80-0xBF, a pairing that
     well-formed text of any language almost never has."""
-    if not text:
+    if not text or _MOJIBAKE_LEADS.isdisjoint(text):  # every match starts with one of them
         return 0.0
     hits = sum(len(m) for m in _MOJIBAKE.findall(text))
     if not hits:
@@ -574,6 +592,7 @@ def text_signals(text: str, script: str) -> TextSignals:
         units, line_words = [u for line_units in per_line for u in line_units], [len(u) for u in per_line]
     # Word n-grams for spaced scripts; for unspaced scripts units are grapheme clusters, so use longer n.
     scale = 3 if is_unspaced(script) else 1
+    numbered = unit_numbers(units)
     order_z, order_power = unspaced_order_test(text) if is_unspaced(script) else word_order_test(text)
     return TextSignals(
         n_chars=len(text),
@@ -582,8 +601,8 @@ def text_signals(text: str, script: str) -> TextSignals:
         n_letters=letters,
         letter_ratio=letters / non_space if non_space else 0.0,
         dup_line_frac=_dup_line_frac(lines),
-        top_2gram_frac=_top_ngram_frac(units, 2 * scale),
-        dup_5gram_frac=_dup_ngram_frac(units, 5 * scale),
+        top_2gram_frac=_top_ngram_frac(units, 2 * scale, numbered),
+        dup_5gram_frac=_dup_ngram_frac(units, 5 * scale, numbered),
         compress_ratio=compress_ratio(text),
         mojibake_frac=mojibake_frac(text),
         scrambled_frac=0.0 if is_unspaced(script) else scrambled_frac(text),

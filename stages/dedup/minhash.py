@@ -81,16 +81,23 @@ class MinHashParams:
         return (1 / self.bands) ** (1 / self.rows)
 
 
-def shingle_lines(text: str, script: str) -> list[str]:
+def normalised_with_lines(text: str, script: str) -> str:
+    """The text as both dedup keys see it, line breaks kept: cosmetic marks folded, then
+    :func:`~longtail.filters.words.normalise_characters`. Its lines are :func:`shingle_lines`; its words joined by
+    single spaces are what :func:`exact_hash` hashes (computed once for both in :class:`MinHashStage`)."""
+    return normalise_characters(fold_cosmetic_marks(text, script).replace("\r", "\n"), script)
+
+
+def shingle_lines(text: str, script: str, normalised: str | None = None) -> list[str]:
     """The normalised lines char shingles are taken from (empty lines dropped).
 
     :func:`~longtail.filters.words.normalise` per line (NFKC, case folding where the script has case, digits
     to 0, punctuation and symbols to spaces, spaces collapsed) after cosmetic marks are folded; spaces removed
     where the script writes none. Equal for pages that differ in whitespace, case, punctuation or line breaks
-    inside the same lines.
+    inside the same lines. ``normalised``: :func:`normalised_with_lines` of the text, when the caller has it.
     """
     joiner = "" if is_unspaced(script) else " "
-    normalised = normalise_characters(fold_cosmetic_marks(text, script).replace("\r", "\n"), script)
+    normalised = normalised_with_lines(text, script) if normalised is None else normalised
     return [line for line in (joiner.join(raw.split()) for raw in normalised.split("\n")) if line]
 
 
@@ -111,10 +118,15 @@ def char_shingle_hashes(text: str, script: str, params: MinHashParams) -> np.nda
         shorter than n is one shingle); empty for a text without letters or digits. A polynomial hash of the
         code points (mod 2^64) finished by splitmix64; O(len(text)) numpy work.
     """
-    n = params.char_ngram_han if script in HAN_SCRIPTS else params.char_ngram
-    lines = shingle_lines(text, script)
+    return np.unique(_shingle_hashes(shingle_lines(text, script), script, params))
+
+
+def _shingle_hashes(lines: list[str], script: str, params: MinHashParams) -> np.ndarray:
+    """:func:`char_shingle_hashes` of the shingle lines, repeats included (a signature's minimum needs no
+    distinct set, and the sort that makes one costs as much as the permutations)."""
     if not lines:
         return np.zeros(0, np.uint32)
+    n = params.char_ngram_han if script in HAN_SCRIPTS else params.char_ngram
     # one code-point array with a separator (0, never a code point of normalised text) between lines
     points = np.frombuffer("\0".join(lines).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     hashes = []
@@ -131,7 +143,7 @@ def char_shingle_hashes(text: str, script: str, params: MinHashParams) -> np.nda
     short = [line for line in lines if len(line) < n]
     if short:
         hashes.append(np.array([xxhash.xxh64_intdigest(line) for line in short], dtype=np.uint64))
-    return np.unique((mix64(np.concatenate(hashes)) & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    return (mix64(np.concatenate(hashes)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
 def shingles(text: str, script: str, params: MinHashParams) -> set:
@@ -297,10 +309,12 @@ class MinHashStage:
             hashfunc = _identity if self.params.shingle == "char" else None
             self._template = MinHash(num_perm=self.params.num_perm, seed=self.params.seed, hashfunc=hashfunc, scheme=SCHEME)
 
-    def signature(self, text: str, script: str) -> np.ndarray:
+    def signature(self, text: str, script: str, normalised: str | None = None) -> np.ndarray:
+        """The text's signature; ``normalised``: its :func:`normalised_with_lines`, when the caller has it."""
         self.setup()
         if self.params.shingle == "char":
-            return permuted_minimum(char_shingle_hashes(text, script, self.params), *self._template.permutations)
+            lines = shingle_lines(text, script, normalised)
+            return permuted_minimum(_shingle_hashes(lines, script, self.params), *self._template.permutations)
         minhash = self._template.copy()
         minhash.clear()
         grams = shingles(text, script, self.params)
@@ -309,10 +323,16 @@ class MinHashStage:
         return minhash.hashvalues.astype(np.uint32)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        texts = batch.column("text").to_pylist()
-        scripts = batch.column("script").to_pylist()
-        signatures = [self.signature(t or "", s or "Zyyy") for t, s in zip(texts, scripts)]
+        signatures, hashes = [], []
+        for text, script in zip(batch.column("text").to_pylist(), batch.column("script").to_pylist()):
+            text, script = text or "", script or "Zyyy"
+            if self.params.shingle == "char":  # one normalisation for both keys
+                normalised = normalised_with_lines(text, script)
+                signatures.append(self.signature(text, script, normalised))
+                hashes.append(xxhash.xxh64_intdigest(" ".join(normalised.split())))  # = exact_hash(text, script)
+            else:
+                signatures.append(self.signature(text, script))
+                hashes.append(exact_hash(text, script))
         flat = pa.array(np.concatenate(signatures) if signatures else np.array([], dtype=np.uint32), pa.uint32())
         batch = set_column(batch, "minhash", pa.FixedSizeListArray.from_arrays(flat, self.params.num_perm))
-        hashes = [exact_hash(t or "", s or "Zyyy") for t, s in zip(texts, scripts)]
         return set_column(batch, "text_hash", hashes, pa.uint64())

@@ -243,22 +243,30 @@ def test_interrupted_bootstrap_resumes_finished_languages(small_bootstrap_run_co
 # --- the method, without Ray -------------------------------------------------------------------------------
 
 
-def test_annotations_have_language_pure_row_groups(boot_run):
-    """Per-language tasks read one language from every annotated file: each row group holds one language, so
-    the reader skips the rest by their statistics."""
+def test_annotations_have_row_groups_in_language_order(boot_run):
+    """Per-language tasks read one language from every annotated file: row groups hold consecutive label ranges
+    (a language of POOLED_LANGUAGE_ROWS rows or more alone, smaller ones pooled), so the reader skips the rest by
+    their statistics."""
+    from longtail.pipeline.annotate import POOLED_LANGUAGE_ROWS
+
     _, output, _ = boot_run
-    checked = 0
+    files = pooled = 0
     for path in sorted((output / "annotated").glob("*.parquet")):
-        meta = pq.ParquetFile(path).metadata
+        files += 1
+        parquet = pq.ParquetFile(path)
         column = pq.read_schema(path).get_field_index("lang_script")
-        labels = []
-        for i in range(meta.num_row_groups):
-            stats = meta.row_group(i).column(column).statistics
-            assert stats is not None and stats.has_min_max and stats.min == stats.max
-            labels.append(stats.min)
-            checked += 1
-        assert labels == sorted(labels) and len(labels) == len(set(labels))  # one run per language
-    assert checked >= 15
+        ranges = []
+        for i in range(parquet.metadata.num_row_groups):
+            stats = parquet.metadata.row_group(i).column(column).statistics
+            assert stats is not None and stats.has_min_max
+            ranges.append((stats.min, stats.max))
+            labels = parquet.read_row_group(i, columns=["lang_script"]).column("lang_script").to_pylist()
+            assert labels == sorted(labels)
+            if stats.min != stats.max:  # a pooled group: only small languages
+                assert all(labels.count(label) < POOLED_LANGUAGE_ROWS for label in set(labels))
+                pooled += 1
+        assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:]))  # no language in two groups
+    assert files >= 1 and pooled >= 1  # the run's languages are small: they share groups
 
 
 def test_report_says_which_kenlm_model_judged_each_language(boot_run, truth):

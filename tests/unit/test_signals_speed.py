@@ -178,3 +178,21 @@ def inner_permutations_ref(lengths, shuffles, seed):
 def test_inner_permutations_drawn_at_once_equal_row_by_row(lengths):
     for seed in (0, 11, 2**31):
         assert (signals.inner_permutations(lengths, LETTER_ORDER_SHUFFLES, seed) == inner_permutations_ref(lengths, LETTER_ORDER_SHUFFLES, seed)).all()
+
+
+def test_argsort_rows_is_the_stable_sort_with_and_without_ties():
+    import numpy as np
+
+    keys = np.random.default_rng(3).random((6, 50)) + np.repeat(np.arange(5), 10)
+    assert (signals.argsort_rows(keys) == np.argsort(keys, axis=1, kind="stable")).all()
+    tied = keys.copy()
+    tied[2, 7] = tied[2, 3]  # a tie: quicksort may order the two either way, the stable sort keeps 3 before 7
+    tied[4, :] = 1.0  # a row of ties
+    assert (signals.argsort_rows(tied) == np.argsort(tied, axis=1, kind="stable")).all()
+    assert signals.argsort_rows(np.zeros((3, 1))).tolist() == [[0], [0], [0]]
+
+
+def test_mojibake_needs_a_lead_character():
+    assert signals.mojibake_frac("plain ASCII text, nothing else") == 0.0
+    assert signals.mojibake_frac("Ð¿Ñ€Ð¸Ð²ÐµÑ‚ Ð¼Ð¸Ñ€") > 0.5  # привет мир as cp1252
+    assert signals.mojibake_frac("Ελληνικά κείμενα χωρίς λάθη") == 0.0
