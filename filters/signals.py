@@ -221,12 +221,15 @@ def _order_lines(text: str) -> list[list[str]]:
     count as order evidence for shuffled words too."""
     lines = []
     for line in text.splitlines():
-        tokens: list[str] = []
-        for token in line.split():
-            if token.isalnum() or any(ch.isalnum() for ch in token):
-                tokens.append(token)
-            elif tokens and _SENTENCE_END.search(token):
-                tokens[-1] += token
+        tokens = line.split()
+        if not all([token.isalnum() or any(map(str.isalnum, token)) for token in tokens]):  # rare: a token to drop
+            kept_tokens: list[str] = []
+            for token in tokens:
+                if token.isalnum() or any(map(str.isalnum, token)):
+                    kept_tokens.append(token)
+                elif kept_tokens and _SENTENCE_END.search(token):
+                    kept_tokens[-1] += token
+            tokens = kept_tokens
         if len(tokens) >= 2:
             lines.append(tokens)
     keys = [" ".join(tokens).lower() for tokens in lines]
@@ -292,15 +295,11 @@ class _OrderEvidence:
         # numbered by first occurrence and the per-token arrays gathered from the per-distinct ones
         position: dict[str, int] = {}
         codes = [position.setdefault(t, len(position)) for tokens in lines for t in tokens]
-        ids, ends, capitals = [], [], []
-        for t in position:
-            if t.isalnum():  # letters and digits only: no edge marks to strip, no terminal
-                ids.append(vocabulary.setdefault(t.lower(), len(vocabulary)))
-                ends.append(False)
-            else:
-                ids.append(vocabulary.setdefault(_fold(t), len(vocabulary)))
-                ends.append(bool(_SENTENCE_END.search(t)))
-            capitals.append(_is_capital(t))
+        distinct = list(position)
+        plain = [t.isalnum() for t in distinct]  # letters and digits only: no edge marks to strip, no terminal
+        ids = [vocabulary.setdefault(t.lower() if p else _fold(t), len(vocabulary)) for t, p in zip(distinct, plain)]
+        ends = [False if p else bool(_SENTENCE_END.search(t)) for t, p in zip(distinct, plain)]
+        capitals = [t[0].isupper() if t[0].isalpha() else _is_capital(t) for t in distinct]
         codes_array = np.array(codes, dtype=np.int64)
         self.ids = np.array(ids, dtype=np.int64)[codes_array]
         self.ends = np.array(ends, dtype=bool)[codes_array]
@@ -493,8 +492,8 @@ def letter_order_ratio(text: str) -> float | None:
         ids = np.array([vocabulary.setdefault(c, len(vocabulary)) for clusters in words_as_clusters for c in clusters], dtype=np.int64)
         size = len(vocabulary)
     else:  # without marks or conjoining jamo every letter is a cluster of its own, and its code point its id
-        lengths = [len(word) for word in words]
-        if sum(n - 1 for n in lengths if n >= 4) < LETTER_ORDER_MIN_PAIRS:
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        if int((lengths - 1)[lengths >= 4].sum()) < LETTER_ORDER_MIN_PAIRS:
             return None
         ids = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         size = 0x110000
