@@ -455,27 +455,47 @@ def classifier_fingerprint(settings, annotated: list[str]) -> str:
     return digest.hexdigest()
 
 
+EXAMPLE_FIELDS = ("id", "text", "script", "lang_script")  # what the classifier's training reads of an example
+
+
+def classifier_examples_task(files: list[str], labels: list[str], counts: dict[str, int], settings) -> dict[str, tuple[list[dict], list[dict]]]:
+    """Ray task: each label's (positives, heuristic negatives), :data:`EXAMPLE_FIELDS` only. Languages under the
+    sample size are read together, each file once for all of them (one read per language and file was most of the
+    classifier bootstrap's time on a crawl of many small languages); a bigger one is sampled by id hash."""
+    from longtail.filters.classifier_bootstrap import examples_of_language
+
+    limit = 2 * settings.max_documents_per_language
+    batch_rows = _batch_rows(files, [label for label in labels if counts[label] <= limit])
+    examples = {}
+    for label in labels:
+        rows = batch_rows[label] if counts[label] <= limit else _language_rows_sample(files, label, limit)
+        positives, failures = examples_of_language(rows, settings)
+        examples[label] = ([{k: r.get(k) for k in EXAMPLE_FIELDS} for r in positives], [{k: r.get(k) for k in EXAMPLE_FIELDS} for r in failures])
+    return examples
+
+
 def train_classifier_task(files: list[str], folder: str, settings, key: str) -> dict:
     """Ray task: the run's classifier from every language's annotations; returns the card (written last)."""
-    from longtail.filters.classifier_bootstrap import NotEnoughExamples, bootstrap_classifier, examples_of_language
-
-    positives, failures = [], []
-    limit = 2 * settings.max_documents_per_language
-    counts = language_row_counts(files)
-    for batch in _read_batches(sorted(counts), counts, limit):
-        # languages under the sample size: each file read once for the batch (one read per language and file was
-        # most of this task's time on a crawl of many small languages); bigger ones sampled by id hash, as before
-        batch_rows = _batch_rows(files, [label for label in batch if counts[label] <= limit])
-        for label in batch:
-            rows = batch_rows[label] if counts[label] <= limit else _language_rows_sample(files, label, limit)
-            p, f = examples_of_language(rows, settings)
-            positives += p
-            failures += f
+    from longtail.filters.classifier_bootstrap import NotEnoughExamples, bootstrap_classifier
     from longtail.pipeline import ray_backend
 
-    # the fold models train as tasks of their own, on as many cores as are free (each on one thread: the same
-    # model on every run); they return the model's bytes, so a task on another node needs no shared folder
+    # the example tasks and the fold models run as tasks of their own, on as many cores as are free (a fold model
+    # on one thread: the same model on every run); fold models return their bytes, so a task on another node needs
+    # no shared folder
     run = ray_backend.run_tasks if ray_backend.ray_is_running() else None
+    limit = 2 * settings.max_documents_per_language
+    counts = language_row_counts(files)
+    tasks = []
+    for batch in _read_batches(sorted(counts), counts, limit):  # small languages together, sampled ones alone
+        small = [label for label in batch if counts[label] <= limit]
+        tasks += [(files, small, {label: counts[label] for label in small}, settings)] if small else []
+        tasks += [(files, [label], {label: counts[label]}, settings) for label in batch if counts[label] > limit]
+    examples: dict[str, tuple[list[dict], list[dict]]] = {}
+    for found in (run or _run_here)(classifier_examples_task, tasks):
+        examples.update(found)
+    # in label order, whichever task finished first: the junk generator and fastText see one order on every run
+    positives = [row for label in sorted(counts) for row in examples[label][0]]
+    failures = [row for label in sorted(counts) for row in examples[label][1]]
     try:
         if is_url(folder):  # fastText writes files: train in this node's scratch folder, upload the fold models
             with tempfile.TemporaryDirectory(dir=scratch_dir()) as work:
@@ -492,6 +512,10 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
                 "settings": settings.as_dict()}
     card["fingerprint"] = key
     return card
+
+
+def _run_here(function, argument_lists):
+    return (function(*args) for args in argument_lists)
 
 
 def language_row_counts(files: list[str]) -> dict[str, int]:

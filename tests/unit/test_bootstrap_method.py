@@ -281,6 +281,34 @@ def test_a_batch_of_small_languages_reads_each_file_once_with_the_same_rows(repo
     assert together == alone and together["yor_Latn"]["status"] == "bootstrapped"
 
 
+def test_classifier_examples_are_the_same_from_one_task_or_several(repo, tmp_path):
+    """The classifier's examples are collected by tasks of a few languages each (in parallel on Ray); a language's
+    examples do not depend on which task read it, and a sampled language reads the same sample alone."""
+    import pyarrow as pa
+
+    import longtail.pipeline.bootstrap as boot
+    from longtail.filters.classifier_bootstrap import ClassifierBootstrapSettings
+
+    rows = []
+    for label in ("swa_Latn", "yor_Latn"):
+        reference = [line for line in (repo / "data" / "reference" / f"{label}.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows += _rows(label, reference)
+    files = []
+    for part in (0, 1):
+        files.append(str(tmp_path / f"unit-{part}.parquet"))
+        pq.write_table(pa.Table.from_pylist(rows[part::2]), files[-1])
+    counts = boot.language_row_counts(files)
+    settings = ClassifierBootstrapSettings(max_documents_per_language=(max(counts.values()) - 1) // 2)
+    assert any(n > 2 * settings.max_documents_per_language for n in counts.values())  # the biggest language is sampled
+    together = boot.classifier_examples_task(files, sorted(counts), counts, settings)
+    alone = {}
+    for label in sorted(counts):
+        alone.update(boot.classifier_examples_task(files, [label], {label: counts[label]}, settings))
+    assert together == alone and sorted(together) == ["swa_Latn", "yor_Latn"]
+    assert any(together[label][0] for label in together)  # some positives, with only the fields training reads
+    assert all(set(row) == set(boot.EXAMPLE_FIELDS) for label in together for part in together[label] for row in part)
+
+
 def test_classifier_examples_read_small_languages_in_batches_and_sample_big_ones():
     import longtail.pipeline.bootstrap as boot
 
