@@ -471,7 +471,7 @@ def inner_permutations(lengths: list[int], shuffles: int, seed: int) -> np.ndarr
     return orders
 
 
-def letter_order_ratio(text: str) -> float | None:
+def letter_order_ratio(text: str, characters: Counter | None = None) -> float | None:
     """Distinct pairs of adjacent grapheme clusters inside the text's words, over the same count after shuffling
     the inner clusters of each word of 4+ clusters (first and last kept), mean of ``LETTER_ORDER_SHUFFLES``.
 
@@ -480,10 +480,12 @@ def letter_order_ratio(text: str) -> float | None:
     scrambled inside words has as many as its reshuffle (about 1.0). Unlike :func:`scrambled_frac` it needs no
     word to recur, so it also sees scrambled Korean, Cyrillic or Ethiopic pages whose long words occur once. None
     under ``LETTER_ORDER_MIN_PAIRS`` pairs. Clusters are ints and the shuffles numpy permutations
-    (:func:`inner_permutations`): the test reshuffles every word of every page."""
+    (:func:`inner_permutations`): the test reshuffles every word of every page. ``characters``: ``Counter(text)``,
+    when the caller has it (whether a joining code point occurs is then asked of the distinct characters)."""
     lowered = text.lower()
     words = _LETTERS.findall(lowered)
-    if _JOINS_LETTERS.search(lowered):
+    # lower() maps each character on its own (only sigma looks at its neighbours, and it stays a letter either way)
+    if _JOINS_LETTERS.search("".join(characters).lower() if characters is not None else lowered):
         words_as_clusters = [_GRAPHEME.findall(word) for word in words]
         lengths = [len(clusters) for clusters in words_as_clusters]
         if sum(n - 1 for n in lengths if n >= 4) < LETTER_ORDER_MIN_PAIRS:
@@ -538,12 +540,12 @@ def unspaced_letter_order_ratio(text: str) -> float | None:
     return round(_distinct_pairs(lines) / statistics.mean(reshuffled), 4)
 
 
-def mojibake_frac(text: str) -> float:
+def mojibake_frac(text: str, characters: Counter | None = None) -> float:
     """Share of non-space characters inside sequences that are a UTF-8 character's bytes read as cp1252 or
     latin-1 ("Ã©" for "é", "Ð¿" for "п", "ä¸\xad" for "中"). Script-agnostic: any double-encoded UTF-8 text
     turns into Latin-1 letters followed by the punctuation/symbol characters of bytes 0x80-0xBF, a pairing that
     well-formed text of any language almost never has."""
-    if not text or _MOJIBAKE_LEADS.isdisjoint(text):  # every match starts with one of them
+    if not text or _MOJIBAKE_LEADS.isdisjoint(characters if characters is not None else text):  # every match starts with one
         return 0.0
     hits = sum(len(m) for m in _MOJIBAKE.findall(text))
     if not hits:
@@ -569,11 +571,11 @@ def prose_frac(lines: list[str], script: str, line_words: list[int] | None = Non
     return prose / total if total else 1.0
 
 
-def _letter_counts(text: str) -> tuple[int, int]:
-    """(non-space characters, letters incl. combining marks): each distinct character is classified once
-    (a page has a few hundred distinct characters and thousands of characters; counting is in C)."""
+def _letter_counts(characters: Counter) -> tuple[int, int]:
+    """(non-space characters, letters incl. combining marks) of a text's ``Counter``: each distinct character is
+    classified once (a page has a few hundred distinct characters and thousands of characters; counting is in C)."""
     non_space = letters = 0
-    for ch, n in Counter(text).items():
+    for ch, n in characters.items():
         if not ch.isspace():
             non_space += n
             if unicodedata.category(ch)[0] in "LM":
@@ -583,7 +585,8 @@ def _letter_counts(text: str) -> tuple[int, int]:
 
 def text_signals(text: str, script: str) -> TextSignals:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    non_space, letters = _letter_counts(text)
+    characters = Counter(text)  # the distinct characters, for the signals that only ask which occur
+    non_space, letters = _letter_counts(characters)
     if script == "Tibt":  # its separators split at \s, which is not every line break of str.splitlines
         units, line_words = words(text, script), None
     else:  # words never span a line break: the text's words are its lines' words, each line split once
@@ -603,10 +606,10 @@ def text_signals(text: str, script: str) -> TextSignals:
         top_2gram_frac=_top_ngram_frac(units, 2 * scale, numbered),
         dup_5gram_frac=_dup_ngram_frac(units, 5 * scale, numbered),
         compress_ratio=compress_ratio(text),
-        mojibake_frac=mojibake_frac(text),
+        mojibake_frac=mojibake_frac(text, characters),
         scrambled_frac=0.0 if is_unspaced(script) else scrambled_frac(text),
         word_order_z=order_z,
         word_order_power=order_power,
-        letter_order_ratio=unspaced_letter_order_ratio(text) if is_unspaced(script) else letter_order_ratio(text),
+        letter_order_ratio=unspaced_letter_order_ratio(text) if is_unspaced(script) else letter_order_ratio(text, characters),
         prose_frac=prose_frac(lines, script, line_words),
     )
