@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 import xxhash
 
 from longtail.fileio import as_path, is_url, iter_batches, parquet_rows, read_schema, read_table, remove_tree, replace_tree, scratch_dir, write_parquet
-from longtail.filters.perplexity_buckets import bucket_cutoffs, bucket_of
+from longtail.filters.perplexity_buckets import BUCKET_NAMES, bucket_codes, bucket_cutoffs, perplexity_values
 from longtail.filters.templated import hostname, templated_scores
 from longtail.filters.kenlm_model import load_card
 from longtail.filters.quality import perplexity_basis
@@ -385,6 +385,11 @@ def _dedup_part(path: str, label: str, keys: np.ndarray, alive: np.ndarray, batc
     return pa.concat_tables(tables)
 
 
+def _live_rows(reasons: list) -> np.ndarray:
+    """Row keys without a drop reason, ascending (an array: not a Python int per row)."""
+    return np.flatnonzero(np.fromiter((reason is None for reason in reasons), dtype=bool, count=len(reasons)))
+
+
 def _release_arrow_memory() -> None:
     """Give the batches' freed Arrow buffers back to the system between passes: the allocator keeps freed pages for
     reuse, and a pass's peak would otherwise stay resident through the next ones."""
@@ -426,10 +431,10 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     # per-row results are numpy arrays (or lists of shared strings), not a Python object per row: they stay for the
     # whole task, so their bytes per row are what a language's size costs beyond one batch
     perplexity = small.column("perplexity") if "perplexity" in small.column_names else pa.nulls(n, pa.float64())
-    perplexities = perplexity.to_pylist()
+    perplexities = perplexity_values(perplexity)
     cutoffs = bucket_cutoffs(perplexities, limits.perplexity_bucket_percentiles)
     bucket_info = {"cutoffs": [round(c, 2) for c in cutoffs] if cutoffs else None, "percentiles": list(limits.perplexity_bucket_percentiles)}
-    buckets = [bucket_of(p, cutoffs) for p in perplexities]
+    buckets = bucket_codes(perplexities, cutoffs)  # int8 codes into BUCKET_NAMES
     del perplexities
     templated_score = np.zeros(n)
     # twice the batches: hash partitions are uneven; one domain is never split (its pages are judged together)
@@ -486,8 +491,8 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     # LID outliers: the core's centroid in one pass, every live page's similarity in another
     started = time.perf_counter()
     outlier = LidOutlierStage()
-    live = [i for i, r in enumerate(reasons) if r is None]
-    core_rows = outlier.core(live, small.column("lang_score").to_pylist())
+    live = _live_rows(reasons)
+    core_rows = outlier.core(live, pc.fill_null(small.column("lang_score"), 0.0).to_numpy())
     lid_scores = _RowFloats(n)
     before = list(reasons)
     if core_rows is None:
@@ -507,7 +512,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
                     lid_scores.values[key], lid_scores.valid[key] = similarity(ngram_profile(text or ""), centroid, bool(core[key]), norm), True
         del centroid
         del core, alive
-        _, outliers = outlier.judge(live, core_rows, lid_scores.values[live].tolist())
+        _, outliers = outlier.judge(live, core_rows, lid_scores.values[live])
         for row in outliers:
             reasons[row] = LID_OUTLIER
     _counted(counters["lid_outlier"], before, reasons, time.perf_counter() - started)
@@ -517,7 +522,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     started = time.perf_counter()
     engine = dedup_engine()
     alive = np.zeros(n, bool)
-    alive[[i for i, r in enumerate(reasons) if r is None]] = True
+    alive[_live_rows(reasons)] = True
     # one task per annotated file reads its live rows' dedup columns: they never pass through this task (on Ray)
     part_of_file = (engine or LocalEngine()).task(_dedup_part)
     parts = [part_of_file(f, label, keys, alive[keys], batch_rows) for f, keys in language.file_keys() if alive[keys].any()]
@@ -528,7 +533,8 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     where = np.full(n, -1, np.int64)
     where[clusters.column(ROW_KEY).to_numpy()] = np.arange(clusters.num_rows)
     before = list(reasons)
-    for key, reason in zip(clusters.column(ROW_KEY).to_pylist(), clusters.column("dedup_reason").to_pylist()):
+    found = pc.is_valid(clusters.column("dedup_reason"))  # most live rows have no duplicate: not listed one by one
+    for key, reason in zip(pc.filter(clusters.column(ROW_KEY), found).to_pylist(), pc.filter(clusters.column("dedup_reason"), found).to_pylist()):
         reasons[key] = reasons[key] or reason
     _counted(counters["dedup"], before, reasons, time.perf_counter() - started)
     _release_arrow_memory()
@@ -560,7 +566,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     _release_arrow_memory()
 
     annotated = small.drop_columns([c for c in ("kenlm_source", "quality_score") if c in small.column_names])
-    annotated = annotated.append_column("perplexity_bucket", pa.array(buckets, pa.string())).append_column("templated", pa.array(templated, pa.bool_()))
+    annotated = annotated.append_column("perplexity_bucket", pa.array(BUCKET_NAMES[buckets], pa.string())).append_column("templated", pa.array(templated, pa.bool_()))
     annotated = annotated.append_column("drop_reason", pa.array(reasons, pa.string()))
     kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))
     stats = {**language_stats(label, annotated, kept, (characters, size)), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card),
@@ -599,8 +605,8 @@ class _ShardWriter:
         self.shards += len(write_shards(table, self.folder, self.write.max_rows_per_shard, self.write.max_bytes_per_shard, self.write.compression, self.shards))
 
 
-def _with_selection_columns(table: pa.Table, keys: np.ndarray, buckets: list, templated_score: np.ndarray, templated: np.ndarray) -> pa.Table:
-    table = set_column(table, "perplexity_bucket", [buckets[k] for k in keys.tolist()], pa.string())
+def _with_selection_columns(table: pa.Table, keys: np.ndarray, buckets: np.ndarray, templated_score: np.ndarray, templated: np.ndarray) -> pa.Table:
+    table = set_column(table, "perplexity_bucket", pa.array(BUCKET_NAMES[buckets[keys]], pa.string()))
     table = set_column(table, "templated_score", pa.array(templated_score[keys]).cast(pa.float32()))
     return set_column(table, "templated", pa.array(templated[keys], pa.bool_()))
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from longtail.reasons import LID_OUTLIER
 from longtail.stages.base import DROP_REASON, set_column
@@ -46,10 +48,10 @@ def _cosine(doc: dict[str, float], centroid: dict[str, float], centroid_norm: fl
     return sum(v * centroid.get(k, 0.0) for k, v in doc.items()) / centroid_norm
 
 
-def _median(values: list[float]) -> float:
-    values = sorted(values)
+def _median(values) -> float:
+    values = np.sort(np.asarray(values, dtype=np.float64))
     mid = len(values) // 2
-    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    return float(values[mid]) if len(values) % 2 else (float(values[mid - 1]) + float(values[mid])) / 2
 
 
 def similarity(profile: dict[str, float], centroid: Counter, in_core: bool, centroid_norm: float | None = None) -> float:
@@ -90,21 +92,26 @@ class LidOutlierStage:
     def setup(self) -> None:
         pass
 
-    def core(self, live: list[int], lang_scores: list) -> list[int] | None:
-        """The confident core of the ``live`` rows (highest ``lang_scores`` first), or None when too few are live."""
+    def core(self, live, lang_scores) -> np.ndarray | None:
+        """The confident core of the ``live`` rows (ascending row numbers; highest ``lang_scores`` first, ties in row
+        order), or None when too few are live. ``lang_scores``: every row's LID score (a missing one counts as 0).
+        numpy arrays, not a Python object per row: finalize judges languages of millions of pages."""
         if len(live) < self.min_core:
             return None
-        return sorted(live, key=lambda i: -(lang_scores[i] or 0.0))[: max(self.min_core, int(len(live) * self.core_share))]
+        live = np.asarray(live, dtype=np.int64)
+        scores = np.nan_to_num(np.asarray(lang_scores, dtype=np.float64)[live], nan=0.0)
+        return live[np.argsort(-scores, kind="stable")[: max(self.min_core, int(len(live) * self.core_share))]]
 
-    def judge(self, live: list[int], core_rows: list[int], live_scores: list[float]) -> tuple[float, list[int]]:
+    def judge(self, live, core_rows, live_scores) -> tuple[float, np.ndarray]:
         """(floor, rows of ``live`` below it) from the similarities of the live rows (``live_scores``, in ``live``
-        order); sets :attr:`info`. Shared with finalize's partitioned path, which computes the similarities chunk by chunk."""
-        position = {row: n for n, row in enumerate(live)}
-        core_values = [live_scores[position[i]] for i in core_rows]
+        order; ``live`` ascending); sets :attr:`info`. Shared with finalize's partitioned path, which computes the
+        similarities chunk by chunk."""
+        live, live_scores = np.asarray(live, dtype=np.int64), np.asarray(live_scores, dtype=np.float64)
+        core_values = live_scores[np.searchsorted(live, np.asarray(core_rows, dtype=np.int64))]
         median = _median(core_values)
-        mad = _median([abs(v - median) for v in core_values]) or 1e-6
+        mad = _median(np.abs(core_values - median)) or 1e-6
         floor = median - self.max_deviations * 1.4826 * mad
-        outliers = [row for row, value in zip(live, live_scores) if value < floor]
+        outliers = live[live_scores < floor]
         self.info = {"judged": True, "live": len(live), "core": len(core_rows), "floor": round(floor, 4), "core_median": round(median, 4),
                      "outliers": len(outliers), "contamination": round(len(outliers) / len(live), 4)}
         return floor, outliers
@@ -116,7 +123,7 @@ class LidOutlierStage:
         reasons = batch.column(DROP_REASON).to_pylist()
         live = [i for i, r in enumerate(reasons) if r is None]
         scores: list[float | None] = [None] * batch.num_rows
-        core_rows = self.core(live, batch.column("lang_score").to_pylist())
+        core_rows = self.core(live, pc.fill_null(batch.column("lang_score"), 0.0).to_numpy())
         if core_rows is None:
             self.not_judged(live)
             return set_column(batch, "lid_outlier_score", scores, pa.float32())

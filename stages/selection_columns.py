@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from longtail.stages.base import set_column
 
-from longtail.filters.perplexity_buckets import BUCKETS, bucket_cutoffs, bucket_of
+from longtail.filters.perplexity_buckets import BUCKET_NAMES, BUCKETS, bucket_codes, bucket_cutoffs
 from longtail.filters.quality import Thresholds
 from longtail.filters.templated import templated_scores
 from longtail.reasons import QUALITY_TEMPLATED
@@ -24,9 +24,9 @@ from longtail.reasons import QUALITY_TEMPLATED
 
 def add_selection_columns(table: pa.Table, limits: Thresholds) -> tuple[pa.Table, dict]:
     """Add ``perplexity_bucket``, ``templated_score`` and ``templated``; return the table and the cut-offs used."""
-    perplexities = table.column("perplexity").to_pylist() if "perplexity" in table.column_names else [None] * table.num_rows
+    perplexities = table.column("perplexity") if "perplexity" in table.column_names else [None] * table.num_rows
     cutoffs = bucket_cutoffs(perplexities, limits.perplexity_bucket_percentiles)
-    table = set_column(table, "perplexity_bucket", [bucket_of(p, cutoffs) for p in perplexities], pa.string())
+    table = set_column(table, "perplexity_bucket", pa.array(BUCKET_NAMES[bucket_codes(perplexities, cutoffs)], pa.string()))
     urls = table.column("url").to_pylist() if "url" in table.column_names else [None] * table.num_rows
     scores = templated_scores(table.column("text").to_pylist(), urls, table.column("script").to_pylist())
     table = set_column(table, "templated_score", scores, pa.float32())

@@ -84,6 +84,36 @@ def test_lid_outlier_stage_drops_a_page_unlike_the_core():
     assert stage.info["contamination"] == pytest.approx(1 / len(texts), abs=1e-3)
 
 
+def test_lid_outlier_core_and_floor_in_numpy_equal_the_list_rule():
+    """The core (highest LID scores first, ties in row order) and the floor (median - k x MAD of the core) are
+    computed on arrays, for languages of millions of pages; the reference is the per-row rule they replaced."""
+    import random
+
+    from longtail.stages.lid_outlier import LidOutlierStage
+
+    def median(values):
+        values = sorted(values)
+        mid = len(values) // 2
+        return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+    rng = random.Random(4)
+    for size in (25, 26, 401):
+        scores = [rng.choice([0.5, 0.75, 0.9, 1.0, None]) for _ in range(size)]  # many ties
+        live = sorted(rng.sample(range(size), k=size * 3 // 4))
+        similarities = [round(rng.random(), 3) for _ in live]
+        stage = LidOutlierStage(min_core=10)
+        core = stage.core(live, [0.0 if s is None else s for s in scores])
+        reference = sorted(live, key=lambda i: -(scores[i] or 0.0))[: max(10, int(len(live) * stage.core_share))]
+        assert core.tolist() == reference
+        floor, outliers = stage.judge(live, core, similarities)
+        position = {row: n for n, row in enumerate(live)}
+        core_values = [similarities[position[i]] for i in reference]
+        middle = median(core_values)
+        expected = middle - stage.max_deviations * 1.4826 * (median([abs(v - middle) for v in core_values]) or 1e-6)
+        assert floor == expected and outliers.tolist() == [row for row, value in zip(live, similarities) if value < expected]
+        assert stage.info["core_median"] == round(middle, 4) and stage.info["outliers"] == len(outliers)
+
+
 def test_lid_outlier_stage_does_not_judge_a_small_split():
     from longtail.stages.lid_outlier import LidOutlierStage
 

@@ -69,6 +69,22 @@ def test_perplexity_buckets_from_percentiles():
     assert bucket_cutoffs([None], (30, 60)) is None
 
 
+def test_bucket_codes_of_a_column_equal_the_list_path():
+    """finalize keeps a language's buckets as int8 codes of an Arrow column (float32, nulls, NaN): the same buckets
+    and cut-offs as the per-value rule on the list."""
+    import pyarrow as pa
+
+    from longtail.filters.perplexity_buckets import BUCKET_NAMES, bucket_codes
+
+    values = [12.5, None, 3.25, float("nan"), 7.0, 40.0, 3.25, 1e6, 0.5]
+    column = pa.chunked_array([pa.array(values[:4], pa.float32()), pa.array(values[4:], pa.float32())])
+    cutoffs = bucket_cutoffs(column, (30, 60))
+    assert cutoffs == bucket_cutoffs(values, (30, 60)) and isinstance(cutoffs[0], float)
+    assert list(BUCKET_NAMES[bucket_codes(column, cutoffs)]) == [bucket_of(v, cutoffs) for v in values]
+    assert list(BUCKET_NAMES[bucket_codes(column, None)]) == [None] * len(values)
+    assert bucket_of(float("nan"), cutoffs) is None and bucket_of(cutoffs[0], cutoffs) == "head" and bucket_of(cutoffs[1], cutoffs) == "middle"
+
+
 def test_bucket_and_templated_settings_are_validated():
     base = {"name": "t", "inputs": ["x.jsonl"], "output": "out"}
     manifest = parse_manifest({**base, "selection": {"defaults": {"perplexity_bucket_percentiles": [20, 70], "keep_perplexity_buckets": ["tail", "head"]}, "languages": {"lao_Laoo": {"max_templated_share": 0.1}}}})
