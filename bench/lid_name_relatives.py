@@ -1,0 +1,70 @@
+"""A tried and rejected open-set rule (docs/lid.md, issue 13): demand more evidence for labels with unsupported relatives.
+
+Relatives come from ISO 639-3 reference names in pycountry (a dependency already): an unsupported language whose
+name ends with a supported language's name ("Western Armenian", "Classical Armenian" -> Armenian; "Literary
+Chinese" -> Chinese; "Ottoman Turkish" -> Turkish; "Middle French" -> French). ``--historical`` keeps only
+relatives of type H (historical) in ISO 639-3. For those labels, heliport's and lid.176's fit ceilings are lowered
+from the label's median + the pooled 95% excess to the median + ``f`` times it, for several ``f``; the ensemble is
+scored on the LID mixture (bench/lid_mixture.py) each time:
+
+    .venv/bin/python bench/lid_name_relatives.py               # every name relative
+    .venv/bin/python bench/lid_name_relatives.py --historical  # historical stages only
+
+Development data; the mixture must be built first (docs/lid.md, "The mixture").
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+from collections import defaultdict
+
+
+def name_relatives(supported: set[str], historical_only: bool) -> dict[str, list[str]]:
+    """Supported ISO 639-3 code -> unsupported codes whose reference name ends with its name (dates dropped)."""
+    import pycountry
+
+    names = {lang.alpha_3: re.sub(r"\s*\(.*?\)", "", lang.name).strip() for lang in pycountry.languages}
+    kinds = {lang.alpha_3: getattr(lang, "type", None) for lang in pycountry.languages}
+    relatives: dict[str, list[str]] = defaultdict(list)
+    for code in sorted(supported & set(names)):
+        for other, name in names.items():
+            if other != code and other not in supported and name.endswith(" " + names[code]) and (not historical_only or kinds[other] == "H"):
+                relatives[code].append(other)
+    return dict(relatives)
+
+
+def main(argv=None) -> int:
+    from longtail.langid.calibration import Calibration
+    from longtail.langid.ensemble import make_identifier
+    from longtail.langid.evaluate import evaluate, load_gold
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mixture", default="bench/data/lid_mixture.jsonl")
+    parser.add_argument("--historical", action="store_true", help="only relatives of ISO 639-3 type H")
+    args = parser.parse_args(argv)
+
+    items = load_gold(args.mixture)
+    identifier = make_identifier("ensemble")
+    identifier.setup()
+    relatives = name_relatives(set(identifier.supported_languages()), args.historical)
+    print(f"{len(relatives)} labels with unsupported name relatives: {', '.join(sorted(relatives))}")
+    shipped = identifier.calibration
+    print("f      precision of assigned  macro-F1 supported  assigned")
+    for factor in (None, 0.75, 0.5, 0.25, 0.0):
+        table = Calibration(copy.deepcopy(shipped.limits), shipped.settings)
+        for backend, limits in table.limits.items():
+            excess = (shipped.settings.get("pooled", {}).get(backend) or {}).get("fit_excess")
+            for label, entry in limits.items():
+                if factor is not None and excess is not None and label.split("_")[0] in relatives and entry.get("fit_ceiling") is not None:
+                    entry["fit_ceiling"] = entry["fit_ceiling"] - excess + factor * excess
+        identifier.calibration = table
+        report = evaluate(items, identifier, "macro")
+        print(f"{'shipped' if factor is None else factor:<6} {report['assigned_precision']:>22.4f} {report['macro_supported']['f1']:>19.4f} {report['assigned']:>9}")
+    identifier.calibration = shipped
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
