@@ -233,6 +233,11 @@ def train_fold_bytes(fold: int, lines: list[str], params: dict) -> tuple[int, by
         return fold, (Path(tmp) / "model.bin").read_bytes()
 
 
+def run_here(function, argument_lists):
+    """``run`` for :func:`train_fold_models` and the run's example tasks without Ray: one call after the other."""
+    return (function(*args) for args in argument_lists)
+
+
 def train_fold_models(examples: list[dict], folder, settings: ClassifierBootstrapSettings, run=None) -> list[str]:
     """Train ``settings.folds`` models, model k on the examples of every fold but k; return their paths.
 
@@ -247,7 +252,7 @@ def train_fold_models(examples: list[dict], folder, settings: ClassifierBootstra
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    run = run or (lambda function, argument_lists: (function(*args) for args in argument_lists))
+    run = run or run_here
     arguments = [(k, [f"__label__{ex['label']} {ex['line']}" for ex in examples if ex["fold"] != k and ex["line"]], settings.fasttext_params())
                  for k in range(settings.folds)]
     paths = [str(folder / f"fold{k}.bin") for k in range(settings.folds)]

@@ -60,9 +60,9 @@ def unit_numbers(units: list[str]) -> tuple[np.ndarray, int]:
     return np.array([numbers.setdefault(u, len(numbers)) for u in units], dtype=np.int64), len(numbers)
 
 
-def _ngram_groups(numbered: tuple[np.ndarray, int], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ngram_groups(numbered: tuple[np.ndarray, int], n: int) -> tuple[np.ndarray, np.ndarray]:
     """The word n-grams of the :func:`unit_numbers` ``numbered`` grouped exactly (numpy, not a dict of tuples):
-    (start of each n-gram, its group number, each group's first start), n-grams in order of start. The windows of
+    (each n-gram's group number, in order of start; each group's first start). The windows of
     n numbers are sorted lexicographically (stable, so a group's first row is its first start)."""
     ids, distinct = numbered
     windows = np.lib.stride_tricks.sliding_window_view(ids, n)
@@ -79,7 +79,7 @@ def _ngram_groups(numbered: tuple[np.ndarray, int], n: int) -> tuple[np.ndarray,
     groups = np.empty(len(windows), dtype=np.int64)
     groups[order] = group_sorted
     first = order[np.flatnonzero(np.concatenate([[True], changes]))]
-    return np.arange(len(windows)), groups, first
+    return groups, first
 
 
 def _top_ngram_frac(units: list[str], n: int, numbered: tuple[np.ndarray, int] | None = None) -> float:
@@ -88,7 +88,7 @@ def _top_ngram_frac(units: list[str], n: int, numbered: tuple[np.ndarray, int] |
     total = sum(len(u) for u in units)
     if len(units) < n or not total:
         return 0.0
-    _, groups, first = _ngram_groups(numbered or unit_numbers(units), n)
+    groups, first = _ngram_groups(numbered or unit_numbers(units), n)
     counts = np.bincount(groups)
     best = int(counts.max())
     if best < 2:
@@ -102,8 +102,8 @@ def _dup_ngram_frac(units: list[str], n: int, numbered: tuple[np.ndarray, int] |
     total = sum(len(u) for u in units)
     if len(units) < n or not total:
         return 0.0
-    starts, groups, _ = _ngram_groups(numbered or unit_numbers(units), n)
-    repeated = starts[np.bincount(groups)[groups] > 1]
+    groups, _ = _ngram_groups(numbered or unit_numbers(units), n)
+    repeated = np.flatnonzero(np.bincount(groups)[groups] > 1)  # the starts of n-grams that occur again
     if not len(repeated):
         return 0.0
     depth = np.zeros(len(units) + 1, dtype=np.int64)  # +1 where a repeated n-gram starts, -1 after it ends
@@ -307,7 +307,7 @@ class _OrderEvidence:
         self.size = max(len(vocabulary), 1)
         self.same_line = self.line_of[:-1] == self.line_of[1:]  # adjacent positions in one line
         self.lengths = np.array(lengths, dtype=np.int64)
-        self.starts = np.cumsum([0, *lengths[:-1]]).astype(np.int64)
+        self.starts = np.cumsum([0, *lengths], dtype=np.int64)[:-1]
         long_lines = self.lengths >= WORD_ORDER_LONG_LINE
         self.long_first = self.starts[long_lines]
         self.long_last = (self.starts + self.lengths - 1)[long_lines]

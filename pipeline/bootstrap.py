@@ -476,7 +476,7 @@ def classifier_examples_task(files: list[str], labels: list[str], counts: dict[s
 
 def train_classifier_task(files: list[str], folder: str, settings, key: str) -> dict:
     """Ray task: the run's classifier from every language's annotations; returns the card (written last)."""
-    from longtail.filters.classifier_bootstrap import NotEnoughExamples, bootstrap_classifier
+    from longtail.filters.classifier_bootstrap import NotEnoughExamples, bootstrap_classifier, run_here
     from longtail.pipeline import ray_backend
 
     # the example tasks and the fold models run as tasks of their own, on as many cores as are free (a fold model
@@ -491,7 +491,7 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
         tasks += [(files, small, {label: counts[label] for label in small}, settings)] if small else []
         tasks += [(files, [label], {label: counts[label]}, settings) for label in batch if counts[label] > limit]
     examples: dict[str, tuple[list[dict], list[dict]]] = {}
-    for found in (run or _run_here)(classifier_examples_task, tasks):
+    for found in (run or run_here)(classifier_examples_task, tasks):
         examples.update(found)
     # in label order, whichever task finished first: the junk generator and fastText see one order on every run
     positives = [row for label in sorted(counts) for row in examples[label][0]]
@@ -512,10 +512,6 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
                 "settings": settings.as_dict()}
     card["fingerprint"] = key
     return card
-
-
-def _run_here(function, argument_lists):
-    return (function(*args) for args in argument_lists)
 
 
 def language_row_counts(files: list[str]) -> dict[str, int]:

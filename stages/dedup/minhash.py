@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
-from longtail.filters.words import fold_cosmetic_marks, is_unspaced, lm_tokens, normalise, normalise_characters
+from longtail.filters.words import fold_cosmetic_marks, is_unspaced, lm_tokens, normalise_characters
 
 from longtail.stages.base import set_column
 
@@ -178,13 +178,15 @@ def shingles(text: str, script: str, params: MinHashParams) -> set:
     return {" ".join(tokens[i : i + n]).encode() for i in range(len(tokens) - n + 1)}
 
 
-def exact_hash(text: str, script: str) -> int:
-    """64-bit hash of the normalised text (xxh64).
+def exact_hash(text: str, script: str, normalised: str | None = None) -> int:
+    """64-bit hash of the normalised text (xxh64): its :func:`normalised_with_lines` words joined by single spaces
+    (``normalised``, when the caller has it), i.e. :func:`~longtail.filters.words.normalise` of the folded text.
 
     Equal for pages that differ only in case, digits, punctuation, whitespace or cosmetic diacritics of
     ``script``; the exact-duplicate key of both dedup paths.
     """
-    return xxhash.xxh64_intdigest(normalise(fold_cosmetic_marks(text, script), script))
+    normalised = normalised_with_lines(text, script) if normalised is None else normalised
+    return xxhash.xxh64_intdigest(" ".join(normalised.split()))
 
 
 _FNV_OFFSET, _FNV_PRIME = 0xCBF29CE484222325, np.uint64(0x100000001B3)
@@ -329,7 +331,7 @@ class MinHashStage:
             if self.params.shingle == "char":  # one normalisation for both keys
                 normalised = normalised_with_lines(text, script)
                 signatures.append(self.signature(text, script, normalised))
-                hashes.append(xxhash.xxh64_intdigest(" ".join(normalised.split())))  # = exact_hash(text, script)
+                hashes.append(exact_hash(text, script, normalised))
             else:
                 signatures.append(self.signature(text, script))
                 hashes.append(exact_hash(text, script))
