@@ -20,9 +20,10 @@ inherit the affinity), two at a time side by side on cores 0 and 1:
              classifier bootstrap on), inputs = the subset, on a local Ray started with num_cpus=1 and 1
              annotate worker. Ray's processes (gcs, raylet, workers) are children of the pinned process, so the
              whole run shares one core. Wall and CPU time per pass: annotate, bootstrap (KenLM + re-score),
-             classifier bootstrap, finalize (select + dedup + write + stats). CPU time is summed over the process
-             tree from /proc (utime + stime of every process seen, polled every 0.2 s), since Ray's workers
-             are not reaped by the measuring process. Peak RSS per Ray worker from /proc VmHWM.
+             classifier bootstrap, finalize (select + dedup + write + stats); the bootstraps' CPU also as the
+             sum of their Ray tasks' (the rest is the driver's). CPU time is summed over the process tree from
+             /proc (see TreeMeter: the live processes' own and reaped children's time, polled every 0.2 s),
+             since Ray's workers are not reaped by the measuring process. Peak RSS per Ray worker from VmHWM.
   datatrove  WarcReader -> Trafilatura(favour_precision) -> lid.176 (the model longtail ships, wrapped as a
              datatrove filter, as datatrove's LanguageFilter does with its own download) ->
              GopherRepetitionFilter -> GopherQualityFilter(min_stop_words=None) -> MinhashDedupSignature
@@ -142,12 +143,23 @@ def count_records(files: list[Path]) -> int:
 # CPU time and memory of a process tree, from /proc
 
 class TreeMeter:
-    """Polls /proc for this process and its descendants: CPU seconds (utime + stime, last value seen per process,
-    so exited processes keep their share) and peak RSS (VmHWM) per process."""
+    """Polls /proc for this process and its descendants: CPU seconds and peak RSS (VmHWM) per process.
+
+    CPU: every process's own time (utime + stime, the last value seen, so exited processes keep their share);
+    for a Ray worker also the time of the children it reaped (cutime + cstime), and a worker's child counts only
+    while it lives (then its time is in the worker's). A short-lived process (lmplz runs ~0.05 s, far under the
+    poll interval) is counted that way; counting only the processes seen (before 2026-12-04) missed most of the
+    KenLM bootstrap's lmplz time. Ray's raylet does not add its workers to its own cutime (they are not counted
+    twice either way). The same deltas, per poll, are attributed to the Ray task each process works for (its own
+    or its parent worker's ``ray::<task>`` title), so passes that overlap can still be told apart (a worker that
+    switches task between two polls gives that interval to the new task)."""
 
     def __init__(self, interval: float = 0.2):
         self.root = os.getpid()
-        self.cpu: dict[tuple[int, int], float] = {}
+        self.values: dict[tuple[int, int], float] = {}  # process -> the CPU it contributes (see above)
+        self.owner: dict[tuple[int, int], str] = {}  # process -> the task its CPU goes to
+        self.transient: set[tuple[int, int]] = set()  # children of a worker: counted while alive only
+        self.by_task: dict[str, float] = {}
         self.peak: dict[tuple[int, int], tuple[str, int]] = {}
         self.lock = threading.Lock()
         self._stop = threading.Event()
@@ -160,7 +172,15 @@ class TreeMeter:
             data = handle.read().decode(errors="replace")
         name = data[data.index("(") + 1:data.rindex(")")]
         fields = data[data.rindex(")") + 2:].split()
-        return int(fields[1]), name, (int(fields[11]) + int(fields[12])) / TICKS, int(fields[19])  # ppid, comm, cpu, start
+        own, reaped = (int(fields[11]) + int(fields[12])) / TICKS, (int(fields[13]) + int(fields[14])) / TICKS
+        return int(fields[1]), name, (own, reaped), int(fields[19])  # ppid, comm, (utime+stime, cutime+cstime), start
+
+    @staticmethod
+    def task_of(command: str) -> str | None:
+        """``ray::bootstrap_languages_task()`` -> ``bootstrap_languages_task``; None for other processes."""
+        if not command.startswith("ray::"):
+            return None
+        return command[5:].split("(")[0].split()[0] if command[5:].strip() else None
 
     def poll(self) -> None:
         stats = {}
@@ -173,27 +193,40 @@ class TreeMeter:
         children: dict[int, list[int]] = {}
         for pid, (ppid, *_rest) in stats.items():
             children.setdefault(ppid, []).append(pid)
-        tree, todo = [], [self.root]
+        values, owner, transient = {}, {}, set()
+        todo = [(self.root, "other", False)]
         while todo:
-            pid = todo.pop()
-            tree.append(pid)
-            todo.extend(children.get(pid, []))
-        with self.lock:
-            for pid in tree:
-                if pid not in stats:
-                    continue
-                _, name, cpu, start = stats[pid]
-                key = (pid, start)
-                self.cpu[key] = max(self.cpu.get(key, 0.0), cpu)
-                try:
-                    with open(f"/proc/{pid}/status") as handle:
-                        hwm = next((int(line.split()[1]) for line in handle if line.startswith("VmHWM:")), 0)
-                    with open(f"/proc/{pid}/cmdline", "rb") as handle:
-                        cmd = handle.read().replace(b"\0", b" ").decode(errors="replace")[:80]
-                except OSError:
-                    continue
+            pid, inherited, under_worker = todo.pop()
+            if pid not in stats:
+                continue
+            _, name, (own, reaped), start = stats[pid]
+            key = (pid, start)
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                    cmd = handle.read().replace(b"\0", b" ").decode(errors="replace")[:80]
+                with open(f"/proc/{pid}/status") as handle:
+                    hwm = next((int(line.split()[1]) for line in handle if line.startswith("VmHWM:")), 0)
+            except OSError:
+                cmd, hwm = "", 0
+            worker = cmd.startswith("ray::") or "default_worker.py" in cmd
+            task = self.task_of(cmd) or inherited
+            values[key], owner[key] = own + (reaped if worker or under_worker else 0.0), task
+            if under_worker:
+                transient.add(key)
+            todo.extend((child, task, worker) for child in children.get(pid, []))
+            with self.lock:
                 if hwm > self.peak.get(key, ("", 0))[1]:
                     self.peak[key] = (cmd or name, hwm)
+        with self.lock:
+            for key in set(self.values) - set(values):  # exited: a worker's child is now in its parent's time
+                if key in self.transient:
+                    self.by_task[self.owner[key]] = self.by_task.get(self.owner[key], 0.0) - self.values.pop(key)
+                    self.transient.discard(key)
+            for key, value in values.items():
+                self.by_task[owner[key]] = self.by_task.get(owner[key], 0.0) + value - self.values.get(key, 0.0)
+            self.values.update(values)
+            self.owner.update(owner)
+            self.transient |= transient
 
     def _loop(self, interval: float) -> None:
         while not self._stop.wait(interval):
@@ -202,7 +235,13 @@ class TreeMeter:
     def total(self) -> float:
         self.poll()
         with self.lock:
-            return sum(self.cpu.values())
+            return sum(self.values.values())
+
+    def tasks(self) -> dict[str, float]:
+        """CPU seconds so far per Ray task name (``other``: the driver, Ray's own processes, idle workers)."""
+        self.poll()
+        with self.lock:
+            return dict(self.by_task)
 
     def stop(self) -> None:
         self._stop.set()
@@ -225,6 +264,10 @@ def sample_manifest(files: list[Path], output: Path, workers: int):
     return replace(manifest, inputs=[str(p) for p in files], output=str(output), ray=replace(manifest.ray, workers=workers))
 
 
+KENLM_TASKS = ("bootstrap_languages_task", "rescore_file")  # pipeline/bootstrap.py
+CLASSIFIER_TASKS = ("train_classifier_task", "classifier_examples_task", "train_fold_bytes", "rescore_quality_file")
+
+
 def run_whole(files: list[Path], work: Path, workers: int) -> dict:
     """The whole `longtail run`, timed per pass (wall and process-tree CPU)."""
     from longtail.pipeline import ray_backend
@@ -233,10 +276,10 @@ def run_whole(files: list[Path], work: Path, workers: int) -> dict:
     shutil.rmtree(work / "out", ignore_errors=True)
     manifest = sample_manifest(files, work / "out", workers)
     meter = TreeMeter()
-    marks: list[tuple[str, float, float]] = []
+    marks: list[tuple[str, float, float, dict]] = []
 
     def mark(name: str) -> None:
-        marks.append((name, time.perf_counter(), meter.total()))
+        marks.append((name, time.perf_counter(), meter.total(), meter.tasks()))
 
     def timed(name: str, function):
         def wrapper(*args, **kwargs):
@@ -261,16 +304,22 @@ def run_whole(files: list[Path], work: Path, workers: int) -> dict:
 
     ray.shutdown()
     meter.stop()
-    at = {name: (wall, cpu) for name, wall, cpu in marks}
+    at = {name: (wall, cpu, tasks) for name, wall, cpu, tasks in marks}
 
     def span(a: str, b: str) -> dict:
         return {"seconds": at[b][0] - at[a][0], "cpu_seconds": at[b][1] - at[a][1]}
+
+    def task_cpu(a: str, b: str, names: tuple[str, ...]) -> dict:
+        """CPU of these Ray tasks between two marks (no wall time of their own)."""
+        return {"seconds": None, "cpu_seconds": sum(at[b][2].get(n, 0.0) - at[a][2].get(n, 0.0) for n in names)}
 
     passes = {
         "ray start": span("start", "ray started"),
         "annotate": span("start annotate", "end annotate"),
         "bootstrap kenlm": span("start bootstrap", "end bootstrap"),
+        "  its tasks": task_cpu("start bootstrap", "end bootstrap", KENLM_TASKS),
         "bootstrap classifier": span("start classifier", "end classifier"),
+        "  its tasks ": task_cpu("start classifier", "end classifier", CLASSIFIER_TASKS),
         "finalize": span("end classifier", "end publish"),
     }
     total = span("start", "end")
@@ -367,7 +416,8 @@ def collect(process: subprocess.Popen, pages: int) -> dict:
     print(f"  {r['name']:<10} {r['seconds']:>8.1f} s wall {r['cpu_seconds']:>8.1f} s CPU   {pages / r['seconds']:>7.2f} docs/s  "
           f"{pages / r['cpu_seconds']:>7.2f} docs/CPU-s  peak RSS {r.get('peak_rss_worker_mb') or r['peak_rss_mb']} MB", flush=True)
     for step, figures in r.get("passes", {}).items():
-        print(f"      {step:<22} {figures['seconds']:>8.1f} s wall {figures['cpu_seconds']:>8.1f} s CPU  "
+        wall = f"{figures['seconds']:>8.1f} s wall" if figures["seconds"] is not None else f"{'':>8}   (in the span above)"
+        print(f"      {step:<22} {wall} {figures['cpu_seconds']:>8.1f} s CPU  "
               f"({100 * figures['cpu_seconds'] / r['cpu_seconds']:.0f}% of the run's CPU)", flush=True)
     if "kenlm_status" in r:
         print(f"      languages {r.get('languages')}, KenLM bootstrap: {r['kenlm_status']}; peak RSS per Ray worker "
