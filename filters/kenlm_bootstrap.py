@@ -37,6 +37,7 @@ import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import regex
 
@@ -224,27 +225,40 @@ def _enough(lines: list[str], settings: BootstrapSettings) -> bool:
     return len(lines) >= settings.min_training_lines and sum(len(line) for line in lines) >= settings.min_training_characters
 
 
-def training_split(rows: list[dict], label: str, settings: BootstrapSettings = BootstrapSettings()) -> tuple[list[dict], list[dict], list[str], list[str]]:
-    """(candidates, rejected, training lines, held-out lines) of one language's rows; raises :class:`NotEnoughText`
-    when the language is too small. Cheap beside training: a run checks it before reading anything else."""
+class TrainingSplit(NamedTuple):
+    """One language's rows as the bootstrap divides them (:func:`training_split`)."""
+
+    candidates: list[dict]
+    rejected: list[dict]
+    train: list[str]  # training lines
+    heldout: list[str]  # held-out lines
+    owners: dict[str, str]  # line -> the document it is taken from (line_owners)
+
+
+def training_split(rows: list[dict], label: str, settings: BootstrapSettings = BootstrapSettings()) -> TrainingSplit:
+    """One language's rows divided for training; raises :class:`NotEnoughText` when the language is too small.
+    A run checks it before reading anything else, and hands it to :func:`bootstrap_language`."""
     rows = [r for r in rows if r.get("lang_script") in (None, label)]
     candidates, rejected = split_candidates(rows, settings)
-    train, heldout = split_heldout(training_lines(candidates, settings.max_training_documents), settings.heldout_share)
+    owners = line_owners(candidates, settings.max_training_documents)
+    train, heldout = split_heldout(list(owners), settings.heldout_share)
     if not _enough(train, settings):
         raise NotEnoughText(
             f"{label}: {len(candidates)} documents pass strict LID and heuristics, giving {len(train)} training lines / "
             f"{sum(len(line) for line in train)} characters; need {settings.min_training_lines} lines and "
             f"{settings.min_training_characters} characters",
             {"candidates": len(candidates), "training_lines": len(train), "training_characters": sum(len(line) for line in train)})
-    return candidates, rejected, train, heldout
+    return TrainingSplit(candidates, rejected, train, heldout, owners)
 
 
 def bootstrap_language(rows: list[dict], other_language_texts: list[str], label: str, models_dir: str | Path,
-                       settings: BootstrapSettings = BootstrapSettings(), source: str | None = None, groups: dict[str, str] | None = None) -> dict:
+                       settings: BootstrapSettings = BootstrapSettings(), source: str | None = None, groups: dict[str, str] | None = None,
+                       split: TrainingSplit | None = None) -> dict:
     """Train ``<models_dir>/<label>.binary`` (+ card) from one language's annotated rows; return the record
     stored under ``bootstrap`` in the card. Raises :class:`NotEnoughText` when the language is too small.
-    ``groups``: document id -> its near-duplicate cluster's id (pipeline/bootstrap.py::near_duplicate_groups)."""
-    candidates, rejected, train, heldout = training_split(rows, label, settings)
+    ``groups``: document id -> its near-duplicate cluster's id (pipeline/bootstrap.py::near_duplicate_groups).
+    ``split``: :func:`training_split` of these rows when the caller has it (a tenth of English's bootstrap)."""
+    candidates, rejected, train, heldout, owners = split or training_split(rows, label, settings)
     rng = random.Random(label)  # per-language and local: no global seeding
     negatives = [r["text"] for r in rejected if r.get("text")]
     negatives += other_language_texts[: settings.max_other_language_negatives]
@@ -282,7 +296,6 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         # Fold models by document (cross-fitting): the run scores a document of fold k with the model that never
         # saw it. Scored by the final model, a junk page that passed the heuristics and went into training looks
         # typical (Thai scrambled-letter pages on the bench: perplexity 5 against a held-out median of 22).
-        owners = line_owners(candidates, settings.max_training_documents)
         # near-duplicates (an archive or print copy of a page) share a fold: a copy in the training text of the
         # model that scores the page makes it look predictable, and drags down the low held-out percentile that
         # `max_perplexity: auto` uses (the sample's Georgian p10: 2.7 against a median of 13, from one edited copy)

@@ -130,9 +130,9 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     if rows is None:
         rows = _language_rows_sample(files, label, 2 * settings.max_training_documents)
     try:
-        training_split(rows, label, settings)  # too little text: said before the other languages' texts are read
+        split = training_split(rows, label, settings)  # too little text: said before the other languages' texts are read
         others = _other_language_sample(files, label, settings.max_other_language_negatives)
-        record = bootstrap_language(rows, others, label, kenlm_dir, settings, source, groups=near_duplicate_groups(rows))
+        record = bootstrap_language(rows, others, label, kenlm_dir, settings, source, groups=near_duplicate_groups(rows), split=split)
     except NotEnoughText as exc:
         return label, {"status": "too_little_text", "reason": str(exc), **exc.counts}
     except KenLMError as exc:  # recorded per language; the run goes on without this model
