@@ -597,6 +597,12 @@ def collect_pages(snaps: dict[str, Snapshot]):
                        lang_hint=exp.get("meta_lang") or meta.get("target_language") or None,
                        gold_text=exp.get("cleaned_text") or None, raw=raw)
 
+    def newspaper_language(stem: str) -> str | None:
+        """The language the newspaper test suites' file names give (``japanese_article2``, ``vogue.de1``)."""
+        names = (("arabic", "ar"), ("chinese", "zh"), ("japanese", "ja"), ("thai", "th"), ("latvian", "lv"),
+                 ("spanish", "es"), ("burmese", "my"), ("yna_co_kr", "ko"), ("vogue.de", "de"))
+        return next((code for name, code in names if stem.startswith(name)), None)
+
     snap = snaps.get("codelucas/newspaper")
     if snap:
         files = snap.ls("HEAD", "tests/data/")
@@ -609,8 +615,9 @@ def collect_pages(snaps: dict[str, Snapshot]):
             stem = path.rsplit("/", 1)[1][:-5]
             t = files.get(f"tests/data/text/{stem}.txt")
             gold = (snap.read(t) or b"").decode("utf-8", "replace").strip() if t else None
+            # the suite's pages are English unless the file name says otherwise (japanese_article, vogue.de1)
             yield dict(id=f"newspaper-{re.sub(r'[^A-Za-z0-9]+', '-', stem)}", url=None,
-                       source="codelucas/newspaper", licence=lic["codelucas/newspaper"], lang_hint="en",
+                       source="codelucas/newspaper", licence=lic["codelucas/newspaper"], lang_hint=newspaper_language(stem) or "en",
                        gold_text=gold or None, raw=raw)
 
     snap = snaps.get("AndyTheFactory/newspaper4k")
@@ -632,9 +639,7 @@ def collect_pages(snaps: dict[str, Snapshot]):
                     meta = {}
             t = files.get(f"tests/data/txt/{stem}.txt")
             gold = (snap.read(t) or b"").decode("utf-8", "replace").strip() if t else None
-            hint = meta.get("language") or next((c for n, c in (("arabic", "ar"), ("chinese", "zh"),
-                                                   ("japanese", "ja"), ("thai", "th"), ("latvian", "lv"),
-                                                   ("spanish", "es"), ("burmese", "my"), ("yna_co_kr", "ko")) if stem.startswith(n)), None)
+            hint = meta.get("language") or newspaper_language(stem)
             yield dict(id=f"newspaper4k-{re.sub(r'[^A-Za-z0-9]+', '-', stem)}", url=meta.get("url"),
                        source="AndyTheFactory/newspaper4k", licence=lic["AndyTheFactory/newspaper4k"],
                        lang_hint=hint, gold_text=gold or None, raw=raw)
