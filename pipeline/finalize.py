@@ -38,7 +38,7 @@ from longtail.stages.base import Chain, StageCounters, set_column
 from longtail.stages.dedup.distributed import INPUT_COLUMNS, ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, partition_count
 from longtail.stages.dedup.index import language_files
 from longtail.stages.dedup.stage import DedupStage
-from longtail.stages.lid_outlier import LidOutlierStage, ngram_profile, similarity
+from longtail.stages.lid_outlier import CommonWords, LidOutlierStage, reference_rows
 from longtail.stages.select import KeepLanguagesStage, SelectStage
 from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCapStage, cap_templated, selection_stats
 
@@ -137,7 +137,7 @@ def selection_chain(manifest: Manifest, label: str, input_columns, card: dict | 
     ]
     if manifest.languages is not None:
         stages.append(KeepLanguagesStage(manifest.languages))
-    stages.append(LidOutlierStage())  # corpus-level LID check of the split (docs/lid.md)
+    stages.append(LidOutlierStage(script=label.partition("_")[2] or None))  # corpus-level LID check of the split (docs/lid.md)
     stages.append(DedupStage(manifest.dedup, label, engine, manifest.dedup_partition_memory_mb))
     return Chain(stages, input_columns)
 
@@ -252,7 +252,8 @@ def _finalize_table(manifest: Manifest, label: str, table: pa.Table, staging: st
 # What the whole-language chain costs per document beyond a worker's baseline (dedup's WORKER_BASELINE_MB): its
 # Python row in select (~60 fields) and, above all, the LID outlier stage's n-gram profile of every live page (~180
 # bytes per character of text). Measured with finalize_language on a generated language of 30,000 pages of ~490
-# characters: 2.7 GB above the baseline (docs/cluster.md, "Languages bigger than a worker").
+# characters: 2.7 GB above the baseline (docs/cluster.md, "Languages bigger than a worker"). The LID stage now
+# scores common words (2026-12-04), far lighter than the profiles: the estimate is conservative (not re-derived).
 ROW_BYTES = 8_000
 BYTES_PER_CHARACTER = 180
 # Columns read for the whole language in the partitioned path (no text, no signature): what the statistics and
@@ -413,7 +414,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     The language-wide rules work on small columns of every row (:class:`_LanguageRows`); text is read in batches
     of ``batch_rows`` rows, once per pass: templated scores (texts spilled to local scratch by hash of their
     domain, then scored one domain partition at a time: a page's score depends on its domain's pages only),
-    select, the LID core's centroid, LID similarities, dedup's inputs (read by one task per annotated file, as parts,
+    select, the LID core's common words, LID scores, dedup's inputs (read by one task per annotated file, as parts,
     Ray object handles when Ray runs) and the writing. Shards are written as rows arrive (:class:`_ShardWriter`),
     each written group sorted by id.
     """
@@ -488,9 +489,9 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
         _counted(counters["keep_languages"], reasons, kept_languages, 0.0)
         reasons = kept_languages
 
-    # LID outliers: the core's centroid in one pass, every live page's similarity in another
+    # LID outliers: the core's common words in one pass, every live page's score in another
     started = time.perf_counter()
-    outlier = LidOutlierStage()
+    outlier = LidOutlierStage(script=label.partition("_")[2] or None)
     live = _live_rows(reasons)
     core_rows = outlier.core(live, pc.fill_null(small.column("lang_score"), 0.0).to_numpy())
     lid_scores = _RowFloats(n)
@@ -498,20 +499,19 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     if core_rows is None:
         outlier.not_judged(live)
     else:
-        core, alive = np.zeros(n, bool), np.zeros(n, bool)
-        core[core_rows], alive[live] = True, True
-        centroid: Counter = Counter()
+        reference, alive = np.zeros(n, bool), np.zeros(n, bool)
+        reference[reference_rows(core_rows)], alive[live] = True, True
+        common = CommonWords(outlier.script)
         for table, keys in language.batches(["text"]):
             for key, text in zip(keys.tolist(), table.column("text").to_pylist()):
-                if core[key]:
-                    centroid.update(ngram_profile(text or ""))
-        norm = math.sqrt(sum(v * v for v in centroid.values()))
+                if reference[key]:
+                    common.add(text or "")
         for table, keys in language.batches(["text"]):
             for key, text in zip(keys.tolist(), table.column("text").to_pylist()):
                 if alive[key]:
-                    lid_scores.values[key], lid_scores.valid[key] = similarity(ngram_profile(text or ""), centroid, bool(core[key]), norm), True
-        del centroid
-        del core, alive
+                    lid_scores.values[key], lid_scores.valid[key] = common.score(text or "", bool(reference[key])), True
+        del common
+        del reference, alive
         _, outliers = outlier.judge(live, core_rows, lid_scores.values[live])
         for row in outliers:
             reasons[row] = LID_OUTLIER

@@ -37,7 +37,7 @@ def judged_pages(stats: dict) -> int:
 def lid_contamination_summary(languages: list[dict]) -> dict:
     """The whole run's estimated wrong-language contamination (``stats/lid_contamination.json``): pages dropped as
     ``lid:outlier`` / pages judged, over the splits the stage judged (at least ``MIN_CORE`` still-kept pages).
-    A lower bound: the n-gram check misses close relatives (docs/lid.md)."""
+    A lower bound: the common-word check misses relatives that share the language's function words (docs/lid.md)."""
     judged = [s for s in languages if s.get("lid_contamination") is not None]
     not_judged = [s for s in languages if s.get("lid_contamination") is None]
     pages = sum(judged_pages(s) for s in judged)
@@ -53,7 +53,7 @@ def lid_contamination_summary(languages: list[dict]) -> dict:
         "pages_not_judged": sum(judged_pages(s) for s in not_judged),
         "min_pages": MIN_CORE,
         "note": f"share of the judged splits' pages dropped as {LID_OUTLIER}; splits under {MIN_CORE} pages are not judged; "
-                "a lower bound: the character n-gram check misses close relatives",
+                "a lower bound: the common-word check misses relatives that share the language's function words",
     }
 
 

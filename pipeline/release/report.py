@@ -20,8 +20,9 @@ from longtail.reasons import LID_OUTLIER
 
 REPORT_COLUMNS = ("lang_script", "n_words", "perplexity", "lang_score", "dup_cluster_size")
 OVERVIEW_LANGUAGES = 40  # bars in the overview's documents plot; the rest are summed into one bar
-LOWER_BOUND_NOTE = (f"A lower bound: {LID_OUTLIER} compares each page with the character n-grams of its split's confident core, "
-                    "so it catches text in a distant language but misses close relatives (Bhojpuri in Hindi, Xhosa in Zulu; docs/lid.md).")
+LOWER_BOUND_NOTE = (f"A lower bound: {LID_OUTLIER} compares each page's words with the common words of its split's confident core, "
+                    "so it misses relatives that share the language's function words (Classical or Western Armenian in Armenian, "
+                    "Xhosa in Zulu; docs/lid.md).")
 
 
 def document_files(folder: Path) -> list[Path]:

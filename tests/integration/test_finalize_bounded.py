@@ -164,14 +164,6 @@ def _peak(repo, output, budget: int, ray_address: str, label: str = LABEL, files
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_bounded_finalize_grows_memory_less_than_the_whole_language(repo, generated, ray_address):
-    """Peak RSS growth of finalize_language in a fresh process: the whole language vs batches under a tiny budget."""
-    growth = {budget: _peak(repo, generated["output"], budget, ray_address)["growth_mb"] for budget in (100_000, TINY_BUDGET_MB)}
-    assert growth[100_000] > 50, growth  # MiB: the whole language's profiles and rows
-    assert growth[TINY_BUDGET_MB] * 2 < growth[100_000], growth
-    print("peak RSS growth (MiB) by budget:", growth)
-
-
 def test_finalize_memory_setting():
     from longtail.pipeline.finalize import rows_per_chunk
 

@@ -45,7 +45,7 @@ def test_report_of_the_run_opens_with_thereport_overview(reference_run):
     contamination = report_fact(page, "contamination")
     figure = "n/a" if summary["contamination"] is None else f"{100 * summary['contamination']:.1f}%"
     assert contamination.startswith(f"{figure} (") and f"{summary['splits_judged']} splits judged" in contamination
-    assert "lower bound" in report_overview(page) and "close relatives" in report_overview(page)
+    assert "lower bound" in report_overview(page) and "misses relatives" in report_overview(page)
     table = page[first_table:]
     for s in stats:
         cell = "not judged" if s["lid_contamination"] is None else f"lid:outlier {100 * s['lid_contamination']:.1f}%"

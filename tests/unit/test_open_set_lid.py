@@ -84,6 +84,42 @@ def test_lid_outlier_stage_drops_a_page_unlike_the_core():
     assert stage.info["contamination"] == pytest.approx(1 / len(texts), abs=1e-3)
 
 
+def test_lid_outlier_stage_finds_a_relative_by_its_function_words():
+    """Two made-up relatives with the same content words and letters, differing only in their function words (as
+    Dutch and Afrikaans do): the relative's page is dropped, none of the split's own pages are."""
+    import random
+
+    from longtail.reasons import LID_OUTLIER
+    from longtail.stages.lid_outlier import LidOutlierStage
+
+    content = "boer mark melk brood stad huis water land weg dag jaar kind vrou man werk school kerk winkel".split()
+    rng = random.Random(7)
+
+    def page(function_words: list[str]) -> str:
+        sentences = []
+        for _ in range(12):
+            words = [rng.choice(content if k % 2 else function_words) for k in range(10)]
+            sentences.append(" ".join(words).capitalize() + ".")
+        return " ".join(sentences)
+
+    own = [page("de het een niet van en is op".split()) for _ in range(40)]
+    relative = page("die nie n van en is op ons".split())
+    texts = own + [relative]
+    table = pa.table({"text": texts, "lang_score": [0.9] * len(texts), "drop_reason": pa.array([None] * len(texts), pa.string())})
+    stage = LidOutlierStage(script="Latn")
+    reasons = stage(table).column("drop_reason").to_pylist()
+    assert reasons[-1] == LID_OUTLIER
+    assert reasons[:-1].count(LID_OUTLIER) == 0
+
+
+def test_lid_outlier_reference_rows_are_bounded_and_spread():
+    from longtail.stages.lid_outlier import MAX_REFERENCE_PAGES, reference_rows
+
+    assert reference_rows([5, 1, 3]).tolist() == [1, 3, 5]
+    many = reference_rows(list(range(2_500, 0, -1)))
+    assert len(many) <= MAX_REFERENCE_PAGES and many[0] == 1 and many[-1] > 2_000  # every k-th, in row order
+
+
 def test_lid_outlier_core_and_floor_in_numpy_equal_the_list_rule():
     """The core (highest LID scores first, ties in row order) and the floor (median - k x MAD of the core) are
     computed on arrays, for languages of millions of pages; the reference is the per-row rule they replaced."""

@@ -100,7 +100,7 @@ def test_overview_states_the_contamination_figure_as_a_lower_bound(stats_folder)
     assert fact.startswith(f"{100 * summary['contamination']:.1f}% (")
     assert f"{summary['outliers']:,} of {summary['pages_judged']:,} pages" in fact
     assert "117 splits judged" in fact and "13 splits" in fact
-    assert "lower bound" in report_overview(page) and "close relatives" in report_overview(page)
+    assert "lower bound" in report_overview(page) and "misses relatives" in report_overview(page)
 
 
 def test_per_language_table_has_a_contamination_column(stats_folder, languages):
