@@ -72,13 +72,13 @@ def ngram_scores(texts: list[str], core: list[int]) -> list[float]:
     return scores
 
 
-def judged(scores: list[float], core: list[int], max_deviations: float) -> np.ndarray:
-    """Rows below the stage's floor (median - k x scaled MAD of the core's scores)."""
+def judged(scores: list[float], core: list[int], max_deviations: float, min_spread: float = 0.0) -> np.ndarray:
+    """Rows below the stage's floor (median - k x scaled MAD of the core's scores, at least ``min_spread``)."""
     values = np.asarray(scores)
     core_values = values[core]
     median = float(np.median(core_values))
-    mad = float(np.median(np.abs(core_values - median))) or 1e-6
-    return np.flatnonzero(values < median - max_deviations * 1.4826 * mad)
+    spread = max(1.4826 * float(np.median(np.abs(core_values - median))), min_spread)
+    return np.flatnonzero(values < median - max_deviations * spread)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         script = language.split("_")[1]
         row = [f"{language} <- {relative}", f"{len(own):>6}", f"{len(other):>5}"]
         ngram, common = ngram_scores(texts, core), outlier_scores(texts, core, script)
-        either = np.union1d(judged(ngram, core, args.max_deviations), judged(common, core, args.max_deviations))
-        for name, out in (("ngram", judged(ngram, core, args.max_deviations)), ("common", judged(common, core, args.max_deviations)), ("either", either)):
+        common_out = judged(common, core, args.max_deviations, lid_outlier.MIN_SPREAD)  # the stage's rule
+        either = np.union1d(judged(ngram, core, args.max_deviations), common_out)
+        for name, out in (("ngram", judged(ngram, core, args.max_deviations)), ("common", common_out), ("either", either)):
             caught, false = int(is_relative[out].sum()), int((~is_relative[out]).sum())
             totals[f"{name} caught"] += caught
             totals[f"{name} false"] += false

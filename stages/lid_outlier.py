@@ -7,7 +7,8 @@ core** (the still-kept pages with the highest LID scores, at least ``min_core`` 
 words (lower-cased; letters for scripts without spaces) found in at least ``COMMON_SHARE`` of the core's pages
 (at most ``MAX_REFERENCE_PAGES`` of them, evenly spread over the core). A page's score is the share of its words
 that are common words (a core page's own words do not count towards that). Pages far below the core's own scores
-are dropped as ``lid:outlier``: score < median - ``max_deviations`` x MAD of the core's scores. The label the page
+are dropped as ``lid:outlier``: score < median - ``max_deviations`` x the core's scaled MAD (at least
+``MIN_SPREAD``). The label the page
 would have had is its partition (``removed/lang_script=<label>/``), and the stage adds the score as
 ``lid_outlier_score``. The share of still-kept pages it drops is the split's estimated contamination
 (``lid_contamination`` in stats/languages.json). A split with fewer than ``min_core`` confident pages is not judged
@@ -38,6 +39,10 @@ MAX_DEVIATIONS = 3.5
 COMMON_SHARE = 0.1  # a common word is in at least this share of the reference pages
 MAX_REFERENCE_PAGES = 1000  # core pages whose words define the common words (bounds a large language's vocabulary)
 MAX_CHARS = 5000  # characters of a page that are scored
+# The core's scaled MAD counts as at least this (a share of words): when every core page scores alike (a split
+# of a small vocabulary, or of templated pages) a MAD of 0 would drop every page below the median. Real splits
+# of bench/data spread 0.022-0.12 (bench/lid_outlier_relatives.py), so this changes none of them.
+MIN_SPREAD = 0.02
 
 
 def page_words(text: str, script: str | None) -> list[str]:
@@ -132,8 +137,7 @@ class LidOutlierStage:
         live, live_scores = np.asarray(live, dtype=np.int64), np.asarray(live_scores, dtype=np.float64)
         core_values = live_scores[np.searchsorted(live, np.asarray(core_rows, dtype=np.int64))]
         median = _median(core_values)
-        mad = _median(np.abs(core_values - median)) or 1e-6
-        floor = median - self.max_deviations * 1.4826 * mad
+        floor = median - self.max_deviations * max(1.4826 * _median(np.abs(core_values - median)), MIN_SPREAD)
         outliers = live[live_scores < floor]
         self.info = {"judged": True, "live": len(live), "core": len(core_rows), "floor": round(floor, 4), "core_median": round(median, 4),
                      "outliers": len(outliers), "contamination": round(len(outliers) / len(live), 4)}

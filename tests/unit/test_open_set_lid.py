@@ -112,6 +112,17 @@ def test_lid_outlier_stage_finds_a_relative_by_its_function_words():
     assert reasons[:-1].count(LID_OUTLIER) == 0
 
 
+def test_lid_outlier_stage_keeps_a_split_whose_core_scores_alike():
+    """Every core page 1.0 (a small vocabulary): a MAD of 0 must not turn the median into the floor."""
+    from longtail.stages.lid_outlier import LidOutlierStage
+
+    stage = LidOutlierStage(min_core=10)
+    live = list(range(40))
+    scores = [1.0] * 30 + [0.97] * 9 + [0.2]
+    _, outliers = stage.judge(live, stage.core(live, [0.9] * 30 + [0.5] * 10), scores)
+    assert outliers.tolist() == [39]
+
+
 def test_lid_outlier_reference_rows_are_bounded_and_spread():
     from longtail.stages.lid_outlier import MAX_REFERENCE_PAGES, reference_rows
 
@@ -125,7 +136,7 @@ def test_lid_outlier_core_and_floor_in_numpy_equal_the_list_rule():
     computed on arrays, for languages of millions of pages; the reference is the per-row rule they replaced."""
     import random
 
-    from longtail.stages.lid_outlier import LidOutlierStage
+    from longtail.stages.lid_outlier import MIN_SPREAD, LidOutlierStage
 
     def median(values):
         values = sorted(values)
@@ -145,7 +156,7 @@ def test_lid_outlier_core_and_floor_in_numpy_equal_the_list_rule():
         position = {row: n for n, row in enumerate(live)}
         core_values = [similarities[position[i]] for i in reference]
         middle = median(core_values)
-        expected = middle - stage.max_deviations * 1.4826 * (median([abs(v - middle) for v in core_values]) or 1e-6)
+        expected = middle - stage.max_deviations * max(1.4826 * median([abs(v - middle) for v in core_values]), MIN_SPREAD)
         assert floor == expected and outliers.tolist() == [row for row, value in zip(live, similarities) if value < expected]
         assert stage.info["core_median"] == round(middle, 4) and stage.info["outliers"] == len(outliers)
 
