@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("bench/data/text is missing: build the bench first (docs/bench.md)")
     from longtail.langid.ensemble import make_identifier
     from longtail.stages import lid_outlier
-    from longtail.stages.lid_outlier import CORE_SHARE, MIN_CORE, LidOutlierStage, outlier_scores
+    from longtail.stages.lid_outlier import CORE_SHARE, MIN_CORE, LidOutlierStage, common_words, reference_rows
 
     if args.common_share is not None:  # an experiment with another share than the stage's
         lid_outlier.COMMON_SHARE = args.common_share
@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         is_relative[len(own):] = True
         script = language.split("_")[1]
         row = [f"{language} <- {relative}", f"{len(own):>6}", f"{len(other):>5}"]
-        ngram, common = ngram_scores(texts, core), outlier_scores(texts, core, script)
+        words = common_words((texts[i] for i in reference_rows(core).tolist()), script)
+        ngram, common = ngram_scores(texts, core), [words.score(t) for t in texts]
         common_out = judged(common, core, args.max_deviations, lid_outlier.MIN_SPREAD)  # the stage's rule
         either = np.union1d(judged(ngram, core, args.max_deviations), common_out)
         for name, out in (("ngram", judged(ngram, core, args.max_deviations)), ("common", common_out), ("either", either)):

@@ -38,7 +38,7 @@ from longtail.stages.base import Chain, StageCounters, set_column
 from longtail.stages.dedup.distributed import INPUT_COLUMNS, ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, partition_count
 from longtail.stages.dedup.index import language_files
 from longtail.stages.dedup.stage import DedupStage
-from longtail.stages.lid_outlier import CommonWords, LidOutlierStage, reference_rows
+from longtail.stages.lid_outlier import LidOutlierStage, common_words, reference_rows
 from longtail.stages.select import KeepLanguagesStage, SelectStage
 from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCapStage, cap_templated, selection_stats
 
@@ -496,25 +496,27 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     core_rows = outlier.core(live, pc.fill_null(small.column("lang_score"), 0.0).to_numpy())
     lid_scores = _RowFloats(n)
     before = list(reasons)
-    if core_rows is None:
+    common = None
+    if core_rows is not None:
+        reference = np.zeros(n, bool)
+        reference[reference_rows(core_rows)] = True
+        common = common_words((text for table, keys in language.batches(["text"])
+                               for key, text in zip(keys.tolist(), table.column("text").to_pylist()) if reference[key]), outlier.script)
+        del reference
+    if common is None or common.pages < outlier.min_core:  # too few (distinct) confident pages to judge against
         outlier.not_judged(live)
     else:
-        reference, alive = np.zeros(n, bool), np.zeros(n, bool)
-        reference[reference_rows(core_rows)], alive[live] = True, True
-        common = CommonWords(outlier.script)
-        for table, keys in language.batches(["text"]):
-            for key, text in zip(keys.tolist(), table.column("text").to_pylist()):
-                if reference[key]:
-                    common.add(text or "")
+        alive = np.zeros(n, bool)
+        alive[live] = True
         for table, keys in language.batches(["text"]):
             for key, text in zip(keys.tolist(), table.column("text").to_pylist()):
                 if alive[key]:
-                    lid_scores.values[key], lid_scores.valid[key] = common.score(text or "", bool(reference[key])), True
-        del common
-        del reference, alive
+                    lid_scores.values[key], lid_scores.valid[key] = common.score(text or ""), True
+        del alive
         _, outliers = outlier.judge(live, core_rows, lid_scores.values[live])
         for row in outliers:
             reasons[row] = LID_OUTLIER
+    del common
     _counted(counters["lid_outlier"], before, reasons, time.perf_counter() - started)
     _release_arrow_memory()
 

@@ -5,8 +5,9 @@ page, and every page looks fine in isolation. Seen together they do not: a Bhojp
 uses other function words than the Hindi pages the models were sure of. This stage takes the split's **confident
 core** (the still-kept pages with the highest LID scores, at least ``min_core`` of them) and its **common words**:
 words (lower-cased; letters for scripts without spaces) found in at least ``COMMON_SHARE`` of the core's pages
-(at most ``MAX_REFERENCE_PAGES`` of them, evenly spread over the core). A page's score is the share of its words
-that are common words (a core page's own words do not count towards that). Pages far below the core's own scores
+(at most ``MAX_REFERENCE_PAGES`` of them, evenly spread over the core; copies counted once). A page's score is the
+share of its words that are common words (a core page's own words do not count towards that). A split whose core
+has fewer than ``min_core`` distinct pages is not judged. Pages far below the core's own scores
 are dropped as ``lid:outlier``: score < median - ``max_deviations`` x the core's scaled MAD (at least
 ``MIN_SPREAD``). The label the page
 would have had is its partition (``removed/lang_script=<label>/``), and the stage adds the score as
@@ -64,27 +65,38 @@ def reference_rows(core_rows) -> np.ndarray:
 
 
 class CommonWords:
-    """Document frequencies of the reference pages' words, and the common-word share of a page."""
+    """Document frequencies of the reference pages' words, and the common-word share of a page.
+
+    A reference page counts once per distinct vocabulary (its set of words): copies of one page in several formats
+    or crawls, which a split holds before dedup, would otherwise make that page's every word "common" and every
+    other page an outlier. A page whose vocabulary was counted does not vouch for itself (nor does its copy)."""
 
     def __init__(self, script: str | None, share: float = COMMON_SHARE):
         self.script, self.share = script, share
         self.frequency: Counter = Counter()
-        self.pages = 0
+        self.seen: set[frozenset] = set()
         self._common: set[str] | None = None
 
-    def add(self, text: str) -> None:
-        self.frequency.update(set(page_words(text, self.script)))
-        self.pages += 1
-        self._common = None
+    @property
+    def pages(self) -> int:
+        """Distinct reference pages counted."""
+        return len(self.seen)
 
-    def score(self, text: str, in_reference: bool) -> float:
-        """Share of the page's words that are common words; a reference page is scored without its own words'
-        share of the frequencies (it does not vouch for itself)."""
+    def add(self, text: str) -> None:
+        vocabulary = frozenset(page_words(text, self.script))
+        if vocabulary and vocabulary not in self.seen:
+            self.seen.add(vocabulary)
+            self.frequency.update(vocabulary)
+            self._common = None
+
+    def score(self, text: str) -> float:
+        """Share of the page's words that are common words."""
         tokens = page_words(text, self.script)
         if not tokens:
             return 0.0
-        if in_reference:
-            own, need = set(tokens), self.share * (self.pages - 1)
+        own = frozenset(tokens)
+        if own in self.seen:
+            need = self.share * (self.pages - 1)
             return sum(1 for w in tokens if self.frequency[w] - (w in own) >= need) / len(tokens)
         if self._common is None:
             need = self.share * self.pages
@@ -92,14 +104,11 @@ class CommonWords:
         return sum(1 for w in tokens if w in self._common) / len(tokens)
 
 
-def outlier_scores(texts: list[str], core: list[int], script: str | None) -> list[float]:
-    """Common-word share of every text, the common words taken from the core texts' reference rows."""
-    reference = reference_rows(core)
+def common_words(texts, script: str | None) -> CommonWords:
     common = CommonWords(script)
-    for i in reference.tolist():
-        common.add(texts[i])
-    in_reference = set(reference.tolist())
-    return [common.score(text, i in in_reference) for i, text in enumerate(texts)]
+    for text in texts:
+        common.add(text or "")
+    return common
 
 
 class LidOutlierStage:
@@ -155,8 +164,11 @@ class LidOutlierStage:
             self.not_judged(live)
             return set_column(batch, "lid_outlier_score", scores, pa.float32())
         texts = batch.column("text").to_pylist()
-        position = {row: n for n, row in enumerate(live)}
-        live_scores = outlier_scores([texts[i] or "" for i in live], [position[i] for i in core_rows], self.script)
+        common = common_words((texts[i] for i in reference_rows(core_rows).tolist()), self.script)
+        if common.pages < self.min_core:  # a core of a few pages in many copies: nothing to judge against
+            self.not_judged(live)
+            return set_column(batch, "lid_outlier_score", scores, pa.float32())
+        live_scores = [common.score(texts[i] or "") for i in live]
         _, outliers = self.judge(live, core_rows, live_scores)
         for row, value in zip(live, live_scores):
             scores[row] = value

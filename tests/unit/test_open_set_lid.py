@@ -92,7 +92,8 @@ def test_lid_outlier_stage_finds_a_relative_by_its_function_words():
     from longtail.reasons import LID_OUTLIER
     from longtail.stages.lid_outlier import LidOutlierStage
 
-    content = "boer mark melk brood stad huis water land weg dag jaar kind vrou man werk school kerk winkel".split()
+    syllables = "ba de ki lo mu ra se to".split()
+    content = [a + b + c for a in syllables for b in syllables for c in syllables][:300]  # made-up content words
     rng = random.Random(7)
 
     def page(function_words: list[str]) -> str:
@@ -121,6 +122,23 @@ def test_lid_outlier_stage_keeps_a_split_whose_core_scores_alike():
     scores = [1.0] * 30 + [0.97] * 9 + [0.2]
     _, outliers = stage.judge(live, stage.core(live, [0.9] * 30 + [0.5] * 10), scores)
     assert outliers.tolist() == [39]
+
+
+def test_lid_outlier_counts_copies_of_a_page_once():
+    """A split of a few pages in many copies (several formats of one crawl, before dedup): the copies do not make
+    their words "common" and the other pages outliers; with too few distinct core pages nothing is judged."""
+    from longtail.stages.lid_outlier import LidOutlierStage
+
+    stories = ["the ferry across the river runs again after three weeks of repairs to its engine",
+               "tomato prices fell at the central market as the first harvest arrived from the hills",
+               "the school garden won the regional prize for its vegetables and its pond"]
+    others = ["the town library will offer free evening classes in reading and writing for adults",
+              "the football club invited families to watch the training and meet the players"]
+    texts = stories * 10 + others
+    table = pa.table({"text": texts, "lang_score": [0.9] * 30 + [0.5] * 2, "drop_reason": pa.array([None] * len(texts), pa.string())})
+    stage = LidOutlierStage(min_core=10)
+    assert stage(table).column("drop_reason").to_pylist() == [None] * len(texts)
+    assert stage.info["judged"] is False and stage.info["contamination"] is None
 
 
 def test_lid_outlier_reference_rows_are_bounded_and_spread():
