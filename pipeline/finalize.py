@@ -250,12 +250,13 @@ def _finalize_table(manifest: Manifest, label: str, table: pa.Table, staging: st
 
 # --- languages bigger than a task's memory -------------------------------------------------------------------
 # What the whole-language chain costs per document beyond a worker's baseline (dedup's WORKER_BASELINE_MB): its
-# Python row in select (~60 fields) and, above all, the LID outlier stage's n-gram profile of every live page (~180
-# bytes per character of text). Measured with finalize_language on a generated language of 30,000 pages of ~490
-# characters: 2.7 GB above the baseline (docs/cluster.md, "Languages bigger than a worker"). The LID stage now
-# scores common words (2026-12-04), far lighter than the profiles: the estimate is conservative (not re-derived).
+# Python row in select (~60 fields), the text in Arrow and as Python strings, dedup's columns. Measured with
+# finalize_language's whole-language path on a generated language of pages of ~490 characters (2026-12-04, after
+# the LID stage stopped building an n-gram profile per page, which cost ~180 bytes a character): 276 MiB at 26,320
+# rows and 1,010 MiB at 96,280, about 11 KB a document (docs/cluster.md). The estimate, 27.6 KB at 490 characters,
+# keeps a margin for longer text and for scripts whose Python strings take 4 bytes a character.
 ROW_BYTES = 8_000
-BYTES_PER_CHARACTER = 180
+BYTES_PER_CHARACTER = 40
 # Columns read for the whole language in the partitioned path (no text, no signature): what the statistics and
 # the language-wide rules (bucket cut-offs, templated cap, LID core, dedup row keys) need.
 SMALL_COLUMNS = ("id", "lang_score", "perplexity", "kenlm_source", "quality_score", "n_words", "other_langs", "pii_email", "pii_ip", "pii_phone")

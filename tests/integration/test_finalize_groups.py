@@ -61,7 +61,7 @@ def test_finalize_groups_packs_small_languages_and_leaves_big_ones_alone():
     assert 2 <= len(small) < 5  # up to an even share of the 1,805 small-language rows per worker in each
     assert all(sum(sizes[label][0] for label in g) <= 903 for g in small)
     assert finalize_groups(sizes, small_language_rows=0, memory_mb=2048, workers=2) == [[label] for label in sorted(sizes)]
-    # the memory budget bounds a group: pages of 200,000 characters fit 50 at a time in 2 GB
-    heavy = {f"l{i:02d}_Latn": (30, 6_000_000) for i in range(20)}
-    assert rows_per_chunk(2048, 200_000) == 50
+    # the memory budget bounds a group: pages of 1,000,000 characters fit 45 at a time in 2 GB
+    heavy = {f"l{i:02d}_Latn": (30, 30_000_000) for i in range(20)}
+    assert rows_per_chunk(2048, 1_000_000) == 45
     assert [len(g) for g in finalize_groups(heavy, 5000, 2048, 1)] == [1] * 20
