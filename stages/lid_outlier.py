@@ -6,14 +6,13 @@ uses other function words than the Hindi pages the models were sure of. This sta
 core** (the still-kept pages with the highest LID scores, at least ``min_core`` of them) and its **common words**:
 words (lower-cased; letters for scripts without spaces) found in at least ``COMMON_SHARE`` of the core's pages
 (at most ``MAX_REFERENCE_PAGES`` of them, evenly spread over the core; copies counted once). A page's score is the
-share of its words that are common words (a core page's own words do not count towards that). A split whose core
-has fewer than ``min_core`` distinct pages is not judged. Pages far below the core's own scores
-are dropped as ``lid:outlier``: score < median - ``max_deviations`` x the core's scaled MAD (at least
-``MIN_SPREAD``). The label the page
-would have had is its partition (``removed/lang_script=<label>/``), and the stage adds the score as
-``lid_outlier_score``. The share of still-kept pages it drops is the split's estimated contamination
-(``lid_contamination`` in stats/languages.json). A split with fewer than ``min_core`` confident pages is not judged
-(no reference to judge against): its estimate is null.
+share of its words that are common words (a core page's own words do not count towards that). Pages far below the
+core's own scores are dropped as ``lid:outlier``: score < median - ``max_deviations`` x the core's scaled MAD (at
+least ``MIN_SPREAD``). The label the page would have had is its partition (``removed/lang_script=<label>/``), and
+the stage adds the score as ``lid_outlier_score``. The share of still-kept pages it drops is the split's estimated
+contamination (``lid_contamination`` in stats/languages.json). A split with fewer than ``min_core`` confident pages,
+or whose core has fewer than ``min_core`` distinct pages, is not judged (no reference to judge against): its
+estimate is null.
 
 Why common words and not a character n-gram profile (the stage until 2026-12-04): function words are shared by
 every genre of a language and differ between close relatives, while letter sequences of relatives overlap and
@@ -105,6 +104,7 @@ class CommonWords:
 
 
 def common_words(texts, script: str | None) -> CommonWords:
+    """:class:`CommonWords` of the reference pages' ``texts`` (the whole-language and the batched finalize share it)."""
     common = CommonWords(script)
     for text in texts:
         common.add(text or "")
