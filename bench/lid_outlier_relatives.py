@@ -92,11 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("bench/data/text is missing: build the bench first (docs/bench.md)")
     from longtail.langid.ensemble import make_identifier
     from longtail.stages import lid_outlier
-    from longtail.stages.lid_outlier import CORE_SHARE, MIN_CORE, LidOutlierStage, common_words, reference_rows
+    from longtail.stages.lid_outlier import MIN_CORE, LidOutlierStage, reference_rows
 
-    if args.common_share is not None:  # an experiment with another share than the stage's
-        lid_outlier.COMMON_SHARE = args.common_share
-        lid_outlier.CommonWords.__init__.__defaults__ = (args.common_share,)
     identifier = make_identifier("ensemble")
     identifier.setup()
     print(f"{'split <- relative':<24} {'pages':>6} {'rel.':>5}   {'ngram caught / false':>20}   {'common caught / false':>21}   {'either':>14}")
@@ -109,12 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         other = other[: max(1, round(args.share * len(own)))]
         texts = own + other
         scores = [r.score for r in identifier.identify(texts)]
-        core = [int(i) for i in LidOutlierStage(core_share=CORE_SHARE).core(np.arange(len(texts)), scores)]
+        stage = LidOutlierStage.for_split(language, **({"common_share": args.common_share} if args.common_share is not None else {}))
+        core = [int(i) for i in stage.core(np.arange(len(texts)), scores)]
+        words = stage.common_words(texts[i] for i in reference_rows(core).tolist())
+        if words is None:
+            print(f"{language} <- {relative}: fewer than {stage.min_core} distinct core pages, not judged")
+            continue
         is_relative = np.zeros(len(texts), bool)
         is_relative[len(own):] = True
-        script = language.split("_")[1]
         row = [f"{language} <- {relative}", f"{len(own):>6}", f"{len(other):>5}"]
-        words = common_words((texts[i] for i in reference_rows(core).tolist()), script)
         ngram, common = ngram_scores(texts, core), [words.score(t) for t in texts]
         common_out = judged(common, core, args.max_deviations, lid_outlier.MIN_SPREAD)  # the stage's rule
         either = np.union1d(judged(ngram, core, args.max_deviations), common_out)

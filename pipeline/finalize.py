@@ -38,7 +38,7 @@ from longtail.stages.base import Chain, StageCounters, set_column
 from longtail.stages.dedup.distributed import INPUT_COLUMNS, ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, partition_count
 from longtail.stages.dedup.index import language_files
 from longtail.stages.dedup.stage import DedupStage
-from longtail.stages.lid_outlier import LidOutlierStage, common_words, reference_rows
+from longtail.stages.lid_outlier import LidOutlierStage, reference_rows
 from longtail.stages.select import KeepLanguagesStage, SelectStage
 from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCapStage, cap_templated, selection_stats
 
@@ -137,7 +137,7 @@ def selection_chain(manifest: Manifest, label: str, input_columns, card: dict | 
     ]
     if manifest.languages is not None:
         stages.append(KeepLanguagesStage(manifest.languages))
-    stages.append(LidOutlierStage(script=label.partition("_")[2] or None))  # corpus-level LID check of the split (docs/lid.md)
+    stages.append(LidOutlierStage.for_split(label))  # corpus-level LID check of the split (docs/lid.md)
     stages.append(DedupStage(manifest.dedup, label, engine, manifest.dedup_partition_memory_mb))
     return Chain(stages, input_columns)
 
@@ -492,7 +492,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
 
     # LID outliers: the core's common words in one pass, every live page's score in another
     started = time.perf_counter()
-    outlier = LidOutlierStage(script=label.partition("_")[2] or None)
+    outlier = LidOutlierStage.for_split(label)
     live = _live_rows(reasons)
     core_rows = outlier.core(live, pc.fill_null(small.column("lang_score"), 0.0).to_numpy())
     lid_scores = _RowFloats(n)
@@ -501,10 +501,10 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     if core_rows is not None:
         reference = np.zeros(n, bool)
         reference[reference_rows(core_rows)] = True
-        common = common_words((text for table, keys in language.batches(["text"])
-                               for key, text in zip(keys.tolist(), table.column("text").to_pylist()) if reference[key]), outlier.script)
+        common = outlier.common_words(text for table, keys in language.batches(["text"])
+                                      for key, text in zip(keys.tolist(), table.column("text").to_pylist()) if reference[key])
         del reference
-    if common is None or common.pages < outlier.min_core:  # too few (distinct) confident pages to judge against
+    if common is None:  # too few (distinct) confident pages to judge against
         outlier.not_judged(live)
     else:
         alive = np.zeros(n, bool)

@@ -103,9 +103,9 @@ class CommonWords:
         return sum(1 for w in tokens if w in self._common) / len(tokens)
 
 
-def common_words(texts, script: str | None) -> CommonWords:
-    """:class:`CommonWords` of the reference pages' ``texts`` (the whole-language and the batched finalize share it)."""
-    common = CommonWords(script)
+def common_words(texts, script: str | None, share: float = COMMON_SHARE) -> CommonWords:
+    """:class:`CommonWords` of the reference pages' ``texts``."""
+    common = CommonWords(script, share)
     for text in texts:
         common.add(text or "")
     return common
@@ -119,15 +119,28 @@ class LidOutlierStage:
     reads = ("text", "lang_score", DROP_REASON)
     adds = ("lid_outlier_score", DROP_REASON)
 
-    def __init__(self, min_core: int = MIN_CORE, core_share: float = CORE_SHARE, max_deviations: float = MAX_DEVIATIONS, script: str | None = None):
+    def __init__(self, min_core: int = MIN_CORE, core_share: float = CORE_SHARE, max_deviations: float = MAX_DEVIATIONS, script: str | None = None,
+                 common_share: float = COMMON_SHARE):
         self.script = script  # the split's script: how its text divides into words
+        self.common_share = common_share
         self.min_core = min_core
         self.core_share = core_share
         self.max_deviations = max_deviations
         self.info: dict = {}
 
+    @classmethod
+    def for_split(cls, label: str, **options) -> LidOutlierStage:
+        """The stage for the split of ``label`` (``lang_Script``): its script says how the text divides into words."""
+        return cls(script=label.partition("_")[2] or None, **options)
+
     def setup(self) -> None:
         pass
+
+    def common_words(self, reference_texts) -> CommonWords | None:
+        """The common words of the core's :func:`reference_rows` texts, or None when they hold fewer than
+        ``min_core`` distinct pages (a core of a few pages in many copies: nothing to judge against)."""
+        common = common_words(reference_texts, self.script, self.common_share)
+        return common if common.pages >= self.min_core else None
 
     def core(self, live, lang_scores) -> np.ndarray | None:
         """The confident core of the ``live`` rows (ascending row numbers; highest ``lang_scores`` first, ties in row
@@ -164,8 +177,8 @@ class LidOutlierStage:
             self.not_judged(live)
             return set_column(batch, "lid_outlier_score", scores, pa.float32())
         texts = batch.column("text").to_pylist()
-        common = common_words((texts[i] for i in reference_rows(core_rows).tolist()), self.script)
-        if common.pages < self.min_core:  # a core of a few pages in many copies: nothing to judge against
+        common = self.common_words(texts[i] for i in reference_rows(core_rows).tolist())
+        if common is None:
             self.not_judged(live)
             return set_column(batch, "lid_outlier_score", scores, pa.float32())
         live_scores = [common.score(texts[i] or "") for i in live]
