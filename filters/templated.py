@@ -14,10 +14,12 @@ Three parts, the score is their maximum:
 from __future__ import annotations
 
 import hashlib
-from collections import Counter, defaultdict
+from collections import Counter
 from urllib.parse import urlsplit
 
+import numpy as np
 import regex
+import xxhash
 
 from longtail.filters.words import is_unspaced, words
 
@@ -59,31 +61,59 @@ def hostname(url: str | None) -> str:
         return ""
 
 
-def domain_shares(texts: list[str], urls: list[str | None]) -> list[float]:
-    """Per page: share of its characters in digit-masked lines found on >= MIN_DOMAIN_PAGES other distinct pages of its domain."""
-    pages_by_line: dict[tuple[str, str], set[str]] = defaultdict(set)
-    page_keys, masked = [], []
+def _domain_lines(texts: list[str], urls: list[str | None]) -> list[tuple[str, int, list[int], list[int]]]:
+    """Per page: (domain, page key, its digit-masked lines' keys, their lengths). Keys are 64-bit hashes (a line's
+    of its domain and masked text, a page's the first 8 bytes of its text's SHA-1), so that a language's pages can
+    be counted in shards (pipeline/finalize_sharded.py); a collision, at about 2^-64 a pair, is not guarded."""
+    pages = []
     for text, url in zip(texts, urls):
         domain = hostname(url)
-        key = hashlib.sha1((text or "").encode()).hexdigest()
+        page = int.from_bytes(hashlib.sha1((text or "").encode()).digest()[:8], "little")
         lines = [_DIGITS.sub("0", line) for line in _lines(text)]
-        page_keys.append((domain, key))
-        masked.append(lines)
-        for line in set(lines):
-            pages_by_line[(domain, line)].add(key)
+        pages.append((domain, page, [xxhash.xxh64_intdigest(f"{domain}\0{line}") for line in lines], [len(line) for line in lines]))
+    return pages
+
+
+def _pairs(pages) -> np.ndarray:
+    pairs = {(line, page) for domain, page, lines, _ in pages if domain for line in lines}
+    return np.array(sorted(pairs), dtype=np.uint64).reshape(-1, 2)
+
+
+def domain_line_pages(texts: list[str], urls: list[str | None]) -> np.ndarray:
+    """The distinct (line key, page key) pairs of the pages that have a domain, as a uint64 array of shape (n, 2)."""
+    return _pairs(_domain_lines(texts, urls))
+
+
+def shared_lines(pairs: np.ndarray) -> np.ndarray:
+    """Sorted line keys of ``pairs`` (:func:`domain_line_pages`, of any pages, repeats allowed) found on a page and
+    on at least MIN_DOMAIN_PAGES other distinct pages of its domain."""
+    if not len(pairs):
+        return np.zeros(0, np.uint64)
+    lines, counts = np.unique(np.unique(np.asarray(pairs, dtype=np.uint64), axis=0)[:, 0], return_counts=True)
+    return lines[counts > MIN_DOMAIN_PAGES]
+
+
+def domain_shares(texts: list[str], urls: list[str | None], shared: np.ndarray | None = None) -> list[float]:
+    """Per page: share of its characters in digit-masked lines found on >= MIN_DOMAIN_PAGES other distinct pages of
+    its domain. ``shared``: those lines' keys (:func:`shared_lines`) when the domain's pages are not all given here
+    (a language finalized in shards); default: counted from these pages."""
+    pages = _domain_lines(texts, urls)
+    if shared is None:
+        shared = shared_lines(_pairs(pages))
+    shared = set(shared.tolist())
     shares = []
-    for (domain, key), lines in zip(page_keys, masked):
-        total = sum(len(line) for line in lines)
+    for domain, _, lines, lengths in pages:
+        total = sum(lengths)
         if not domain or not total:
             shares.append(0.0)
             continue
-        shared = sum(len(line) for line in lines if len(pages_by_line[(domain, line)] - {key}) >= MIN_DOMAIN_PAGES)
-        shares.append(shared / total)
+        shares.append(sum(length for line, length in zip(lines, lengths) if line in shared) / total)
     return shares
 
 
-def templated_scores(texts: list[str], urls: list[str | None], scripts: list[str]) -> list[float]:
-    domain = domain_shares(texts, urls)
+def templated_scores(texts: list[str], urls: list[str | None], scripts: list[str], shared: np.ndarray | None = None) -> list[float]:
+    """``shared``: as :func:`domain_shares`."""
+    domain = domain_shares(texts, urls, shared)
     return [
         round(max(verse_share(text or ""), formula_share(text or "", script or "Zyyy"), dom), 4)
         for text, script, dom in zip(texts, scripts, domain)

@@ -18,8 +18,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -27,15 +26,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
-from longtail.fileio import as_path, is_url, iter_batches, parquet_rows, read_schema, read_table, remove_tree, replace_tree, scratch_dir, write_parquet
+from longtail.fileio import as_path, is_url, parquet_rows, read_table, remove_tree, replace_tree, scratch_dir
 from longtail.filters.perplexity_buckets import BUCKET_NAMES, bucket_codes, bucket_cutoffs, perplexity_values
 from longtail.filters.templated import hostname, templated_scores
 from longtail.filters.kenlm_model import load_card
-from longtail.filters.quality import perplexity_basis
 from longtail.langid.labels import is_safe_label
 from longtail.reasons import LID_NOT_SELECTED, LID_OUTLIER
 from longtail.stages.base import Chain, StageCounters, set_column
-from longtail.stages.dedup.distributed import INPUT_COLUMNS, ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, partition_count
+from longtail.stages.dedup.distributed import ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, partition_count
 from longtail.stages.dedup.index import language_files
 from longtail.stages.dedup.stage import DedupStage
 from longtail.stages.lid_outlier import LidOutlierStage, reference_rows
@@ -44,87 +42,12 @@ from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCa
 
 from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
 
+from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, LanguageResult, LanguageRows, RowFloats, ShardWriter, counted, dedup_part, kenlm_stats,
+                                              language_stats, release_arrow_memory, with_selection_columns, write_shards)
+from longtail.pipeline.finalize_sharded import finalize_sharded, shard_rows
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.ray_backend import dedup_engine
 from longtail.pipeline.runfolder import PUBLISHED, RUN_JSON, STATS, RunFolder, partition, read_language, read_languages
-
-_NEVER_EXPORTED = ("minhash",)
-
-
-def write_shards(table: pa.Table, folder: Path, max_rows: int, max_bytes: int, compression: str, first: int = 0) -> list[str]:
-    """Write ``table`` as ``part-00000.parquet``... (numbered from ``first``) with at most ``max_rows`` rows and
-    ~``max_bytes`` of text each."""
-    if not is_url(folder):
-        folder.mkdir(parents=True, exist_ok=True)
-    sizes = pc.binary_length(pc.cast(pc.fill_null(table.column("text"), ""), pa.binary())).to_pylist() if table.num_rows else []
-    names, start, shard = [], 0, first
-    while start < table.num_rows:
-        end, budget = start, 0
-        while end < table.num_rows and end - start < max_rows and (budget + sizes[end] <= max_bytes or end == start):
-            budget += sizes[end]
-            end += 1
-        name = f"part-{shard:05d}.parquet"
-        write_parquet(table.slice(start, end - start), folder / name, compression=compression)
-        names.append(name)
-        start, shard = end, shard + 1
-    return names
-
-
-def _quantiles(values: list[float]) -> dict:
-    values = sorted(v for v in values if v is not None and not math.isnan(v))
-    if not values:
-        return {}
-    from longtail.filters.perplexity_buckets import percentile
-
-    return {f"p{q}": round(percentile(values, q), 2) for q in (10, 25, 50, 75, 90)}
-
-
-def language_stats(label: str, annotated: pa.Table, kept: pa.Table, text_sizes: tuple[int, int] | None = None) -> dict:
-    """``text_sizes``: (characters, bytes) of the kept texts, when ``kept`` has no text (the partitioned path)."""
-    reasons = Counter(r for r in annotated.column("drop_reason").to_pylist() if r)
-    dedup_drops = sum(count for reason, count in reasons.items() if reason.startswith("dedup:"))
-    texts = kept.column("text").to_pylist() if kept.num_rows and text_sizes is None else []
-    characters, size = text_sizes or (sum(len(t) for t in texts), sum(len(t.encode("utf-8")) for t in texts))
-    other_langs = kept.column("other_langs").to_pylist() if kept.num_rows else []
-    lang_scores = [s for s in kept.column("lang_score").to_pylist()] if kept.num_rows else []
-    return {
-        "lang_script": label,
-        "annotated": annotated.num_rows,
-        "documents": kept.num_rows,
-        "words": int(pc.sum(kept.column("n_words")).as_py() or 0) if kept.num_rows else 0,
-        "characters": characters,
-        "bytes": size,
-        "dropped": dict(sorted(reasons.items())),
-        "duplicate_rate": round(dedup_drops / (kept.num_rows + dedup_drops), 4) if kept.num_rows + dedup_drops else 0.0,
-        "perplexity": _quantiles(kept.column("perplexity").to_pylist()) if "perplexity" in kept.column_names and kept.num_rows else {},
-        "mean_lang_score": round(sum(lang_scores) / len(lang_scores), 4) if lang_scores else None,
-        "mixed_language_share": round(sum(1 for o in other_langs if o) / len(other_langs), 4) if other_langs else 0.0,
-        "pii": pii_stats(annotated, kept),
-    }
-
-
-def pii_stats(annotated: pa.Table, kept: pa.Table) -> dict:
-    """Personal data found (replaced, or only counted with ``stages.pii.mode: annotate``) per kind, in the kept
-    documents and in all the language's documents; ``{}`` for annotations made without the PII stage."""
-    if "pii_email" not in annotated.column_names:
-        return {}
-
-    def counts(table: pa.Table) -> dict:
-        found = {kind: int(pc.sum(table.column(f"pii_{kind}")).as_py() or 0) if table.num_rows else 0 for kind in ("email", "ip", "phone")}
-        documents = pc.sum(pc.add(pc.add(table.column("pii_email"), table.column("pii_ip")), table.column("pii_phone")).cast(pa.bool_()).cast(pa.int64())).as_py() if table.num_rows else 0
-        return {**found, "documents": int(documents or 0)}
-
-    return {"kept": counts(kept), "all": counts(annotated)}
-
-
-@dataclass
-class LanguageResult:
-    """What a finalize task returns: the language's statistics (``stats/languages.json``) and its chain's
-    per-stage counters (``stats/stages.json``)."""
-
-    stats: dict
-    stages: dict
-    memory: dict = field(default_factory=dict)  # how the task bounded its memory (not published): chunks, rows held at once
 
 
 def selection_chain(manifest: Manifest, label: str, input_columns, card: dict | None = None, engine=None) -> Chain:
@@ -179,6 +102,8 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
     manifest = replace(manifest, thresholds=manifest.thresholds.updated({"min_quality_score": threshold}))
     rows, characters = language_size(files, label)
     batch_rows = rows_per_chunk(manifest.write.finalize_memory_mb, characters / max(rows, 1))
+    if rows > shard_rows(manifest):  # too many rows for one task's per-row state: shards of rows, each its own tasks
+        return finalize_sharded(manifest, label, files, staging, bootstrap, classifier, threshold, rule, rows, batch_rows, shard_rows(manifest))
     if rows > batch_rows:  # bigger than the task's budget: selection, dedup and writing chunk by chunk
         return finalize_partitioned(manifest, label, files, staging, bootstrap, classifier, threshold, rule, batch_rows)
     table = read_language(files, label, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None)
@@ -231,7 +156,7 @@ def _finalize_table(manifest: Manifest, label: str, table: pa.Table, staging: st
         card = load_card(manifest.quality.kenlm_models, label)
     chain = selection_chain(manifest, label, table.column_names, card, engine=dedup_engine())
     annotated = chain(table)
-    annotated = annotated.drop_columns([c for c in _NEVER_EXPORTED if c in annotated.column_names])
+    annotated = annotated.drop_columns([c for c in NEVER_EXPORTED if c in annotated.column_names])
 
     kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))
     removed = annotated.filter(pc.is_valid(annotated.column("drop_reason")))
@@ -257,9 +182,6 @@ def _finalize_table(manifest: Manifest, label: str, table: pa.Table, staging: st
 # keeps a margin for longer text and for scripts whose Python strings take 4 bytes a character.
 ROW_BYTES = 8_000
 BYTES_PER_CHARACTER = 40
-# Columns read for the whole language in the partitioned path (no text, no signature): what the statistics and
-# the language-wide rules (bucket cut-offs, templated cap, LID core, dedup row keys) need.
-SMALL_COLUMNS = ("id", "lang_score", "perplexity", "kenlm_source", "quality_score", "n_words", "other_langs", "pii_email", "pii_ip", "pii_phone")
 
 
 MIN_GROUP_ROWS = 200  # a group of small languages holds at least this many documents (fewer: task overhead dominates)
@@ -299,131 +221,27 @@ def rows_per_chunk(memory_mb: int, mean_characters: float) -> int:
     return max(1, int(budget // (ROW_BYTES + BYTES_PER_CHARACTER * max(mean_characters, 1.0))))
 
 
-class _LanguageRows:
-    """One language's annotated rows, read back as often as needed in batches of at most ``batch_rows`` rows.
-
-    ``small`` holds :data:`SMALL_COLUMNS` of every row (overlays applied), sorted by id as :func:`read_language`
-    sorts; a row's key is its position there, so dedup's row keys (and its tie-breaks) are the whole-language path's.
-    """
-
-    def __init__(self, files: list[str], label: str, perplexity_files: dict | None, quality_files: dict | None, batch_rows: int):
-        self.label, self.batch_rows, self.overlays = label, batch_rows, (bool(perplexity_files), bool(quality_files))
-        tables, self.files = [], []
-        for f in files:
-            present = set(read_schema(f).names)
-            table = read_table(f, columns=["lang_script", *[c for c in SMALL_COLUMNS if c in present]], filters=[("lang_script", "=", label)])
-            if not table.num_rows:
-                continue
-            if perplexity_files:  # the same overlays, and checks, as read_language
-                rescored = read_table(perplexity_files[f], columns=["lang_script", "perplexity", "kenlm_source"], filters=[("lang_script", "=", label)])
-                if rescored.num_rows != table.num_rows:
-                    raise ValueError(f"{perplexity_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
-                table = set_column(set_column(table, "perplexity", rescored.column("perplexity")), "kenlm_source", rescored.column("kenlm_source"))
-            if quality_files:
-                rescored = read_table(quality_files[f], columns=["lang_script", "quality_score"], filters=[("lang_script", "=", label)])
-                if rescored.num_rows != table.num_rows:
-                    raise ValueError(f"{quality_files[f]} does not match {f} ({rescored.num_rows} vs {table.num_rows} rows of {label}); delete it to re-score")
-                table = set_column(table, "quality_score", rescored.column("quality_score"))
-            table = table.append_column("_file", pa.array(np.full(table.num_rows, len(self.files), np.int64)))
-            tables.append(table.append_column("_pos", pa.array(np.arange(table.num_rows, dtype=np.int64))))
-            self.files.append(f)
-        if not tables:
-            raise ValueError(f"no annotated rows for {label}")
-        small = pa.concat_tables(tables, promote_options="default")
-        self.small = small.take(pc.sort_indices(small, sort_keys=[("id", "ascending")]))  # stable: ties keep file order
-        self.rows = self.small.num_rows
-        self.counts = np.bincount(self.small.column("_file").to_numpy(), minlength=len(self.files))
-        self.offsets = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
-        self.keys = np.empty(self.rows, np.int64)  # file order -> row key
-        self.keys[self.offsets[self.small.column("_file").to_numpy()] + self.small.column("_pos").to_numpy()] = np.arange(self.rows)
-        self.small = self.small.drop_columns(["_file", "_pos"])
-        self.schema = pa.unify_schemas([read_schema(f) for f in self.files], promote_options="default")
-        self.max_held = 0  # most rows this task held with their text at once
-
-    def batches(self, columns: list[str] | None = None, full: bool = False):
-        """(rows, their keys) batch by batch; ``full``: every column, in the whole-language table's order, with overlays."""
-        for n, f in enumerate(self.files):
-            present = read_schema(f).names
-            wanted = None if columns is None else ["lang_script", *[c for c in columns if c in present and c != "lang_script"]]
-            position = self.offsets[n]
-            for batch in iter_batches(f, columns=wanted, batch_size=self.batch_rows, equal=("lang_script", self.label)):
-                table = pa.Table.from_batches([batch])
-                table = table.filter(pc.equal(table.column("lang_script"), self.label))
-                if not table.num_rows:
-                    continue
-                keys = self.keys[position : position + table.num_rows]
-                position += table.num_rows
-                self.max_held = max(self.max_held, table.num_rows)
-                if full:
-                    table = pa.concat_tables([self.schema.empty_table(), table], promote_options="default")
-                    table = self.overlay(table, keys)
-                yield table, keys
-
-    def file_keys(self):
-        """(annotated file, the row keys of its rows of the language in file order) for each file."""
-        for f, offset, count in zip(self.files, self.offsets.tolist(), self.counts.tolist()):
-            yield f, self.keys[offset : offset + count]
-
-    def overlay(self, table: pa.Table, keys: np.ndarray) -> pa.Table:
-        rows = self.small.take(pa.array(keys))
-        if self.overlays[0]:
-            table = set_column(set_column(table, "perplexity", rows.column("perplexity")), "kenlm_source", rows.column("kenlm_source"))
-        if self.overlays[1]:
-            table = set_column(table, "quality_score", rows.column("quality_score"))
-        return table
-
-
-def _dedup_part(path: str, label: str, keys: np.ndarray, alive: np.ndarray, batch_rows: int) -> pa.Table:
-    """Task: dedup's input part of one annotated file, the :data:`INPUT_COLUMNS` of its live rows of ``label`` with
-    their row keys. ``keys``, ``alive``: row key and liveness of the file's rows of the language, in file order."""
-    tables, position = [], 0
-    for batch in iter_batches(path, columns=list(INPUT_COLUMNS), batch_size=batch_rows, equal=("lang_script", label)):
-        table = pa.Table.from_batches([batch])
-        table = table.filter(pc.equal(table.column("lang_script"), label))
-        mask, rows = alive[position : position + table.num_rows], keys[position : position + table.num_rows]
-        position += table.num_rows
-        if mask.any():
-            tables.append(table.filter(pa.array(mask)).select(list(INPUT_COLUMNS)).append_column(ROW_KEY, pa.array(rows[mask])))
-    return pa.concat_tables(tables)
-
-
 def _live_rows(reasons: list) -> np.ndarray:
     """Row keys without a drop reason, ascending (an array: not a Python int per row)."""
     return np.flatnonzero(np.fromiter((reason is None for reason in reasons), dtype=bool, count=len(reasons)))
-
-
-def _release_arrow_memory() -> None:
-    """Give the batches' freed Arrow buffers back to the system between passes: the allocator keeps freed pages for
-    reuse, and a pass's peak would otherwise stay resident through the next ones."""
-    pa.default_memory_pool().release_unused()
-
-
-def _counted(counters: StageCounters, before: list | None, after: list, seconds: float) -> None:
-    """A stage's counters, as :class:`Chain` keeps them, from the drop reasons before and after it (``before``
-    None: no drop_reason yet, every row live)."""
-    before = before if before is not None else [None] * len(after)
-    counters.documents_in += sum(1 for r in before if r is None)
-    counters.documents_out += sum(1 for r in after if r is None)
-    counters.dropped.update(a for b, a in zip(before, after) if a is not None and b is None)
-    counters.seconds += seconds
 
 
 def finalize_partitioned(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None,
                          classifier: ClassifierOutcome | None, threshold: float | None, rule: str, batch_rows: int) -> LanguageResult:
     """:func:`finalize_language` for a language bigger than the task's budget: the same stages, statistics and rows.
 
-    The language-wide rules work on small columns of every row (:class:`_LanguageRows`); text is read in batches
+    The language-wide rules work on small columns of every row (:class:`LanguageRows`); text is read in batches
     of ``batch_rows`` rows, once per pass: templated scores (texts spilled to local scratch by hash of their
     domain, then scored one domain partition at a time: a page's score depends on its domain's pages only),
     select, the LID core's common words, LID scores, dedup's inputs (read by one task per annotated file, as parts,
-    Ray object handles when Ray runs) and the writing. Shards are written as rows arrive (:class:`_ShardWriter`),
+    Ray object handles when Ray runs) and the writing. Shards are written as rows arrive (:class:`ShardWriter`),
     each written group sorted by id.
     """
     limits = manifest.thresholds.updated(manifest.language_thresholds.get(label, {}))
     card = bootstrap.card(label) if bootstrap else None
     if card is None and manifest.quality.kenlm_models:
         card = load_card(manifest.quality.kenlm_models, label)
-    language = _LanguageRows(files, label, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None, batch_rows)
+    language = LanguageRows(files, label, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None, batch_rows)
     n, small = language.rows, language.small
     names = ["selection_columns", "select", "templated_cap"] + (["keep_languages"] if manifest.languages is not None else []) + ["lid_outlier", "dedup"]
     counters = {name: StageCounters() for name in names}
@@ -462,32 +280,32 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
             templated_score[rows.column("key").to_numpy()] = scores
             del rows
     templated = templated_score >= limits.templated_threshold
-    _release_arrow_memory()
+    release_arrow_memory()
     counters["selection_columns"] = StageCounters(n, n, Counter(), time.perf_counter() - started)  # adds columns, drops nothing
 
     # select, batch by batch
     started = time.perf_counter()
     select = SelectStage(manifest.thresholds, manifest.language_thresholds, {label: card} if card else {})
     reasons: list[str | None] = [None] * n
-    ceilings = _RowFloats(n)
+    ceilings = RowFloats(n)
     for table, keys in language.batches(full=True):
-        table = _with_selection_columns(table.drop_columns([c for c in _NEVER_EXPORTED if c in table.column_names]), keys, buckets, templated_score, templated)
+        table = with_selection_columns(table.drop_columns([c for c in NEVER_EXPORTED if c in table.column_names]), keys, buckets, templated_score, templated)
         table = select(table)
         for key, reason in zip(keys.tolist(), table.column("drop_reason").to_pylist()):
             reasons[key] = reason
         ceilings.set(keys, table.column("max_perplexity"))
-    _counted(counters["select"], None, reasons, time.perf_counter() - started)
-    _release_arrow_memory()
+    counted(counters["select"], None, reasons, time.perf_counter() - started)
+    release_arrow_memory()
 
     # templated cap and keep_languages: small columns only
     started = time.perf_counter()
     capped = cap_templated(pa.table({"id": small.column("id"), "perplexity": pc.cast(perplexity, pa.float64()), "drop_reason": pa.array(reasons, pa.string()),
                                      "templated": pa.array(templated, pa.bool_())}), limits).column("drop_reason").to_pylist()
-    _counted(counters["templated_cap"], reasons, capped, time.perf_counter() - started)
+    counted(counters["templated_cap"], reasons, capped, time.perf_counter() - started)
     reasons = capped
     if manifest.languages is not None:
         kept_languages = [r or (None if label in frozenset(manifest.languages) else LID_NOT_SELECTED) for r in reasons]
-        _counted(counters["keep_languages"], reasons, kept_languages, 0.0)
+        counted(counters["keep_languages"], reasons, kept_languages, 0.0)
         reasons = kept_languages
 
     # LID outliers: the core's common words in one pass, every live page's score in another
@@ -495,7 +313,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     outlier = LidOutlierStage.for_split(label)
     live = _live_rows(reasons)
     core_rows = outlier.core(live, pc.fill_null(small.column("lang_score"), 0.0).to_numpy())
-    lid_scores = _RowFloats(n)
+    lid_scores = RowFloats(n)
     before = list(reasons)
     common = None
     if core_rows is not None:
@@ -518,8 +336,8 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
         for row in outliers:
             reasons[row] = LID_OUTLIER
     del common
-    _counted(counters["lid_outlier"], before, reasons, time.perf_counter() - started)
-    _release_arrow_memory()
+    counted(counters["lid_outlier"], before, reasons, time.perf_counter() - started)
+    release_arrow_memory()
 
     # dedup: the live rows' signatures go to the distributed dedup as parts, one per annotated file (handles on Ray)
     started = time.perf_counter()
@@ -527,7 +345,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     alive = np.zeros(n, bool)
     alive[_live_rows(reasons)] = True
     # one task per annotated file reads its live rows' dedup columns: they never pass through this task (on Ray)
-    part_of_file = (engine or LocalEngine()).task(_dedup_part)
+    part_of_file = (engine or LocalEngine()).task(dedup_part)
     parts = [part_of_file(f, label, keys, alive[keys], batch_rows) for f, keys in language.file_keys() if alive[keys].any()]
     index_files = language_files(manifest.dedup.previous_index, label, manifest.dedup) if manifest.dedup.previous_index else []
     partitions = partition_count(int(alive.sum()) + sum(parquet_rows(f) for f in index_files), manifest.dedup, manifest.dedup_partition_memory_mb)
@@ -539,16 +357,16 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     found = pc.is_valid(clusters.column("dedup_reason"))  # most live rows have no duplicate: not listed one by one
     for key, reason in zip(pc.filter(clusters.column(ROW_KEY), found).to_pylist(), pc.filter(clusters.column("dedup_reason"), found).to_pylist()):
         reasons[key] = reasons[key] or reason
-    _counted(counters["dedup"], before, reasons, time.perf_counter() - started)
-    _release_arrow_memory()
+    counted(counters["dedup"], before, reasons, time.perf_counter() - started)
+    release_arrow_memory()
 
     # writing, batch by batch: the columns in the whole-language table's order
     staged = RunFolder(staging)
-    kept_shards = _ShardWriter(partition(staged.dataset, label), manifest.write, batch_rows)
-    removed_shards = _ShardWriter(partition(staged.removed, label), manifest.write, batch_rows)
+    kept_shards = ShardWriter(partition(staged.dataset, label), manifest.write, batch_rows)
+    removed_shards = ShardWriter(partition(staged.removed, label), manifest.write, batch_rows)
     characters = size = 0
     for table, keys in language.batches(full=True):
-        table = _with_selection_columns(table, keys, buckets, templated_score, templated)
+        table = with_selection_columns(table, keys, buckets, templated_score, templated)
         table = set_column(table, "max_perplexity", ceilings.take(keys))
         table = set_column(table, "drop_reason", [reasons[k] for k in keys.tolist()], pa.string())
         table = set_column(table, "lid_outlier_score", lid_scores.take(keys))
@@ -556,7 +374,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
         found = pa.array(np.maximum(rows, 0), mask=rows < 0)
         for column in ("dup_cluster_id", "dup_cluster_size", "duplicate_of"):
             table = set_column(table, column, clusters.column(column).take(found))
-        table = table.drop_columns([c for c in _NEVER_EXPORTED if c in table.column_names])
+        table = table.drop_columns([c for c in NEVER_EXPORTED if c in table.column_names])
         is_kept = pc.is_null(table.column("drop_reason"))
         kept = table.filter(is_kept)
         kept_shards.add(kept, keys[is_kept.to_numpy(zero_copy_only=False)])
@@ -566,7 +384,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
         size += sum(len(t.encode("utf-8")) for t in texts)
     kept_shards.flush()
     removed_shards.flush()
-    _release_arrow_memory()
+    release_arrow_memory()
 
     annotated = small.drop_columns([c for c in ("kenlm_source", "quality_score") if c in small.column_names])
     annotated = annotated.append_column("perplexity_bucket", pa.array(BUCKET_NAMES[buckets], pa.string())).append_column("templated", pa.array(templated, pa.bool_()))
@@ -578,66 +396,6 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     memory = {"rows": n, "rows_per_chunk": batch_rows, "max_rows_held": language.max_held, "domain_partitions": domains, "dedup_partitions": partitions,
               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}  # the worker process's peak so far (Linux: KiB)
     return LanguageResult(stats, {name: c.as_dict() for name, c in counters.items()}, memory)
-
-
-class _ShardWriter:
-    """Shards of one partition written as rows arrive: rows wait until a shard's worth (or ``hold`` rows) is
-    there, so a language spread thinly over many annotated files still gets full shards; each written group is
-    sorted by id."""
-
-    def __init__(self, folder: Path, write, hold: int):
-        self.folder, self.write, self.hold = folder, write, hold
-        self.pending: list[tuple[pa.Table, np.ndarray]] = []
-        self.rows = self.bytes = self.shards = 0
-
-    def add(self, table: pa.Table, keys: np.ndarray) -> None:
-        if not table.num_rows:
-            return
-        self.pending.append((table, keys))
-        self.rows += table.num_rows
-        self.bytes += int(pc.sum(pc.binary_length(pc.cast(pc.fill_null(table.column("text"), ""), pa.binary()))).as_py() or 0)
-        if self.rows >= min(self.write.max_rows_per_shard, self.hold) or self.bytes >= self.write.max_bytes_per_shard:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        table = pa.concat_tables([t for t, _ in self.pending])
-        table = table.take(pa.array(np.argsort(np.concatenate([k for _, k in self.pending]), kind="stable")))
-        self.pending, self.rows, self.bytes = [], 0, 0
-        self.shards += len(write_shards(table, self.folder, self.write.max_rows_per_shard, self.write.max_bytes_per_shard, self.write.compression, self.shards))
-
-
-def _with_selection_columns(table: pa.Table, keys: np.ndarray, buckets: np.ndarray, templated_score: np.ndarray, templated: np.ndarray) -> pa.Table:
-    table = set_column(table, "perplexity_bucket", pa.array(BUCKET_NAMES[buckets[keys]], pa.string()))
-    table = set_column(table, "templated_score", pa.array(templated_score[keys]).cast(pa.float32()))
-    return set_column(table, "templated", pa.array(templated[keys], pa.bool_()))
-
-
-class _RowFloats:
-    """A nullable float per row of the language, as two numpy arrays (9 bytes a row, not a Python float each)."""
-
-    def __init__(self, rows: int):
-        self.values, self.valid = np.zeros(rows), np.zeros(rows, bool)
-
-    def set(self, keys: np.ndarray, column) -> None:
-        self.values[keys] = np.asarray(pc.fill_null(column, 0.0), np.float64)
-        self.valid[keys] = np.asarray(pc.is_valid(column), bool)
-
-    def take(self, keys: np.ndarray) -> pa.Array:
-        """The rows' values as float32 (null where unset), as the whole-language path writes them."""
-        return pa.array(self.values[keys], mask=~self.valid[keys]).cast(pa.float32())
-
-
-def kenlm_stats(label: str, manifest: Manifest, bootstrap: BootstrapOutcome | None, card: dict | None) -> dict:
-    """Which KenLM model judged the language: ``bootstrap`` (trained on this run), ``given`` or ``none``."""
-    status = bootstrap.languages.get(label) if bootstrap else None
-    if status and status.get("status") == "bootstrapped":
-        return {"source": "bootstrap", **{k: v for k, v in status.items() if k != "status"}, "max_perplexity_basis": perplexity_basis(card, manifest.thresholds.updated(manifest.language_thresholds.get(label, {})))}
-    info = {"source": "given" if card else "none"}
-    if status:  # bootstrap was on but did not train this language: say why
-        info["bootstrap"] = status
-    return info
 
 
 def publish(folder: RunFolder) -> None:

@@ -195,6 +195,10 @@ class WriteSettings:
     # Memory of the task that selects, dedups and writes one language (pipeline/finalize.py): a language whose
     # estimated footprint exceeds it is processed in chunks of annotated rows (docs/cluster.md).
     finalize_memory_mb: int = 2048
+    # Rows of one language a finalize task holds small columns and results for: a bigger language is split by id
+    # into shards of at most this many rows, each handled by its own tasks (pipeline/finalize_sharded.py).
+    # 0: from finalize_memory_mb (about 850,000 at 2048).
+    finalize_shard_rows: int = 0
     # Languages of at most this many documents share finalize tasks, which read each annotated file once for all of
     # them (one task per language read every file once per language). 0: one task per language.
     small_language_rows: int = 5000

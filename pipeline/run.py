@@ -20,6 +20,7 @@ from longtail.pipeline import ray_backend
 from longtail.pipeline.annotate import INPUT_REFUSED, failed_row
 from longtail.pipeline.bootstrap import run_bootstrap, run_classifier_bootstrap
 from longtail.pipeline.finalize import finalize_groups, finalize_languages, language_sizes, publish
+from longtail.pipeline.finalize_sharded import shard_rows
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.provenance import code_version, model_fingerprints, safety_rules
 from longtail.pipeline.runfolder import STAGES_JSON, RunFolder, load_done
@@ -99,13 +100,15 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     classifier = run_classifier_bootstrap(manifest, files, progress) if files else None  # None unless stages.quality.classifier_bootstrap
     languages, finalize_stages = [], {}
     with tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:
-        groups = finalize_groups(sizes, manifest.write.small_language_rows, manifest.write.finalize_memory_mb, manifest.ray.workers)
+        # a language finalized in shards (more rows than shard_rows) never shares a task
+        groups = finalize_groups(sizes, min(manifest.write.small_language_rows, shard_rows(manifest)), manifest.write.finalize_memory_mb, manifest.ray.workers)
         for results in ray_backend.run_tasks(finalize_languages, [(manifest, group, files, str(staging.root), bootstrap, classifier) for group in groups]):
             for result in results:
                 languages.append(result.stats)
                 finalize_stages[result.stats["lang_script"]] = result.stages
-                if result.memory:  # bigger than write.finalize_memory_mb: done in batches
-                    logging.getLogger(RUNLOG).info("finalize %s in batches: %s", result.stats["lang_script"], result.memory)
+                if result.memory:  # bigger than write.finalize_memory_mb (in batches) or write.finalize_shard_rows (in shards)
+                    way = "shards" if "shards" in result.memory else "batches"
+                    logging.getLogger(RUNLOG).info("finalize %s in %s: %s", result.stats["lang_script"], way, result.memory)
             bar.update(len(results))
     languages.sort(key=lambda stats: stats["lang_script"])  # in label order, however the tasks finished
     records = merge_record_counts(unit_rows)

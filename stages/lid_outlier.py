@@ -60,7 +60,12 @@ def reference_rows(core_rows) -> np.ndarray:
     """The core rows whose words define the common words: all of them up to MAX_REFERENCE_PAGES, else every
     k-th in row order (the same rows whichever way the split is read)."""
     rows = np.sort(np.asarray(core_rows, dtype=np.int64))
-    return rows[:: -(-len(rows) // MAX_REFERENCE_PAGES)] if len(rows) else rows
+    return rows[:: reference_step(len(rows))] if len(rows) else rows
+
+
+def reference_step(core: int) -> int:
+    """Every how many core rows (in row order, from the first) one is a reference page."""
+    return max(1, -(-core // MAX_REFERENCE_PAGES))
 
 
 class CommonWords:
@@ -150,7 +155,11 @@ class LidOutlierStage:
             return None
         live = np.asarray(live, dtype=np.int64)
         scores = np.nan_to_num(np.asarray(lang_scores, dtype=np.float64)[live], nan=0.0)
-        return live[np.argsort(-scores, kind="stable")[: max(self.min_core, int(len(live) * self.core_share))]]
+        return live[np.argsort(-scores, kind="stable")[: self.core_size(len(live))]]
+
+    def core_size(self, live: int) -> int:
+        """Pages in the confident core of a split of ``live`` live pages (at least ``min_core`` of them)."""
+        return max(self.min_core, int(live * self.core_share))
 
     def judge(self, live, core_rows, live_scores) -> tuple[float, np.ndarray]:
         """(floor, rows of ``live`` below it) from the similarities of the live rows (``live_scores``, in ``live``
@@ -159,14 +168,23 @@ class LidOutlierStage:
         live, live_scores = np.asarray(live, dtype=np.int64), np.asarray(live_scores, dtype=np.float64)
         core_values = live_scores[np.searchsorted(live, np.asarray(core_rows, dtype=np.int64))]
         median = _median(core_values)
-        floor = median - self.max_deviations * max(1.4826 * _median(np.abs(core_values - median)), MIN_SPREAD)
+        floor = self.floor(median, _median(np.abs(core_values - median)))
         outliers = live[live_scores < floor]
-        self.info = {"judged": True, "live": len(live), "core": len(core_rows), "floor": round(floor, 4), "core_median": round(median, 4),
-                     "outliers": len(outliers), "contamination": round(len(outliers) / len(live), 4)}
+        self.judged(len(live), len(core_rows), floor, median, len(outliers))
         return floor, outliers
 
-    def not_judged(self, live: list[int]) -> None:
-        self.info = {"judged": False, "live": len(live), "outliers": 0, "contamination": None}
+    def floor(self, median: float, absolute_deviation: float) -> float:
+        """The score below which a page is an outlier, from the core's median and median absolute deviation."""
+        return median - self.max_deviations * max(1.4826 * absolute_deviation, MIN_SPREAD)
+
+    def judged(self, live: int, core: int, floor: float, median: float, outliers: int) -> None:
+        """Sets :attr:`info` for a judged split (also from finalize's shards, which judge it piecewise)."""
+        self.info = {"judged": True, "live": live, "core": core, "floor": round(floor, 4), "core_median": round(median, 4),
+                     "outliers": outliers, "contamination": round(outliers / live, 4)}
+
+    def not_judged(self, live) -> None:
+        """Sets :attr:`info` for a split too small to judge; ``live``: its live rows (or their number)."""
+        self.info = {"judged": False, "live": live if isinstance(live, int) else len(live), "outliers": 0, "contamination": None}
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         reasons = batch.column(DROP_REASON).to_pylist()

@@ -91,14 +91,30 @@ class TemplatedCapStage:
 
 
 def selection_stats(annotated: pa.Table, kept: pa.Table, bucket_info: dict) -> dict:
-    def buckets(table):
-        counts = Counter(table.column("perplexity_bucket").to_pylist()) if table.num_rows else Counter()
-        return {b: counts.get(b, 0) for b in BUCKETS}
+    return selection_stats_from([selection_counts(annotated, kept)], bucket_info)
 
-    def share(table):
-        return round(pc.sum(pc.cast(table.column("templated"), pa.int64())).as_py() / table.num_rows, 4) if table.num_rows else 0.0
+
+def selection_counts(annotated: pa.Table, kept: pa.Table) -> dict:
+    """The additive parts of :func:`selection_stats`, of the whole language or of one shard of it."""
+    def buckets(table):
+        return Counter(table.column("perplexity_bucket").to_pylist()) if table.num_rows else Counter()
+
+    def templated(table):
+        return int(pc.sum(pc.cast(table.column("templated"), pa.int64())).as_py() or 0) if table.num_rows else 0
+
+    return {"rows": {"kept": kept.num_rows, "annotated": annotated.num_rows}, "buckets": {"kept": buckets(kept), "annotated": buckets(annotated)},
+            "templated": {"kept": templated(kept), "annotated": templated(annotated)}}
+
+
+def selection_stats_from(parts: list[dict], bucket_info: dict) -> dict:
+    """The selection statistics from the :func:`selection_counts` of the language's parts."""
+    def total(kind, scope):
+        return sum((part[kind][scope] for part in parts), Counter() if kind == "buckets" else 0)
+
+    def share(scope):
+        return round(total("templated", scope) / total("rows", scope), 4) if total("rows", scope) else 0.0
 
     return {
-        "perplexity_buckets": {**bucket_info, "kept": buckets(kept), "annotated": buckets(annotated)},
-        "templated": {"kept_share": share(kept), "annotated_share": share(annotated), "kept": int(pc.sum(pc.cast(kept.column("templated"), pa.int64())).as_py() or 0) if kept.num_rows else 0},
+        "perplexity_buckets": {**bucket_info, **{scope: {b: total("buckets", scope).get(b, 0) for b in BUCKETS} for scope in ("kept", "annotated")}},
+        "templated": {"kept_share": share("kept"), "annotated_share": share("annotated"), "kept": total("templated", "kept")},
     }

@@ -88,6 +88,13 @@ def _split(table: pa.Table, part_ids: np.ndarray, partitions: int) -> list[pa.Ta
     return [table.take(pa.array(order[bounds[p] : bounds[p + 1]])) for p in range(partitions)]
 
 
+def _split_by_row_key(split_at: list[int], table: pa.Table):
+    """Results by range of row keys (``cluster_parts(split_at=...)``): a tuple of len(split_at) + 1 tables."""
+    ranges = len(split_at) + 1
+    parts = _split(table, np.searchsorted(np.asarray(split_at, np.int64), table.column(ROW_KEY).to_numpy(), side="right"), ranges)
+    return tuple(parts) if ranges > 1 else parts[0]
+
+
 def with_row_key(table: pa.Table) -> pa.Table:
     """``table`` with :data:`ROW_KEY` = row position, unless it already has one."""
     if ROW_KEY in table.column_names:
@@ -377,7 +384,8 @@ def cluster_parts(
     lang_script: str | None = None,
     engine: TaskEngine | None = None,
     partition_memory_mb: int | None = None,
-) -> pa.Table:
+    split_at: list[int] | None = None,
+) -> pa.Table | list[list]:
     """Cluster the documents of ``parts`` with the task graph on ``engine``.
 
     Parameters
@@ -396,12 +404,17 @@ def cluster_parts(
         Where tasks run; default :class:`LocalEngine` (serially, in this process).
     partition_memory_mb : int, optional
         Memory budget per partition task for the default P; default :data:`DEFAULT_PARTITION_MEMORY_MB`.
+    split_at : list of int, optional
+        Row keys where ranges of rows begin (ascending; the first range begins at 0): the results are left on the
+        engine, split by range, for the tasks of each range to read (a language finalized in shards), instead of
+        gathered here.
 
     Returns
     -------
     pyarrow.Table
         :data:`RESULT_SCHEMA` rows for every non-indexed document, sorted by id and row key; the same clusters,
-        keepers and reasons as :func:`longtail.stages.dedup.cluster.cluster_duplicates`.
+        keepers and reasons as :func:`longtail.stages.dedup.cluster.cluster_duplicates`. With ``split_at``: per
+        range, a list of the engine's handles of tables of those rows (in no particular order).
 
     Notes
     -----
@@ -409,9 +422,9 @@ def cluster_parts(
     partition's share: an input part, or 1/P of the bucket rows, candidate pairs or documents; the last merge
     holds each document that has a duplicate once.
     """
-    if not parts:
-        return RESULT_SCHEMA.empty_table()
     engine = engine or LocalEngine()
+    if not parts:
+        return RESULT_SCHEMA.empty_table() if split_at is None else [[] for _ in range(len(split_at) + 1)]
     if partitions is None:
         partitions = partition_count(sum(_part_rows(p) for p in parts), params, partition_memory_mb)
     P = partitions
@@ -447,6 +460,10 @@ def cluster_parts(
     results = [run(_keepers_task, 1, *[out[r] for out in member_outputs])[0] for r in range(P)]
     results += [out[P] for out in member_outputs]
     del member_outputs
+    if split_at is not None:
+        ranges = len(split_at) + 1
+        splits = [run(_split_by_row_key, ranges, list(split_at), result) for result in results]
+        return [[out[r] for out in splits] for r in range(ranges)]
     table = pa.concat_tables(engine.get(results))
     return table.sort_by([("id", "ascending"), (ROW_KEY, "ascending")])
 

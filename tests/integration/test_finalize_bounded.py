@@ -46,12 +46,30 @@ def _outputs(output) -> dict:
     return found
 
 
-def _manifest(repo, inputs, output, budget_mb=None, bootstrap=False):
+ONE_SHARD = 10**9  # finalize_shard_rows that keeps the language in one task (whole, or in batches)
+
+
+def _manifest(repo, inputs, output, budget_mb=None, bootstrap=False, shard_rows=ONE_SHARD):
     manifest = load_manifest(repo / "manifests" / "sample.yaml")
     # no given KenLM or classifier; with ``bootstrap`` both are trained on the run (overlays, buckets, perplexity rule)
     quality = QualitySettings(kenlm_bootstrap=manifest.quality.kenlm_bootstrap, classifier_bootstrap=manifest.quality.classifier_bootstrap) if bootstrap else QualitySettings()
     manifest = replace(manifest, inputs=[str(p) for p in inputs], output=str(output), quality=quality)
+    manifest = replace(manifest, write=replace(manifest.write, finalize_shard_rows=shard_rows))
     return manifest if budget_mb is None else replace(manifest, write=replace(manifest.write, finalize_memory_mb=budget_mb))
+
+
+SHARD_ROWS = 700  # the generated language (~2,300 rows) in four shards
+
+
+def _assert_same_output(found: dict, whole: dict) -> None:
+    """Every row and column, languages.json and stages.json (but for seconds) as the whole-language path's."""
+    for folder in ("dataset", "removed"):
+        assert found[folder].schema == whole[folder].schema
+        assert found[folder].num_rows == whole[folder].num_rows
+        for column in whole[folder].column_names:
+            assert found[folder].column(column).equals(whole[folder].column(column)), (folder, column)
+    assert found["languages"] == whole["languages"]
+    assert without_seconds(found["stages"]) == without_seconds(whole["stages"])
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +79,25 @@ def generated(repo, ray_local, tmp_path_factory):
     run(_manifest(repo, inputs, output), progress=False)  # default budget: every language in one batch
     whole = _outputs(output)
     reselect(_manifest(repo, inputs, output, TINY_BUDGET_MB), progress=False)
-    return {"inputs": inputs, "output": output, "whole": whole, "bounded": _outputs(output)}
+    bounded = _outputs(output)
+    reselect(_manifest(repo, inputs, output, shard_rows=SHARD_ROWS), progress=False)
+    sharded = _outputs(output)
+    sharded_files = sorted(p.name for p in (output / "dataset" / f"lang_script={LABEL}").glob("part-*.parquet"))
+    # the templated cap across shards (no perplexities here: the capped pages are the last by id)
+    reselect(_capped(_manifest(repo, inputs, output)), progress=False)
+    capped = _outputs(output)
+    reselect(_capped(_manifest(repo, inputs, output, shard_rows=SHARD_ROWS)), progress=False)
+    return {"inputs": inputs, "output": output, "whole": whole, "bounded": bounded, "sharded": sharded, "sharded_files": sharded_files,
+            "capped": capped, "capped_sharded": _outputs(output)}
+
+
+def _capped(manifest, share: float = 0.01):
+    """A templated share cap, with the rules that drop the generated templated pages first off: repetition, and
+    the bootstrapped models' perplexity and quality score."""
+    relaxed = {"max_dup_line_frac": 1.0, "max_top_2gram_frac": 1.0, "max_dup_5gram_frac": 1.0, "max_dup_5gram_frac_any": None, "min_compress_ratio": None,
+               "max_perplexity": None, "min_quality_score": None}
+    return replace(manifest, thresholds=manifest.thresholds.updated({"max_templated_share": share, **relaxed}),
+                   explicit_defaults=(*manifest.explicit_defaults, "min_quality_score"))
 
 
 def test_the_generated_language_exercises_every_language_wide_rule(generated):
@@ -73,15 +109,21 @@ def test_the_generated_language_exercises_every_language_wide_rule(generated):
 
 
 def test_bounded_finalize_gives_the_same_rows_reasons_and_stats(generated):
-    whole, bounded = generated["whole"], generated["bounded"]
-    assert bounded["dataset_shards"] > 5  # written in batches: more (smaller) shards, the only difference
-    for folder in ("dataset", "removed"):
-        assert bounded[folder].schema == whole[folder].schema
-        assert bounded[folder].num_rows == whole[folder].num_rows
-        for column in whole[folder].column_names:
-            assert bounded[folder].column(column).equals(whole[folder].column(column)), (folder, column)
-    assert bounded["languages"] == whole["languages"]
-    assert without_seconds(bounded["stages"]) == without_seconds(whole["stages"])
+    assert generated["bounded"]["dataset_shards"] > 5  # written in batches: more (smaller) shards, the only difference
+    _assert_same_output(generated["bounded"], generated["whole"])
+
+
+def test_sharded_finalize_gives_the_same_rows_reasons_and_stats(generated):
+    """A language split by id into shards, each handled by its own Ray tasks: the language-wide rules (LID core,
+    templated domains, dedup) span the shards and give the whole-language path's rows, reasons and statistics."""
+    _assert_same_output(generated["sharded"], generated["whole"])
+    shards = {name.split("-")[1] for name in generated["sharded_files"]}
+    assert shards == {f"s{i:05d}" for i in range(4)}  # every shard wrote its own kept documents
+    stats = {s["lang_script"]: s for s in generated["sharded"]["languages"]}[LABEL]
+    assert stats["lid_outlier"]["judged"] and stats["templated"]["annotated_share"] > 0  # core and domains span shards
+    capped = {s["lang_script"]: s for s in generated["capped"]["languages"]}[LABEL]
+    assert capped["dropped"].get("quality:templated", 0) > 10
+    _assert_same_output(generated["capped_sharded"], generated["capped"])
 
 
 def test_bounded_finalize_equals_the_whole_language_with_bootstrapped_models(repo, ray_local, tmp_path_factory):
@@ -97,12 +139,16 @@ def test_bounded_finalize_equals_the_whole_language_with_bootstrapped_models(rep
     assert stats["kenlm"]["source"] == "bootstrap" and stats["perplexity_buckets"]["cutoffs"] is not None
     assert stats["classifier"]["rule"].startswith("bootstrap")
     assert bounded["dataset_shards"] > 5
-    for folder in ("dataset", "removed"):
-        assert bounded[folder].schema == whole[folder].schema
-        for column in whole[folder].column_names:
-            assert bounded[folder].column(column).equals(whole[folder].column(column)), (folder, column)
-    assert bounded["languages"] == whole["languages"]
-    assert without_seconds(bounded["stages"]) == without_seconds(whole["stages"])
+    _assert_same_output(bounded, whole)
+    # in shards: the overlays are applied when the rows are split, the cut-offs and quantiles are order statistics
+    reselect(_manifest(repo, inputs, output, bootstrap=True, shard_rows=SHARD_ROWS // 2), progress=False)
+    _assert_same_output(_outputs(output), whole)
+    # the templated cap keeps the templated pages of lowest perplexity: a threshold found across shards
+    reselect(_capped(_manifest(repo, inputs, output, bootstrap=True)), progress=False)
+    capped = _outputs(output)
+    assert {s["lang_script"]: s for s in capped["languages"]}[LABEL]["dropped"].get("quality:templated", 0) > 10
+    reselect(_capped(_manifest(repo, inputs, output, bootstrap=True, shard_rows=SHARD_ROWS // 2)), progress=False)
+    _assert_same_output(_outputs(output), capped)
 
 
 def test_bounded_task_holds_a_batch_not_the_language(repo, generated, tmp_path):
@@ -119,6 +165,20 @@ def test_bounded_task_holds_a_batch_not_the_language(repo, generated, tmp_path):
     shards = sorted((tmp_path / "staging" / "dataset" / f"lang_script={LABEL}").glob("part-*.parquet"))
     assert [p.name for p in shards] == [f"part-{i:05d}.parquet" for i in range(len(shards))]
     assert all(pq.read_metadata(p).num_rows <= memory["rows_per_chunk"] * 2 for p in shards)
+
+
+def test_sharded_tasks_hold_a_shard_not_the_language(repo, generated, tmp_path):
+    from longtail.pipeline.finalize import finalize_language
+
+    manifest = _manifest(repo, generated["inputs"], generated["output"], TINY_BUDGET_MB, shard_rows=SHARD_ROWS)
+    files = [str(p) for p in RunFolder(generated["output"]).annotated_files()]
+    result = finalize_language(manifest, LABEL, files, str(tmp_path / "staging"))
+    memory = result.memory
+    assert memory["rows"] == result.stats["annotated"] and memory["shards"] == 4
+    assert memory["largest_shard"] <= SHARD_ROWS * 1.25  # id boundaries from a sample: shards near even
+    assert memory["max_rows_held"] <= memory["rows_per_chunk"]  # text in batches within each shard
+    assert result.stats == {s["lang_script"]: s for s in generated["whole"]["languages"]}[LABEL]
+    assert not (tmp_path / "staging" / "_shards").exists() or not any((tmp_path / "staging" / "_shards").iterdir())  # the split is removed
 
 
 _PEAK = """

@@ -12,6 +12,7 @@ import sys
 import time
 
 import fsspec
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -168,3 +169,48 @@ def test_a_url_without_an_fsspec_filesystem_is_refused_before_ray_starts(s3, rep
     assert "stages.dedup.previous_index: nosuch://bucket/indexes/sw: no fsspec filesystem for nosuch://" in proc.stderr
     assert "ray" not in proc.stderr.lower()  # refused by the manifest check, not by a Ray actor
     assert s3_objects(f"s3://{S3_BUCKET}/runs/refused") == {}  # not even a run log
+
+
+def test_a_language_finalized_in_shards_on_s3_publishes_what_one_task_does(s3, tmp_path, make_warc, article_html, trained_models):
+    """``stages.write.finalize_shard_rows`` splits a language by id into shards whose rows are written to the
+    staging folder on S3 and read back by each shard's tasks: the published rows and statistics are those of the
+    same annotations finalized in one task, each shard writes its own part files, and nothing of the split is left."""
+    sentences = [
+        "Mvua za masika zimeanza mapema mwaka huu katika vijiji vingi vya mkoa wetu, na wakulima wamefurahi sana.",
+        "Wakulima wengi wameanza kupanda mahindi na maharagwe, wakitumaini kupata mavuno mazuri baada ya miezi mitatu.",
+        "Afisa kilimo wa wilaya aliwashauri kutumia mbegu bora na kupanda kwa mistari ili kurahisisha palizi na uvunaji.",
+        "Soko la kijiji lilijaa watu siku ya Jumamosi, wakinunua mboga, samaki wabichi na vitambaa vya rangi nyingi.",
+        "Walimu wa shule ya msingi walikutana na wazazi kujadili mpango mpya wa kusoma vitabu kila jioni nyumbani.",
+        "Barabara mpya inayounganisha kijiji na mji mkuu wa wilaya itakamilika kabla ya mwisho wa mwaka ujao.",
+    ]
+    pages = [(f"https://sw{i % 3}.test/habari/{i}", article_html([sentences[i], sentences[(i + 1) % 6], sentences[(i + 3) % 6]]).encode()) for i in range(6)]
+    pages.append(("https://sw0.test/habari/nakala", article_html([sentences[0], sentences[1], sentences[3]]).encode()))  # a copy of page 0
+    warc = make_warc(pages, name="shards.warc.gz")
+    url = f"s3://{S3_BUCKET}/runs/shards"
+    job = {"name": "shards", "inputs": [str(warc)], "output": url, "ray": {"workers": 1},
+           "stages": {"quality": {"kenlm_models": str(trained_models / "kenlm"), "classifier_model": str(trained_models / "quality" / "classifier.bin")}},
+           "selection": {"defaults": {"min_words": 10}}}
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump(job))
+    proc = longtail("run", str(path), "--quiet", env=s3, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    def published(objects):
+        tables = {}
+        for folder in ("dataset", "removed"):
+            parts = [pq.read_table(io.BytesIO(objects[k])) for k in sorted(objects) if k.startswith(f"{folder}/lang_script=swa_Latn/")]
+            tables[folder] = pa.concat_tables(parts).sort_by("id").to_pylist() if parts else []
+        return tables, json.loads(objects["stats/languages.json"]), without_seconds(json.loads(objects["stats/stages.json"]))
+
+    one_task = published(s3_objects(url))
+    assert one_task[0]["dataset"] and one_task[0]["removed"]  # kept pages, and the copy dropped by dedup
+    job["stages"]["write"] = {"finalize_shard_rows": 2}
+    path.write_text(yaml.safe_dump(job))
+    proc = longtail("select", str(path), "--quiet", env=s3, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    objects = s3_objects(url)
+    assert published(objects) == one_task
+    shards = {k.split("/")[-1].split("-")[1] for k in objects if k.startswith(("dataset/", "removed/"))}
+    assert len(shards) >= 3 and all(s.startswith("s") for s in shards)  # part-s<shard>-<n>.parquet, from several shards
+    assert not [k for k in objects if ".staging" in k or "_shards" in k]
+    assert b"finalize swa_Latn in shards" in objects["logs/run.log"]
