@@ -5,6 +5,7 @@ built from additive parts."""
 from __future__ import annotations
 
 import math
+import resource
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -297,3 +298,23 @@ def kenlm_stats(label: str, manifest: Manifest, bootstrap: BootstrapOutcome | No
     if status:  # bootstrap was on but did not train this language: say why
         info["bootstrap"] = status
     return info
+
+
+def reset_peak_memory() -> int:
+    """Start this process's peak resident memory afresh (Linux's VmHWM): a Ray worker runs many tasks, and its
+    ``ru_maxrss`` is the largest of them all, not the current task's. Returns the resident memory now (MiB): what
+    the worker already held, freed memory of earlier tasks that its allocators kept included."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:  # not Linux, or not allowed: the peak then counts from the process's start
+        pass
+    return peak_memory_mb()
+
+
+def peak_memory_mb() -> int:
+    """This process's peak resident memory since :func:`reset_peak_memory` (or its start), MiB."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) // 1024
+    except (OSError, StopIteration, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024

@@ -42,7 +42,8 @@ from longtail.stages.selection_columns import selection_counts, selection_stats_
 
 from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
 from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, STATS_PERCENTILES, LanguageResult, LanguageRows, RowFloats, ShardWriter, counted, dedup_part,
-                                              kenlm_stats, language_counts, language_stats_from, release_arrow_memory, with_selection_columns)
+                                              kenlm_stats, language_counts, language_stats_from, peak_memory_mb, release_arrow_memory, reset_peak_memory,
+                                              with_selection_columns)
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.ray_backend import dedup_engine
 from longtail.pipeline.runfolder import RunFolder, partition, read_languages
@@ -182,6 +183,13 @@ def _returns(values: list):
     return values[0] if len(values) == 1 else tuple(values)
 
 
+def _memory(state: dict | None, held: int) -> dict:
+    """The most a shard's steps so far held (``peak_mb``, the worker's resident memory) and added while running
+    (``growth_mb``: beyond what the worker held when the step began, ``held``)."""
+    peak = peak_memory_mb()
+    return {"peak_mb": max(peak, state["peak_mb"] if state else 0), "growth_mb": max(peak - held, state["growth_mb"] if state else 0)}
+
+
 def _id_sample(path: str, label: str, every: int) -> tuple[int, list[str]]:
     ids = read_table(path, columns=["id"], filters=[("lang_script", "=", label)]).column("id")
     return len(ids), ids.take(pc.sort_indices(ids)).to_pylist()[::every]
@@ -224,6 +232,7 @@ def _shared_part(*pairs: np.ndarray):
 def _shard_select(shard: _Shard, manifest: Manifest, card: dict | None, cutoffs, *shared: np.ndarray):
     """Task: selection columns (templated scores with the language's shared lines) and select, batch by batch.
     Returns the shard's state, the sorted perplexities of its live templated rows (the cap's order) and a summary."""
+    held = reset_peak_memory()
     limits = manifest.thresholds.updated(manifest.language_thresholds.get(shard.label, {}))
     language = shard.rows()
     n, small = language.rows, language.small
@@ -254,7 +263,7 @@ def _shard_select(shard: _Shard, manifest: Manifest, card: dict | None, cutoffs,
     flagged = live & templated
     known = ~np.isnan(perplexity)
     state = {"perplexity": perplexity, "buckets": buckets, "templated_score": templated_score, "templated": templated,
-             "reasons": pa.array(reasons, pa.string()), "ceilings": (ceilings.values, ceilings.valid)}
+             "reasons": pa.array(reasons, pa.string()), "ceilings": (ceilings.values, ceilings.valid), **_memory(None, held)}
     summary = {"flagged": int(flagged.sum()), "flagged_unknown": int((flagged & ~known).sum()), "unflagged": int((live & ~templated).sum()),
                "counters": {name: c.as_dict() for name, c in counters.items()}, "max_held": language.max_held}
     return state, np.sort(perplexity[flagged & known]), summary
@@ -263,6 +272,7 @@ def _shard_select(shard: _Shard, manifest: Manifest, card: dict | None, cutoffs,
 def _shard_core(shard: _Shard, state: dict, cap: tuple | None, keep: bool):
     """Task: the templated cap (``cap``: (value, ties, unknown) this shard keeps, or None), ``keep_languages``
     (``keep``: False drops every live row) and the sorted negated LID scores of the live rows (the core's order)."""
+    held = reset_peak_memory()
     language = shard.rows()
     reasons = state["reasons"].to_pylist()
     counters = {"templated_cap": StageCounters(), "keep_languages": StageCounters()}
@@ -287,7 +297,7 @@ def _shard_core(shard: _Shard, state: dict, cap: tuple | None, keep: bool):
     counted(counters["keep_languages"], before, reasons, 0.0)
     live = np.array([r is None for r in reasons], bool)
     scores = np.nan_to_num(np.asarray(pc.fill_null(language.small.column("lang_score"), 0.0).to_numpy(zero_copy_only=False), dtype=np.float64), nan=0.0)
-    state = {**state, "reasons": pa.array(reasons, pa.string()), "negated_lang_scores": -scores}
+    state = {**state, "reasons": pa.array(reasons, pa.string()), "negated_lang_scores": -scores, **_memory(state, held)}
     return state, np.sort(-scores[live]), {"live": int(live.sum()), "counters": {name: c.as_dict() for name, c in counters.items()}}
 
 
@@ -295,6 +305,7 @@ def _shard_reference(shard: _Shard, state: dict, value: float, ties: int, core_o
     """Task: the shard's part of the LID core (live rows whose negated score is below ``value``, and its first
     ``ties`` equal to it) and the texts of its reference pages (every ``step``-th core row in key order, counted
     from the language's first)."""
+    held = reset_peak_memory()
     language = shard.rows()
     live = np.array([r is None for r in state["reasons"].to_pylist()], bool)
     negated = state["negated_lang_scores"]
@@ -303,7 +314,7 @@ def _shard_reference(shard: _Shard, state: dict, value: float, ties: int, core_o
     reference = np.zeros(len(core), bool)
     reference[references_in_shard(np.flatnonzero(core), core_offset, step)] = True
     texts = [text for table, keys in language.batches(["text"]) for key, text in zip(keys.tolist(), table.column("text").to_pylist()) if reference[key]]
-    return {**state, "core": core}, texts
+    return {**state, "core": core, **_memory(state, held)}, texts
 
 
 def references_in_shard(core_rows: np.ndarray, core_offset: int, step: int) -> np.ndarray:
@@ -314,6 +325,7 @@ def references_in_shard(core_rows: np.ndarray, core_offset: int, step: int) -> n
 
 def _shard_scores(shard: _Shard, state: dict, common):
     """Task: every live row's common-word share (``common``: the language's CommonWords); the core's, sorted."""
+    held = reset_peak_memory()
     language = shard.rows()
     live = np.array([r is None for r in state["reasons"].to_pylist()], bool)
     scores = RowFloats(language.rows)
@@ -321,12 +333,13 @@ def _shard_scores(shard: _Shard, state: dict, common):
         for key, text in zip(keys.tolist(), table.column("text").to_pylist()):
             if live[key]:
                 scores.values[key], scores.valid[key] = common.score(text or ""), True
-    return {**state, "lid_scores": (scores.values, scores.valid)}, np.sort(scores.values[state["core"]])
+    return {**state, "lid_scores": (scores.values, scores.valid), **_memory(state, held)}, np.sort(scores.values[state["core"]])
 
 
 def _shard_outliers(shard: _Shard, state: dict, floor: float | None):
     """Task: live rows below the LID ``floor`` (None: the split is not judged) dropped as outliers; then, per part
     file, its rows' keys and liveness for dedup's input."""
+    held = reset_peak_memory()
     language = shard.rows()
     reasons = state["reasons"].to_pylist()
     started, before = time.perf_counter(), list(reasons)
@@ -341,7 +354,7 @@ def _shard_outliers(shard: _Shard, state: dict, floor: float | None):
     alive = np.array([r is None for r in reasons], bool)
     parts = [(shard.offset + keys, alive[keys]) for _, keys in language.file_keys()]
     summary = {"outliers": outliers, "alive": [int(a.sum()) for _, a in parts], "counters": {"lid_outlier": counters.as_dict()}}
-    return _returns([{**state, "reasons": pa.array(reasons, pa.string())}, summary] + parts)
+    return _returns([{**state, "reasons": pa.array(reasons, pa.string()), **_memory(state, held)}, summary] + parts)
 
 
 def _dedup_file_part(path: str, label: str, keys_alive: tuple, batch_rows: int) -> pa.Table:
@@ -352,6 +365,7 @@ def _dedup_file_part(path: str, label: str, keys_alive: tuple, batch_rows: int) 
 def _shard_write(shard: _Shard, state: dict, staging: str, write, *verdicts: pa.Table):
     """Task: dedup's verdicts applied, the shard's kept and removed rows written (``part-s<shard>-<n>.parquet``);
     its statistics' parts and the sorted perplexities of its kept rows."""
+    held = reset_peak_memory()
     language = shard.rows()
     n = language.rows
     reasons = state["reasons"].to_pylist()
@@ -402,8 +416,7 @@ def _shard_write(shard: _Shard, state: dict, staging: str, write, *verdicts: pa.
     kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))
     kept_perplexity = state["perplexity"][np.array([r is None for r in reasons], bool)]
     summary = {"language": language_counts(annotated, kept, (characters, size)), "selection": selection_counts(annotated, kept),
-               "counters": {"dedup": counters.as_dict()}, "max_held": language.max_held,
-               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+               "counters": {"dedup": counters.as_dict()}, "max_held": language.max_held, **_memory(state, held)}
     return summary, np.sort(kept_perplexity[~np.isnan(kept_perplexity)])
 
 
@@ -435,7 +448,9 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
                                                              quality_files[f] if quality_files else None, str(folder)) for n, f in enumerate(with_rows)]))
     per_shard = counts.sum(axis=0)
     offsets = np.concatenate([[0], np.cumsum(per_shard)[:-1]]).astype(np.int64)
-    shards = [_Shard(label, s, tuple(str(as_path(folder) / f"s{s:05d}" / f"f{n:06d}.parquet") for n in np.flatnonzero(counts[:, s]).tolist()), int(offsets[s]), batch_rows)
+    # a shard's task holds its rows' state in half the budget (shard_rows), so its batches of text get the other half
+    shard_batch_rows = max(1, batch_rows // 2)
+    shards = [_Shard(label, s, tuple(str(as_path(folder) / f"s{s:05d}" / f"f{n:06d}.parquet") for n in np.flatnonzero(counts[:, s]).tolist()), int(offsets[s]), shard_batch_rows)
               for s in range(len(per_shard)) if per_shard[s]]
     if int(per_shard.sum()) != rows:
         raise ValueError(f"{label}: {int(per_shard.sum())} rows split into shards, {rows} annotated")
@@ -551,7 +566,9 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
              "kenlm": kenlm_stats(label, manifest, bootstrap, card),
              "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
              "lid_contamination": outlier.info.get("contamination"), "lid_outlier": outlier.info}
-    memory = {"rows": rows, "shards": len(shards), "rows_per_shard": rows_per_shard, "largest_shard": int(per_shard.max()), "rows_per_chunk": batch_rows,
+    memory = {"rows": rows, "shards": len(shards), "rows_per_shard": rows_per_shard, "largest_shard": int(per_shard.max()), "rows_per_chunk": shard_batch_rows,
               "max_rows_held": max(max_held, *(s["max_held"] for s in summaries)), "dedup_partitions": dedup_partitions,
-              "peak_rss_mb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, *(s["peak_rss_mb"] for s in summaries))}
+              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,  # this task's process, as the other paths report it
+              # the shards' steps: the most a worker held while running one, and the most one added to what its worker held
+              "shard_task_peak_mb": max(s["peak_mb"] for s in summaries), "shard_task_growth_mb": max(s["growth_mb"] for s in summaries)}
     return LanguageResult(stats, {name: c.as_dict() for name, c in counters.items()}, memory)

@@ -191,7 +191,7 @@ from longtail.pipeline.manifest import QualitySettings, load_manifest
 repo, output, budget, files = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
 ray_backend.connect(sys.argv[5])  # dedup's tasks run in the session's workers, as under a finalize task
 manifest = replace(load_manifest(repo / "manifests" / "sample.yaml"), inputs=[], output=output, quality=QualitySettings())
-manifest = replace(manifest, write=replace(manifest.write, finalize_memory_mb=budget))
+manifest = replace(manifest, write=replace(manifest.write, finalize_memory_mb=budget, finalize_shard_rows=int(sys.argv[7])))
 import pyarrow.parquet as pq
 warm = output + f"/.warm{budget}.parquet"  # 40 pages of the language: every import and cache, before the peak is read
 pq.write_table(pq.read_table(files[0], filters=[("lang_script", "=", sys.argv[6])]).slice(0, 40), warm)
@@ -208,19 +208,21 @@ def sample():
         time.sleep(0.005)
 sampler = threading.Thread(target=sample)
 sampler.start()
-finalize_language(manifest, sys.argv[6], files, output + f"/.peak{budget}-{len(files)}")
+result = finalize_language(manifest, sys.argv[6], files, output + f"/.peak{budget}-{len(files)}")
 done.set()
 sampler.join()
 peak[0] = max(peak[0], rss())
-print(json.dumps({"growth_mb": (peak[0] - before) // 2**20, "peak_mb": peak[0] // 2**20}))
+print(json.dumps({"growth_mb": (peak[0] - before) // 2**20, "peak_mb": peak[0] // 2**20, "memory": result.memory}))
 """
 
 
-def _peak(repo, output, budget: int, ray_address: str, label: str = LABEL, files: list[str] | None = None) -> dict:
+def _peak(repo, output, budget: int, ray_address: str, label: str = LABEL, files: list[str] | None = None, shard_rows: int = ONE_SHARD) -> dict:
     """Peak RSS (MiB, sampled every 5 ms) of finalize_language for ``label`` in a fresh process, and its growth over
-    the RSS before the call (after a warm-up); of the run's annotated files, or of ``files``."""
+    the RSS before the call (after a warm-up); of the run's annotated files, or of ``files``. In shards, the
+    shards' tasks run in the Ray workers: the process is the finalize task that drives them."""
     files = json.dumps(files or [str(p) for p in RunFolder(output).annotated_files()])
-    done = subprocess.run([sys.executable, "-c", _PEAK, str(repo), str(output), str(budget), files, ray_address, label], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", _PEAK, str(repo), str(output), str(budget), files, ray_address, label, str(shard_rows)],
+                          capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -237,6 +239,7 @@ def test_finalize_memory_setting():
 SLOW_ANNOTATED_PAGES = 40_000  # generated pages annotated by the real annotate pass (~31,000 of them swa_Latn)
 SLOW_VARIANTS = 9  # Parquet-level copies of those annotations besides the originals: ~310,000 rows of swa_Latn
 SLOW_BUDGET_MB = 1024
+SLOW_SHARD_ROWS = 40_000  # ~311,000 rows in eight shards
 _WORD = re.compile(r"\w+")
 
 
@@ -360,3 +363,18 @@ def test_a_language_of_300000_documents_finishes_within_the_budget(repo, ray_loc
     per_document = (peak["peak_mb"] - smaller["peak_mb"]) * 2**20 / (annotated - 3 * per_copy)
     print(f"{annotated} documents ({stats['documents']} kept), finalize in a fresh process: {peak}; {3 * per_copy} documents: {smaller};"
           f" {per_document:.0f} bytes a document")
+
+    # in shards: the same rows and statistics, and a finalize task whose memory does not grow with the language
+    batched = _outputs(output)
+    reselect(_manifest(repo, inputs, output, SLOW_BUDGET_MB, shard_rows=SLOW_SHARD_ROWS), progress=False)
+    sharded = _outputs(output)
+    assert sharded["dataset_shards"] > batched["dataset_shards"] // 2
+    _assert_same_output(sharded, batched)
+    del sharded, batched
+    assert "finalize swa_Latn in shards" in folder.run_log.read_text()
+    peak = _peak(repo, output, SLOW_BUDGET_MB, ray_address, shard_rows=SLOW_SHARD_ROWS)
+    smaller = _peak(repo, output, SLOW_BUDGET_MB, ray_address, files=[f for copy in files[:3] for f in copy], shard_rows=SLOW_SHARD_ROWS)
+    assert peak["memory"]["shards"] >= 7 and peak["memory"]["largest_shard"] <= 1.25 * SLOW_SHARD_ROWS
+    growth = (peak["peak_mb"] - smaller["peak_mb"]) * 2**20 / (annotated - 3 * per_copy)
+    print(f"in shards of {SLOW_SHARD_ROWS}: {peak}; {3 * per_copy} documents: {smaller}; {growth:.0f} bytes a document in the finalize task")
+    assert growth < 100  # sums, an id sample and handles: not a row's state (the batched task: ~350-600 bytes)
