@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import resource
 import shutil
 import tempfile
 import time
@@ -43,7 +42,7 @@ from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCa
 from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
 
 from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, LanguageResult, LanguageRows, RowFloats, ShardWriter, counted, dedup_part, kenlm_stats,
-                                              language_stats, release_arrow_memory, with_selection_columns, write_shards)
+                                              language_stats, peak_memory_mb, release_arrow_memory, with_selection_columns, write_shards)
 from longtail.pipeline.finalize_sharded import finalize_sharded, shard_rows
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.ray_backend import dedup_engine
@@ -394,7 +393,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
              "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
              "lid_contamination": outlier.info.get("contamination"), "lid_outlier": outlier.info}
     memory = {"rows": n, "rows_per_chunk": batch_rows, "max_rows_held": language.max_held, "domain_partitions": domains, "dedup_partitions": partitions,
-              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}  # the worker process's peak so far (Linux: KiB)
+              "peak_rss_mb": peak_memory_mb()}  # this process's peak (VmHWM; ru_maxrss would carry a forking parent's over exec)
     return LanguageResult(stats, {name: c.as_dict() for name, c in counters.items()}, memory)
 
 

@@ -19,7 +19,6 @@ files differ (``part-s<shard>-<n>.parquet``).
 from __future__ import annotations
 
 import math
-import resource
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -568,7 +567,7 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
              "lid_contamination": outlier.info.get("contamination"), "lid_outlier": outlier.info}
     memory = {"rows": rows, "shards": len(shards), "rows_per_shard": rows_per_shard, "largest_shard": int(per_shard.max()), "rows_per_chunk": shard_batch_rows,
               "max_rows_held": max(max_held, *(s["max_held"] for s in summaries)), "dedup_partitions": dedup_partitions,
-              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,  # this task's process, as the other paths report it
+              "peak_rss_mb": peak_memory_mb(),  # this task's process (since the last shard step it ran itself, on a LocalEngine)
               # the shards' steps: the most a worker held while running one, and the most one added to what its worker held
               "shard_task_peak_mb": max(s["peak_mb"] for s in summaries), "shard_task_growth_mb": max(s["growth_mb"] for s in summaries)}
     return LanguageResult(stats, {name: c.as_dict() for name, c in counters.items()}, memory)
