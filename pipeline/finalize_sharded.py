@@ -14,6 +14,9 @@ shards' sorted values in two rounds. Templated domains are counted from the shar
 is its position in the whole language's id order, as in the other two paths: tie-breaks, the LID core, its
 reference pages and dedup's node order are the same, and so are the rows, reasons and statistics. Only the shard
 files differ (``part-s<shard>-<n>.parquet``).
+
+Without Ray (a :class:`~longtail.stages.dedup.distributed.LocalEngine`) the steps run here one after another and
+every shard's state stays in this process: the same output, no memory bound.
 """
 
 from __future__ import annotations
