@@ -14,6 +14,7 @@ import random
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from dataclasses import replace
 
@@ -179,6 +180,40 @@ def test_sharded_tasks_hold_a_shard_not_the_language(repo, generated, tmp_path):
     assert memory["max_rows_held"] <= memory["rows_per_chunk"]  # text in batches within each shard
     assert result.stats == {s["lang_script"]: s for s in generated["whole"]["languages"]}[LABEL]
     assert not (tmp_path / "staging" / "_shards").exists() or not any((tmp_path / "staging" / "_shards").iterdir())  # the split is removed
+
+
+def test_a_shard_step_whose_worker_is_killed_is_retried_and_the_output_is_the_same(repo, generated):
+    """A Ray worker killed (SIGKILL) while it runs a shard's step: Ray runs the step again (its inputs are the part
+    files and engine objects, which outlive the worker), and the language comes out as the whole-language path's."""
+    import os
+    import signal
+    import threading
+    from pathlib import Path
+
+    killed, stop = [], threading.Event()
+
+    def kill_the_first_shard_step():
+        while not stop.is_set() and not killed:
+            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+                try:
+                    title = cmdline.read_bytes()
+                except OSError:
+                    continue
+                if title.startswith(b"ray::_shard_select"):  # Ray names a worker's process after its running task
+                    os.kill(int(cmdline.parent.name), signal.SIGKILL)
+                    killed.append(title.split(b"\0")[0].decode())
+                    break
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_the_first_shard_step)
+    killer.start()
+    try:
+        reselect(_manifest(repo, generated["inputs"], generated["output"], shard_rows=SHARD_ROWS), progress=False)
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, "no shard step was running while watched"
+    _assert_same_output(_outputs(generated["output"]), generated["whole"])
 
 
 _PEAK = """
