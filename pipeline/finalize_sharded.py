@@ -173,7 +173,7 @@ def _listed(handles, n: int) -> list:
 class _Shard:
     label: str
     index: int
-    files: tuple[str, ...]  # its rows, one part file per annotated file that has some, in annotated-file order
+    files: tuple[str, ...]  # its rows, one part file per group of annotated files that has some, in annotated-file order
     offset: int  # the row key of its first row: keys are positions in the whole language's id order
     batch_rows: int
 
@@ -197,18 +197,39 @@ def _id_sample(path: str, label: str, every: int) -> tuple[int, list[str]]:
     return len(ids), ids.take(pc.sort_indices(ids)).to_pylist()[::every]
 
 
-def _split_file(path: str, index: int, label: str, boundaries: list[str], perplexity_file: str | None, quality_file: str | None, folder: str) -> list[int]:
-    """Task: one annotated file's rows of ``label`` (bootstrap overlays applied, as every path reads them) written
-    to its part file in each shard's folder; rows per shard."""
-    table = read_languages([path], [label], {path: perplexity_file} if perplexity_file else None, {path: quality_file} if quality_file else None)[label]
-    shard_of = np.searchsorted(np.asarray(boundaries, dtype=object), np.asarray(table.column("id").to_pylist(), dtype=object), side="right")
-    counts = np.bincount(shard_of, minlength=len(boundaries) + 1)
-    for shard in np.flatnonzero(counts).tolist():
-        target = as_path(folder) / f"s{shard:05d}"
-        if not is_url(target):
-            target.mkdir(parents=True, exist_ok=True)
-        write_parquet(table.filter(pa.array(shard_of == shard)), target / f"f{index:06d}.parquet")
-    return counts.tolist()
+def _split_files(group: int, paths: list[str], label: str, boundaries: list[str], perplexity_files: list, quality_files: list, folder: str) -> list[int]:
+    """Task: a group of annotated files' rows of ``label`` (bootstrap overlays applied, as every path reads them),
+    written as one part file per shard (``s<shard>/g<group>.parquet``, the files' rows in file order); rows per
+    shard. Grouping files keeps the number of part files down for a language spread thinly over many files."""
+    bounds = np.asarray(boundaries, dtype=object)
+    parts: list[list[pa.Table]] = [[] for _ in range(len(boundaries) + 1)]
+    for path, perplexity_file, quality_file in zip(paths, perplexity_files, quality_files):
+        table = read_languages([path], [label], {path: perplexity_file} if perplexity_file else None, {path: quality_file} if quality_file else None)[label]
+        shard_of = np.searchsorted(bounds, np.asarray(table.column("id").to_pylist(), dtype=object), side="right")
+        for shard in np.unique(shard_of).tolist():
+            parts[shard].append(table.filter(pa.array(shard_of == shard)))
+    for shard, tables in enumerate(parts):
+        if tables:
+            target = as_path(folder) / f"s{shard:05d}"
+            if not is_url(target):
+                target.mkdir(parents=True, exist_ok=True)
+            write_parquet(pa.concat_tables(tables, promote_options="default"), target / f"g{group:06d}.parquet")
+    return [sum(t.num_rows for t in tables) for tables in parts]
+
+
+def _file_groups(counts: list[int], cap: int) -> list[list[int]]:
+    """Consecutive files (by index, those with rows) in groups of at most ``cap`` rows (a bigger file alone)."""
+    groups: list[list[int]] = []
+    held = 0
+    for n, count in enumerate(counts):
+        if not count:
+            continue
+        if not groups or held + count > cap:
+            groups.append([])
+            held = 0
+        groups[-1].append(n)
+        held += count
+    return groups
 
 
 def _shard_lines(shard: _Shard, partitions: int):
@@ -441,18 +462,21 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
     samples = engine.get([engine.task(_id_sample)(f, label, every) for f in files])
     sample = sorted(i for _, ids in samples for i in ids)
     boundaries = sorted({sample[len(sample) * s // shards_wanted] for s in range(1, shards_wanted)}) if sample else []
-    with_rows = [f for f, (count, _) in zip(files, samples) if count]
-    if not with_rows:
+    # a split task holds its group's rows with their text, as many as a batch of the finalize budget
+    groups = _file_groups([count for count, _ in samples], batch_rows)
+    if not groups:
         raise ValueError(f"no annotated rows for {label}")
     perplexity_files = bootstrap.perplexity_files if bootstrap else None
     quality_files = classifier.quality_files if classifier else None
-    counts = np.array(engine.get([engine.task(_split_file)(f, n, label, boundaries, perplexity_files[f] if perplexity_files else None,
-                                                             quality_files[f] if quality_files else None, str(folder)) for n, f in enumerate(with_rows)]))
+    counts = np.array(engine.get([engine.task(_split_files)(g, [files[n] for n in group], label, boundaries,
+                                                              [perplexity_files[files[n]] if perplexity_files else None for n in group],
+                                                              [quality_files[files[n]] if quality_files else None for n in group], str(folder))
+                                  for g, group in enumerate(groups)]))
     per_shard = counts.sum(axis=0)
     offsets = np.concatenate([[0], np.cumsum(per_shard)[:-1]]).astype(np.int64)
     # a shard's task holds its rows' state in half the budget (shard_rows), so its batches of text get the other half
     shard_batch_rows = max(1, batch_rows // 2)
-    shards = [_Shard(label, s, tuple(str(as_path(folder) / f"s{s:05d}" / f"f{n:06d}.parquet") for n in np.flatnonzero(counts[:, s]).tolist()), int(offsets[s]), shard_batch_rows)
+    shards = [_Shard(label, s, tuple(str(as_path(folder) / f"s{s:05d}" / f"g{g:06d}.parquet") for g in np.flatnonzero(counts[:, s]).tolist()), int(offsets[s]), shard_batch_rows)
               for s in range(len(per_shard)) if per_shard[s]]
     if int(per_shard.sum()) != rows:
         raise ValueError(f"{label}: {int(per_shard.sum())} rows split into shards, {rows} annotated")

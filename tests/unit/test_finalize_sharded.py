@@ -51,3 +51,10 @@ def test_the_shards_reference_pages_are_the_whole_cores():
             found.extend((start + references_in_shard(local, before, reference_step(len(core)))).tolist())
             before += len(local)
         assert found == reference_rows(core).tolist() and len(found) <= 1000
+
+
+def test_annotated_files_are_split_in_groups_of_consecutive_files():
+    from longtail.pipeline.finalize_sharded import _file_groups
+
+    assert _file_groups([5, 0, 3, 4, 9, 1, 1], 8) == [[0, 2], [3], [4], [5, 6]]  # a file bigger than the cap alone
+    assert _file_groups([0, 0], 8) == []
