@@ -26,12 +26,12 @@ import pyarrow.parquet as pq
 import xxhash
 
 from longtail.fileio import as_path, is_url, parquet_rows, read_table, remove_tree, replace_tree, scratch_dir
-from longtail.filters.perplexity_buckets import BUCKET_NAMES, bucket_codes, bucket_cutoffs, perplexity_values
+from longtail.filters.perplexity_buckets import bucket_codes, bucket_cutoffs, perplexity_values
 from longtail.filters.templated import hostname, templated_scores
 from longtail.filters.kenlm_model import load_card
 from longtail.langid.labels import is_safe_label
 from longtail.reasons import LID_NOT_SELECTED, LID_OUTLIER
-from longtail.stages.base import Chain, StageCounters, set_column
+from longtail.stages.base import Chain, StageCounters
 from longtail.stages.dedup.distributed import ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, partition_count
 from longtail.stages.dedup.index import language_files
 from longtail.stages.dedup.stage import DedupStage
@@ -41,8 +41,9 @@ from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCa
 
 from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
 
-from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, LanguageResult, LanguageRows, RowFloats, ShardWriter, counted, dedup_part, kenlm_stats,
-                                              language_stats, peak_memory_mb, release_arrow_memory, with_selection_columns, write_shards)
+from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, LanguageResult, LanguageRows, RowFloats, counted, dedup_part, kenlm_stats,
+                                              language_stats, peak_memory_mb, release_arrow_memory, selected_small_columns, with_selection_columns,
+                                              write_language, write_shards)
 from longtail.pipeline.finalize_sharded import finalize_sharded, shard_rows
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.ray_backend import dedup_engine
@@ -360,35 +361,8 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     release_arrow_memory()
 
     # writing, batch by batch: the columns in the whole-language table's order
-    staged = RunFolder(staging)
-    kept_shards = ShardWriter(partition(staged.dataset, label), manifest.write, batch_rows)
-    removed_shards = ShardWriter(partition(staged.removed, label), manifest.write, batch_rows)
-    characters = size = 0
-    for table, keys in language.batches(full=True):
-        table = with_selection_columns(table, keys, buckets, templated_score, templated)
-        table = set_column(table, "max_perplexity", ceilings.take(keys))
-        table = set_column(table, "drop_reason", [reasons[k] for k in keys.tolist()], pa.string())
-        table = set_column(table, "lid_outlier_score", lid_scores.take(keys))
-        rows = where[keys]
-        found = pa.array(np.maximum(rows, 0), mask=rows < 0)
-        for column in ("dup_cluster_id", "dup_cluster_size", "duplicate_of"):
-            table = set_column(table, column, clusters.column(column).take(found))
-        table = table.drop_columns([c for c in NEVER_EXPORTED if c in table.column_names])
-        is_kept = pc.is_null(table.column("drop_reason"))
-        kept = table.filter(is_kept)
-        kept_shards.add(kept, keys[is_kept.to_numpy(zero_copy_only=False)])
-        removed_shards.add(table.filter(pc.invert(is_kept)), keys[~is_kept.to_numpy(zero_copy_only=False)])
-        texts = kept.column("text").to_pylist()
-        characters += sum(len(t) for t in texts)
-        size += sum(len(t.encode("utf-8")) for t in texts)
-    kept_shards.flush()
-    removed_shards.flush()
-    release_arrow_memory()
-
-    annotated = small.drop_columns([c for c in ("kenlm_source", "quality_score") if c in small.column_names])
-    annotated = annotated.append_column("perplexity_bucket", pa.array(BUCKET_NAMES[buckets], pa.string())).append_column("templated", pa.array(templated, pa.bool_()))
-    annotated = annotated.append_column("drop_reason", pa.array(reasons, pa.string()))
-    kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))
+    characters, size = write_language(language, staging, manifest.write, batch_rows, "", (buckets, templated_score, templated), ceilings, lid_scores, reasons, clusters, where)
+    annotated, kept = selected_small_columns(small, buckets, templated, reasons)
     stats = {**language_stats(label, annotated, kept, (characters, size)), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card),
              "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
              "lid_contamination": outlier.info.get("contamination"), "lid_outlier": outlier.info}

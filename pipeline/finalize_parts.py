@@ -22,6 +22,7 @@ from longtail.filters.perplexity_buckets import BUCKET_NAMES
 
 from longtail.pipeline.bootstrap import BootstrapOutcome
 from longtail.pipeline.manifest import Manifest
+from longtail.pipeline.runfolder import RunFolder, partition
 
 
 NEVER_EXPORTED = ("minhash",)
@@ -318,3 +319,46 @@ def peak_memory_mb() -> int:
         return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) // 1024
     except (OSError, StopIteration, ValueError):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def write_language(language: LanguageRows, staging, write, hold: int, prefix: str, selection_columns: tuple, ceilings: RowFloats, lid_scores: RowFloats,
+                   reasons: list, clusters: pa.Table, where: np.ndarray) -> tuple[int, int]:
+    """The writing pass of a language read in batches (or of one shard of it): every row with its per-row results
+    (``selection_columns``: bucket codes, templated scores and flags; ``where``: each row's position in dedup's
+    ``clusters``, -1 if none), in the whole-language table's column order, to kept and removed shards named
+    ``part-<prefix><n>.parquet`` under the staging folder. Returns the kept texts' characters and UTF-8 bytes."""
+    buckets, templated_score, templated = selection_columns
+    staged = RunFolder(staging)
+    kept_shards = ShardWriter(partition(staged.dataset, language.label), write, hold, prefix)
+    removed_shards = ShardWriter(partition(staged.removed, language.label), write, hold, prefix)
+    characters = size = 0
+    for table, keys in language.batches(full=True):
+        table = with_selection_columns(table, keys, buckets, templated_score, templated)
+        table = set_column(table, "max_perplexity", ceilings.take(keys))
+        table = set_column(table, "drop_reason", [reasons[k] for k in keys.tolist()], pa.string())
+        table = set_column(table, "lid_outlier_score", lid_scores.take(keys))
+        rows = where[keys]
+        found = pa.array(np.maximum(rows, 0), mask=rows < 0)
+        for column in ("dup_cluster_id", "dup_cluster_size", "duplicate_of"):
+            table = set_column(table, column, clusters.column(column).take(found))
+        table = table.drop_columns([c for c in NEVER_EXPORTED if c in table.column_names])
+        is_kept = pc.is_null(table.column("drop_reason"))
+        kept = table.filter(is_kept)
+        kept_shards.add(kept, keys[is_kept.to_numpy(zero_copy_only=False)])
+        removed_shards.add(table.filter(pc.invert(is_kept)), keys[~is_kept.to_numpy(zero_copy_only=False)])
+        texts = kept.column("text").to_pylist()
+        characters += sum(len(t) for t in texts)
+        size += sum(len(t.encode("utf-8")) for t in texts)
+    kept_shards.flush()
+    removed_shards.flush()
+    release_arrow_memory()
+    return characters, size
+
+
+def selected_small_columns(small: pa.Table, buckets: np.ndarray, templated: np.ndarray, reasons: list) -> tuple[pa.Table, pa.Table]:
+    """(every row, the kept rows) of a language's small columns with the selection's columns: what its statistics
+    are built from when its text is read in batches."""
+    annotated = small.drop_columns([c for c in ("kenlm_source", "quality_score") if c in small.column_names])
+    annotated = annotated.append_column("perplexity_bucket", pa.array(BUCKET_NAMES[buckets], pa.string())).append_column("templated", pa.array(templated, pa.bool_()))
+    annotated = annotated.append_column("drop_reason", pa.array(reasons, pa.string()))
+    return annotated, annotated.filter(pc.is_null(annotated.column("drop_reason")))

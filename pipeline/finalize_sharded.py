@@ -32,10 +32,10 @@ import pyarrow.compute as pc
 
 from longtail.fileio import as_path, is_url, parquet_rows, read_table, remove_tree, write_parquet
 from longtail.filters.kenlm_model import load_card
-from longtail.filters.perplexity_buckets import BUCKET_NAMES, bucket_codes, perplexity_values, sorted_percentile
+from longtail.filters.perplexity_buckets import bucket_codes, perplexity_values, sorted_percentile
 from longtail.filters.templated import domain_line_pages, shared_lines, templated_scores
 from longtail.reasons import LID_NOT_SELECTED, LID_OUTLIER, QUALITY_TEMPLATED
-from longtail.stages.base import StageCounters, set_column
+from longtail.stages.base import StageCounters
 from longtail.stages.dedup.distributed import RESULT_SCHEMA, ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, partition_count
 from longtail.stages.dedup.index import language_files
 from longtail.stages.lid_outlier import LidOutlierStage, reference_step
@@ -43,12 +43,12 @@ from longtail.stages.select import SelectStage
 from longtail.stages.selection_columns import selection_counts, selection_stats_from
 
 from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
-from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, STATS_PERCENTILES, LanguageResult, LanguageRows, RowFloats, ShardWriter, counted, dedup_part,
-                                              kenlm_stats, language_counts, language_stats_from, peak_memory_mb, release_arrow_memory, reset_peak_memory,
-                                              with_selection_columns)
+from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, STATS_PERCENTILES, LanguageResult, LanguageRows, RowFloats, counted, dedup_part,
+                                              kenlm_stats, language_counts, language_stats_from, peak_memory_mb, reset_peak_memory,
+                                              selected_small_columns, with_selection_columns, write_language)
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.ray_backend import dedup_engine
-from longtail.pipeline.runfolder import RunFolder, partition, read_languages
+from longtail.pipeline.runfolder import read_languages
 
 # What a shard task holds per row beyond one batch of text: finalize_partitioned measured ~350-600 bytes a document
 # for the same small columns and results (docs/cluster.md); twice that, for longer ids and URLs.
@@ -409,34 +409,9 @@ def _shard_write(shard: _Shard, state: dict, staging: str, write, *verdicts: pa.
         lid_scores.values, lid_scores.valid = state["lid_scores"]
     else:
         lid_scores.values, lid_scores.valid = np.zeros(n), np.zeros(n, bool)
-    prefix = f"s{shard.index:05d}-"
-    kept_shards = ShardWriter(partition(RunFolder(staging).dataset, shard.label), write, shard.batch_rows, prefix)
-    removed_shards = ShardWriter(partition(RunFolder(staging).removed, shard.label), write, shard.batch_rows, prefix)
-    characters = size = 0
-    for table, keys in language.batches(full=True):
-        table = with_selection_columns(table, keys, buckets, templated_score, templated)
-        table = set_column(table, "max_perplexity", ceilings.take(keys))
-        table = set_column(table, "drop_reason", [reasons[k] for k in keys.tolist()], pa.string())
-        table = set_column(table, "lid_outlier_score", lid_scores.take(keys))
-        rows = where[keys]
-        found = pa.array(np.maximum(rows, 0), mask=rows < 0)
-        for column in ("dup_cluster_id", "dup_cluster_size", "duplicate_of"):
-            table = set_column(table, column, clusters.column(column).take(found))
-        table = table.drop_columns([c for c in NEVER_EXPORTED if c in table.column_names])
-        is_kept = pc.is_null(table.column("drop_reason"))
-        kept = table.filter(is_kept)
-        kept_shards.add(kept, keys[is_kept.to_numpy(zero_copy_only=False)])
-        removed_shards.add(table.filter(pc.invert(is_kept)), keys[~is_kept.to_numpy(zero_copy_only=False)])
-        texts = kept.column("text").to_pylist()
-        characters += sum(len(t) for t in texts)
-        size += sum(len(t.encode("utf-8")) for t in texts)
-    kept_shards.flush()
-    removed_shards.flush()
-    release_arrow_memory()
-    annotated = language.small.drop_columns([c for c in ("kenlm_source", "quality_score") if c in language.small.column_names])
-    annotated = annotated.append_column("perplexity_bucket", pa.array(BUCKET_NAMES[buckets], pa.string())).append_column("templated", pa.array(templated, pa.bool_()))
-    annotated = annotated.append_column("drop_reason", pa.array(reasons, pa.string()))
-    kept = annotated.filter(pc.is_null(annotated.column("drop_reason")))
+    characters, size = write_language(language, staging, write, shard.batch_rows, f"s{shard.index:05d}-", (buckets, templated_score, templated), ceilings, lid_scores,
+                                      reasons, clusters, where)
+    annotated, kept = selected_small_columns(language.small, buckets, templated, reasons)
     kept_perplexity = state["perplexity"][np.array([r is None for r in reasons], bool)]
     summary = {"language": language_counts(annotated, kept, (characters, size)), "selection": selection_counts(annotated, kept),
                "counters": {"dedup": counters.as_dict()}, "max_held": language.max_held, **_memory(state, held)}
@@ -456,7 +431,7 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
     folder = as_path(staging) / SHUFFLE_FOLDER / label
     remove_tree(folder)
 
-    # id boundaries from a sample, then every annotated file split into the shards' part files
+    # id boundaries from a sample, then the annotated files, in groups, split into the shards' part files
     shards_wanted = max(1, -(-rows // rows_per_shard))
     every = max(1, rows // (shards_wanted * SAMPLES_PER_SHARD))
     samples = engine.get([engine.task(_id_sample)(f, label, every) for f in files])
