@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from longtail.tests.support import run_documents, split_job_manifest, split_warcs, write_job_file
+from longtail.tests.support import reference_sample_manifest, run_documents, split_job_manifest, split_warcs, write_job_file
 
 LONGTAIL = [sys.executable, "-m", "longtail.pipeline.cli.main"]
 UNITS = 4
@@ -178,3 +178,57 @@ def test_worker_node_lost_mid_annotate(repo, trained_models, reference_run, two_
     assert len(list((output / "annotated").glob("*.done.json"))) == UNITS
     assert "annotate worker lost" in (output / "logs" / "run.log").read_text()
     check_identical(output, reference_run.output)
+
+
+# steps that read per-row states earlier steps left in the object store, some of them on the node that is lost
+LATE_SHARD_STEPS = ("ray::_shard_outliers", "ray::_shard_write")
+
+
+def test_worker_node_lost_mid_finalize_in_shards(repo, trained_models, reference_run, reference_run_copy, two_nodes, tmp_path):
+    """`longtail select` of the reference run's annotations with every language of three or more documents in shards
+    of two (stages.write.finalize_shard_rows), on two nodes; the worker node dies while it runs a shard's step.
+    Ray runs the lost step again on the head node (and the steps whose per-row states were lost with the node,
+    when they are needed), and the output is the uninterrupted run's."""
+    import yaml
+
+    cluster, worker = two_nodes
+    output, log = reference_run_copy.output, tmp_path / "driver.log"
+    job = write_job_file(repo, reference_sample_manifest(repo, trained_models, output), tmp_path / "job.yaml")
+    raw = yaml.safe_load(job.read_text())
+    raw["stages"].setdefault("write", {})["finalize_shard_rows"] = 2
+    job.write_text(yaml.safe_dump(raw))
+    raylet = _raylet_pid(worker)
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    killed = None
+    with open(log, "wb") as out:
+        driver = subprocess.Popen(LONGTAIL + ["select", str(job), "--address", cluster.address, "--quiet"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + HANG
+    try:
+        while driver.poll() is None:
+            if time.monotonic() > deadline:
+                pytest.fail(f"select hung for {HANG} s ({killed}): {log.read_text()[-3000:]}")
+            if killed is None:
+                pids = _children(raylet)
+                steps = [title for title in (_title(pid) for pid in pids) if title.startswith(LATE_SHARD_STEPS)]
+                if steps:  # a late shard step in flight on the worker node: lose the node, as a machine going away
+                    _signal_all(pids, signal.SIGKILL)
+                    cluster.remove_node(worker, allow_graceful=False)
+                    killed = steps
+            time.sleep(0.01)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+    assert killed, f"no shard step ran on the worker node: {log.read_text()[-3000:]}"
+    print(f"lost with the worker node: {killed}")
+    assert driver.returncode == 0, log.read_text()[-3000:]
+    assert "in shards" in (output / "logs" / "run.log").read_text()
+    check_identical(output, reference_run.output)
+
+
+def _title(pid: int) -> str:
+    """A process's title: Ray names a worker after the task it runs (``ray::<function>``)."""
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
