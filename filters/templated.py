@@ -93,14 +93,15 @@ def shared_lines(pairs: np.ndarray) -> np.ndarray:
     return lines[counts > MIN_DOMAIN_PAGES]
 
 
-def domain_shares(texts: list[str], urls: list[str | None], shared: np.ndarray | None = None) -> list[float]:
+def domain_shares(texts: list[str], urls: list[str | None], shared: np.ndarray | set | None = None) -> list[float]:
     """Per page: share of its characters in digit-masked lines found on >= MIN_DOMAIN_PAGES other distinct pages of
-    its domain. ``shared``: those lines' keys (:func:`shared_lines`) when the domain's pages are not all given here
-    (a language finalized in shards); default: counted from these pages."""
+    its domain. ``shared``: those lines' keys (:func:`shared_lines`, or a set of them) when the domain's pages are
+    not all given here (a language finalized in shards); default: counted from these pages."""
     pages = _domain_lines(texts, urls)
     if shared is None:
         shared = shared_lines(_pairs(pages))
-    shared = set(shared.tolist())
+    if not isinstance(shared, set):
+        shared = set(shared.tolist())
     shares = []
     for domain, _, lines, lengths in pages:
         total = sum(lengths)
@@ -111,7 +112,7 @@ def domain_shares(texts: list[str], urls: list[str | None], shared: np.ndarray |
     return shares
 
 
-def templated_scores(texts: list[str], urls: list[str | None], scripts: list[str], shared: np.ndarray | None = None) -> list[float]:
+def templated_scores(texts: list[str], urls: list[str | None], scripts: list[str], shared: np.ndarray | set | None = None) -> list[float]:
     """``shared``: as :func:`domain_shares`."""
     domain = domain_shares(texts, urls, shared)
     return [

@@ -259,7 +259,7 @@ def _shard_select(shard: _Shard, manifest: Manifest, card: dict | None, cutoffs,
     limits = manifest.thresholds.updated(manifest.language_thresholds.get(shard.label, {}))
     language = shard.rows()
     n, small = language.rows, language.small
-    shared_lines_here = np.unique(np.concatenate([np.zeros(0, np.uint64), *shared]))
+    shared_lines_here = set(np.concatenate([np.zeros(0, np.uint64), *shared]).tolist())  # once, not per batch
     perplexity = perplexity_values(small.column("perplexity")) if "perplexity" in small.column_names else np.full(n, math.nan)
     buckets = bucket_codes(perplexity, cutoffs)
     templated_score, templated = np.zeros(n), np.zeros(n, bool)
