@@ -38,7 +38,7 @@ from longtail.reasons import LID_NOT_SELECTED, LID_OUTLIER, QUALITY_TEMPLATED
 from longtail.stages.base import StageCounters
 from longtail.stages.dedup.distributed import RESULT_SCHEMA, ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, partition_count
 from longtail.stages.dedup.index import language_files
-from longtail.stages.lid_outlier import LidOutlierStage, reference_step
+from longtail.stages.lid_outlier import LidOutlierStage, reference_step, sorted_median
 from longtail.stages.select import SelectStage
 from longtail.stages.selection_columns import selection_counts, selection_stats_from
 
@@ -140,12 +140,9 @@ def _percentile_ranks(total: int, q: float) -> tuple[int, int]:
 
 
 def _median(engine, handles: list, total: int) -> float:
-    """The median as ``stages.lid_outlier`` takes it (the mean of the middle two of an even count)."""
-    mid = total // 2
-    if total % 2:
-        return order_statistics(engine, handles, [mid])[0]
-    low, high = order_statistics(engine, handles, [mid - 1, mid])
-    return (low + high) / 2
+    """:func:`~longtail.stages.lid_outlier.sorted_median` of ``total`` values held sorted by the shards."""
+    ranks = sorted({total // 2, (total - 1) // 2})
+    return sorted_median(_Ranked(total, dict(zip(ranks, order_statistics(engine, handles, ranks)))))
 
 
 def _quotas(engine, handles: list, value: float, wanted: int) -> tuple[list[int], list[int]]:
@@ -194,7 +191,7 @@ def _memory(state: dict | None, held: int) -> dict:
 
 def _id_sample(path: str, label: str, every: int) -> tuple[int, list[str]]:
     ids = read_table(path, columns=["id"], filters=[("lang_script", "=", label)]).column("id")
-    return len(ids), ids.take(pc.sort_indices(ids)).to_pylist()[::every]
+    return len(ids), ids.take(pc.sort_indices(ids).take(pa.array(np.arange(0, len(ids), every)))).to_pylist()
 
 
 def _split_files(group: int, paths: list[str], label: str, boundaries: list[str], perplexity_files: list, quality_files: list, folder: str) -> list[int]:

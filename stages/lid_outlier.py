@@ -51,9 +51,14 @@ def page_words(text: str, script: str | None) -> list[str]:
 
 
 def _median(values) -> float:
-    values = np.sort(np.asarray(values, dtype=np.float64))
-    mid = len(values) // 2
-    return float(values[mid]) if len(values) % 2 else (float(values[mid - 1]) + float(values[mid])) / 2
+    return sorted_median(np.sort(np.asarray(values, dtype=np.float64)))
+
+
+def sorted_median(ordered) -> float:
+    """The median of values in ascending order (anything with ``len`` and indexing by rank): the middle one, or
+    the mean of the middle two."""
+    mid = len(ordered) // 2
+    return float(ordered[mid]) if len(ordered) % 2 else (float(ordered[mid - 1]) + float(ordered[mid])) / 2
 
 
 def reference_rows(core_rows) -> np.ndarray:
