@@ -225,3 +225,49 @@ def parquet_rows(path) -> int:
 
     source, fs = _filesystem(path)
     return pq.read_metadata(source, filesystem=fs).num_rows
+
+
+# --- partitioned files: a shuffle's exchange through the run folder --------------------------------------------
+# A task that sends rows to many receivers writes one Arrow IPC file whose i-th record batch is receiver i's
+# rows, not one file per receiver: on an object store the number of objects stays at the number of senders,
+# and a receiver reads the footer (24 bytes a batch) and its batch with two range reads. (Parquet would put
+# every row group's column statistics in the footer, and a receiver of thousands would read megabytes of it.)
+_IPC_OPTIONS = {"compression": "zstd"}
+
+
+def write_partitioned(path, parts, schema) -> None:
+    """Write ``parts`` (tables in receiver order; None or empty for a receiver that gets nothing) as one batch
+    each, atomically (a local temporary file, renamed or uploaded)."""
+    import pyarrow as pa
+
+    with atomic_path(path) as tmp:
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema, options=pa.ipc.IpcWriteOptions(**_IPC_OPTIONS)) as writer:
+            for part in parts:
+                table = schema.empty_table() if part is None else part.select(schema.names).cast(schema)
+                writer.write_batch(pa.record_batch([column.combine_chunks() for column in table.columns], schema=schema))
+
+
+@contextmanager
+def _ipc_reader(path):
+    import pyarrow as pa
+
+    if is_url(path):
+        fs, inner = url_fs(path)
+        with fs.open(inner, "rb") as handle:
+            yield pa.ipc.open_file(pa.PythonFile(handle, mode="r"))
+    else:
+        with pa.OSFile(str(path)) as handle:  # not memory-mapped: a receiver's memory is what it reads
+            yield pa.ipc.open_file(handle)
+
+
+def read_partition(path, index: int):
+    """Receiver ``index``'s rows of a file written by :func:`write_partitioned`, as a table."""
+    import pyarrow as pa
+
+    with _ipc_reader(path) as reader:
+        return pa.Table.from_batches([reader.get_batch(index)])
+
+
+def partitioned_schema(path):
+    with _ipc_reader(path) as reader:
+        return reader.schema

@@ -22,15 +22,19 @@ every shard's state stays in this process: the same output, no memory bound.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from longtail.fileio import as_path, is_url, parquet_rows, read_table, remove_tree, write_parquet
+from longtail.fileio import (as_path, atomic_path, parquet_rows, partitioned_schema, read_partition, read_table, remove_tree, scratch_dir,
+                             write_partitioned)
 from longtail.filters.kenlm_model import load_card
 from longtail.filters.perplexity_buckets import bucket_codes, perplexity_values, sorted_percentile
 from longtail.filters.templated import domain_line_pages, shared_lines, templated_scores
@@ -56,6 +60,7 @@ SHARD_ROW_BYTES = 1_024
 SAMPLES_PER_SHARD = 256  # ids sampled per shard to place the id boundaries (shards within ~1/16 of even)
 GRID_POINTS = 1_024  # values per shard in order_statistics' first round
 SHUFFLE_FOLDER = "_shards"  # under the staging folder: the language's rows split by id range (removed at the end)
+PART_ROWS = 256  # rows a shard gets from a split group, on average, at least: ~1 MB reads from an object store
 
 
 def shard_rows(manifest: Manifest) -> int:
@@ -170,7 +175,7 @@ def _listed(handles, n: int) -> list:
 class _Shard:
     label: str
     index: int
-    files: tuple[str, ...]  # its rows, one part file per group of annotated files that has some, in annotated-file order
+    files: tuple[str, ...]  # its rows, in annotated-file order: the Parquet file they were gathered into
     offset: int  # the row key of its first row: keys are positions in the whole language's id order
     batch_rows: int
 
@@ -194,24 +199,52 @@ def _id_sample(path: str, label: str, every: int) -> tuple[int, list[str]]:
     return len(ids), ids.take(pc.sort_indices(ids).take(pa.array(np.arange(0, len(ids), every)))).to_pylist()
 
 
-def _split_files(group: int, paths: list[str], label: str, boundaries: list[str], perplexity_files: list, quality_files: list, folder: str) -> list[int]:
+def _promoted(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
+    """``tables`` as one table of ``schema`` (their unified schema: columns a file lacks come as nulls)."""
+    return pa.concat_tables([schema.empty_table(), *tables], promote_options="default").select(schema.names).cast(schema)
+
+
+def _split_files(group: int, paths: list[str], label: str, boundaries: list[str], perplexity_files: list, quality_files: list, folder: str) -> tuple[list[int], int]:
     """Task: a group of annotated files' rows of ``label`` (bootstrap overlays applied, as every path reads them),
-    written as one part file per shard (``s<shard>/g<group>.parquet``, the files' rows in file order); rows per
-    shard. Grouping files keeps the number of part files down for a language spread thinly over many files."""
+    written as one partitioned file (``groups/g<group>.arrow``) whose batch ``s`` holds shard ``s``'s rows, the
+    files' rows in file order. Returns the rows per shard and the most the task added to its worker (MiB).
+
+    The task holds one annotated file's rows at a time: each file's rows, sorted by shard, go to a spill file in
+    this node's scratch folder, and the group's file is written shard by shard from the spills. So a group can be
+    far bigger than memory, and a language of thousands of shards still gets parts of hundreds of rows."""
+    held = reset_peak_memory()
     bounds = np.asarray(boundaries, dtype=object)
-    parts: list[list[pa.Table]] = [[] for _ in range(len(boundaries) + 1)]
-    for path, perplexity_file, quality_file in zip(paths, perplexity_files, quality_files):
-        table = read_languages([path], [label], {path: perplexity_file} if perplexity_file else None, {path: quality_file} if quality_file else None)[label]
-        shard_of = np.searchsorted(bounds, np.asarray(table.column("id").to_pylist(), dtype=object), side="right")
-        for shard in np.unique(shard_of).tolist():
-            parts[shard].append(table.filter(pa.array(shard_of == shard)))
-    for shard, tables in enumerate(parts):
-        if tables:
-            target = as_path(folder) / f"s{shard:05d}"
-            if not is_url(target):
-                target.mkdir(parents=True, exist_ok=True)
-            write_parquet(pa.concat_tables(tables, promote_options="default"), target / f"g{group:06d}.parquet")
-    return [sum(t.num_rows for t in tables) for tables in parts]
+    shards = len(boundaries) + 1
+    counts = np.zeros(shards, np.int64)
+    with tempfile.TemporaryDirectory(dir=scratch_dir()) as spill:
+        spilled, schemas = [], []
+        for n, (path, perplexity_file, quality_file) in enumerate(zip(paths, perplexity_files, quality_files)):
+            table = read_languages([path], [label], {path: perplexity_file} if perplexity_file else None, {path: quality_file} if quality_file else None)[label]
+            shard_of = np.searchsorted(bounds, np.asarray(table.column("id").to_pylist(), dtype=object), side="right")
+            table = table.take(pa.array(np.argsort(shard_of, kind="stable")))
+            here = np.bincount(shard_of, minlength=shards)
+            starts = np.concatenate([[0], np.cumsum(here)[:-1]])
+            spilled.append(str(Path(spill) / f"{n}.arrow"))
+            write_partitioned(spilled[-1], [table.slice(int(a), int(c)) for a, c in zip(starts, here)], table.schema)
+            schemas.append(table.schema)
+            counts += here
+            del table
+        schema = pa.unify_schemas(schemas, promote_options="default")
+        write_partitioned(as_path(folder) / "groups" / f"g{group:06d}.arrow",
+                          (_promoted([read_partition(f, s) for f in spilled], schema) if counts[s] else None for s in range(shards)), schema)
+    return counts.tolist(), peak_memory_mb() - held
+
+
+def _gather_shard(index: int, group_files: list[str], target: str) -> int:
+    """Task: shard ``index``'s rows from the groups' partitioned files, written to its own Parquet file one
+    group's part at a time (row groups in group order: the rows in annotated-file order). Returns the most the
+    task added to its worker (MiB)."""
+    held = reset_peak_memory()
+    schema = pa.unify_schemas([partitioned_schema(f) for f in group_files], promote_options="default")
+    with atomic_path(target) as tmp, pq.ParquetWriter(str(tmp), schema) as writer:
+        for f in group_files:
+            writer.write_table(_promoted([read_partition(f, index)], schema))
+    return peak_memory_mb() - held
 
 
 def _file_groups(counts: list[int], cap: int) -> list[list[int]]:
@@ -229,8 +262,13 @@ def _file_groups(counts: list[int], cap: int) -> list[list[int]]:
     return groups
 
 
-def _shard_lines(shard: _Shard, partitions: int):
-    """Task: the shard's sorted perplexities, then its (domain line, page) hashes by line partition."""
+_PAIRS = pa.schema([("line", pa.uint64()), ("page", pa.uint64())])
+_LINES = pa.schema([("line", pa.uint64())])
+
+
+def _shard_lines(shard: _Shard, partitions: int, target: str):
+    """Task: the shard's sorted perplexities, and its (domain line, page) hashes written by line partition to
+    ``target`` (batch ``p``: partition ``p``); pairs per partition."""
     language = shard.rows()
     values = perplexity_values(language.small.column("perplexity")) if "perplexity" in language.small.column_names else np.zeros(0)
     pairs = [np.zeros((0, 2), np.uint64)]
@@ -239,24 +277,29 @@ def _shard_lines(shard: _Shard, partitions: int):
         pairs.append(domain_line_pages(table.column("text").to_pylist(), urls))
     pairs = np.concatenate(pairs)
     part = pairs[:, 0] % np.uint64(partitions)
-    return _returns([np.sort(values[~np.isnan(values)])] + [pairs[part == p] for p in range(partitions)])
+    by_part = [pairs[part == p] for p in range(partitions)]
+    write_partitioned(target, (pa.table([pa.array(held[:, 0]), pa.array(held[:, 1])], schema=_PAIRS) for held in by_part), _PAIRS)
+    return np.sort(values[~np.isnan(values)]), np.array([len(held) for held in by_part])
 
 
-def _shared_part(*pairs: np.ndarray):
-    """Task: one line partition's shared lines (pages of every shard counted together), split by the shard that
-    has them."""
-    shared = shared_lines(np.concatenate(pairs))
-    return _returns([np.intersect1d(shared, shard[:, 0]) for shard in pairs])
+def _shared_part(part: int, line_files: list[str], target: str) -> None:
+    """Task: one line partition's shared lines (pages of every shard counted together), written to ``target``
+    split by the shard that has them (batch ``s``: the ``s``-th of ``line_files``' shards)."""
+    pairs = [read_partition(f, part) for f in line_files]
+    arrays = [np.column_stack([t.column("line").to_numpy(), t.column("page").to_numpy()]).reshape(-1, 2).astype(np.uint64) for t in pairs]
+    shared = shared_lines(np.concatenate([np.zeros((0, 2), np.uint64), *arrays]))
+    write_partitioned(target, (pa.table([pa.array(np.intersect1d(shared, held[:, 0]))], schema=_LINES) for held in arrays), _LINES)
 
 
-def _shard_select(shard: _Shard, manifest: Manifest, card: dict | None, cutoffs, *shared: np.ndarray):
-    """Task: selection columns (templated scores with the language's shared lines) and select, batch by batch.
-    Returns the shard's state, the sorted perplexities of its live templated rows (the cap's order) and a summary."""
+def _shard_select(shard: _Shard, position: int, manifest: Manifest, card: dict | None, cutoffs, shared_files: list[str]):
+    """Task: selection columns (templated scores with the language's shared lines: batch ``position`` of every line
+    partition's ``shared_files``) and select, batch by batch. Returns the shard's state, the sorted perplexities of
+    its live templated rows (the cap's order) and a summary."""
     held = reset_peak_memory()
     limits = manifest.thresholds.updated(manifest.language_thresholds.get(shard.label, {}))
     language = shard.rows()
     n, small = language.rows, language.small
-    shared_lines_here = set(np.concatenate([np.zeros(0, np.uint64), *shared]).tolist())  # once, not per batch
+    shared_lines_here = {line for f in shared_files for line in read_partition(f, position).column("line").to_numpy().tolist()}  # a set once, not per batch
     perplexity = perplexity_values(small.column("perplexity")) if "perplexity" in small.column_names else np.full(n, math.nan)
     buckets = bucket_codes(perplexity, cutoffs)
     templated_score, templated = np.zeros(n), np.zeros(n, bool)
@@ -434,24 +477,30 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
     samples = engine.get([engine.task(_id_sample)(f, label, every) for f in files])
     sample = sorted(i for _, ids in samples for i in ids)
     boundaries = sorted({sample[len(sample) * s // shards_wanted] for s in range(1, shards_wanted)}) if sample else []
-    # a split task holds its group's rows with their text, as many as a batch of the finalize budget
-    groups = _file_groups([count for count, _ in samples], batch_rows)
+    # a split task holds one annotated file's rows at a time (it spills to local disk), so a group is as big as
+    # a batch of the finalize budget or as it takes for its parts to average PART_ROWS rows a shard
+    groups = _file_groups([count for count, _ in samples], max(batch_rows, (len(boundaries) + 1) * PART_ROWS))
     if not groups:
         raise ValueError(f"no annotated rows for {label}")
     perplexity_files = bootstrap.perplexity_files if bootstrap else None
     quality_files = classifier.quality_files if classifier else None
-    counts = np.array(engine.get([engine.task(_split_files)(g, [files[n] for n in group], label, boundaries,
+    split = engine.get([engine.task(_split_files)(g, [files[n] for n in group], label, boundaries,
                                                               [perplexity_files[files[n]] if perplexity_files else None for n in group],
                                                               [quality_files[files[n]] if quality_files else None for n in group], str(folder))
-                                  for g, group in enumerate(groups)]))
+                                  for g, group in enumerate(groups)])
+    counts = np.array([c for c, _ in split])
     per_shard = counts.sum(axis=0)
-    offsets = np.concatenate([[0], np.cumsum(per_shard)[:-1]]).astype(np.int64)
-    # a shard's task holds its rows' state in half the budget (shard_rows), so its batches of text get the other half
-    shard_batch_rows = max(1, batch_rows // 2)
-    shards = [_Shard(label, s, tuple(str(as_path(folder) / f"s{s:05d}" / f"g{g:06d}.parquet") for g in np.flatnonzero(counts[:, s]).tolist()), int(offsets[s]), shard_batch_rows)
-              for s in range(len(per_shard)) if per_shard[s]]
     if int(per_shard.sum()) != rows:
         raise ValueError(f"{label}: {int(per_shard.sum())} rows split into shards, {rows} annotated")
+    offsets = np.concatenate([[0], np.cumsum(per_shard)[:-1]]).astype(np.int64)
+    group_files = [str(as_path(folder) / "groups" / f"g{g:06d}.arrow") for g in range(len(groups))]
+    shard_files = [str(as_path(folder) / f"s{s:05d}.parquet") for s in range(len(per_shard))]
+    gathered = engine.get([engine.task(_gather_shard)(s, [group_files[g] for g in np.flatnonzero(counts[:, s]).tolist()], shard_files[s])
+                           for s in range(len(per_shard)) if per_shard[s]])
+    remove_tree(as_path(folder) / "groups")
+    # a shard's task holds its rows' state in half the budget (shard_rows), so its batches of text get the other half
+    shard_batch_rows = max(1, batch_rows // 2)
+    shards = [_Shard(label, s, (shard_files[s],), int(offsets[s]), shard_batch_rows) for s in range(len(per_shard)) if per_shard[s]]
     names = ["selection_columns", "select", "templated_cap"] + (["keep_languages"] if manifest.languages is not None else []) + ["lid_outlier", "dedup"]
     counters = {name: StageCounters() for name in names}
 
@@ -467,18 +516,24 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
                     counters[name].add(values)
 
     # bucket cut-offs, and the (line, page) pairs of templated domains shuffled by line
+    # (as many line partitions as shards: a partition's pairs are about a shard's, which a shard task holds; the
+    # exchange is through files, shards + partitions of them, not shards x partitions engine objects)
     partitions = max(1, len(shards))
-    first = [task(_shard_lines, 1 + partitions)(shard, partitions) for shard in shards]
+    line_files = [str(as_path(folder) / "lines" / f"s{shard.index:05d}.arrow") for shard in shards]
+    first = [task(_shard_lines, 2)(shard, partitions, target) for shard, target in zip(shards, line_files)]
     perplexity_handles = [out[0] for out in first]
     perplexity_total = sum(engine.get([engine.task(_length)(h) for h in perplexity_handles]))
     cutoffs = tuple(percentiles(engine, perplexity_handles, perplexity_total, limits.perplexity_bucket_percentiles)) if perplexity_total else None
     bucket_info = {"cutoffs": [round(c, 2) for c in cutoffs] if cutoffs else None, "percentiles": list(limits.perplexity_bucket_percentiles)}
-    shared = [task(_shared_part, len(shards))(*[out[1 + p] for out in first]) for p in range(partitions)]
+    pair_counts = np.array(engine.get([out[1] for out in first]))
+    shared_files = [str(as_path(folder) / "shared" / f"p{p:05d}.arrow") for p in range(partitions)]
+    engine.get([engine.task(_shared_part)(p, line_files, shared_files[p]) for p in range(partitions) if pair_counts[:, p].sum()])
+    shared_files = [f for p, f in enumerate(shared_files) if pair_counts[:, p].sum()]
+    remove_tree(as_path(folder) / "lines")
     del first, perplexity_handles
 
     # selection columns and select; then the templated cap from the live templated rows' perplexities
-    selected = [task(_shard_select, 3)(shard, manifest, card, cutoffs, *[out[s] for out in shared]) for s, shard in enumerate(shards)]
-    del shared
+    selected = [task(_shard_select, 3)(shard, position, manifest, card, cutoffs, shared_files) for position, shard in enumerate(shards)]
     states = [out[0] for out in selected]
     summaries = engine.get([out[2] for out in selected])
     count(summaries)
@@ -564,9 +619,10 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
              "kenlm": kenlm_stats(label, manifest, bootstrap, card),
              "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
              "lid_contamination": outlier.info.get("contamination"), "lid_outlier": outlier.info}
-    memory = {"rows": rows, "shards": len(shards), "rows_per_shard": rows_per_shard, "largest_shard": int(per_shard.max()), "rows_per_chunk": shard_batch_rows,
+    memory = {"rows": rows, "shards": len(shards), "split_groups": len(groups), "rows_per_shard": rows_per_shard, "largest_shard": int(per_shard.max()), "rows_per_chunk": shard_batch_rows,
               "max_rows_held": max(max_held, *(s["max_held"] for s in summaries)), "dedup_partitions": dedup_partitions,
               "peak_rss_mb": peak_memory_mb(),  # this task's process (since the last shard step it ran itself, on a LocalEngine)
               # the shards' steps: the most a worker held while running one, and the most one added to what its worker held
-              "shard_task_peak_mb": max(s["peak_mb"] for s in summaries), "shard_task_growth_mb": max(s["growth_mb"] for s in summaries)}
+              "shard_task_peak_mb": max(s["peak_mb"] for s in summaries), "shard_task_growth_mb": max(s["growth_mb"] for s in summaries),
+              "split_task_growth_mb": max(g for _, g in split), "gather_task_growth_mb": max(gathered)}
     return LanguageResult(stats, {name: c.as_dict() for name, c in counters.items()}, memory)

@@ -58,3 +58,68 @@ def test_annotated_files_are_split_in_groups_of_consecutive_files():
 
     assert _file_groups([5, 0, 3, 4, 9, 1, 1], 8) == [[0, 2], [3], [4], [5, 6]]  # a file bigger than the cap alone
     assert _file_groups([0, 0], 8) == []
+
+
+def test_a_partitioned_file_gives_each_receiver_its_batch(tmp_path):
+    import pyarrow as pa
+
+    from longtail.fileio import partitioned_schema, read_partition, write_partitioned
+
+    schema = pa.schema([("id", pa.string()), ("n", pa.int64())])
+    rows = pa.table({"n": [1, 2, 3, 4], "id": ["a", "b", "c", "d"]})  # columns in another order than the schema
+    target = tmp_path / "out" / "g.arrow"
+    write_partitioned(target, [rows.slice(0, 3), None, pa.concat_tables([rows.slice(3, 1), rows.slice(3, 1)])], schema)
+    assert partitioned_schema(target) == schema
+    assert [read_partition(target, i).to_pydict() for i in range(3)] == [
+        {"id": ["a", "b", "c"], "n": [1, 2, 3]}, {"id": [], "n": []}, {"id": ["d", "d"], "n": [4, 4]}]
+    assert [p.name for p in target.parent.iterdir()] == ["g.arrow"]  # no temporary file left
+    with pytest.raises(ValueError, match="out of range"):
+        read_partition(target, 3)
+
+
+def _annotated_file(path, ids: list[str], label: str, with_url: bool) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {"id": ids, "lang_script": [label if i % 3 else "eng_Latn" for i in range(len(ids))], "text": [f"text of {i}" for i in ids]}
+    if with_url:
+        columns["url"] = [f"https://example.org/{i}" for i in ids]
+    pq.write_table(pa.table(columns), path)
+
+
+def test_split_groups_spill_and_gather_give_each_shard_its_id_range_in_file_order(tmp_path, monkeypatch):
+    """Annotated files split in two groups (one of three files, through the spill), gathered into three shards:
+    every row of the label lands in the shard of its id range once, rows in annotated-file order, and a column
+    one file lacks comes as nulls."""
+    import pyarrow.parquet as pq
+
+    from longtail.pipeline.finalize_sharded import _gather_shard, _split_files
+
+    monkeypatch.setenv("LONGTAIL_SCRATCH", str(tmp_path / "scratch"))
+    rng = np.random.default_rng(5)
+    files = []
+    for n in range(4):
+        ids = [f"{x:04d}" for x in rng.choice(10_000, 60, replace=False)]
+        files.append(str(tmp_path / f"annotated-{n}.parquet"))
+        _annotated_file(files[-1], ids, "swa_Latn", with_url=n != 1)
+    boundaries = ["3000", "6500"]
+    folder = tmp_path / "split"
+    counts = [_split_files(g, group, "swa_Latn", boundaries, [None] * len(group), [None] * len(group), str(folder))[0]
+              for g, group in enumerate([files[:3], files[3:]])]
+    assert not any((tmp_path / "scratch").iterdir())  # spills removed
+    expected = [[], [], []]
+    for f in files:
+        table = pq.read_table(f)
+        for i, label in zip(table.column("id").to_pylist(), table.column("lang_script").to_pylist()):
+            if label == "swa_Latn":
+                expected[int(np.searchsorted(boundaries, i, side="right"))].append(i)
+    assert np.array(counts).sum(axis=0).tolist() == [len(e) for e in expected]
+    for s in range(3):
+        target = tmp_path / f"s{s}.parquet"
+        _gather_shard(s, [str(folder / "groups" / f"g{g:06d}.arrow") for g in range(2)], str(target))
+        shard = pq.read_table(target)
+        # within a file, read_languages sorts by id; files follow each other in order
+        by_file = [sorted(i for i in pq.read_table(f).column("id").to_pylist() if i in set(expected[s])) for f in files]
+        assert shard.column("id").to_pylist() == [i for ids in by_file for i in ids]
+        assert set(shard.column("lang_script").to_pylist()) == {"swa_Latn"}
+        assert shard.column("url").null_count == len(by_file[1])  # the file without urls
