@@ -40,7 +40,7 @@ from longtail.filters.perplexity_buckets import bucket_codes, perplexity_values,
 from longtail.filters.templated import domain_line_pages, shared_lines, templated_scores
 from longtail.reasons import LID_NOT_SELECTED, LID_OUTLIER, QUALITY_TEMPLATED
 from longtail.stages.base import StageCounters
-from longtail.stages.dedup.distributed import RESULT_SCHEMA, ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, partition_count
+from longtail.stages.dedup.distributed import RESULT_SCHEMA, ROW_KEY, WORKER_BASELINE_MB, LocalEngine, cluster_parts, part_rows_within, partition_count
 from longtail.stages.dedup.index import language_files
 from longtail.stages.lid_outlier import LidOutlierStage, reference_step, sorted_median
 from longtail.stages.select import SelectStage
@@ -420,9 +420,12 @@ def _shard_outliers(shard: _Shard, state: dict, floor: float | None):
     return _returns([{**state, "reasons": pa.array(reasons, pa.string()), **_memory(state, held)}, summary] + parts)
 
 
-def _dedup_file_part(path: str, label: str, keys_alive: tuple, batch_rows: int) -> pa.Table:
+def _dedup_file_part(path: str, label: str, keys_alive: tuple, batch_rows: int, start: int, rows: int) -> pa.Table:
+    """Task: dedup's input part of a shard's live rows ``start`` to ``start + rows`` (in file order): a shard's
+    live rows can be more than one ``keys`` task may hold."""
     keys, alive = keys_alive
-    return dedup_part(path, label, keys, alive, batch_rows)
+    ordinal = np.cumsum(alive) - 1
+    return dedup_part(path, label, keys, alive & (ordinal >= start) & (ordinal < start + rows), batch_rows)
 
 
 def _shard_write(shard: _Shard, state: dict, staging: str, write, *verdicts: pa.Table):
@@ -596,13 +599,16 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
     count(summaries)
     if common is not None:
         outlier.judged(live, size, floor, median, sum(s["outliers"] for s in summaries))
-    parts = [engine.task(_dedup_file_part)(path, label, keys_alive, batch_rows)
-             for shard, out, summary in zip(shards, judged, summaries) for path, keys_alive, alive in zip(shard.files, out[2:], summary["alive"]) if alive]
+    part_rows = part_rows_within(manifest.dedup, manifest.dedup_partition_memory_mb)
+    parts = [engine.task(_dedup_file_part)(path, label, keys_alive, batch_rows, start, part_rows)
+             for shard, out, summary in zip(shards, judged, summaries) for path, keys_alive, alive in zip(shard.files, out[2:], summary["alive"])
+             for start in range(0, alive, part_rows)]
     alive = sum(sum(s["alive"]) for s in summaries)
     del judged
     index_files = language_files(manifest.dedup.previous_index, label, manifest.dedup) if manifest.dedup.previous_index else []
     dedup_partitions = partition_count(alive + sum(parquet_rows(f) for f in index_files), manifest.dedup, manifest.dedup_partition_memory_mb)
     verdicts = cluster_parts(parts + index_files, manifest.dedup, dedup_partitions, label, engine, split_at=[shard.offset for shard in shards[1:]])
+    dedup_parts = len(parts)
     del parts
 
     # writing, shard by shard; the statistics from their parts
@@ -620,7 +626,7 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
              "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
              "lid_contamination": outlier.info.get("contamination"), "lid_outlier": outlier.info}
     memory = {"rows": rows, "shards": len(shards), "split_groups": len(groups), "rows_per_shard": rows_per_shard, "largest_shard": int(per_shard.max()), "rows_per_chunk": shard_batch_rows,
-              "max_rows_held": max(max_held, *(s["max_held"] for s in summaries)), "dedup_partitions": dedup_partitions,
+              "max_rows_held": max(max_held, *(s["max_held"] for s in summaries)), "dedup_partitions": dedup_partitions, "dedup_parts": dedup_parts,
               "peak_rss_mb": peak_memory_mb(),  # this task's process (since the last shard step it ran itself, on a LocalEngine)
               # the shards' steps: the most a worker held while running one, and the most one added to what its worker held
               "shard_task_peak_mb": max(s["peak_mb"] for s in summaries), "shard_task_growth_mb": max(s["growth_mb"] for s in summaries),

@@ -369,6 +369,13 @@ def partition_count(rows: int, params: MinHashParams = MinHashParams(), memory_m
     return max(1, -(-max(0, rows) * partition_bytes_per_document(params) // (budget * 2**20)))
 
 
+def part_rows_within(params: MinHashParams = MinHashParams(), memory_mb: int | None = None) -> int:
+    """The most documents an input part may hold for its ``keys`` task (about a partition task's bytes a document)
+    to stay within ``memory_mb`` (default :data:`DEFAULT_PARTITION_MEMORY_MB`)."""
+    budget = (memory_mb or DEFAULT_PARTITION_MEMORY_MB) - WORKER_BASELINE_MB
+    return max(1, budget * 2**20 // partition_bytes_per_document(params))
+
+
 def _part_rows(part) -> int:
     if isinstance(part, pa.Table):
         return part.num_rows

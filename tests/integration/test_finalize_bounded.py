@@ -27,6 +27,7 @@ from longtail.pipeline.manifest import QualitySettings, load_manifest, parse_man
 from longtail.pipeline.run import annotate, reselect, run
 from longtail.pipeline.runfolder import RunFolder, UnitResult, load_done, partition, write_done
 from longtail.stages.base import set_column
+from longtail.stages.dedup.distributed import WORKER_BASELINE_MB
 from longtail.stages.dedup.minhash import MinHashStage
 from longtail.tests.support import load_script, without_seconds
 
@@ -172,10 +173,13 @@ def test_sharded_tasks_hold_a_shard_not_the_language(repo, generated, tmp_path):
     from longtail.pipeline.finalize import finalize_language
 
     manifest = _manifest(repo, generated["inputs"], generated["output"], TINY_BUDGET_MB, shard_rows=SHARD_ROWS)
+    # dedup's keys tasks sized for ~250 documents: a shard's live rows go to dedup in several parts
+    manifest = replace(manifest, dedup_partition_memory_mb=WORKER_BASELINE_MB + 1)
     files = [str(p) for p in RunFolder(generated["output"]).annotated_files()]
     result = finalize_language(manifest, LABEL, files, str(tmp_path / "staging"))
     memory = result.memory
     assert memory["rows"] == result.stats["annotated"] and memory["shards"] == 4
+    assert memory["dedup_parts"] >= 2 * memory["shards"] and memory["split_groups"] >= 2
     assert memory["largest_shard"] <= SHARD_ROWS * 1.25  # id boundaries from a sample: shards near even
     assert memory["max_rows_held"] <= memory["rows_per_chunk"]  # text in batches within each shard
     assert result.stats == {s["lang_script"]: s for s in generated["whole"]["languages"]}[LABEL]
