@@ -607,7 +607,9 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
     del judged
     index_files = language_files(manifest.dedup.previous_index, label, manifest.dedup) if manifest.dedup.previous_index else []
     dedup_partitions = partition_count(alive + sum(parquet_rows(f) for f in index_files), manifest.dedup, manifest.dedup_partition_memory_mb)
-    verdicts = cluster_parts(parts + index_files, manifest.dedup, dedup_partitions, label, engine, split_at=[shard.offset for shard in shards[1:]])
+    # dedup's steps exchange through files too: P x P engine objects, all owned by this task, do not scale to English
+    verdicts = cluster_parts(parts + index_files, manifest.dedup, dedup_partitions, label, engine, split_at=[shard.offset for shard in shards[1:]],
+                             exchange=str(as_path(folder) / "dedup"))
     dedup_parts = len(parts)
     del parts
 

@@ -35,6 +35,7 @@ never output themselves, and new documents clustered with them get ``dedup:previ
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol
 
 import numpy as np
@@ -42,7 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
-from longtail.fileio import parquet_rows, read_table
+from longtail.fileio import parquet_rows, read_partition, read_table, write_partitioned
 from longtail.stages.dedup.cluster import cluster_duplicates
 from longtail.stages.dedup.index import language_files
 from longtail.stages.dedup.keep import UnionFind, bucket_pairs, duplicate_reason, keep_key, url_key
@@ -293,6 +294,67 @@ def _keepers_task(*member_tables: pa.Table) -> pa.Table:
     return pa.table(out, schema=RESULT_SCHEMA)
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """One receiver's table in a partitioned file of the exchange folder (``cluster_parts(exchange=...)``)."""
+    path: str
+    index: int
+
+
+@dataclass(frozen=True)
+class _Item:
+    """What a receiver is given in the driver: the batch, and the sender's token to wait for."""
+    token: object
+    batch: _Batch
+
+
+def _exchanged(function, targets: list[str], sizes: list[int], waits: int, *args):
+    """Task: ``function`` on ``args[waits:]`` (a :class:`_Batch` read from its file; ``args[:waits]`` are the
+    senders' tokens, there so the engine runs this after them). Its first ``sum(sizes)`` outputs are written as
+    partitioned files, ``sizes[k]`` batches to ``targets[k]``; returns a token, then the other outputs."""
+    out = function(*[read_partition(a.path, a.index) if isinstance(a, _Batch) else a for a in args[waits:]])
+    out = out if isinstance(out, tuple) else (out,)
+    start = 0
+    for target, size in zip(targets, sizes):
+        tables = out[start : start + size]
+        write_partitioned(target, tables, pa.unify_schemas([t.schema for t in tables], promote_options="default"))
+        start += size
+    return (True, *out[start:]) if start < len(out) else True
+
+
+class _Exchange:
+    """How :func:`cluster_parts`' steps pass partitioned tables to the next step: as engine objects (P per sender,
+    P x P a step, all owned by the caller), or, with a ``folder``, as one partitioned file per sender that each
+    receiver reads its batch of (P files a step; the engine then holds only tokens and the unpartitioned outputs)."""
+
+    def __init__(self, engine, folder: str | None):
+        self.engine, self.folder, self.senders = engine, folder, 0
+
+    def send(self, function, sizes: tuple[int, ...], extra: int, *args) -> tuple[list[list], list]:
+        """Run ``function(*args)`` as a task whose outputs are ``len(sizes)`` runs of ``sizes[k]`` tables, one per
+        receiver, then ``extra`` more; returns per run the receivers' items, and the handles of the others."""
+        total = sum(sizes)
+        if self.folder is None:
+            out = self.engine.task(function, num_returns=total + extra)(*args)
+            out = list(out) if total + extra > 1 else [out]
+            runs, start = [], 0
+            for size in sizes:
+                runs.append(out[start : start + size])
+                start += size
+            return runs, out[start:]
+        self.senders += 1
+        targets = [f"{str(self.folder).rstrip('/')}/{self.senders:07d}-{k}.arrow" for k in range(len(sizes))]
+        tokens, plain = {}, []
+        for arg in args:
+            if isinstance(arg, _Item):
+                tokens.setdefault(id(arg.token), arg.token)
+                arg = arg.batch
+            plain.append(arg)
+        out = self.engine.task(_exchanged, num_returns=1 + extra)(function, targets, list(sizes), len(tokens), *tokens.values(), *plain)
+        out = list(out) if extra else [out]
+        return [[_Item(out[0], _Batch(target, i)) for i in range(size)] for target, size in zip(targets, sizes)], out[1:]
+
+
 class TaskEngine(Protocol):
     """What the task graph needs from an execution engine.
 
@@ -392,6 +454,7 @@ def cluster_parts(
     engine: TaskEngine | None = None,
     partition_memory_mb: int | None = None,
     split_at: list[int] | None = None,
+    exchange: str | None = None,
 ) -> pa.Table | list[list]:
     """Cluster the documents of ``parts`` with the task graph on ``engine``.
 
@@ -415,6 +478,10 @@ def cluster_parts(
         Row keys where ranges of rows begin (ascending; the first range begins at 0): the results are left on the
         engine, split by range, for the tasks of each range to read (a language finalized in shards), instead of
         gathered here.
+    exchange : str, optional
+        A folder (local, shared or an fsspec URL every task can reach) for the steps' partitioned tables: one file
+        per task and step instead of P engine objects, for a P too large for the engine to hold P x P objects.
+        The caller removes it once the results are read.
 
     Returns
     -------
@@ -436,36 +503,37 @@ def cluster_parts(
         partitions = partition_count(sum(_part_rows(p) for p in parts), params, partition_memory_mb)
     P = partitions
 
+    exchange_ = _Exchange(engine, exchange)
+    send = exchange_.send
+
     def run(function, num_returns, *args):
         out = engine.task(function, num_returns=num_returns)(*args)
         return out if num_returns > 1 else [out]
 
     # Handles are dropped as soon as their consumers are submitted: an engine that counts references (Ray) frees
     # each step's outputs once its tasks have read them, so the object store does not hold every step at once.
-    key_outputs = [run(_keys_task, 2 * P, part, lang_script, params, P) for part in parts]
+    key_outputs = [send(_keys_task, (P, P), 0, part, lang_script, params, P)[0] for part in parts]
     del parts  # the caller's list may still hold the input parts (cluster_table does not)
-    buckets_by_p = [[out[p] for out in key_outputs] for p in range(P)]
-    info_by_p = [[out[P + p] for out in key_outputs] for p in range(P)]
+    buckets_by_p = [[runs[0][p] for runs in key_outputs] for p in range(P)]
+    info_by_p = [[runs[1][p] for runs in key_outputs] for p in range(P)]
     del key_outputs
 
-    edge_outputs = [run(_buckets_task, P, P, *buckets_by_p[p]) for p in range(P)]
+    edge_outputs = [send(_buckets_task, (P,), 0, P, *buckets_by_p[p])[0][0] for p in range(P)]
     del buckets_by_p
-    sig_outputs = [run(_sig_a_task, P + 1, P, len(edge_outputs), *[out[p] for out in edge_outputs], *info_by_p[p]) for p in range(P)]
+    sig_outputs = [send(_sig_a_task, (P,), 1, P, len(edge_outputs), *[out[p] for out in edge_outputs], *info_by_p[p]) for p in range(P)]
     del edge_outputs
-    forests = [
-        run(_confirm_task, 1, params.threshold, P, *[out[p] for out in sig_outputs], sig_outputs[p][P], *info_by_p[p])[0]
-        for p in range(P)
-    ]
+    forests = [send(_confirm_task, (), 1, params.threshold, P, *[runs[0][p] for runs, _ in sig_outputs], sig_outputs[p][1][0], *info_by_p[p])[1][0]
+               for p in range(P)]
     del sig_outputs
     while len(forests) > 1:
         forests = [run(_merge_task, 1, *forests[i : i + MERGE_FAN_IN])[0] for i in range(0, len(forests), MERGE_FAN_IN)]
-    forest_parts = run(_split_forest_task, P, P, forests[0])
+    forest_parts = send(_split_forest_task, (P,), 0, P, forests[0])[0][0]
     del forests
 
-    member_outputs = [run(_members_task, P + 1, P, forest_parts[p], *info_by_p[p]) for p in range(P)]
+    member_outputs = [send(_members_task, (P,), 1, P, forest_parts[p], *info_by_p[p]) for p in range(P)]
     del forest_parts, info_by_p
-    results = [run(_keepers_task, 1, *[out[r] for out in member_outputs])[0] for r in range(P)]
-    results += [out[P] for out in member_outputs]
+    results = [send(_keepers_task, (), 1, *[runs[0][r] for runs, _ in member_outputs])[1][0] for r in range(P)]
+    results += [extra[0] for _, extra in member_outputs]
     del member_outputs
     if split_at is not None:
         ranges = len(split_at) + 1
@@ -484,6 +552,7 @@ def cluster_table(
     partitions: int | None = None,
     engine: TaskEngine | None = None,
     partition_memory_mb: int | None = None,
+    exchange: str | None = None,
 ) -> pa.Table:
     """Split one table into parts of ``chunk_rows`` (plus a previous release's index files) and cluster them.
 
@@ -491,7 +560,7 @@ def cluster_table(
     ----------
     table : pyarrow.Table
         Documents with :data:`INPUT_COLUMNS` (more columns are dropped before the parts are made).
-    params, lang_script, partitions, engine, partition_memory_mb
+    params, lang_script, partitions, engine, partition_memory_mb, exchange
         As for :func:`cluster_parts` (``partitions`` defaults from ``table``'s rows and the index files').
     index_files : list of str, optional
         Parquet files of a dedup index (:func:`longtail.stages.dedup.index.language_files`).
@@ -510,7 +579,7 @@ def cluster_table(
         partitions = partition_count(table.num_rows + sum(_part_rows(f) for f in index_files), params, partition_memory_mb)
     # the list of parts is only cluster_parts': it drops it once the keys tasks are submitted
     return cluster_parts([engine.put(table.slice(start, chunk_rows)) for start in range(0, table.num_rows, chunk_rows)] + index_files,
-                         params, partitions, lang_script, engine)
+                         params, partitions, lang_script, engine, exchange=exchange)
 
 
 IN_PROCESS_MAX_ROWS = 10_000  # up to this many documents a language is clustered in one process (~0.3 s)

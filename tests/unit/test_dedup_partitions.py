@@ -43,7 +43,7 @@ def test_partitions_grow_with_documents_and_signature_size():
 
 def test_default_partitions_count_tables_and_index_files(tmp_path, monkeypatch):
     seen = []
-    monkeypatch.setattr(distributed, "cluster_parts", lambda parts, params, partitions, *a: seen.append(partitions))
+    monkeypatch.setattr(distributed, "cluster_parts", lambda parts, params, partitions, *a, **k: seen.append(partitions))
     monkeypatch.setattr(distributed, "partition_bytes_per_document", lambda params: 2**20)  # 1 MiB per document
     types = {"text_hash": pa.uint64(), "n_chars": pa.int64(), "minhash": pa.list_(pa.uint32(), 4)}
     rows = pa.table({c: pa.array([None] * 5, types.get(c, pa.string())) for c in distributed.INPUT_COLUMNS})
