@@ -3,9 +3,11 @@
 :func:`~longtail.pipeline.finalize.finalize_partitioned` reads text in batches but keeps small columns and results
 of every row of the language in one task, ~350-600 bytes a document: one 2 GiB task handles ~3M documents, and a
 snapshot's English has hundreds of millions. Here the language is split by id range into shards of at most
-``stages.write.finalize_shard_rows`` rows (written once to the staging folder: local, shared or ``s3://``); tasks
+``stages.write.finalize_shard_rows`` rows (written to the staging folder: local, shared or ``s3://``); tasks
 hold one shard each, pass its per-row results to the next step as engine objects, and the finalize task itself
-holds only sums, a sample of ids and the LID core's reference texts.
+holds only sums, a sample of ids and the LID core's reference texts. Every shuffle (the split, the templated
+lines, dedup's steps) goes through partitioned files (:func:`~longtail.fileio.write_partitioned`): one file per
+sending task, so thousands of shards make thousands of files, not millions of files or engine objects.
 
 The language-wide rules need order statistics (perplexity bucket cut-offs, the templated cap, the LID core and the
 median and MAD of its scores, the statistics' quantiles): :func:`order_statistics` finds them exactly from the
