@@ -247,6 +247,77 @@ def _split_forest_task(partitions: int, forest: pa.Table):
     return tuple(_split(forest, _partition_of(forest.column("node").to_pylist(), partitions), partitions)) if partitions > 1 else forest
 
 
+# --- connected components by alternating large-star and small-star (Kiveris et al., "Connected Components in
+# MapReduce and Beyond", SoCC 2014): with an exchange folder the partitions' forests are joined in P tasks per
+# round instead of one merge that holds every clustered document. Each round keeps the components and ends, in
+# O(log n) rounds, with every component a star around its smallest node: the merge's root.
+_DIRECTED_SCHEMA = pa.schema([("u", pa.string()), ("v", pa.string())])
+MAX_STAR_ROUNDS = 200
+
+
+def _chunks(values) -> list:
+    return list(values.chunks) if isinstance(values, pa.ChunkedArray) else [values]
+
+
+def _directed(a, b, partitions: int):
+    """Undirected edges ``a[i] - b[i]`` (self-loops dropped) as directed edges both ways, without repeats, sorted,
+    by partition of ``u``."""
+    both = pa.table({"u": pa.chunked_array([*_chunks(a), *_chunks(b)], pa.string()), "v": pa.chunked_array([*_chunks(b), *_chunks(a)], pa.string())})
+    both = both.filter(pc.not_equal(both.column("u"), both.column("v")))
+    both = both.group_by(["u", "v"]).aggregate([]).sort_by([("u", "ascending"), ("v", "ascending")]).select(["u", "v"]).cast(_DIRECTED_SCHEMA)
+    return tuple(_split(both, _partition_of(both.column("u").to_pylist(), partitions), partitions))
+
+
+def _star_start_task(partitions: int, forest: pa.Table):
+    """A partition's forest (node, root) as edges."""
+    parts = _directed(forest.column("node"), forest.column("root"), partitions)
+    return parts if partitions > 1 else parts[0]
+
+
+def _star_task(large: bool, partitions: int, *edge_tables: pa.Table):
+    """One large-star (``large``) or small-star step over the directed edges of this partition's nodes ``u``:
+    with m(u) the smallest of u and its neighbours, large-star links every larger neighbour to m(u); small-star
+    links u and every smaller neighbour to m(u). Also returns (edges, checksum) of this partition's share of the
+    edges it was given (senders may repeat an edge): the steps stop when they no longer change the edges."""
+    edges = pa.concat_tables([_DIRECTED_SCHEMA.empty_table(), *edge_tables]).group_by(["u", "v"]).aggregate([]).select(["u", "v"])
+    digests = np.fromiter((xxhash.xxh64_intdigest(f"{u}\0{v}") for u, v in zip(edges.column("u").to_pylist(), edges.column("v").to_pylist())), np.uint64, edges.num_rows)
+    signature = (edges.num_rows, int(digests.sum(dtype=np.uint64)))
+    mins = edges.group_by("u").aggregate([("v", "min")])
+    mins = mins.append_column("m", pc.if_else(pc.less(mins.column("v_min"), mins.column("u")), mins.column("v_min"), mins.column("u"))).select(["u", "m"])
+    joined = edges.join(mins, "u")
+    if large:
+        chosen = joined.filter(pc.greater(joined.column("v"), joined.column("u")))
+        return (*_directed(chosen.column("v"), chosen.column("m"), partitions), signature)
+    chosen = joined.filter(pc.less(joined.column("v"), joined.column("u")))
+    return (*_directed(pa.chunked_array([*_chunks(chosen.column("v")), *_chunks(mins.column("u"))], pa.string()),
+                       pa.chunked_array([*_chunks(chosen.column("m")), *_chunks(mins.column("m"))], pa.string()), partitions), signature)
+
+
+def _star_forest_task(*edge_tables: pa.Table) -> pa.Table:
+    """The stars' edges of this partition's nodes as its part of the forest: every node with its root, by node."""
+    edges = pa.concat_tables([_DIRECTED_SCHEMA.empty_table(), *edge_tables])
+    mins = edges.group_by("u").aggregate([("v", "min")])
+    roots = pc.if_else(pc.less(mins.column("v_min"), mins.column("u")), mins.column("v_min"), mins.column("u"))
+    return pa.table({"node": mins.column("u"), "root": roots}, schema=_FOREST_SCHEMA).sort_by([("node", "ascending")])
+
+
+def _star_components(send, engine, forests: list, partitions: int) -> list:
+    """The forests of the partitions joined into one, returned split by node partition (as the merge tree's forest
+    after ``_split_forest_task``), by steps of P tasks that each hold 1/P of the edges."""
+    P = partitions
+    edges = [send(_star_start_task, (P,), 0, P, forest)[0][0] for forest in forests]
+    signatures, large = [], True
+    for _ in range(2 * MAX_STAR_ROUNDS):
+        stepped = [send(_star_task, (P,), 1, large, P, *[out[p] for out in edges]) for p in range(P)]
+        edges = [runs[0] for runs, _ in stepped]
+        signatures.append(tuple(np.sum(np.array(engine.get([extra[0] for _, extra in stepped]), dtype=np.uint64), axis=0, dtype=np.uint64).tolist()))
+        # the edges given to the last three steps alike: a large-star and a small-star changed nothing, all stars
+        if len(signatures) >= 3 and signatures[-3] == signatures[-2] == signatures[-1]:
+            return [send(_star_forest_task, (), 1, *[out[p] for out in edges])[1][0] for p in range(P)]
+        large = not large
+    raise RuntimeError(f"dedup: connected components did not converge in {MAX_STAR_ROUNDS} rounds")
+
+
 def _members_task(partitions: int, forest: pa.Table, *info_tables: pa.Table):
     """Step 6: clustered documents with their keep-rule fields by root partition; singleton results."""
     info = pa.concat_tables(info_tables).drop_columns(["minhash"])
@@ -525,9 +596,12 @@ def cluster_parts(
     forests = [send(_confirm_task, (), 1, params.threshold, P, *[runs[0][p] for runs, _ in sig_outputs], sig_outputs[p][1][0], *info_by_p[p])[1][0]
                for p in range(P)]
     del sig_outputs
-    while len(forests) > 1:
-        forests = [run(_merge_task, 1, *forests[i : i + MERGE_FAN_IN])[0] for i in range(0, len(forests), MERGE_FAN_IN)]
-    forest_parts = send(_split_forest_task, (P,), 0, P, forests[0])[0][0]
+    if exchange is None:
+        while len(forests) > 1:
+            forests = [run(_merge_task, 1, *forests[i : i + MERGE_FAN_IN])[0] for i in range(0, len(forests), MERGE_FAN_IN)]
+        forest_parts = send(_split_forest_task, (P,), 0, P, forests[0])[0][0]
+    else:  # no task holds every clustered document
+        forest_parts = _star_components(send, engine, forests, P)
     del forests
 
     member_outputs = [send(_members_task, (P,), 1, P, forest_parts[p], *info_by_p[p]) for p in range(P)]
