@@ -15,18 +15,21 @@ partitions; no task sees all documents of a language:
 3. ``sig_a``    one task per id partition: candidate pairs deduplicated, first signature attached.
 4. ``confirm``  one task per id partition: second signature attached, pairs with estimated Jaccard below the
                 threshold dropped; the partition's edges are union-found into a forest (node -> root).
-5. ``merge``    a tree of union-find merges (fan-in ``MERGE_FAN_IN``) over the forests.
+5. ``merge``    a tree of union-find merges (fan-in ``MERGE_FAN_IN``) over the forests; with an exchange
+                folder, large-star / small-star steps instead (one task per id partition a step).
 6. ``members``  one task per id partition: roots joined with the keep-rule fields, repartitioned by root.
 7. ``keepers``  one task per root partition: the keep rule (:func:`longtail.stages.dedup.keep.keep_key`)
                 picks each cluster's document.
 
 Connected components: union-find per edge partition, then a merge tree over the much smaller forests. Only
 documents with at least one duplicate reach step 5, and a forest has fewer edges than nodes, so the last merge
-holds each *duplicated* document id once (~100 bytes each). Iterative label propagation (large-star /
-small-star) would bound that further but needs O(log n) shuffle rounds; for the corpus sizes of low-resource
-languages (well under 10^8 documents) one merge tree is cheaper and simpler to make deterministic. Roots are
-the smallest node id of a component and every task sorts its output, so reruns (and retried tasks) give
-byte-identical results, and a task an engine re-executes after a worker died returns the same output.
+holds each *duplicated* document id once (~100 bytes each). For the corpus sizes of low-resource languages
+(well under 10^8 documents) that is cheaper than O(log n) shuffle steps. A language finalized in shards gives
+``cluster_parts`` an exchange folder: its steps then pass partitioned tables as files (one per task and step, not
+P engine objects), and the forests are joined by large-star / small-star steps (``_star_components``), where a
+task holds 1/P of the duplicate edges; the roots are the same. Roots are the smallest node id of a component and
+every task sorts its output, so reruns (and retried tasks) give byte-identical results, and a task an engine
+re-executes after a worker died returns the same output.
 
 Documents of a previous release's index (:mod:`longtail.stages.dedup.index`) flow through the same steps
 with their stored band hashes and signatures (nothing is recomputed); they win every cluster they are in, are
