@@ -233,6 +233,17 @@ def parquet_rows(path) -> int:
 # and a receiver reads the footer (24 bytes a batch) and its batch with two range reads. (Parquet would put
 # every row group's column statistics in the footer, and a receiver of thousands would read megabytes of it.)
 _IPC_OPTIONS = {"compression": "zstd"}
+_READ_CHUNK_ROWS = 16_384  # a receiver's batch comes back in chunks of this many rows (32-bit offsets again)
+_WIDE = {"string": "large_string", "binary": "large_binary"}  # 64-bit offsets: one batch may hold over 2 GB of text
+
+
+def _wide(schema):
+    """``schema`` with top-level string/binary columns as their large types: a receiver's rows are one batch, and a
+    32-bit offset column cannot hold more than 2 GB. The file's schema metadata keeps the original types."""
+    import pyarrow as pa
+
+    fields = [field.with_type(getattr(pa, _WIDE[str(field.type)])()) if str(field.type) in _WIDE else field for field in schema]
+    return pa.schema(fields, metadata={b"longtail.schema": schema.serialize().to_pybytes()})
 
 
 def write_partitioned(path, parts, schema) -> None:
@@ -240,11 +251,18 @@ def write_partitioned(path, parts, schema) -> None:
     each, atomically (a local temporary file, renamed or uploaded)."""
     import pyarrow as pa
 
+    wide = _wide(schema)
     with atomic_path(path) as tmp:
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema, options=pa.ipc.IpcWriteOptions(**_IPC_OPTIONS)) as writer:
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, wide, options=pa.ipc.IpcWriteOptions(**_IPC_OPTIONS)) as writer:
             for part in parts:
-                table = schema.empty_table() if part is None else part.select(schema.names).cast(schema)
-                writer.write_batch(pa.record_batch([column.combine_chunks() for column in table.columns], schema=schema))
+                table = wide.empty_table() if part is None else part.select(schema.names).cast(schema).cast(wide)
+                writer.write_batch(pa.record_batch([column.combine_chunks() for column in table.columns], schema=wide))
+
+
+def _original(wide):
+    import pyarrow as pa
+
+    return pa.ipc.read_schema(pa.py_buffer(wide.metadata[b"longtail.schema"]))
 
 
 @contextmanager
@@ -261,13 +279,18 @@ def _ipc_reader(path):
 
 
 def read_partition(path, index: int):
-    """Receiver ``index``'s rows of a file written by :func:`write_partitioned`, as a table."""
+    """Receiver ``index``'s rows of a file written by :func:`write_partitioned`, as a table of the schema it was
+    written with (in chunks of at most ``_READ_CHUNK_ROWS`` rows)."""
     import pyarrow as pa
 
     with _ipc_reader(path) as reader:
-        return pa.Table.from_batches([reader.get_batch(index)])
+        schema = _original(reader.schema)
+        batch = reader.get_batch(index)
+    chunks = [pa.Table.from_batches([batch.slice(start, _READ_CHUNK_ROWS)]).cast(schema) for start in range(0, batch.num_rows, _READ_CHUNK_ROWS)]
+    return pa.concat_tables(chunks) if chunks else schema.empty_table()
 
 
 def partitioned_schema(path):
+    """The schema a file was written with by :func:`write_partitioned`."""
     with _ipc_reader(path) as reader:
-        return reader.schema
+        return _original(reader.schema)

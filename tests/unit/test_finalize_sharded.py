@@ -77,6 +77,27 @@ def test_a_partitioned_file_gives_each_receiver_its_batch(tmp_path):
         read_partition(target, 3)
 
 
+def test_a_partitioned_file_holds_text_in_64_bit_offsets_and_gives_it_back_as_written(tmp_path, monkeypatch):
+    """A receiver's rows are one batch, so the file keeps strings with 64-bit offsets (more than 2 GB of text in
+    one batch); they come back in the written types, in chunks a 32-bit column can hold."""
+    import pyarrow as pa
+
+    from longtail import fileio
+
+    schema = pa.schema([("text", pa.string()), ("raw", pa.binary()), ("tags", pa.list_(pa.string())), ("n", pa.int32())])
+    rows = pa.table({"text": [f"page {i}" for i in range(10)], "raw": [b"x" * i for i in range(10)], "tags": [["a"]] * 10, "n": list(range(10))}, schema=schema)
+    target = tmp_path / "g.arrow"
+    fileio.write_partitioned(target, [rows, rows.slice(0, 0)], schema)
+    with pa.OSFile(str(target)) as handle:
+        stored = pa.ipc.open_file(handle).schema
+    assert stored.field("text").type == pa.large_string() and stored.field("raw").type == pa.large_binary()
+    monkeypatch.setattr(fileio, "_READ_CHUNK_ROWS", 4)
+    back = fileio.read_partition(target, 0)
+    assert back.schema == schema and back.equals(rows)
+    assert [len(chunk) for chunk in back.column("text").chunks] == [4, 4, 2]
+    assert fileio.partitioned_schema(target) == schema and fileio.read_partition(target, 1).schema == schema
+
+
 def _annotated_file(path, ids: list[str], label: str, with_url: bool) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
