@@ -177,16 +177,12 @@ def _listed(handles, n: int) -> list:
 class _Shard:
     label: str
     index: int
-    files: tuple[str, ...]  # its rows, in annotated-file order: the Parquet file they were gathered into
+    path: str  # the Parquet file its rows were gathered into, in annotated-file order
     offset: int  # the row key of its first row: keys are positions in the whole language's id order
     batch_rows: int
 
     def rows(self) -> LanguageRows:
-        return LanguageRows(list(self.files), self.label, None, None, self.batch_rows)
-
-
-def _returns(values: list):
-    return values[0] if len(values) == 1 else tuple(values)
+        return LanguageRows([self.path], self.label, None, None, self.batch_rows)
 
 
 def _memory(state: dict | None, held: int) -> dict:
@@ -402,8 +398,8 @@ def _shard_scores(shard: _Shard, state: dict, common):
 
 
 def _shard_outliers(shard: _Shard, state: dict, floor: float | None):
-    """Task: live rows below the LID ``floor`` (None: the split is not judged) dropped as outliers; then, per part
-    file, its rows' keys and liveness for dedup's input."""
+    """Task: live rows below the LID ``floor`` (None: the split is not judged) dropped as outliers; then its rows'
+    keys and liveness (in file order) for dedup's input."""
     held = reset_peak_memory()
     language = shard.rows()
     reasons = state["reasons"].to_pylist()
@@ -417,9 +413,9 @@ def _shard_outliers(shard: _Shard, state: dict, floor: float | None):
     counters = StageCounters()
     counted(counters, before, reasons, time.perf_counter() - started)
     alive = np.array([r is None for r in reasons], bool)
-    parts = [(shard.offset + keys, alive[keys]) for _, keys in language.file_keys()]
-    summary = {"outliers": outliers, "alive": [int(a.sum()) for _, a in parts], "counters": {"lid_outlier": counters.as_dict()}}
-    return _returns([{**state, "reasons": pa.array(reasons, pa.string()), **_memory(state, held)}, summary] + parts)
+    [(_, keys)] = list(language.file_keys())  # the shard's one file
+    summary = {"outliers": outliers, "alive": int(alive.sum()), "counters": {"lid_outlier": counters.as_dict()}}
+    return {**state, "reasons": pa.array(reasons, pa.string()), **_memory(state, held)}, summary, (shard.offset + keys, alive[keys])
 
 
 def _dedup_file_part(path: str, label: str, keys_alive: tuple, batch_rows: int, start: int, rows: int) -> pa.Table:
@@ -505,7 +501,7 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
     remove_tree(as_path(folder) / "groups")
     # a shard's task holds its rows' state in half the budget (shard_rows), so its batches of text get the other half
     shard_batch_rows = max(1, batch_rows // 2)
-    shards = [_Shard(label, s, (shard_files[s],), int(offsets[s]), shard_batch_rows) for s in range(len(per_shard)) if per_shard[s]]
+    shards = [_Shard(label, s, shard_files[s], int(offsets[s]), shard_batch_rows) for s in range(len(per_shard)) if per_shard[s]]
     names = ["selection_columns", "select", "templated_cap"] + (["keep_languages"] if manifest.languages is not None else []) + ["lid_outlier", "dedup"]
     counters = {name: StageCounters() for name in names}
 
@@ -531,9 +527,9 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
     cutoffs = tuple(percentiles(engine, perplexity_handles, perplexity_total, limits.perplexity_bucket_percentiles)) if perplexity_total else None
     bucket_info = {"cutoffs": [round(c, 2) for c in cutoffs] if cutoffs else None, "percentiles": list(limits.perplexity_bucket_percentiles)}
     pair_counts = np.array(engine.get([out[1] for out in first]))
-    shared_files = [str(as_path(folder) / "shared" / f"p{p:05d}.arrow") for p in range(partitions)]
-    engine.get([engine.task(_shared_part)(p, line_files, shared_files[p]) for p in range(partitions) if pair_counts[:, p].sum()])
-    shared_files = [f for p, f in enumerate(shared_files) if pair_counts[:, p].sum()]
+    with_pairs = np.flatnonzero(pair_counts.sum(axis=0)).tolist()
+    shared_files = [str(as_path(folder) / "shared" / f"p{p:05d}.arrow") for p in with_pairs]
+    engine.get([engine.task(_shared_part)(p, line_files, target) for p, target in zip(with_pairs, shared_files)])
     remove_tree(as_path(folder) / "lines")
     del first, perplexity_handles
 
@@ -594,18 +590,17 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
         floor = outlier.floor(median, _median(engine, deviations, size))
         del scored, core_scores, deviations
 
-    # outliers; dedup's inputs read per part file, clustered, and the verdicts left split by shard
-    judged = [task(_shard_outliers, 2 + len(shard.files))(shard, state, floor) for shard, state in zip(shards, states)]
+    # outliers; dedup's inputs read from the shard files, clustered, and the verdicts left split by shard
+    judged = [task(_shard_outliers, 3)(shard, state, floor) for shard, state in zip(shards, states)]
     states = [out[0] for out in judged]
     summaries = engine.get([out[1] for out in judged])
     count(summaries)
     if common is not None:
         outlier.judged(live, size, floor, median, sum(s["outliers"] for s in summaries))
     part_rows = part_rows_within(manifest.dedup, manifest.dedup_partition_memory_mb)
-    parts = [engine.task(_dedup_file_part)(path, label, keys_alive, batch_rows, start, part_rows)
-             for shard, out, summary in zip(shards, judged, summaries) for path, keys_alive, alive in zip(shard.files, out[2:], summary["alive"])
-             for start in range(0, alive, part_rows)]
-    alive = sum(sum(s["alive"]) for s in summaries)
+    parts = [engine.task(_dedup_file_part)(shard.path, label, out[2], batch_rows, start, part_rows)
+             for shard, out, summary in zip(shards, judged, summaries) for start in range(0, summary["alive"], part_rows)]
+    alive = sum(s["alive"] for s in summaries)
     del judged
     index_files = language_files(manifest.dedup.previous_index, label, manifest.dedup) if manifest.dedup.previous_index else []
     dedup_partitions = partition_count(alive + sum(parquet_rows(f) for f in index_files), manifest.dedup, manifest.dedup_partition_memory_mb)
