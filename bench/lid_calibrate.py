@@ -54,7 +54,7 @@ def outside_items(mixture_rows: dict, text: Path, per_label_docs: int) -> list:
 
 def main(argv=None) -> int:
     from longtail.langid.calibration import DEFAULT_FILE, DEFAULT_QUANTILE, MIN_EXAMPLES, Calibration
-    from longtail.langid.ensemble import make_identifier
+    from longtail.langid.ensemble import covers, make_identifier, related
     from longtail.langid.evaluate import load_gold
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,21 +76,34 @@ def main(argv=None) -> int:
     else:
         items = outside_items(rows, Path(args.text), args.per_label_docs)
     examples = []
+    attempts: dict[str, dict[str, tuple[int, int]]] = {}  # backend -> label -> (tried, named)
     for backend in args.backends.split(","):
         identifier = make_identifier(backend, open_set=False)
         results = []
         for start in range(0, len(items), 256):
             results += identifier.identify_members([i.text for i in items[start : start + 256]])[0]
         right = 0
+        supported = identifier.supported_languages()
+        tried: dict[str, list[int]] = {}
         for item, result in zip(items, results):
-            if result.label == item.label("macro"):
+            gold = item.label("macro")
+            if result.label == gold:
                 examples.append((backend, result.label, result.score, result.fit))
                 right += 1
+            lang, script = gold.split("_", 1)
+            if covers(supported, lang):  # a language the backend lists: did it name it (or its macro/member)?
+                counts = tried.setdefault(gold, [0, 0])
+                counts[0] += 1
+                counts[1] += int(result.script == script and related(result.lang, lang) is not None)
+        attempts[backend] = {label: (t, n) for label, (t, n) in tried.items()}
         print(f"{backend}: {right} right answers of {len(items)} known-language items")
     source = (f"{Path(args.text).name}/ minus {Path(args.input).name}, {args.per_label_docs} documents per label"
               if args.source == "text" else Path(args.input).name)
     calibration = Calibration.build(examples, args.quantile, args.min_examples, source=source,
                                     docs=args.docs if args.source == "mixture" else "outside the mixture", items=len(items))
+    calibration.unrecognised = {backend: Calibration.missed_labels(by_label, args.min_examples) for backend, by_label in attempts.items()}
+    for backend, labels in calibration.unrecognised.items():
+        print(f"{backend} does not recognise: {', '.join(labels) or 'none'}")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     calibration.save(args.output)
     print(f"wrote {args.output}: " + ", ".join(f"{b} {len(t) - 1} labels" for b, t in calibration.limits.items()))

@@ -9,6 +9,11 @@ scored on the LID mixture (bench/lid_mixture.py) each time:
 
     .venv/bin/python bench/lid_name_relatives.py               # every name relative
     .venv/bin/python bench/lid_name_relatives.py --historical  # historical stages only
+    .venv/bin/python bench/lid_name_relatives.py --historical --quality-run bench/data/quality/run_954e5e7
+
+``--quality-run``: also re-identify the good pages of a quality bench run (its annotated texts, truth from
+bench/data/quality/truth.jsonl) with each table, and count right / und / wrong labels for the real HTML pages
+(genre ``page``) and for the pages wrapped around corpus text: what a tighter ceiling costs on web pages.
 
 Development data; the mixture must be built first (docs/lid.md, "The mixture").
 """
@@ -18,7 +23,8 @@ from __future__ import annotations
 import argparse
 import copy
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from pathlib import Path
 
 
 def name_relatives(supported: set[str], historical_only: bool) -> dict[str, list[str]]:
@@ -35,6 +41,32 @@ def name_relatives(supported: set[str], historical_only: bool) -> dict[str, list
     return dict(relatives)
 
 
+def good_pages(run: Path, truth_path: Path) -> list[tuple[str, str, str]]:
+    """(text, gold lang_script, html|wrapped) of the good pages with a known language in a run's annotations."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    truth = {row["url"]: row for row in map(json.loads, truth_path.open(encoding="utf-8"))}
+    pages = []
+    for path in sorted((run / "annotated").glob("*.parquet")):
+        for row in pq.read_table(path, columns=["url", "text"]).to_pylist():
+            gold = truth.get(row["url"])
+            if gold and gold["kind"] == "good" and gold.get("lang_script") and row["text"]:
+                pages.append((row["text"], gold["lang_script"], "html" if gold.get("genre") == "page" else "wrapped"))
+    return pages
+
+
+def page_answers(identifier, pages: list[tuple[str, str, str]]) -> Counter:
+    counts: Counter = Counter()
+    for start in range(0, len(pages), 128):
+        batch = pages[start : start + 128]
+        for (_, gold, kind), result in zip(batch, identifier.identify([text for text, _, _ in batch])):
+            verdict = "right" if result.label == gold else "und" if result.lang in ("und", "zxx") else "wrong"
+            counts[kind, verdict] += 1
+    return counts
+
+
 def main(argv=None) -> int:
     from longtail.langid.calibration import Calibration
     from longtail.langid.ensemble import make_identifier
@@ -43,7 +75,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mixture", default="bench/data/lid_mixture.jsonl")
     parser.add_argument("--historical", action="store_true", help="only relatives of ISO 639-3 type H")
+    parser.add_argument("--quality-run", help="a bench_quality.py output folder: also score its good pages")
+    parser.add_argument("--truth", default="bench/data/quality/truth.jsonl")
     args = parser.parse_args(argv)
+    pages = good_pages(Path(args.quality_run), Path(args.truth)) if args.quality_run else []
 
     items = load_gold(args.mixture)
     identifier = make_identifier("ensemble")
@@ -53,7 +88,7 @@ def main(argv=None) -> int:
     shipped = identifier.calibration
     print("f      precision of assigned  macro-F1 supported  assigned")
     for factor in (None, 0.75, 0.5, 0.25, 0.0):
-        table = Calibration(copy.deepcopy(shipped.limits), shipped.settings)
+        table = Calibration(copy.deepcopy(shipped.limits), shipped.settings, shipped.unrecognised)
         for backend, limits in table.limits.items():
             excess = (shipped.settings.get("pooled", {}).get(backend) or {}).get("fit_excess")
             for label, entry in limits.items():
@@ -62,6 +97,10 @@ def main(argv=None) -> int:
         identifier.calibration = table
         report = evaluate(items, identifier, "macro")
         print(f"{'shipped' if factor is None else factor:<6} {report['assigned_precision']:>22.4f} {report['macro_supported']['f1']:>19.4f} {report['assigned']:>9}")
+        if pages:
+            counts = page_answers(identifier, pages)
+            print("       good pages: " + ", ".join(f"{kind} {counts[kind, 'right']} right / {counts[kind, 'und']} und / {counts[kind, 'wrong']} wrong"
+                                               for kind in ("html", "wrapped")))
     identifier.calibration = shipped
     return 0
 

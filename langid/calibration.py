@@ -11,6 +11,12 @@ languages it *does* know:
 * ``fit_ceiling``: the ``1 - quantile`` of the fit (heliport's mean negative log-probability, lower = better)
   over the same answers, when the backend reports a fit.
 
+The table also lists, per backend, the labels it **does not recognise**: languages the backend lists as
+supported, tried on at least ``MIN_TRIED`` calibration items in that script, named (or their macrolanguage or
+member) in fewer than ``min_examples`` of them. heliport lists Uzbek but answers ``und`` on every Latin-script
+Uzbek text; lid.176 lists Bavarian, Bhojpuri or Erzya and never names them. Such a member can neither vouch for
+nor veto that label (langid/ensemble.py): it has shown it cannot tell.
+
 An answer below the floor or above the ceiling becomes ``und`` (the ``open_set`` option of
 :class:`~longtail.langid.ensemble.DocumentIdentifier`). A label with fewer than ``min_examples`` right answers
 in the calibration data uses the backend's pooled limits over all labels. The table is data, not rules: it
@@ -30,6 +36,7 @@ from typing import Iterable
 DEFAULT_FILE = Path(__file__).with_name("calibration.json")
 DEFAULT_QUANTILE = 0.05
 MIN_EXAMPLES = 4
+MIN_TRIED = 12  # calibration items of a label before "never names it" is a measurement (4 documents x 3 cuts)
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -48,6 +55,7 @@ class Calibration:
 
     limits: dict[str, dict[str, dict]] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    unrecognised: dict[str, list[str]] = field(default_factory=dict)  # backend -> labels it was tried on and missed
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Calibration":
@@ -55,10 +63,20 @@ class Calibration:
         if not path.is_file():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data.get("limits", {}), data.get("settings", {}))
+        return cls(data.get("limits", {}), data.get("settings", {}), data.get("unrecognised", {}))
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps({"settings": self.settings, "limits": self.limits}, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+        data = {"settings": self.settings, "limits": self.limits, "unrecognised": self.unrecognised}
+        Path(path).write_text(json.dumps(data, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+
+    def recognises(self, backend: str, label: str) -> bool:
+        """False when ``backend`` was tried on text of ``label`` and (nearly) never named it."""
+        return label not in self.unrecognised.get(backend, ())
+
+    @staticmethod
+    def missed_labels(attempts: dict[str, tuple[int, int]], min_examples: int = MIN_EXAMPLES, min_tried: int = MIN_TRIED) -> list[str]:
+        """``attempts``: label -> (items tried, items the backend named right or by a macrolanguage relative)."""
+        return sorted(label for label, (tried, named) in attempts.items() if tried >= min_tried and named < min_examples)
 
     def limits_for(self, backend: str, label: str) -> dict | None:
         table = self.limits.get(backend)

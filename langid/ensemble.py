@@ -23,6 +23,8 @@ The rules (measured on data/lid_dev, see docs/lid.md; every threshold is one num
   In the ensemble, an answer that only one member can emit, in a script in which that member knows no other
   language, and whose label has no calibration of its own (never measured on its own text) is ``und`` too:
   its score says which script the text is in, not which language (Ojibwe syllabics -> Inuktitut).
+  A member measured to miss a label (the table's ``unrecognised``: heliport on Latin-script Uzbek, lid.176 on
+  Bavarian) counts as not knowing that language in that script: it neither vouches nor vetoes there.
 * script consistency (every identifier): a language CLDR never records in the text's script becomes ``und``
   (``kom`` for Tifinagh text). Latin is always allowed: any language may be romanised.
 """
@@ -221,12 +223,19 @@ class DocumentIdentifier:
             return False
         return not self.calibration.has_own(self.calibration_key(self.members[index]), result.label)
 
+    def _knows(self, index: int, answer: DocumentLanguage) -> bool:
+        """Can member ``index`` judge ``answer``'s language in the text's script? It must list the language and,
+        in the open set, not have been measured to miss it (Calibration.recognises: heliport lists Uzbek but
+        answers ``und`` on Latin-script Uzbek, so its silence there is no veto)."""
+        if not covers(self._supported[index], answer.lang):
+            return False
+        return self.calibration is None or self.calibration.recognises(self.calibration_key(self.members[index]), answer.label)
+
     def _combine(self, first: DocumentLanguage, second: DocumentLanguage) -> DocumentLanguage:
         votes = (f"{self.members[0].name}:{first.lang}", f"{self.members[1].name}:{second.lang}")
-        first_knows, second_knows = self._supported
         a, b = first.lang, second.lang
         if a in NON_LANGUAGE:
-            if b not in NON_LANGUAGE and not covers(first_knows, b) and second.score >= self.veto_score:
+            if b not in NON_LANGUAGE and not self._knows(0, second) and second.score >= self.veto_score:
                 if self._script_evidence_only(1, second):
                     return replace(second, lang=UNDETERMINED, agreement=SINGLE, votes=votes)
                 return replace(second, agreement=SINGLE, votes=votes)
@@ -238,11 +247,11 @@ class DocumentIdentifier:
                 if refined_by_second and second.score < self.refine_score:
                     return replace(first, lang=UNDETERMINED, agreement=AGREED, votes=votes)
                 return replace(first, lang=same, score=max(first.score, second.score), agreement=AGREED, votes=votes)
-            if covers(second_knows, a) and covers(first_knows, b) and second.score >= self.veto_score:
+            if self._knows(1, first) and self._knows(0, second) and second.score >= self.veto_score:
                 return replace(first, agreement=DISAGREED, votes=votes)
         if first.score < self.single_score:  # nobody vouches for it: the primary alone must be sure
             return replace(first, lang=UNDETERMINED, agreement=SINGLE, votes=votes)
-        if not covers(second_knows, a) and self._script_evidence_only(0, first):
+        if not self._knows(1, first) and self._script_evidence_only(0, first):
             return replace(first, lang=UNDETERMINED, agreement=SINGLE, votes=votes)
         return replace(first, agreement=SINGLE, votes=votes)
 

@@ -261,3 +261,51 @@ def test_a_trusted_label_is_assigned_without_calibration_of_its_own(tmp_path):
     assert parse_manifest(base, tmp_path).identify.trusted_labels == ()
     with pytest.raises(ManifestError, match="stages.identify.trusted_labels"):
         parse_manifest({**base, "stages": {"identify": {"trusted_labels": "iku"}}}, tmp_path)
+
+
+def test_labels_a_backend_was_tried_on_and_missed_are_listed_and_saved(tmp_path):
+    attempts = {"uzb_Latn": (36, 0), "uzb_Cyrl": (36, 30), "vep_Latn": (3, 0), "som_Latn": (36, 4), "scn_Latn": (18, 2)}
+    missed = Calibration.missed_labels(attempts, min_examples=4, min_tried=12)
+    # named in fewer than 4 of at least 12 tries; 3 tries are too few to say (vep), 4 right answers are enough (som)
+    assert missed == ["scn_Latn", "uzb_Latn"]
+    table = Calibration({"heliport": {"*": {"n": 10, "score_floor": 0.3}}}, {}, {"heliport": missed})
+    table.save(tmp_path / "c.json")
+    loaded = Calibration.load(tmp_path / "c.json")
+    assert not loaded.recognises("heliport", "uzb_Latn")
+    assert loaded.recognises("heliport", "uzb_Cyrl") and loaded.recognises("fasttext", "uzb_Latn")
+
+
+def test_a_member_that_misses_a_label_neither_vouches_nor_vetoes():
+    """heliport lists Uzbek but answers und on Latin-script Uzbek: its silence must not block lid.176's sure Uzbek.
+    lid.176 lists Bavarian and never names it: its German must not veto heliport's Bavarian."""
+    from longtail.langid.document import DocumentLanguage
+    from longtail.langid.ensemble import DISAGREED, SINGLE, make_identifier
+
+    limits = {"*": {"n": 100, "score_floor": 0.3, "fit_ceiling": 5.0}}
+    identifier = make_identifier("ensemble")
+    identifier.setup()
+    identifier.calibration = Calibration({"heliport": dict(limits), "fasttext": dict(limits)})
+    silent = DocumentLanguage("und", "Latn", 0.05, 1.0, 1.0, False, fit=6.2)
+    uzbek = DocumentLanguage("uzb", "Latn", 0.9, 1.0, 1.0, False)
+    bavarian = DocumentLanguage("bar", "Latn", 0.8, 1.0, 1.0, False, fit=3.5)
+    german = DocumentLanguage("deu", "Latn", 0.6, 1.0, 1.0, False)
+    assert identifier._combine(silent, uzbek).lang == "und"  # heliport knows Uzbek: its abstention counts
+    assert identifier._combine(bavarian, german).agreement == DISAGREED
+    identifier.calibration.unrecognised = {"heliport": ["uzb_Latn"], "fasttext": ["bar_Latn"]}
+    assert (identifier._combine(silent, uzbek).lang, identifier._combine(silent, uzbek).agreement) == ("uzb", SINGLE)
+    assert (identifier._combine(bavarian, german).lang, identifier._combine(bavarian, german).agreement) == ("bar", SINGLE)
+    # a script it was not measured in keeps the veto: Cyrillic Uzbek is still heliport's to judge
+    assert identifier._combine(replace_script(silent, "Cyrl"), replace_script(uzbek, "Cyrl")).lang == "und"
+
+
+def replace_script(result, script):
+    from dataclasses import replace
+
+    return replace(result, script=script)
+
+
+def test_the_shipped_table_lists_what_the_bench_measured_missed():
+    calibration = Calibration.load()
+    assert calibration.unrecognised, "bench/lid_calibrate.py writes the labels each backend misses"
+    for backend, labels in calibration.unrecognised.items():
+        assert all(label not in calibration.limits[backend] for label in labels)  # missed labels have no entry
