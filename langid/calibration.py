@@ -61,7 +61,9 @@ class Calibration:
     def load(cls, path: str | Path | None = None) -> "Calibration":
         path = Path(path) if path else DEFAULT_FILE
         if not path.is_file():
-            return cls()
+            # a missing table would silently turn the open set off: every neighbour's label would pass again
+            where = "the shipped table (reinstall longtail)" if path == DEFAULT_FILE else "the calibration table given"
+            raise FileNotFoundError(f"LID calibration: {path} not found ({where}); --no-open-set / open_set=False runs without one")
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data.get("limits", {}), data.get("settings", {}), data.get("unrecognised", {}))
 

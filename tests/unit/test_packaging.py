@@ -112,3 +112,28 @@ def test_requirements_pin_every_declared_distribution():
     pinned = {_distribution_name(line.split("#", 1)[0].strip()) for line in (ROOT / "requirements.txt").read_text().splitlines() if line.split("#", 1)[0].strip()}
     pinned.add("fasttext-numpy2-wheel")  # installed by scripts/setup.sh itself (FASTTEXT_PKG), after requirements.txt
     assert {d for d in declared_distributions() if d not in pinned} == set()
+
+
+def test_every_data_file_the_package_reads_is_declared_as_package_data():
+    """A wheel carries only modules unless pyproject.toml names the data files: without langid/calibration.json a
+    pip-installed longtail would have no open-set LID table."""
+    import fnmatch
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"].get("package-data", {})
+    data_files = [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*")
+                  if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
+    assert data_files, "the package has data files (langid/calibration.json)"
+    for path in data_files:
+        relative = path.relative_to(ROOT)
+        package = "longtail." + ".".join(relative.parent.parts)
+        patterns = declared.get(package, [])
+        assert any(fnmatch.fnmatch(relative.name, pattern) for pattern in patterns), f"{relative} is not in [tool.setuptools.package-data] {package}"
+
+
+def test_a_missing_calibration_table_is_a_clear_error(tmp_path):
+    import pytest
+
+    from longtail.langid.calibration import Calibration
+
+    with pytest.raises(FileNotFoundError, match="calibration"):
+        Calibration.load(tmp_path / "typo.json")
