@@ -36,13 +36,19 @@ class ScriptProfile:
         return bool(others) and others[0] >= MIXED_SCRIPT_SHARE
 
 
+def _minor_others(proportions: dict[str, float], parts: frozenset[str]) -> bool:
+    """Do the scripts outside ``parts`` and Latin stay too small to make the text mixed? A stray Greek mu or a
+    Cyrillic letter in a Japanese news page must not split it off as ``jpn_Hani`` / ``jpn_Hira``."""
+    return sum(v for k, v in proportions.items() if k not in parts and k not in _NEUTRAL and k != "Latn") < MIXED_SCRIPT_SHARE
+
+
 def _merge_composites(proportions: dict[str, float]) -> dict[str, float]:
     # Punctuation (、。？) is Common/Inherited: it must not stop a Japanese text from being Jpan.
     present = set(proportions) - _NEUTRAL
-    if present & {"Hira", "Kana"} and present <= _JAPANESE_PARTS | {"Latn"}:
+    if present & {"Hira", "Kana"} and _minor_others(proportions, _JAPANESE_PARTS):
         jpan = sum(proportions.pop(k) for k in list(proportions) if k in _JAPANESE_PARTS)
         proportions["Jpan"] = jpan
-    elif "Hang" in present and present <= _KOREAN_PARTS | {"Latn"}:
+    elif "Hang" in present and _minor_others(proportions, _KOREAN_PARTS):
         # Modern Korean is written in Hangul alone (kor_Hang, as in FLORES-200 and GlotLID); only text
         # with a real share of Hanja is the composite Kore.
         script = "Kore" if proportions.get("Hani", 0.0) >= KOREAN_HANJA_SHARE else "Hang"

@@ -98,6 +98,16 @@ def test_japanese_punctuation_and_korean_hangul():
     assert script_profile("大韓民國 憲法 第一條 대한민국은 民主共和國이다").script == "Kore"
 
 
+def test_a_stray_letter_of_another_script_keeps_japanese_and_korean_composite():
+    """Real Japanese pages carry a Greek mu or an omega now and then (the quality bench's UD Japanese pages had
+    jpn_Hani / jpn_Hira splits from one Greek letter); a real second script still makes the text mixed."""
+    japanese = "新しい薬は約5μgで効果があり、研究チームは来月に結果を発表します。担当者によると、副作用はほとんどありません。"
+    assert script_profile(japanese).script == "Jpan"
+    assert script_profile("내일은 비가 온대요. 우산 챙기세요! 온도는 약 20Ω 저항처럼 변하지 않아요.").script == "Hang"
+    russian_with_kana = "Мы читали книгу о Японии весь вечер и говорили о поездке. Там было слово カタカナ."
+    assert script_profile(russian_with_kana).script == "Cyrl"
+
+
 def test_romanised_and_mixed_script_text(ensemble):
     roman_hindi = "Kal hum sab log mandir jayenge, phir wapas aakar khana banayenge aur der tak baatein karenge."
     result = ensemble.identify([roman_hindi])[0]
