@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from longtail.langid.blind_spots import describe, load_blind_spots
 from longtail.pipeline.runfolder import ERRORS_JSONL, LANGUAGES_CSV, LANGUAGES_JSON, LID_CONTAMINATION_JSON, RECORDS_JSON, RUN_JSON
 from longtail.stages.base import sum_counters
 from longtail.stages.lid_outlier import MIN_CORE
@@ -42,6 +43,8 @@ def lid_contamination_summary(languages: list[dict]) -> dict:
     not_judged = [s for s in languages if s.get("lid_contamination") is None]
     pages = sum(judged_pages(s) for s in judged)
     outliers = sum(int((s.get("dropped") or {}).get(LID_OUTLIER, 0)) for s in judged)
+    # what the check cannot find: languages no model knows, measured to land in these kept splits (langid/blind_spots.py)
+    blind_spots = {s["lang_script"]: describe(s["lid_blind_spots"]) for s in languages if s.get("documents") and s.get("lid_blind_spots")}
     return {
         "method": LID_OUTLIER,
         "lower_bound": True,
@@ -54,12 +57,15 @@ def lid_contamination_summary(languages: list[dict]) -> dict:
         "min_pages": MIN_CORE,
         "note": f"share of the judged splits' pages dropped as {LID_OUTLIER}; splits under {MIN_CORE} pages are not judged; "
                 "a lower bound: the common-word check misses relatives that share the language's function words",
+        "blind_spots": dict(sorted(blind_spots.items())),
     }
 
 
 def write_stats(folder: Path, languages: list[dict], records: dict, errors: list[dict], run_info: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     languages = sorted(languages, key=lambda s: (-s["documents"], s["lang_script"]))
+    blind_spots = load_blind_spots()
+    languages = [dict(s, lid_blind_spots=blind_spots[s["lang_script"]]) if s["lang_script"] in blind_spots else s for s in languages]
     (folder / LANGUAGES_JSON).write_text(json.dumps(languages, indent=2, ensure_ascii=False))
     (folder / LID_CONTAMINATION_JSON).write_text(json.dumps(lid_contamination_summary(languages), indent=2))
     (folder / RECORDS_JSON).write_text(json.dumps(records, indent=2))

@@ -189,6 +189,8 @@ def contamination_cell(stats: dict, audited: dict[str, float]) -> str:
         parts.append(f"audited {_percent(audited[stats['lang_script']])}")
     value = stats.get("lid_contamination")
     parts.append(f"{LID_OUTLIER} {_percent(value)}" if value is not None else "not judged")
+    if stats.get("lid_blind_spots"):
+        parts.append("blind spots: " + ", ".join(e["lang"] for e in stats["lid_blind_spots"]))
     return "; ".join(parts)
 
 
@@ -225,6 +227,10 @@ def overview(languages: list[dict], summary: dict, audited: dict[str, float], pl
                           for r, n in sorted(drops.items(), key=lambda kv: (-kv[1], kv[0])))
     worst = sorted((s for s in languages if s.get("lid_contamination")), key=lambda s: (-s["lid_contamination"], s["lang_script"]))[:10]
     worst_line = ", ".join(f"{s['lang_script']} {_percent(s['lid_contamination'])} ({judged_pages(s):,} pages)" for s in worst) or "none"
+    spots = summary.get("blind_spots") or {}
+    spots_note = ("" if not spots else '<p class="note" id="blind-spots">Known LID blind spots: languages no model knows that '
+                  "longtail's LID bench files under these kept splits (bench items filed there), which the check above cannot "
+                  "find: " + html.escape("; ".join(f"{label}: {text}" for label, text in spots.items())) + ".</p>")
     images = "\n".join(f'<figure id="{key}"><img alt="{html.escape(title)}" src="data:image/png;base64,{png}"><figcaption>{html.escape(title)}</figcaption></figure>'
                        for key, title, png in plots)
     return f"""<section id="overview"><h2>Overview</h2>
@@ -232,6 +238,7 @@ def overview(languages: list[dict], summary: dict, audited: dict[str, float], pl
 <p class="note">Estimated contamination: the share of the judged splits' pages that the split-level check dropped as
 <code>{LID_OUTLIER}</code>. {html.escape(LOWER_BOUND_NOTE)} Highest per split: {html.escape(worst_line)}.
 Per language: the contamination column of the Languages table.</p>
+{spots_note}
 <h3>Drops by reason, all languages</h3>
 <table class="drops"><thead><tr><th>reason</th><th>documents</th><th>share of removed</th></tr></thead><tbody>{reason_rows}</tbody></table>
 {images}

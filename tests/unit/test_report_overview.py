@@ -120,3 +120,34 @@ def test_report_without_the_run_level_file_computes_the_same_figure(stats_folder
     page = build_report(stats_folder)
     (stats_folder / "stats" / "lid_contamination.json").unlink()
     assert report_fact(build_report(stats_folder), "contamination") == report_fact(page, "contamination")
+
+
+def test_measured_blind_spots_are_named_in_the_stats_and_the_overview(tmp_path, languages):
+    """hye_Armn: Western and Classical Armenian go there and no check can see it; the run says so where it states
+    its contamination estimate (langid/blind_spots.json, measured on the LID bench)."""
+    from longtail.langid.blind_spots import load_blind_spots
+
+    shipped = load_blind_spots()
+    assert {e["lang"] for e in shipped["hye_Armn"]} >= {"hyw", "xcl"}
+    armenian = dict(_language(3), lang_script="hye_Armn")
+    write_stats(tmp_path / "stats", languages + [armenian], {"response": 1}, [], {"manifest": {}})
+    written = {s["lang_script"]: s for s in json.loads((tmp_path / "stats" / "languages.json").read_text())}
+    assert written["hye_Armn"]["lid_blind_spots"] == shipped["hye_Armn"]
+    assert "lid_blind_spots" not in written[languages[0]["lang_script"]] and "lid_blind_spots" not in armenian
+    summary = json.loads((tmp_path / "stats" / "lid_contamination.json").read_text())
+    assert list(summary["blind_spots"]) == ["hye_Armn"] and "Western Armenian (hyw)" in summary["blind_spots"]["hye_Armn"]
+    page = build_report(tmp_path)
+    assert "Known LID blind spots" in report_overview(page) and "Western Armenian (hyw)" in report_overview(page)
+    table = page[page.index("<h2>Languages</h2>") :]
+    assert "blind spots: " in table
+
+
+def test_blind_spot_table_lists_unknown_languages_filed_at_least_twice():
+    from longtail.langid.blind_spots import blind_spot_table
+
+    gold = ["hyw_Armn"] * 4 + ["xcl_Armn"] * 2 + ["hye_Armn"] * 3 + ["tlh_Latn"] * 3
+    predicted = ["hye_Armn", "hye_Armn", "hye_Armn", "und_Armn", "hye_Armn", "und_Armn", "hye_Armn", "hye_Armn", "und_Armn",
+                 "eng_Latn", "deu_Latn", "und_Latn"]
+    table = blind_spot_table(gold, predicted, {"hyw_Armn", "xcl_Armn", "tlh_Latn"}, {"hyw": "Western Armenian"}, "test")
+    # xcl once, tlh once per label: not listed; hye_Armn is known, its own items are not blind spots
+    assert table["labels"] == {"hye_Armn": [{"lang": "hyw", "name": "Western Armenian", "filed": 3, "items": 4}]}
