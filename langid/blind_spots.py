@@ -19,12 +19,21 @@ DEFAULT_FILE = Path(__file__).with_name("blind_spots.json")
 MIN_FILED = 2  # items of one unknown language under one label before it is listed (one item can be a stray sentence)
 
 
-def load_blind_spots(path: str | Path | None = None) -> dict[str, list[dict]]:
-    """``lang_script`` label -> ``[{"lang", "name", "filed", "items"}, ...]`` (most filed first)."""
+MEASURED_WITH = {"backend": "ensemble", "model_path": None, "macro_policy": "macro"}  # the identifier the table describes
+
+
+def load_blind_spots(identify: dict | None, path: str | Path | None = None) -> dict[str, list[dict]]:
+    """``lang_script`` label -> ``[{"lang", "name", "filed", "items"}, ...]`` (most filed first), for a run whose
+    ``stages.identify`` settings are those the table was measured with; otherwise (heliport alone, a GlotLID model
+    that knows Western Armenian, unknown settings) nothing: the table says nothing about another identifier."""
     path = Path(path) if path else DEFAULT_FILE
     if not path.is_file():
         raise FileNotFoundError(f"LID blind spots: {path} not found (the table ships with longtail; reinstall it)")
-    return json.loads(path.read_text(encoding="utf-8"))["labels"]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    measured = data.get("identifier", MEASURED_WITH)
+    if not identify or any(identify.get(key) != value for key, value in measured.items()):
+        return {}
+    return data["labels"]
 
 
 def blind_spot_table(gold: list[str], predicted: list[str], unknown: set[str], names: dict[str, str], source: str) -> dict:
@@ -45,7 +54,7 @@ def blind_spot_table(gold: list[str], predicted: list[str], unknown: set[str], n
             labels.setdefault(answer, []).append({"lang": lang, "name": names.get(lang, lang), "filed": count, "items": items[truth]})
     for entries in labels.values():
         entries.sort(key=lambda e: (-e["filed"], e["lang"]))
-    return {"source": source, "min_filed": MIN_FILED, "labels": dict(sorted(labels.items()))}
+    return {"source": source, "identifier": MEASURED_WITH, "min_filed": MIN_FILED, "labels": dict(sorted(labels.items()))}
 
 
 def describe(entries: list[dict]) -> str:

@@ -64,7 +64,7 @@ def lid_contamination_summary(languages: list[dict]) -> dict:
 def write_stats(folder: Path, languages: list[dict], records: dict, errors: list[dict], run_info: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     languages = sorted(languages, key=lambda s: (-s["documents"], s["lang_script"]))
-    blind_spots = load_blind_spots()
+    blind_spots = load_blind_spots((run_info.get("manifest") or {}).get("identify"))
     languages = [dict(s, lid_blind_spots=blind_spots[s["lang_script"]]) if s["lang_script"] in blind_spots else s for s in languages]
     (folder / LANGUAGES_JSON).write_text(json.dumps(languages, indent=2, ensure_ascii=False))
     (folder / LID_CONTAMINATION_JSON).write_text(json.dumps(lid_contamination_summary(languages), indent=2))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from dataclasses import asdict
 
 import pytest
 
@@ -127,10 +128,15 @@ def test_measured_blind_spots_are_named_in_the_stats_and_the_overview(tmp_path, 
     its contamination estimate (langid/blind_spots.json, measured on the LID bench)."""
     from longtail.langid.blind_spots import load_blind_spots
 
-    shipped = load_blind_spots()
+    from longtail.pipeline.manifest import IdentifySettings
+
+    default = asdict(IdentifySettings())
+    shipped = load_blind_spots(default)
     assert {e["lang"] for e in shipped["hye_Armn"]} >= {"hyw", "xcl"}
+    # measured for the default ensemble: another identifier (GlotLID knows Western Armenian) gets no claims
+    assert load_blind_spots(dict(default, model_path="glotlid.bin")) == {} == load_blind_spots(dict(default, backend="heliport"))
     armenian = dict(_language(3), lang_script="hye_Armn")
-    write_stats(tmp_path / "stats", languages + [armenian], {"response": 1}, [], {"manifest": {}})
+    write_stats(tmp_path / "stats", languages + [armenian], {"response": 1}, [], {"manifest": {"identify": default}})
     written = {s["lang_script"]: s for s in json.loads((tmp_path / "stats" / "languages.json").read_text())}
     assert written["hye_Armn"]["lid_blind_spots"] == shipped["hye_Armn"]
     assert "lid_blind_spots" not in written[languages[0]["lang_script"]] and "lid_blind_spots" not in armenian
