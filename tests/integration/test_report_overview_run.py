@@ -46,9 +46,13 @@ def test_report_of_the_run_opens_with_thereport_overview(reference_run):
     figure = "n/a" if summary["contamination"] is None else f"{100 * summary['contamination']:.1f}%"
     assert contamination.startswith(f"{figure} (") and f"{summary['splits_judged']} splits judged" in contamination
     assert "lower bound" in report_overview(page) and "misses relatives" in report_overview(page)
+    spotted = {s["lang_script"] for s in stats if s.get("lid_blind_spots") and s["documents"]}
+    assert spotted and set(summary["blind_spots"]) == spotted and "Known LID blind spots" in report_overview(page)
     table = page[first_table:]
     for s in stats:
         cell = "not judged" if s["lid_contamination"] is None else f"lid:outlier {100 * s['lid_contamination']:.1f}%"
+        if s.get("lid_blind_spots"):  # the sample's Hindi: Magahi text lands there (langid/blind_spots.json)
+            cell += "; blind spots: " + ", ".join(e["lang"] for e in s["lid_blind_spots"])
         assert re.search(rf"<tr><td>{s['lang_script']}</td>(<td>[^<]*</td>)*<td>{re.escape(cell)}</td>", table), s["lang_script"]
 
 
