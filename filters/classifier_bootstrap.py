@@ -34,11 +34,10 @@ from dataclasses import asdict, dataclass
 import regex
 
 from longtail.filters.kenlm_bootstrap import fold_of, stable_hash
-from longtail.filters.words import is_unspaced, normalise, words
+from longtail.filters.words import graphemes, is_unspaced, normalise, words
 
 JUNK_KINDS = ("word_salad", "scrambled_letters", "mojibake")
 GOOD, BAD = "good", "bad"
-_GRAPHEME = regex.compile(r"\X")
 _WORD = regex.compile(r"[\p{L}\p{M}]+")
 _CP1252 = {}
 for _b in range(256):
@@ -115,14 +114,10 @@ def feature_line(text: str, script: str, max_tokens: int | None = None) -> str:
 # --- junk made from a real document -------------------------------------------------------------------------
 
 
-def _graphemes(text: str) -> list[str]:
-    return _GRAPHEME.findall(text)
-
-
 def _pieces(line: str, shortest: int, longest: int, rng: random.Random) -> Iterator[str]:
     """``line`` cut into runs of ``shortest``..``longest`` grapheme clusters: the "words" of a script without spaces.
     A generator, so a caller that draws from ``rng`` per piece keeps one fixed order of draws."""
-    gs, i = _graphemes(line), 0
+    gs, i = graphemes(line), 0
     while i < len(gs):
         n = rng.randint(shortest, longest)
         yield "".join(gs[i:i + n])
@@ -145,7 +140,7 @@ def word_salad(text: str, script: str, rng: random.Random) -> str:
 
 
 def _scramble(word: str, rng: random.Random) -> str:
-    gs = _graphemes(word)
+    gs = graphemes(word)
     if len(gs) < 4:
         return word
     inner = gs[1:-1]

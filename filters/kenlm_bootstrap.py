@@ -39,7 +39,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-import regex
 
 from longtail.fileio import atomic_path, atomic_write_text
 
@@ -49,7 +48,7 @@ from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import EmptyTextFilter, LanguageFilter, RepetitionFilter, SymbolFilter, Thresholds, TooShortFilter, first_failure
 from longtail.filters.quality_eval import roc_auc
 from longtail.filters.templated import templated_scores
-from longtail.filters.words import normalise
+from longtail.filters.words import graphemes, normalise
 
 STRICT_FILTERS = (EmptyTextFilter(), LanguageFilter(), TooShortFilter(), SymbolFilter(), RepetitionFilter())
 # annotation columns the candidate split reads
@@ -135,14 +134,11 @@ def stable_hash(value: str) -> int:
     return int(hashlib.sha1(value.encode("utf-8")).hexdigest()[:12], 16)
 
 
-_GRAPHEME = regex.compile(r"\X")
-
-
 def shuffled_graphemes(text: str, rng: random.Random) -> str:
     """``text`` with each word's grapheme clusters shuffled: a Devanagari vowel sign or a Yoruba tone mark
     stays on its letter, so the result is garbled text in the right alphabet."""
     def shuffle(word: str) -> str:
-        clusters = _GRAPHEME.findall(word)
+        clusters = graphemes(word)
         rng.shuffle(clusters)
         return "".join(clusters)
     return " ".join(shuffle(w) for w in text.split())

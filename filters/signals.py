@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import regex
 
-from longtail.filters.words import count_of_words, is_unspaced, words
+from longtail.filters.words import count_of_words, graphemes, is_unspaced, words
 
 
 @dataclass(frozen=True)
@@ -400,7 +400,6 @@ def _pstdev(counts: np.ndarray) -> float:
     return math.sqrt((n * squares - total * total) / (n * n))
 
 
-_GRAPHEME = regex.compile(r"\X")
 # Terminals of scripts written without spaces: "." is left out (there it marks abbreviations and numbers,
 # "ธ.ค.", "3.5", more often than sentence ends; Thai and Lao end sentences with a space, not a mark).
 _UNSPACED_TERMINAL = regex.compile(r"(?!\.)\p{Sentence_Terminal}")
@@ -422,7 +421,7 @@ def unspaced_order_test(text: str) -> tuple[float | None, float | None]:
     long_line = WORD_ORDER_LONG_LINE * 3
     lines = []
     for line in text.splitlines():
-        clusters = [g for g in _GRAPHEME.findall(line) if not g.isspace()]
+        clusters = [g for g in graphemes(line) if not g.isspace()]
         if len(clusters) >= long_line:
             lines.append([bool(_UNSPACED_TERMINAL.match(g)) for g in clusters])
     if sum(len(line) for line in lines) < WORD_ORDER_MIN_WORDS * 3:
@@ -486,7 +485,7 @@ def letter_order_ratio(text: str, characters: Counter | None = None) -> float | 
     words = _LETTERS.findall(lowered)
     # lower() maps each character on its own (only sigma looks at its neighbours, and it stays a letter either way)
     if _JOINS_LETTERS.search("".join(characters).lower() if characters is not None else lowered):
-        words_as_clusters = [_GRAPHEME.findall(word) for word in words]
+        words_as_clusters = [graphemes(word) for word in words]
         lengths = [len(clusters) for clusters in words_as_clusters]
         if sum(n - 1 for n in lengths if n >= 4) < LETTER_ORDER_MIN_PAIRS:
             return None
@@ -521,7 +520,7 @@ def unspaced_letter_order_ratio(text: str) -> float | None:
     (0.96-1.0). Letters only (digits and punctuation have no order to scramble). None under
     ``LETTER_ORDER_MIN_PAIRS`` pairs. The RNG is a local instance seeded from the text."""
     window = UNSPACED_LETTER_WINDOW
-    lines = [[g for g in _GRAPHEME.findall(line) if g[0].isalpha()] for line in text.splitlines()]
+    lines = [[g for g in graphemes(line) if g[0].isalpha()] for line in text.splitlines()]
     lines = [clusters for clusters in lines if len(clusters) >= window]
     if sum(len(clusters) - 1 for clusters in lines) < LETTER_ORDER_MIN_PAIRS:
         return None

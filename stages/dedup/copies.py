@@ -31,7 +31,7 @@ import random
 
 import regex
 
-from longtail.filters.words import is_unspaced
+from longtail.filters.words import graphemes, is_unspaced
 
 DUPLICATE_KINDS = ("exact", "boilerplate", "reformatted", "shuffled", "truncated_70", "edit_5", "edit_10")
 EDIT_RATES = {"edit_5": 0.05, "edit_10": 0.10}
@@ -41,7 +41,6 @@ TRUNCATE_TO = 0.70
 UNSPACED_WORD_GRAPHEMES = {"Hani": 2, "Hans": 2, "Hant": 2, "Jpan": 2, "Hira": 2, "Kana": 2}
 DEFAULT_UNSPACED_WORD_GRAPHEMES = 4
 
-_GRAPHEME = regex.compile(r"\X")
 _SENTENCE_END = regex.compile(r"(?<=[.!?।।።။។៕。！？؟])\s*")
 
 
@@ -61,9 +60,9 @@ def split_words(line: str, script: str) -> list[str]:
     """A line's words (see the module docstring); joining them with :func:`join_words` gives the line back
     up to runs of spaces."""
     if is_unspaced(script):
-        graphemes = _GRAPHEME.findall(line)
+        clusters = graphemes(line)
         size = _word_graphemes(script)
-        return ["".join(graphemes[i : i + size]) for i in range(0, len(graphemes), size)]
+        return ["".join(clusters[i : i + size]) for i in range(0, len(clusters), size)]
     return line.split()
 
 

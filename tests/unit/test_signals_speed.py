@@ -15,10 +15,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import regex
 import yaml
 
 from longtail.filters import signals
-from longtail.filters.signals import _FIRST_LETTER, _fold, _GRAPHEME, _LETTERS, _SENTENCE_END, WORD_ORDER_LONG_LINE, WORD_ORDER_MIN_POWER, WORD_ORDER_MIN_TERMINALS, WORD_ORDER_MIN_WORDS, WORD_ORDER_SHUFFLES, LETTER_ORDER_MIN_PAIRS, LETTER_ORDER_SHUFFLES, _order_lines, text_signals
+from longtail.filters.signals import _FIRST_LETTER, _fold, _LETTERS, _SENTENCE_END, WORD_ORDER_LONG_LINE, WORD_ORDER_MIN_POWER, WORD_ORDER_MIN_TERMINALS, WORD_ORDER_MIN_WORDS, WORD_ORDER_SHUFFLES, LETTER_ORDER_MIN_PAIRS, LETTER_ORDER_SHUFFLES, _order_lines, text_signals
+
+_GRAPHEME = regex.compile(r"\X")  # the reference code splits clusters with the plain regex
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
 

@@ -1,0 +1,34 @@
+"""filters.words.graphemes: the same clusters as the ``\\X`` regex, with a fast path for text that has no code
+point able to join a cluster. Texts written for this test."""
+
+import regex
+
+from longtail.filters.words import graphemes, lm_tokens
+
+PLAIN = regex.compile(r"\X")
+
+TEXTS = [
+    "The market opens early, and 20 farmers bring maize.",  # ASCII: fast path
+    "Москва — столица России; ёлка, ёж.",  # precomposed Cyrillic: fast path
+    "今日は市場に人がたくさんいます。",  # Han and kana: fast path
+    "नमस्ते दुनिया, क्षत्रिय और श्री",  # vowel signs and virama conjuncts
+    "Ọlọ́run sì wí pé kí ìmọ́lẹ̀ wà",  # Yoruba with combining tone marks
+    "คำว่า น้ำ และ กำลัง",  # Thai SARA AM (spacing mark) and tone marks
+    "한국어 ᄒᆞᆫ글 옛한글",  # conjoining jamo next to precomposed syllables
+    "flags 🇳🇬🇯🇵 and a family 👩\u200d👩\u200d👧 and 👍🏽",  # regional indicators, ZWJ sequence, skin tone
+    "e\u0301te\u0301 cafe\u0301",  # decomposed accents
+    "line one\r\nline two",  # CR LF is one cluster
+    "",
+]
+
+
+def test_graphemes_are_the_regex_clusters():
+    for text in TEXTS:
+        assert graphemes(text) == PLAIN.findall(text), text
+
+
+def test_fast_path_is_taken_only_without_joiners():
+    assert graphemes("abc") == ["a", "b", "c"]
+    assert graphemes("ко\u0301т") == ["к", "о\u0301", "т"]  # a combining acute stays on its letter
+    tokens = lm_tokens("Ọlọ́run sì", "Latn")  # KenLM's units: the tone-marked vowel is one token
+    assert "\u1ecd\u0301" in tokens and tokens[-2:] == ["s", "ì"] and "▁" in tokens
