@@ -43,7 +43,7 @@ from typing import NamedTuple
 from longtail.fileio import atomic_path, atomic_write_text
 
 from longtail.filters.calibration import strict_lid_threshold
-from longtail.filters.kenlm_model import KenLMScorer, model_paths, train_kenlm
+from longtail.filters.kenlm_model import KenLMScorer, card_percentiles, model_paths, train_kenlm
 from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import EmptyTextFilter, LanguageFilter, RepetitionFilter, SymbolFilter, Thresholds, TooShortFilter, first_failure
 from longtail.filters.quality_eval import roc_auc
@@ -302,6 +302,7 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
                     fold_models_dir=chosen_dir / FOLDS, token_cache=tokens)
         # documents whose fold is their cluster's, not fold_of(id): the scorer must use the same fold
         moved = {doc_id: fold for doc_id, fold in sorted(folds.items()) if fold != fold_of(doc_id, settings.heldout_folds)}
+        document_perplexities = _heldout_documents(candidates, folds, chosen_dir / FOLDS, label, tokens)
         atomic_write_text(chosen_dir / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}", json.dumps(moved, ensure_ascii=False))
         record = {
             "source": source,
@@ -322,6 +323,9 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         src_binary, src_card = model_paths(chosen_dir, label)
         card_data = json.loads(src_card.read_text())
         card_data["bootstrap"] = record
+        if document_perplexities:
+            card_data["heldout_documents"] = len(document_perplexities)
+            card_data["heldout_document_perplexity"] = card_percentiles(document_perplexities)
         overrides = f"{label}{FOLD_OVERRIDES_SUFFIX}"
         with atomic_path(models_dir / FOLDS / overrides) as tmp_overrides:
             shutil.copyfile(chosen_dir / FOLDS / overrides, tmp_overrides)
@@ -336,6 +340,25 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         # the card last: its presence marks a finished model (a rerun skips the language)
         atomic_write_text(card, json.dumps(card_data, indent=2, ensure_ascii=False))
     return record
+
+
+def _heldout_documents(candidates: list[dict], folds: dict[str, int], fold_models: Path, label: str, tokens: dict) -> list[float]:
+    """Each candidate document's perplexity under the fold model that never saw it: what the run's re-scoring gives
+    the same document (pipeline/bootstrap.py::rescore_file). ``max_perplexity: auto`` rests on these rather than on
+    single lines: a document averages its lines, and in scripts with thousands of characters (Han, Hangul, kana)
+    lines spread so widely that 2.5 x their 10th percentile fell below half the real Korean and Chinese documents
+    (docs/quality.md)."""
+    scorers: dict[int, KenLMScorer] = {}
+    values = []
+    for row in candidates:
+        k = folds[str(row["id"])]
+        if not (fold_models / f"fold{k}" / f"{label}.binary").is_file():
+            continue  # a fold whose complement was too small has no model (not judged in the run either)
+        scorer = scorers.setdefault(k, KenLMScorer(str(fold_models / f"fold{k}"), tokens))
+        value = scorer.perplexity(row["text"], label) if row.get("text") else None
+        if value is not None:
+            values.append(value)
+    return values
 
 
 def judges(heldout_auc: float | None, settings: BootstrapSettings) -> bool:

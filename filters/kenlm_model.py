@@ -73,9 +73,10 @@ def _lm_lines(texts: Iterable[str], script: str, unit: str = "grapheme", cache: 
     return lines
 
 
-def _percentiles(values: list[float], qs: Iterable[int]) -> dict[str, float]:
+def card_percentiles(values: list[float]) -> dict[str, float]:
+    """The ``HELDOUT_PERCENTILES`` of perplexities as a model card stores them (``{"p10": ...}``)."""
     ordered = sorted(values)
-    return {f"p{q}": percentile(ordered, q) if ordered else float("nan") for q in qs}
+    return {f"p{q}": percentile(ordered, q) if ordered else float("nan") for q in HELDOUT_PERCENTILES}
 
 
 _LMPLZ_UNITS = {"b": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -218,7 +219,7 @@ def train_kenlm(
         "heldout_lines": len(heldout_ppl),
         "heldout_method": ((f"{heldout_folds}-fold by document" if by_document else f"{heldout_folds}-fold")
                            if heldout_folds > 1 else f"{heldout_share:.0%} of lines") if heldout_folds > 0 else "none",
-        "heldout_perplexity": _percentiles(heldout_ppl, HELDOUT_PERCENTILES),
+        "heldout_perplexity": card_percentiles(heldout_ppl),
         "training_text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
         "model_sha256": sha256_file(binary_path),
     }

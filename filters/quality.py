@@ -87,8 +87,11 @@ def _number(value) -> float | None:
 
 
 def perplexity_basis(card: dict | None, thresholds: Thresholds) -> float | None:
-    """The held-out percentile that ``max_perplexity: auto`` multiplies (None: no card or no held-out lines)."""
-    return _number((card or {}).get("heldout_perplexity", {}).get(f"p{thresholds.perplexity_basis_percentile}"))
+    """The held-out percentile that ``max_perplexity: auto`` multiplies (None: no card or no held-out lines): of
+    the held-out *documents* when the card has them (bootstrapped models since 2026-12-05), else of the lines."""
+    key = f"p{thresholds.perplexity_basis_percentile}"
+    documents = _number((card or {}).get("heldout_document_perplexity", {}).get(key))
+    return documents if documents is not None else _number((card or {}).get("heldout_perplexity", {}).get(key))
 
 
 LEGACY_MEDIAN_MARGIN = 2.0  # the `auto` rule for cards written before they stored low percentiles: 2 x the median

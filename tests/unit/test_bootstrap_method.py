@@ -239,6 +239,13 @@ def test_documents_are_scored_by_the_fold_model_that_never_saw_them(repo, tmp_pa
     assert scores["garbled-doc"] == pytest.approx(own_fold, rel=1e-5) and own_fold > 2 * final
     clean = sorted(v for key, v in scores.items() if key != "garbled-doc")
     assert scores["garbled-doc"] > 1.5 * clean[len(clean) // 2]
+    # the card's document percentiles are those of the candidates' scores in the run (each by its own fold's model)
+    from longtail.filters.kenlm_model import card_percentiles
+
+    candidates = {r["id"] for r in split_candidates(rows, SMALL)[0]}
+    assert card["heldout_documents"] == len(candidates)
+    expected = card_percentiles([v for key, v in scores.items() if key in candidates])
+    assert card["heldout_document_perplexity"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_a_model_that_cannot_separate_does_not_judge(tmp_path):

@@ -98,6 +98,8 @@ def test_auto_perplexity_uses_model_card():
     assert resolve_max_perplexity(Thresholds(), card) == 500.0  # 2.5 x p10
     assert resolve_max_perplexity(Thresholds(perplexity_basis_percentile=25, perplexity_margin=2.0), card) == 500.0
     assert resolve_max_perplexity(Thresholds(), {"heldout_perplexity": {"p50": 300.0}}) == 600.0  # an older card: 2 x median
+    # a bootstrapped card with held-out documents: their percentile, not the lines' (a document averages its lines)
+    assert resolve_max_perplexity(Thresholds(), {**card, "heldout_document_perplexity": {"p10": 240.0, "p50": 290.0}}) == 600.0
     assert resolve_max_perplexity(Thresholds(), {"heldout_perplexity": {"p10": float("nan"), "p50": float("nan")}}) is None
     assert resolve_max_perplexity(Thresholds(), None) is None
     assert resolve_max_perplexity(Thresholds(max_perplexity=123.0), card) == 123.0
