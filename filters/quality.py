@@ -57,7 +57,7 @@ class Thresholds:
     # share of words in lines of 6+ words: below it the page is navigation/tags/link lists (signals.prose_frac)
     min_prose_frac: float | None = 0.2
     # "auto": ``perplexity_margin`` times the ``perplexity_basis_percentile`` of the perplexities of the
-    # language's held-out sentences (from the model card). A low percentile of unseen text is stable even with
+    # language's held-out documents (bootstrapped cards; else its held-out lines). A low percentile of unseen text is stable even with
     # the few hundred sentences a small language has (extreme ones are not), and it stays on the good text when a
     # bootstrapped model's training pool holds junk that passed the heuristics: on the real bench a third of the
     # Thai candidates were word salad and scrambled pages, which lifted the held-out median (46) to twice the
