@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import regex
 
-from longtail.filters.words import count_of_words, graphemes, is_unspaced, words
+from longtail.filters.words import CLUSTER_JOINERS, count_of_words, graphemes, is_unspaced, words
 
 
 @dataclass(frozen=True)
@@ -448,10 +448,6 @@ def _distinct_pairs(words_as_clusters: list[list[str]]) -> int:
     return len({pair for clusters in words_as_clusters for pair in zip(clusters, clusters[1:])})
 
 
-# Code points that make a grapheme cluster of more than one code point among letters and marks: marks, letters that
-# are spacing marks or prepended (Thai/Lao AM, Malayalam dot reph), and Hangul conjoining jamo (a precomposed
-# syllable joins only a following trailing jamo, T).
-_JOINS_LETTERS = regex.compile(r"[\p{M}\p{GCB=Extend}\p{GCB=SpacingMark}\p{GCB=Prepend}\p{GCB=ZWJ}\p{GCB=L}\p{GCB=V}\p{GCB=T}]")
 
 
 def inner_permutations(lengths: list[int], shuffles: int, seed: int) -> np.ndarray:
@@ -484,7 +480,7 @@ def letter_order_ratio(text: str, characters: Counter | None = None) -> float | 
     lowered = text.lower()
     words = _LETTERS.findall(lowered)
     # lower() maps each character on its own (only sigma looks at its neighbours, and it stays a letter either way)
-    if _JOINS_LETTERS.search("".join(characters).lower() if characters is not None else lowered):
+    if CLUSTER_JOINERS.search("".join(characters).lower() if characters is not None else lowered):
         words_as_clusters = [graphemes(word) for word in words]
         lengths = [len(clusters) for clusters in words_as_clusters]
         if sum(n - 1 for n in lengths if n >= 4) < LETTER_ORDER_MIN_PAIRS:

@@ -1,9 +1,10 @@
 """filters.words.graphemes: the same clusters as the ``\\X`` regex, with a fast path for text that has no code
 point able to join a cluster. Texts written for this test."""
 
+import pytest
 import regex
 
-from longtail.filters.words import graphemes, lm_tokens
+from longtail.filters.words import CLUSTER_JOINERS, graphemes, lm_tokens
 
 PLAIN = regex.compile(r"\X")
 
@@ -32,3 +33,13 @@ def test_fast_path_is_taken_only_without_joiners():
     assert graphemes("ко\u0301т") == ["к", "о\u0301", "т"]  # a combining acute stays on its letter
     tokens = lm_tokens("Ọlọ́run sì", "Latn")  # KenLM's units: the tone-marked vowel is one token
     assert "\u1ecd\u0301" in tokens and tokens[-2:] == ["s", "ì"] and "▁" in tokens
+
+
+@pytest.mark.parametrize("word", ["kitabu", "общество", "ሰላምታ", "ნაშრომი", "ภาษาไทยสำคัญ", "ພາສາລາວຄຳ", "ൎമ്മ", "\u1100\u1161\u11a8", "한국어",
+                                  "a\u0301b", "ab\u200dc", "🇳🇬", "a\r\nb"])
+def test_a_cluster_of_several_code_points_always_has_a_joiner(word):
+    """The fast paths (graphemes, signals.letter_order_ratio) skip the regex when no code point of the text is in
+    CLUSTER_JOINERS: that must hold exactly when every cluster is one code point (Thai/Lao AM are letters yet
+    spacing marks, Malayalam dot reph is prepended, conjoining jamo join each other, flags pair up, CR LF)."""
+    one_per_cluster = PLAIN.findall(word) == list(word)
+    assert one_per_cluster or CLUSTER_JOINERS.search(word)

@@ -152,15 +152,6 @@ def test_inlined_shuffle_draws_like_random_shuffle():
         assert ours.getstate() == theirs.getstate()
 
 
-@pytest.mark.parametrize("word", ["kitabu", "ОБЩЕСТВО".lower(), "ሰላምታ", "ნაშრომი", "ภาษาไทยสำคัญ", "ພາສາລາວຄຳ", "ൎമ്മ", "\u1100\u1161\u11a8", "한국어", "a\u0301b", "ab\u200dc"])
-def test_letters_that_join_clusters_are_recognised(word):
-    """letter_order_ratio skips the per-word grapheme search when no code point of the text can join a cluster:
-    that must hold exactly when every cluster is one code point (Thai/Lao AM are letters yet spacing marks,
-    Malayalam dot reph is prepended, conjoining jamo join each other)."""
-    one_per_cluster = _GRAPHEME.findall(word) == list(word)
-    assert one_per_cluster or signals._JOINS_LETTERS.search(word)  # a multi-code-point cluster always has a joiner
-
-
 def inner_permutations_ref(lengths, shuffles, seed):
     """inner_permutations before it drew all rows at once (2026-12-04): one draw and one sort per row."""
     import numpy as np
