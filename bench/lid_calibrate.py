@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     else:
         items = outside_items(rows, Path(args.text), args.per_label_docs)
     examples = []
-    attempts: dict[str, dict[str, tuple[int, int]]] = {}  # backend -> label -> (tried, named)
+    attempts: dict[str, dict[str, list[int]]] = {}  # backend -> label -> [tried, named]
     for backend in args.backends.split(","):
         identifier = make_identifier(backend, open_set=False)
         results = []
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
                 counts = tried.setdefault(gold, [0, 0])
                 counts[0] += 1
                 counts[1] += int(result.script == script and related(result.lang, lang) is not None)
-        attempts[backend] = {label: (t, n) for label, (t, n) in tried.items()}
+        attempts[backend] = tried
         print(f"{backend}: {right} right answers of {len(items)} known-language items")
     source = (f"{Path(args.text).name}/ minus {Path(args.input).name}, {args.per_label_docs} documents per label"
               if args.source == "text" else Path(args.input).name)

@@ -58,11 +58,13 @@ def good_pages(run: Path, truth_path: Path) -> list[tuple[str, str, str]]:
 
 
 def page_answers(identifier, pages: list[tuple[str, str, str]]) -> Counter:
+    from longtail.langid.labels import NON_LANGUAGE
+
     counts: Counter = Counter()
     for start in range(0, len(pages), 128):
         batch = pages[start : start + 128]
         for (_, gold, kind), result in zip(batch, identifier.identify([text for text, _, _ in batch])):
-            verdict = "right" if result.label == gold else "und" if result.lang in ("und", "zxx") else "wrong"
+            verdict = "right" if result.label == gold else "und" if result.lang in NON_LANGUAGE else "wrong"
             counts[kind, verdict] += 1
     return counts
 

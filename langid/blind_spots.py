@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from longtail.langid.labels import NON_LANGUAGE
+
 DEFAULT_FILE = Path(__file__).with_name("blind_spots.json")
 MIN_FILED = 2  # items of one unknown language under one label before it is listed (one item can be a stray sentence)
-
-
 MEASURED_WITH = {"backend": "ensemble", "model_path": None, "macro_policy": "macro"}  # the identifier the table describes
 
 
@@ -45,7 +45,7 @@ def blind_spot_table(gold: list[str], predicted: list[str], unknown: set[str], n
         if truth not in unknown:
             continue
         items[truth] = items.get(truth, 0) + 1
-        if answer.split("_")[0] not in ("und", "zxx"):
+        if answer.split("_")[0] not in NON_LANGUAGE:
             filed[truth, answer] = filed.get((truth, answer), 0) + 1
     labels: dict[str, list[dict]] = {}
     for (truth, answer), count in sorted(filed.items()):

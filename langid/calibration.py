@@ -31,7 +31,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 DEFAULT_FILE = Path(__file__).with_name("calibration.json")
 DEFAULT_QUANTILE = 0.05
@@ -76,7 +76,7 @@ class Calibration:
         return label not in self.unrecognised.get(backend, ())
 
     @staticmethod
-    def missed_labels(attempts: dict[str, tuple[int, int]], min_examples: int = MIN_EXAMPLES, min_tried: int = MIN_TRIED) -> list[str]:
+    def missed_labels(attempts: dict[str, Sequence[int]], min_examples: int = MIN_EXAMPLES, min_tried: int = MIN_TRIED) -> list[str]:
         """``attempts``: label -> (items tried, items the backend named right or by a macrolanguage relative)."""
         return sorted(label for label, (tried, named) in attempts.items() if tried >= min_tried and named < min_examples)
 
