@@ -31,6 +31,8 @@ inherit the affinity), two at a time side by side on cores 0 and 1:
   annotate   longtail's annotate pass alone, in-process (annotate_unit over the units; no Ray), as one worker
   floor      fastwarc read + gzip + charset decoding + trafilatura, nothing else
   run2       (--scaling) the whole run with 2 workers on a 2-CPU local Ray, not pinned; run1 the same with 1
+             worker, not pinned either (its lmplz threads and Ray's own processes use the other core: ~1.06
+             cores on average); run1core the same as run1 pinned to one core: one core against two
 
 CPU time is what to compare on a shared machine: a pinned process may get a fraction of its core.
 """
@@ -386,8 +388,8 @@ def child(args) -> None:
     name = args.child
     if name == "run":
         result = run_whole(files, work, 1)
-    elif name in ("run1", "run2"):
-        result = run_whole(files, work, int(name[-1]))
+    elif name in ("run1", "run2", "run1core"):
+        result = run_whole(files, work, 2 if name == "run2" else 1)
     elif name == "annotate":
         result = run_annotate(files, work)
     elif name == "datatrove":
@@ -456,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", default="/tmp/longtail-bench-real", help="scratch folder (the subset is cached here)")
     parser.add_argument("--only", default="", help="comma-separated: run, datatrove, annotate, floor; main = run,datatrove; pass = annotate,floor")
     parser.add_argument("--keep", action="store_true", help="keep the other measurements of the last results.json (ratios against them)")
-    parser.add_argument("--scaling", action="store_true", help="also the whole run with 1 and 2 workers on both cores")
+    parser.add_argument("--scaling", action="store_true", help="also the whole run with 1 and 2 workers on both cores, and with 1 worker pinned to one core")
     parser.add_argument("--profile", action="store_true", help="cProfile of the annotate pass instead")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -491,9 +493,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in side_by_side(pair, crawl, work, pages):
             results[r["name"]] = r
     if args.scaling:
-        print("whole run, 1 then 2 workers on a 2-CPU local Ray (not pinned):")
-        for name in ("run1", "run2"):
-            results[name] = collect(spawn(name, crawl, work, None), pages)
+        print("whole run, 1 then 2 workers on a 2-CPU local Ray (not pinned), then 1 worker pinned to one core:")
+        for name in ("run1", "run2", "run1core"):
+            results[name] = collect(spawn(name, crawl, work, 0 if name == "run1core" else None), pages)
 
     def ratio(a: str, b: str) -> str:
         if a not in results or b not in results:
@@ -510,7 +512,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  run's annotate pass / floor  {ratio('run', 'floor').split(',')[0]} (whole run); "
               f"annotate pass {run['passes']['annotate']['cpu_seconds'] / results['floor']['cpu_seconds']:.2f} CPU" if "floor" in results else "")
     if "run1" in results and "run2" in results:
-        print(f"  2 workers / 1 worker    {results['run1']['seconds'] / results['run2']['seconds']:.2f} wall   (target >= 1.8)")
+        print(f"  2 workers / 1 worker    {results['run1']['seconds'] / results['run2']['seconds']:.2f} wall   (target >= 1.8; run1 not pinned)")
+    if "run1core" in results and "run2" in results:
+        print(f"  2 cores / 1 core        {results['run1core']['seconds'] / results['run2']['seconds']:.2f} wall   (run1core: 1 worker pinned to one core)")
     (work / "results.json").write_text(json.dumps(results, indent=2))
     print(f"total {time.perf_counter() - started:.0f} s; results in {work / 'results.json'}")
     return 0

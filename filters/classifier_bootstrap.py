@@ -34,11 +34,14 @@ from dataclasses import asdict, dataclass
 import regex
 
 from longtail.filters.kenlm_bootstrap import fold_of, stable_hash
+from longtail.filters.shuffle import shuffle_with
 from longtail.filters.words import graphemes, is_unspaced, normalise, words
 
 JUNK_KINDS = ("word_salad", "scrambled_letters", "mojibake")
 GOOD, BAD = "good", "bad"
-_WORD = regex.compile(r"[\p{L}\p{M}]+")
+# words that scrambling can change: shorter runs of letters have fewer than 4 grapheme clusters and stay as they are
+_SCRAMBLED_WORD = regex.compile(r"[\p{L}\p{M}]{4,}")
+# each byte read as cp1252 (latin-1 where cp1252 has no character), as a table for str.translate over latin-1 text
 _CP1252 = {}
 for _b in range(256):
     try:
@@ -130,11 +133,11 @@ def word_salad(text: str, script: str, rng: random.Random) -> str:
     for line in text.split("\n"):
         if is_unspaced(script):
             pieces = list(_pieces(line, 2, 4, rng))
-            rng.shuffle(pieces)
+            shuffle_with(pieces, rng.getrandbits)
             out.append("".join(pieces))
         else:
             tokens = line.split()
-            rng.shuffle(tokens)
+            shuffle_with(tokens, rng.getrandbits)
             out.append(" ".join(tokens))
     return "\n".join(out)
 
@@ -144,7 +147,7 @@ def _scramble(word: str, rng: random.Random) -> str:
     if len(gs) < 4:
         return word
     inner = gs[1:-1]
-    rng.shuffle(inner)
+    shuffle_with(inner, rng.getrandbits)
     return gs[0] + "".join(inner) + gs[-1]
 
 
@@ -155,16 +158,16 @@ def scrambled_letters(text: str, script: str, rng: random.Random) -> str:
         if is_unspaced(script):
             out.append("".join(_scramble(piece, rng) for piece in _pieces(line, 4, 6, rng)))
         else:
-            out.append(_WORD.sub(lambda m: _scramble(m.group(0), rng), line))
+            out.append(_SCRAMBLED_WORD.sub(lambda m: _scramble(m.group(0), rng), line))
     return "\n".join(out)
 
 
 def mojibake(text: str, script: str, rng: random.Random) -> str | None:
     """UTF-8 bytes read back as cp1252; None when under 5% of the letters would change."""
     text = unicodedata.normalize("NFC", text)
-    if sum(1 for c in text if ord(c) > 127) < 0.05 * max(len(text), 1):
+    if len(text) - len(text.encode("ascii", "ignore")) < 0.05 * max(len(text), 1):  # characters beyond ASCII
         return None
-    return "".join(_CP1252[b] for b in text.encode("utf-8"))
+    return text.encode("utf-8").decode("latin-1").translate(_CP1252)
 
 
 MAKERS = {"word_salad": word_salad, "scrambled_letters": scrambled_letters, "mojibake": mojibake}
@@ -202,9 +205,11 @@ def good_probability(model, line: str) -> float:
 NAN_RETRIES = 4  # a fold whose training diverges is retried with half the learning rate, this many times in all
 
 
-def train_fold_bytes(fold: int, lines: list[str], params: dict) -> tuple[int, bytes]:
+def train_fold_bytes(fold: int, lines: list[str], params: dict, heldout: list[str] | None = None) -> tuple[int, bytes, list[float]]:
     """One fold model, trained on ``lines`` (fastText's ``__label__x text`` format) in a temporary folder of this
-    process; returns ``(fold, the model file's bytes)``, so that it can run in another process or on another node."""
+    process; returns ``(fold, the model file's bytes, the saved model's good-probability of each of the ``heldout``
+    feature lines)``, so that it can run in another process or on another node, and the out-of-fold scores are
+    computed where the model is, one fold per core."""
     import tempfile
     from pathlib import Path
 
@@ -225,7 +230,8 @@ def train_fold_bytes(fold: int, lines: list[str], params: dict) -> tuple[int, by
         else:
             raise RuntimeError(f"fold {fold}: fastText diverged (NaN) down to lr {lr * 2}")
         model.save_model(str(Path(tmp) / "model.bin"))
-        return fold, (Path(tmp) / "model.bin").read_bytes()
+        saved = fasttext.load_model(str(Path(tmp) / "model.bin"))  # scored as the run will load it
+        return fold, (Path(tmp) / "model.bin").read_bytes(), [good_probability(saved, line) for line in heldout or []]
 
 
 def run_here(function, argument_lists):
@@ -233,8 +239,10 @@ def run_here(function, argument_lists):
     return (function(*args) for args in argument_lists)
 
 
-def train_fold_models(examples: list[dict], folder, settings: ClassifierBootstrapSettings, run=None) -> list[str]:
-    """Train ``settings.folds`` models, model k on the examples of every fold but k; return their paths.
+def train_fold_models(examples: list[dict], folder, settings: ClassifierBootstrapSettings, run=None,
+                      scored: list[dict] | None = None) -> tuple[list[str], list[float]]:
+    """Train ``settings.folds`` models, model k on the examples of every fold but k; return their paths and the
+    out-of-fold good-probability of each of ``scored`` (in order; an example of fold k is scored by model k).
 
     ``examples``: ``{"label": good|bad, "line": feature line, "fold": int}``. ``run(function, argument_lists)``
     yields the results of ``function(*args)`` in any order (default: one after the other in this process; the run
@@ -248,13 +256,17 @@ def train_fold_models(examples: list[dict], folder, settings: ClassifierBootstra
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     run = run or run_here
-    arguments = [(k, [f"__label__{ex['label']} {ex['line']}" for ex in examples if ex["fold"] != k and ex["line"]], settings.fasttext_params())
+    scored = scored or []
+    arguments = [(k, [f"__label__{ex['label']} {ex['line']}" for ex in examples if ex["fold"] != k and ex["line"]], settings.fasttext_params(),
+                  [ex["line"] for ex in scored if ex["fold"] == k])
                  for k in range(settings.folds)]
     paths = [str(folder / f"fold{k}.bin") for k in range(settings.folds)]
-    for k, data in run(train_fold_bytes, arguments):
+    fold_scores: dict[int, Iterator[float]] = {}
+    for k, data, scores in run(train_fold_bytes, arguments):
         with atomic_path(paths[k]) as tmp:
             tmp.write_bytes(data)
-    return paths
+        fold_scores[k] = iter(scores)
+    return paths, [next(fold_scores[ex["fold"]]) for ex in scored]
 
 
 def examples_of_language(rows: list[dict], settings: ClassifierBootstrapSettings) -> tuple[list[dict], list[dict]]:
@@ -286,8 +298,6 @@ def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict],
 
     Raises :class:`NotEnoughExamples` below ``min_positive_documents`` / ``min_positive_characters``.
     """
-    import fasttext
-
     from longtail.filters.kenlm_model import sha256_file
     from longtail.filters.quality_eval import roc_auc
 
@@ -300,18 +310,16 @@ def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict],
             f"{settings.min_positive_documents} documents and {settings.min_positive_characters} characters", counts)
     generated = generated_negatives(positives, settings)
 
-    def line(row):
-        return feature_line(row["text"], row.get("script") or script_of(row.get("lang_script")), settings.max_tokens)
+    def line(row):  # a run's example rows carry their feature line, computed in its parallel example tasks
+        return row["line"] if "line" in row else feature_line(row["text"], row.get("script") or script_of(row.get("lang_script")), settings.max_tokens)
 
     examples = [{"label": GOOD, "line": line(r), "fold": fold_of(r["id"], settings.folds)} for r in positives] * settings.positive_weight
     negatives = [{"label": BAD, "line": line(r), "fold": fold_of(r["id"], settings.folds), "kind": r.get("kind", "heuristic")} for r in generated + heuristic_negatives]
-    paths = train_fold_models(examples + negatives, folder, settings, run)
-    models = [fasttext.load_model(p) for p in paths]
-    oof = lambda ex: good_probability(models[ex["fold"]], ex["line"])  # noqa: E731
-    positive_scores = [oof(ex) for ex in examples[: len(positives)]]
+    paths, scores = train_fold_models(examples + negatives, folder, settings, run, scored=examples[: len(positives)] + negatives)
+    positive_scores = scores[: len(positives)]
     by_kind: dict[str, list[float]] = {}
-    for ex in negatives:
-        by_kind.setdefault(ex["kind"], []).append(oof(ex))
+    for ex, score in zip(negatives, scores[len(positives):]):
+        by_kind.setdefault(ex["kind"], []).append(score)
     from longtail.filters.perplexity_buckets import percentile
 
     threshold = percentile(sorted(positive_scores), 100 * settings.calibration_positive_share) if positive_scores else None

@@ -47,6 +47,7 @@ from longtail.filters.kenlm_model import KenLMScorer, card_percentiles, model_pa
 from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import EmptyTextFilter, LanguageFilter, RepetitionFilter, SymbolFilter, Thresholds, TooShortFilter, first_failure
 from longtail.filters.quality_eval import roc_auc
+from longtail.filters.shuffle import shuffle_with
 from longtail.filters.templated import templated_scores
 from longtail.filters.words import graphemes, normalise
 
@@ -139,7 +140,7 @@ def shuffled_graphemes(text: str, rng: random.Random) -> str:
     stays on its letter, so the result is garbled text in the right alphabet."""
     def shuffle(word: str) -> str:
         clusters = graphemes(word)
-        rng.shuffle(clusters)
+        shuffle_with(clusters, rng.getrandbits)
         return "".join(clusters)
     return " ".join(shuffle(w) for w in text.split())
 

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import regex
 
+from longtail.filters.shuffle import shuffle_with
 from longtail.filters.words import CLUSTER_JOINERS, count_of_words, graphemes, is_unspaced, words
 
 
@@ -142,39 +143,6 @@ def _mojibake_pattern() -> regex.Pattern:
 _MOJIBAKE = _mojibake_pattern()
 _MOJIBAKE_LEADS = frozenset(chr(c) for c in range(0xC2, 0xF5))  # Â..ô: the lead bytes' characters
 _SPACE = regex.compile(r"\s+")
-
-
-_BIT_LENGTH = [n.bit_length() for n in range(256)]
-
-
-def _shuffle_with(x: list, getrandbits) -> None:
-    """``random.Random.shuffle(x)`` of the Random whose ``getrandbits`` is given: the same draws and the same
-    order (CPython's shuffle + _randbelow_with_getrandbits, inlined: the signals shuffle ~10^5 short lists per
-    1,000 pages). :data:`_shuffle_with` falls back to ``Random.shuffle`` if a Python's shuffle draws differently."""
-    for i in range(len(x) - 1, 0, -1):
-        n = i + 1
-        k = _BIT_LENGTH[n] if n < 256 else n.bit_length()
-        r = getrandbits(k)
-        while r >= n:
-            r = getrandbits(k)
-        x[i], x[r] = x[r], x[i]
-
-
-def _shuffle_is_exact() -> bool:
-    for seed in range(20):
-        ours, theirs = random.Random(seed), random.Random(seed)
-        for size in (0, 1, 2, 3, 4, 5, 9, 17, 64, 255, 300):
-            a, b = list(range(size)), list(range(size))
-            _shuffle_with(a, ours.getrandbits)
-            theirs.shuffle(b)
-            if a != b:
-                return False
-    return ours.random() == theirs.random()
-
-
-if not _shuffle_is_exact():  # pragma: no cover - another Python's shuffle
-    def _shuffle_with(x: list, getrandbits) -> None:  # noqa: F811
-        getrandbits.__self__.shuffle(x)
 
 
 _LONG_WORD = regex.compile(r"[\p{L}\p{M}]{5,}")
@@ -528,7 +496,7 @@ def unspaced_letter_order_ratio(text: str) -> float | None:
             clusters = clusters[:]
             for start in range(getrandbits(32) % window, len(clusters) - window + 1, window):
                 inner = clusters[start + 1:start + window - 1]
-                _shuffle_with(inner, getrandbits)
+                shuffle_with(inner, getrandbits)
                 clusters[start + 1:start + window - 1] = inner
             shuffled_lines.append(clusters)
         reshuffled.append(_distinct_pairs(shuffled_lines))

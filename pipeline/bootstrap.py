@@ -455,14 +455,16 @@ def classifier_fingerprint(settings, annotated: list[str]) -> str:
     return digest.hexdigest()
 
 
-EXAMPLE_FIELDS = ("id", "text", "script", "lang_script")  # what the classifier's training reads of an example
+EXAMPLE_FIELDS = ("id", "text", "script", "lang_script", "line")  # what the classifier's training reads of an example
+EXAMPLE_TASKS = 4  # small languages' examples are made in at least this many tasks (their feature lines on every core)
 
 
 def classifier_examples_task(files: list[str], labels: list[str], counts: dict[str, int], settings) -> dict[str, tuple[list[dict], list[dict]]]:
-    """Ray task: each label's (positives, heuristic negatives), :data:`EXAMPLE_FIELDS` only. Languages under the
-    sample size are read together, each file once for all of them (one read per language and file was most of the
-    classifier bootstrap's time on a crawl of many small languages); a bigger one is sampled by id hash."""
-    from longtail.filters.classifier_bootstrap import examples_of_language
+    """Ray task: each label's (positives, heuristic negatives), :data:`EXAMPLE_FIELDS` only, with their feature
+    lines (made here, in parallel tasks, rather than in the training task). Languages under the sample size are
+    read together, each file once for all of them (one read per language and file was most of the classifier
+    bootstrap's time on a crawl of many small languages); a bigger one is sampled by id hash."""
+    from longtail.filters.classifier_bootstrap import examples_of_language, feature_line, script_of
 
     limit = 2 * settings.max_documents_per_language
     batch_rows = _batch_rows(files, [label for label in labels if counts[label] <= limit])
@@ -470,6 +472,8 @@ def classifier_examples_task(files: list[str], labels: list[str], counts: dict[s
     for label in labels:
         rows = batch_rows[label] if counts[label] <= limit else _language_rows_sample(files, label, limit)
         positives, failures = examples_of_language(rows, settings)
+        for row in positives + failures:
+            row["line"] = feature_line(row["text"], row.get("script") or script_of(row.get("lang_script")), settings.max_tokens)
         examples[label] = ([{k: r.get(k) for k in EXAMPLE_FIELDS} for r in positives], [{k: r.get(k) for k in EXAMPLE_FIELDS} for r in failures])
     return examples
 
@@ -486,7 +490,9 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
     limit = 2 * settings.max_documents_per_language
     counts = language_row_counts(files)
     tasks = []
-    for batch in _read_batches(sorted(counts), counts, limit):  # small languages together, sampled ones alone
+    small_rows = sum(n for n in counts.values() if n <= limit)
+    batch_rows = min(READ_BATCH_ROWS, max(1, -(-small_rows // EXAMPLE_TASKS)))
+    for batch in _read_batches(sorted(counts), counts, limit, batch_rows):  # small languages together, sampled ones alone
         small = [label for label in batch if counts[label] <= limit]
         tasks += [(files, small, {label: counts[label] for label in small}, settings)] if small else []
         tasks += [(files, [label], {label: counts[label]}, settings) for label in batch if counts[label] > limit]
@@ -528,12 +534,12 @@ def language_row_counts(files: list[str]) -> dict[str, int]:
 READ_BATCH_ROWS = 50_000  # rows of small languages read together: bounds the task's memory on a crawl of many
 
 
-def _read_batches(labels: list[str], counts: dict[str, int], limit: int) -> list[list[str]]:
-    """``labels`` in order, cut into consecutive batches of at most READ_BATCH_ROWS rows of languages under ``limit``."""
+def _read_batches(labels: list[str], counts: dict[str, int], limit: int, batch_rows: int = READ_BATCH_ROWS) -> list[list[str]]:
+    """``labels`` in order, cut into consecutive batches of at most ``batch_rows`` rows of languages under ``limit``."""
     batches, current, held = [], [], 0
     for label in labels:
         rows = counts[label] if counts[label] <= limit else 0  # a sampled language is read on its own
-        if current and held + rows > READ_BATCH_ROWS:
+        if current and held + rows > batch_rows:
             batches.append(current)
             current, held = [], 0
         current.append(label)

@@ -294,7 +294,7 @@ def test_classifier_examples_are_the_same_from_one_task_or_several(repo, tmp_pat
     import pyarrow as pa
 
     import longtail.pipeline.bootstrap as boot
-    from longtail.filters.classifier_bootstrap import ClassifierBootstrapSettings
+    from longtail.filters.classifier_bootstrap import ClassifierBootstrapSettings, feature_line
 
     rows = []
     for label in ("swa_Latn", "yor_Latn"):
@@ -314,6 +314,8 @@ def test_classifier_examples_are_the_same_from_one_task_or_several(repo, tmp_pat
     assert together == alone and sorted(together) == ["swa_Latn", "yor_Latn"]
     assert any(together[label][0] for label in together)  # some positives, with only the fields training reads
     assert all(set(row) == set(boot.EXAMPLE_FIELDS) for label in together for part in together[label] for row in part)
+    # the feature line is made in the task, as the training task would make it from the text
+    assert all(row["line"] == feature_line(row["text"], row["script"]) for label in together for part in together[label] for row in part)
 
 
 def test_classifier_examples_read_small_languages_in_batches_and_sample_big_ones():

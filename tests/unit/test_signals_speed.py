@@ -19,6 +19,7 @@ import regex
 import yaml
 
 from longtail.filters import signals
+from longtail.filters.shuffle import shuffle_with
 from longtail.filters.signals import _FIRST_LETTER, _fold, _LETTERS, _SENTENCE_END, WORD_ORDER_LONG_LINE, WORD_ORDER_MIN_POWER, WORD_ORDER_MIN_TERMINALS, WORD_ORDER_MIN_WORDS, WORD_ORDER_SHUFFLES, LETTER_ORDER_MIN_PAIRS, LETTER_ORDER_SHUFFLES, _order_lines, text_signals
 
 _GRAPHEME = regex.compile(r"\X")  # the reference code splits clusters with the plain regex
@@ -146,7 +147,7 @@ def test_inlined_shuffle_draws_like_random_shuffle():
         ours, theirs = random.Random(seed), random.Random(seed)
         for size in (2, 3, 4, 8, 31, 257, 1000):
             a, b = list(range(size)), list(range(size))
-            signals._shuffle_with(a, ours.getrandbits)
+            shuffle_with(a, ours.getrandbits)
             theirs.shuffle(b)
             assert a == b
         assert ours.getstate() == theirs.getstate()
