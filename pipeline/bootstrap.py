@@ -456,7 +456,10 @@ def classifier_fingerprint(settings, annotated: list[str]) -> str:
 
 
 EXAMPLE_FIELDS = ("id", "text", "script", "lang_script", "line")  # what the classifier's training reads of an example
-EXAMPLE_TASKS = 4  # small languages' examples are made in at least this many tasks (their feature lines on every core)
+# small languages' examples are made in up to EXAMPLE_TASKS tasks of at least EXAMPLE_TASK_ROWS rows (their feature
+# lines on every core; a task of fewer rows costs more in reading every file and starting than it saves)
+EXAMPLE_TASKS = 4
+EXAMPLE_TASK_ROWS = 2_000
 
 
 def classifier_examples_task(files: list[str], labels: list[str], counts: dict[str, int], settings) -> dict[str, tuple[list[dict], list[dict]]]:
@@ -491,7 +494,7 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
     counts = language_row_counts(files)
     tasks = []
     small_rows = sum(n for n in counts.values() if n <= limit)
-    batch_rows = min(READ_BATCH_ROWS, max(1, -(-small_rows // EXAMPLE_TASKS)))
+    batch_rows = min(READ_BATCH_ROWS, max(EXAMPLE_TASK_ROWS, -(-small_rows // EXAMPLE_TASKS)))
     for batch in _read_batches(sorted(counts), counts, limit, batch_rows):  # small languages together, sampled ones alone
         small = [label for label in batch if counts[label] <= limit]
         tasks += [(files, small, {label: counts[label] for label in small}, settings)] if small else []
