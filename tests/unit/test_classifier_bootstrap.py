@@ -73,3 +73,24 @@ def test_threshold_rule():
     assert classifier_rule(given, None) == (None, "given:annotation_only")
     assert classifier_rule(_manifest({"min_quality_score": 0.3}, {"classifier_model": "/nonexistent/classifier.bin"}), None) == (0.3, "manifest")
 
+
+
+def test_out_of_fold_scores_come_from_the_saved_fold_models(tmp_path):
+    """The fold tasks score their own held-out examples; the scores are those of the model files the run loads,
+    each example scored by the model of its fold, returned in the order asked."""
+    import fasttext
+
+    settings = replace(cb.ClassifierBootstrapSettings(), epochs=5)
+    words = TEXT.split()
+    rng = random.Random(7)
+    examples = []
+    for i in range(60):
+        good = i % 2 == 0
+        line = " ".join(words[j % len(words)] for j in range(i, i + 12)) if good else " ".join(rng.choice("xqzjvk") * 3 for _ in range(12))
+        examples.append({"label": cb.GOOD if good else cb.BAD, "line": line, "fold": cb.fold_of(f"d{i}", settings.folds)})
+    assert {ex["fold"] for ex in examples} == set(range(settings.folds))
+    scored = list(reversed(examples))
+    paths, scores = cb.train_fold_models(examples, tmp_path, settings, scored=scored)
+    models = [fasttext.load_model(path) for path in paths]
+    assert scores == [cb.good_probability(models[ex["fold"]], ex["line"]) for ex in scored]
+    assert scores != [cb.good_probability(models[1 - ex["fold"]], ex["line"]) for ex in scored]  # the fold matters
