@@ -114,6 +114,11 @@ def feature_line(text: str, script: str, max_tokens: int | None = None) -> str:
     return " ".join(tokens[:max_tokens] if max_tokens else tokens)
 
 
+def example_line(row: dict, max_tokens: int | None = None) -> str:
+    """The feature line of an example row (its ``script``, else its label's)."""
+    return feature_line(row["text"], row.get("script") or script_of(row.get("lang_script")), max_tokens)
+
+
 # --- junk made from a real document -------------------------------------------------------------------------
 
 
@@ -311,7 +316,7 @@ def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict],
     generated = generated_negatives(positives, settings)
 
     def line(row):  # a run's example rows carry their feature line, computed in its parallel example tasks
-        return row["line"] if "line" in row else feature_line(row["text"], row.get("script") or script_of(row.get("lang_script")), settings.max_tokens)
+        return row["line"] if "line" in row else example_line(row, settings.max_tokens)
 
     examples = [{"label": GOOD, "line": line(r), "fold": fold_of(r["id"], settings.folds)} for r in positives] * settings.positive_weight
     negatives = [{"label": BAD, "line": line(r), "fold": fold_of(r["id"], settings.folds), "kind": r.get("kind", "heuristic")} for r in generated + heuristic_negatives]

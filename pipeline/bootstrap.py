@@ -467,7 +467,7 @@ def classifier_examples_task(files: list[str], labels: list[str], counts: dict[s
     lines (made here, in parallel tasks, rather than in the training task). Languages under the sample size are
     read together, each file once for all of them (one read per language and file was most of the classifier
     bootstrap's time on a crawl of many small languages); a bigger one is sampled by id hash."""
-    from longtail.filters.classifier_bootstrap import examples_of_language, feature_line, script_of
+    from longtail.filters.classifier_bootstrap import example_line, examples_of_language
 
     limit = 2 * settings.max_documents_per_language
     batch_rows = _batch_rows(files, [label for label in labels if counts[label] <= limit])
@@ -476,7 +476,7 @@ def classifier_examples_task(files: list[str], labels: list[str], counts: dict[s
         rows = batch_rows[label] if counts[label] <= limit else _language_rows_sample(files, label, limit)
         positives, failures = examples_of_language(rows, settings)
         for row in positives + failures:
-            row["line"] = feature_line(row["text"], row.get("script") or script_of(row.get("lang_script")), settings.max_tokens)
+            row["line"] = example_line(row, settings.max_tokens)
         examples[label] = ([{k: r.get(k) for k in EXAMPLE_FIELDS} for r in positives], [{k: r.get(k) for k in EXAMPLE_FIELDS} for r in failures])
     return examples
 

@@ -74,7 +74,6 @@ def test_threshold_rule():
     assert classifier_rule(_manifest({"min_quality_score": 0.3}, {"classifier_model": "/nonexistent/classifier.bin"}), None) == (0.3, "manifest")
 
 
-
 def test_out_of_fold_scores_come_from_the_saved_fold_models(tmp_path):
     """The fold tasks score their own held-out examples; the scores are those of the model files the run loads,
     each example scored by the model of its fold, returned in the order asked."""
