@@ -46,6 +46,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -451,6 +452,46 @@ def profile(crawl: Path, work: Path, top: int) -> None:
     stats.sort_stats("tottime").print_stats(top)
 
 
+def _cpu_ratio(a: str, b: str):
+    return lambda results: results[a]["cpu_seconds"] / results[b]["cpu_seconds"] if a in results and b in results else None
+
+
+def _wall_ratio(a: str, b: str):
+    return lambda results: results[a]["seconds"] / results[b]["seconds"] if a in results and b in results else None
+
+
+def _pass_share(results: dict, step: str, base: str = "run"):
+    if base not in results:
+        return None
+    return results[base]["passes"][step]["cpu_seconds"] / results[base]["cpu_seconds"]
+
+
+# Each ratio is taken within one round (the two sides ran at the same time, on the same machine's speed).
+RATIOS = {
+    "datatrove / whole run (CPU)": _cpu_ratio("datatrove", "run"),
+    "annotate / floor (CPU)": _cpu_ratio("annotate", "floor"),
+    "KenLM bootstrap / run (CPU)": lambda results: _pass_share(results, "bootstrap kenlm"),
+    "run's annotate pass / floor": lambda results: (results["run"]["passes"]["annotate"]["cpu_seconds"] / results["floor"]["cpu_seconds"]
+                                                    if "run" in results and "floor" in results else None),
+    "2 workers / 1 worker (wall)": _wall_ratio("run1", "run2"),
+    "2 cores / 1 core (wall)": _wall_ratio("run1core", "run2"),
+}
+RATIO_NOTES = {
+    "datatrove / whole run (CPU)": "(speed of the run vs datatrove; target >= 2)",
+    "annotate / floor (CPU)": "(target <= 1.5)",
+    "KenLM bootstrap / run (CPU)": "(target <= 0.10)",
+    "run's annotate pass / floor": "(with Ray: actor start, model loading)",
+    "2 workers / 1 worker (wall)": "(target >= 1.8; run1 not pinned)",
+    "2 cores / 1 core (wall)": "(run1core: 1 worker pinned to one core)",
+}
+
+
+def describe_ratio(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.median(values):.2f} ({min(values):.2f} - {max(values):.2f}; " + ", ".join(f"{v:.2f}" for v in values) + ")"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-language", type=int, default=9, help="wrapped real text documents per lang_script (default 9)")
@@ -459,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated: run, datatrove, annotate, floor; main = run,datatrove; pass = annotate,floor")
     parser.add_argument("--keep", action="store_true", help="keep the other measurements of the last results.json (ratios against them)")
     parser.add_argument("--scaling", action="store_true", help="also the whole run with 1 and 2 workers on both cores, and with 1 worker pinned to one core")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the measurements (default 1); the ratios are taken within each round, whose "
+                        "runs ran side by side, and printed as median and range: this machine's speed moves 5-10%% between runs")
     parser.add_argument("--profile", action="store_true", help="cProfile of the annotate pass instead")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -488,33 +531,28 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start (shared: compare CPU time)")
     started = time.perf_counter()
     results = json.loads((work / "results.json").read_text()) if args.keep and (work / "results.json").is_file() else {}
-    for pair in (chosen[i:i + 2] for i in range(0, len(chosen), 2)):
-        print(f"{' and '.join(pair)}, side by side on cores 0 and 1:" if len(pair) == 2 else f"{pair[0]}, on core 0:")
-        for r in side_by_side(pair, crawl, work, pages):
-            results[r["name"]] = r
-    if args.scaling:
-        print("whole run, 1 then 2 workers on a 2-CPU local Ray (not pinned), then 1 worker pinned to one core:")
-        for name in ("run1", "run2", "run1core"):
-            results[name] = collect(spawn(name, crawl, work, 0 if name == "run1core" else None), pages)
-
-    def ratio(a: str, b: str) -> str:
-        if a not in results or b not in results:
-            return "n/a"
-        return f"{results[a]['seconds'] / results[b]['seconds']:.2f} wall, {results[a]['cpu_seconds'] / results[b]['cpu_seconds']:.2f} CPU"
-
-    print("ratios (time / time):")
-    print(f"  datatrove / whole run   {ratio('datatrove', 'run')}   (speed of the run vs datatrove; target >= 2)")
-    print(f"  annotate / floor        {ratio('annotate', 'floor')}   (target <= 1.5)")
-    if "run" in results:
-        run = results["run"]
-        boot = run["passes"]["bootstrap kenlm"]
-        print(f"  bootstrap / whole run   {boot['seconds'] / run['seconds']:.2f} wall, {boot['cpu_seconds'] / run['cpu_seconds']:.2f} CPU   (target <= 0.10)")
-        print(f"  run's annotate pass / floor  {ratio('run', 'floor').split(',')[0]} (whole run); "
-              f"annotate pass {run['passes']['annotate']['cpu_seconds'] / results['floor']['cpu_seconds']:.2f} CPU" if "floor" in results else "")
-    if "run1" in results and "run2" in results:
-        print(f"  2 workers / 1 worker    {results['run1']['seconds'] / results['run2']['seconds']:.2f} wall   (target >= 1.8; run1 not pinned)")
-    if "run1core" in results and "run2" in results:
-        print(f"  2 cores / 1 core        {results['run1core']['seconds'] / results['run2']['seconds']:.2f} wall   (run1core: 1 worker pinned to one core)")
+    rounds = []
+    for round_number in range(args.repeat):
+        if args.repeat > 1:
+            print(f"round {round_number + 1} of {args.repeat}:")
+        results = dict(results)
+        for pair in (chosen[i:i + 2] for i in range(0, len(chosen), 2)):
+            print(f"{' and '.join(pair)}, side by side on cores 0 and 1:" if len(pair) == 2 else f"{pair[0]}, on core 0:")
+            for r in side_by_side(pair, crawl, work, pages):
+                results[r["name"]] = r
+        if args.scaling:
+            print("whole run, 1 then 2 workers on a 2-CPU local Ray (not pinned), then 1 worker pinned to one core:")
+            for name in ("run1", "run2", "run1core"):
+                results[name] = collect(spawn(name, crawl, work, 0 if name == "run1core" else None), pages)
+        rounds.append(results)
+    figures = {name: [ratio for ratio in map(compute, rounds) if ratio is not None] for name, compute in RATIOS.items()}
+    print("ratios (time / time)" + (f", median of {len(rounds)} rounds (lowest - highest):" if len(rounds) > 1 else ":"))
+    for name, values in figures.items():
+        if values:
+            print(f"  {name:<28} {describe_ratio(values)}   {RATIO_NOTES[name]}")
+    if len(rounds) > 1:
+        results["rounds"] = [{name: r for name, r in round_results.items() if name != "rounds"} for round_results in rounds]
+        results["ratios"] = {name: values for name, values in figures.items() if values}
     (work / "results.json").write_text(json.dumps(results, indent=2))
     print(f"total {time.perf_counter() - started:.0f} s; results in {work / 'results.json'}")
     return 0

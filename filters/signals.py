@@ -464,13 +464,27 @@ def letter_order_ratio(text: str, characters: Counter | None = None) -> float | 
         size = 0x110000
     word_of = np.repeat(np.arange(len(lengths)), lengths)
     same_word = word_of[:-1] == word_of[1:]
+    if size == 0x110000:  # code points -> 0..distinct-1, so that a row's pairs fit a small table
+        distinct_ids, ids = np.unique(ids, return_inverse=True)
+        size = len(distinct_ids)
 
     orders = np.vstack([np.arange(len(ids)), inner_permutations(lengths, LETTER_ORDER_SHUFFLES, zlib.crc32(text.encode("utf-8")))])
     permuted = ids[orders]
     pairs = (permuted[:, :-1] * size + permuted[:, 1:])[:, same_word]
-    pairs.sort(axis=1)  # distinct pairs per row: 1 + the changes along the sorted row (rows sorted at once)
-    distinct = (pairs[:, 1:] != pairs[:, :-1]).sum(axis=1) + (pairs.shape[1] > 0)
+    distinct = _distinct_per_row(pairs, size * size)
     return round(int(distinct[0]) / _mean(distinct[1:]), 4)
+
+
+def _distinct_per_row(values: np.ndarray, bound: int) -> np.ndarray:
+    """Number of distinct values in each row of ``values`` (ints in 0..bound-1). A table of every possible value per
+    row when that is small beside the values (an alphabet's letter pairs: a few thousand), else a sort of each row."""
+    rows, width = values.shape
+    if rows * bound <= max(4 * values.size, 1 << 16):
+        seen = np.zeros(rows * bound, dtype=bool)
+        seen[(values + (np.arange(rows, dtype=np.int64) * bound)[:, np.newaxis]).ravel()] = True
+        return seen.reshape(rows, bound).sum(axis=1)
+    ordered = np.sort(values, axis=1)  # 1 + the changes along the sorted row (rows sorted at once)
+    return (ordered[:, 1:] != ordered[:, :-1]).sum(axis=1) + (width > 0)
 
 
 UNSPACED_LETTER_WINDOW = 5  # clusters: the pieces that scramblers of unspaced text shuffle inside are 4-6 long

@@ -21,7 +21,7 @@ import numpy as np
 import regex
 import xxhash
 
-from longtail.filters.words import is_unspaced, words
+from longtail.filters.words import first_words, is_unspaced
 
 _VERSE = regex.compile(r"(?:^|[\s(\[])\p{Nd}{1,3}\s?[:：]\s?\p{Nd}{1,3}(?=[\s).\]]|$)")
 _LEADING_NUMBER = regex.compile(r"^[\s(\[]*[\p{Nd}]+(?:[:.：][\p{Nd}]+)*[).\]]?\s*")
@@ -46,7 +46,7 @@ def formula_share(text: str, script: str) -> float:
     if len(lines) < MIN_LINES:
         return 0.0
     width = 8 if is_unspaced(script) else 3  # grapheme clusters vs words
-    openings = [tuple(words(_LEADING_NUMBER.sub("", line), script)[:width]) for line in lines]
+    openings = [tuple(first_words(_LEADING_NUMBER.sub("", line), script, width)) for line in lines]
     openings = [o for o in openings if len(o) == width]
     if not openings:
         return 0.0

@@ -10,6 +10,7 @@ measured in grapheme clusters with a per-script average word length for the word
 from __future__ import annotations
 
 import unicodedata
+from itertools import islice
 
 import regex
 
@@ -56,6 +57,16 @@ def words(text: str, script: str) -> list[str]:
     if is_unspaced(script):
         return [g for g in graphemes(text) if g[0].isalpha()]
     return _WORD.findall(text)
+
+
+def first_words(text: str, script: str, n: int) -> list[str]:
+    """``words(text, script)[:n]``, found without splitting the rest of the text (a line's opening words)."""
+    if script == "Tibt":
+        return words(text, script)[:n]
+    if is_unspaced(script):
+        clusters = (m.group() for m in _GRAPHEME.finditer(text))
+        return list(islice((g for g in clusters if g[0].isalpha()), n))
+    return [m.group() for m in islice(_WORD.finditer(text), n)]
 
 
 def word_count(text: str, script: str) -> int:

@@ -43,3 +43,14 @@ def test_a_cluster_of_several_code_points_always_has_a_joiner(word):
     spacing marks, Malayalam dot reph is prepended, conjoining jamo join each other, flags pair up, CR LF)."""
     one_per_cluster = PLAIN.findall(word) == list(word)
     assert one_per_cluster or CLUSTER_JOINERS.search(word)
+
+
+@pytest.mark.parametrize("script", ["Latn", "Cyrl", "Deva", "Thai", "Jpan", "Hang", "Tibt", "Hani"])
+def test_first_words_are_the_first_of_all_words(script):
+    """templated.formula_share asks only for a line's opening words; found lazily, they must be the same."""
+    from longtail.filters.words import first_words, words
+
+    tibetan = "བོད་ཀྱི་སྐད་ཡིག་ནི་ གལ་ཆེན་པོ་རེད།"
+    for text in [*TEXTS, tibetan, "3:16 For so it was – twenty-two O'Neil's don't", "  ", "।।"]:
+        for n in (1, 3, 8):
+            assert first_words(text, script, n) == words(text, script)[:n], (text, script, n)

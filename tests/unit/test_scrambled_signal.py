@@ -116,3 +116,17 @@ def test_letter_order_ratio_of_unspaced_text_sees_scrambled_pieces():
     limits = Thresholds(min_words=1, max_perplexity=None, min_quality_score=None)
     assert first_failure(doc, limits) is None
     assert first_failure({**doc, "letter_order_ratio": 0.99}, limits) == reasons.QUALITY_SCRAMBLED
+
+
+def test_distinct_pairs_per_row_table_and_sort_agree():
+    """letter_order_ratio counts distinct letter pairs per shuffle with a table of every possible pair when the
+    alphabet is small, by sorting when it is not (Hangul syllables): both must count what a set does."""
+    import numpy as np
+
+    from longtail.filters.signals import _distinct_per_row
+
+    rng = np.random.default_rng(7)
+    for bound, width in ((36, 500), (2_500, 40_000), (4_000_000, 300), (9, 0)):
+        values = rng.integers(0, bound, size=(9, width))
+        expected = [len(set(row.tolist())) for row in values]
+        assert _distinct_per_row(values, bound).tolist() == expected, (bound, width)
