@@ -519,7 +519,9 @@ def cleaneval_gold(txt: str) -> str:
 
 LANG1_TO_3 = {"en": "eng", "ar": "arb", "zh": "cmn", "ko": "kor", "es": "spa", "fr": "fra", "de": "deu",
               "ja": "jpn", "th": "tha", "lv": "lvs", "my": "mya", "hi": "hin", "bn": "ben", "ne": "npi",
-              "it": "ita", "pt": "por", "ru": "rus"}
+              "it": "ita", "pt": "por", "ru": "rus", "tr": "tur", "cs": "ces", "no": "nob", "sv": "swe",
+              "pl": "pol", "nl": "nld", "da": "dan", "id": "ind", "is": "isl", "lt": "lit", "vi": "vie",
+              "uk": "ukr", "he": "heb", "el": "ell", "fi": "fin", "hu": "hun", "ro": "ron", "sw": "swh"}
 
 
 def collect_pages(snaps: dict[str, Snapshot]):
@@ -643,6 +645,88 @@ def collect_pages(snaps: dict[str, Snapshot]):
             yield dict(id=f"newspaper4k-{re.sub(r'[^A-Za-z0-9]+', '-', stem)}", url=meta.get("url"),
                        source="AndyTheFactory/newspaper4k", licence=lic["AndyTheFactory/newspaper4k"],
                        lang_hint=hint, gold_text=gold or None, raw=raw)
+
+
+    snap = snaps.get("flairNLP/fundus")
+    if snap:
+        yield from fundus_pages(snap, lic["flairNLP/fundus"])
+
+
+# fundus names Norwegian "no" in its specs and pages say "nb" (Bokmal): the same language for the bench's truth
+_SAME_LANGUAGE = {("nb", "no"), ("nn", "no")}
+
+
+def fundus_publisher_languages(snap: Snapshot) -> dict[str, set[str]]:
+    """Publisher name -> ISO 639-1 codes, from fundus's publisher specs: a publisher's sources' ``languages`` where
+    given, else its country group's ``default_language``."""
+    languages = {}
+    for path, sha in snap.ls("HEAD", "src/fundus/publishers/").items():
+        if not path.endswith("/__init__.py"):
+            continue
+        source = (snap.read(sha) or b"").decode("utf-8", "replace")
+        default = re.search(r'default_language\s*=\s*"([a-z]{2,3})"', source)
+        for block in re.split(r"\n    (?=\w+\s*=\s*Publisher\()", source)[1:]:
+            name = re.match(r"(\w+)\s*=\s*Publisher\(", block).group(1)
+            given = {code for group in re.findall(r"languages\s*=\s*\{([^}]*)\}", block) for code in re.findall(r'"([a-z]{2,3})"', group)}
+            languages[name] = given or ({default.group(1)} if default else set())
+    return languages
+
+
+def fundus_gold(version: dict) -> str | None:
+    """A parser test's expected body (summary, then each section's headline and paragraphs) as paragraphs."""
+    body = version.get("body") if isinstance(version, dict) else None
+    if not isinstance(body, dict):
+        return None
+    parts = list(body.get("summary") or [])
+    for section in body.get("sections") or []:
+        parts += list(section.get("headline") or []) + list(section.get("paragraphs") or [])
+    text = "\n".join(clean_line(p) for p in parts if isinstance(p, str) and clean_line(p))
+    return text or None
+
+
+def fundus_pages(snap: Snapshot, licence: str):
+    """fundus's parser test pages (gzipped real news pages, one folder per country). The language is the publisher
+    spec's, kept only when the spec names one language and the page's own ``<html lang>`` (when it has one) says
+    the same (a South African publisher listed as Zulu serves English pages: skipped). Gold: the expected body of
+    the parser version the page tests, paired by date order when a publisher has as many pages as versions."""
+    languages = fundus_publisher_languages(snap)
+    files = snap.ls("HEAD", "tests/resources/parser/test_data/")
+    by_publisher: dict[tuple[str, str], list[str]] = {}
+    for path in files:
+        if path.endswith(".html.gz"):
+            country, name = path.split("/")[-2:]
+            by_publisher.setdefault((country, name.rsplit("_", 3)[0]), []).append(path)
+    for (country, publisher), paths in sorted(by_publisher.items()):
+        codes = languages.get(publisher, set())
+        if len(codes) != 1:
+            continue
+        code = next(iter(codes))
+        folder = paths[0].rsplit("/", 1)[0]
+        meta, expected = {}, {}
+        for name, target in (("meta.info", meta), (f"{publisher}.json", expected)):
+            if f"{folder}/{name}" in files:
+                try:
+                    target.update(json.loads((snap.read(files[f"{folder}/{name}"]) or b"{}").decode("utf-8")))
+                except ValueError:
+                    pass
+        versions = [expected[k] for k in sorted(expected, key=lambda v: [int(n) for n in re.findall(r"\d+", v)] or [0])]
+        paths = sorted(paths)  # <publisher>_<yyyy_mm_dd>.html.gz: date order
+        for n, path in enumerate(paths):
+            packed = snap.read(files[path])
+            if packed is None:
+                continue
+            try:
+                raw = gzip.decompress(packed)
+            except (OSError, EOFError):
+                continue
+            declared = re.search(rb"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", raw[:20000], re.I)
+            declared = declared.group(1).decode().lower() if declared else None
+            if declared and declared != code and (declared, code) not in _SAME_LANGUAGE:
+                continue
+            gold = fundus_gold(versions[n]) if len(versions) == len(paths) else None
+            stem = path.rsplit("/", 1)[1][: -len(".html.gz")]
+            yield dict(id=f"fundus-{country}-{re.sub(r'[^A-Za-z0-9]+', '-', stem)}", url=(meta.get(stem + ".html.gz") or {}).get("url"),
+                       source="flairNLP/fundus", licence=licence, lang_hint=code, gold_text=gold, raw=raw)
 
 
 # ------------------------------------------------------------------------------------------- crawls

@@ -301,6 +301,15 @@ SOURCES = [
         "licence": "MIT (repository; pages are third-party news pages)",
         "lang_notes": "metadata 'language' (ISO 639-1) or the file name (arabic_, thai_, ...)",
     },
+    {
+        "repo": "flairNLP/fundus",
+        "kind": "fundus",
+        "take": "real news pages of the parser tests (gzipped, one folder per country) + expected body paragraphs",
+        "paths": ["tests/resources/parser/test_data/*/*.html.gz", "tests/resources/parser/test_data/*/*.json",
+                  "tests/resources/parser/test_data/*/meta.info", "src/fundus/publishers/*/__init__.py"],
+        "licence": "MIT (repository; pages are third-party news pages)",
+        "lang_notes": "the publisher spec's language (languages / default_language), kept when the page's <html lang> agrees",
+    },
     # ---- real crawl files (copied as they are) ----
     {
         "repo": "webrecorder/pywb",

@@ -108,6 +108,15 @@ def test_a_stray_letter_of_another_script_keeps_japanese_and_korean_composite():
     assert script_profile(russian_with_kana).script == "Cyrl"
 
 
+def test_a_stray_kana_does_not_make_chinese_japanese():
+    """A Chinese news article with one stray hiragana (an IME slip) stays Hani; Japanese whose lines are mostly kanji
+    (a list of place names after one sentence) stays Jpan. Texts written for this test."""
+    chinese = "国务院新闻办公室今天举行发布会，介绍今年一季度经济运行情况。发言人表示，消费和投资稳步增长ぃ，就业形势总体稳定，物价保持平稳。"
+    assert script_profile(chinese).script == "Hani"
+    japanese_list = "各地の震度は次のとおり。宮崎県：高鍋町、新富町、宮崎市、延岡市、西都市、木城町、川南町、都農町、門川町、日南市、串間市、国富町"
+    assert script_profile(japanese_list).script == "Jpan"
+
+
 def test_romanised_and_mixed_script_text(ensemble):
     roman_hindi = "Kal hum sab log mandir jayenge, phir wapas aakar khana banayenge aur der tak baatein karenge."
     result = ensemble.identify([roman_hindi])[0]
