@@ -531,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start (shared: compare CPU time)")
     started = time.perf_counter()
     results = json.loads((work / "results.json").read_text()) if args.keep and (work / "results.json").is_file() else {}
+    for summary in ("rounds", "ratios"):  # of the last invocation: this one's are computed anew
+        results.pop(summary, None)
     rounds = []
     for round_number in range(args.repeat):
         if args.repeat > 1:
@@ -551,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         if values:
             print(f"  {name:<28} {describe_ratio(values)}   {RATIO_NOTES[name]}")
     if len(rounds) > 1:
-        results["rounds"] = [{name: r for name, r in round_results.items() if name != "rounds"} for round_results in rounds]
+        results["rounds"] = [dict(round_results) for round_results in rounds]  # copies: the last round is `results`
         results["ratios"] = {name: values for name, values in figures.items() if values}
     (work / "results.json").write_text(json.dumps(results, indent=2))
     print(f"total {time.perf_counter() - started:.0f} s; results in {work / 'results.json'}")
