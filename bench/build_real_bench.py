@@ -646,7 +646,6 @@ def collect_pages(snaps: dict[str, Snapshot]):
                        source="AndyTheFactory/newspaper4k", licence=lic["AndyTheFactory/newspaper4k"],
                        lang_hint=hint, gold_text=gold or None, raw=raw)
 
-
     snap = snaps.get("flairNLP/fundus")
     if snap:
         yield from fundus_pages(snap, lic["flairNLP/fundus"])
