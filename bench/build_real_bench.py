@@ -650,6 +650,23 @@ def collect_pages(snaps: dict[str, Snapshot]):
     if snap:
         yield from fundus_pages(snap, lic["flairNLP/fundus"])
 
+    snap = snaps.get("GeneralNewsExtractor/GeneralNewsExtractor")
+    if snap:
+        # Chinese news and portal pages (163, sina, ifeng, thepaper, people, xinhuanet, ...), no gold text; a page
+        # whose <html lang> names another language is left out
+        for path, sha in snap.ls("HEAD", "tests/").items():
+            if not path.endswith((".html", ".htm")):
+                continue
+            raw = snap.read(sha)
+            if raw is None:
+                continue
+            declared = re.search(rb"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", raw[:20000], re.I)
+            if declared and declared.group(1).decode().lower() != "zh":
+                continue
+            stem = re.sub(r"[^A-Za-z0-9]+", "-", path[len("tests/"):].rsplit(".", 1)[0])
+            yield dict(id=f"gne-{stem}", url=None, source="GeneralNewsExtractor/GeneralNewsExtractor",
+                       licence=lic["GeneralNewsExtractor/GeneralNewsExtractor"], lang_hint="zh", gold_text=None, raw=raw)
+
 
 # fundus names Norwegian "no" in its specs and pages say "nb" (Bokmal): the same language for the bench's truth
 _SAME_LANGUAGE = {("nb", "no"), ("nn", "no")}

@@ -310,6 +310,14 @@ SOURCES = [
         "licence": "MIT (repository; pages are third-party news pages)",
         "lang_notes": "the publisher spec's language (languages / default_language), kept when the page's <html lang> agrees",
     },
+    {
+        "repo": "GeneralNewsExtractor/GeneralNewsExtractor",
+        "kind": "gne",
+        "take": "real Chinese news and portal pages of the extractor tests (no gold text)",
+        "paths": ["tests/*/*.html"],
+        "licence": "GPL-3.0 (repository; pages are third-party news pages)",
+        "lang_notes": "Chinese (zh); a page whose <html lang> says otherwise is left out",
+    },
     # ---- real crawl files (copied as they are) ----
     {
         "repo": "webrecorder/pywb",
