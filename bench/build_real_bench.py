@@ -660,12 +660,17 @@ def collect_pages(snaps: dict[str, Snapshot]):
             raw = snap.read(sha)
             if raw is None:
                 continue
-            declared = re.search(rb"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", raw[:20000], re.I)
-            if declared and declared.group(1).decode().lower() != "zh":
+            if html_lang(raw) not in (None, "zh"):
                 continue
             stem = re.sub(r"[^A-Za-z0-9]+", "-", path[len("tests/"):].rsplit(".", 1)[0])
             yield dict(id=f"gne-{stem}", url=None, source="GeneralNewsExtractor/GeneralNewsExtractor",
                        licence=lic["GeneralNewsExtractor/GeneralNewsExtractor"], lang_hint="zh", gold_text=None, raw=raw)
+
+
+def html_lang(raw: bytes) -> str | None:
+    """The primary language subtag of a page's ``<html lang="...">``, lower-cased (None: not declared)."""
+    declared = re.search(rb"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", raw[:20000], re.I)
+    return declared.group(1).decode().lower() if declared else None
 
 
 # fundus names Norwegian "no" in its specs and pages say "nb" (Bokmal): the same language for the bench's truth
@@ -735,8 +740,7 @@ def fundus_pages(snap: Snapshot, licence: str):
                 raw = gzip.decompress(packed)
             except (OSError, EOFError):
                 continue
-            declared = re.search(rb"<html[^>]*\slang\s*=\s*[\"']?([A-Za-z]{2,3})", raw[:20000], re.I)
-            declared = declared.group(1).decode().lower() if declared else None
+            declared = html_lang(raw)
             if declared and declared != code and (declared, code) not in _SAME_LANGUAGE:
                 continue
             gold = fundus_gold(versions[n]) if len(versions) == len(paths) else None
