@@ -65,6 +65,12 @@ class Thresholds:
     max_perplexity: float | str | None = "auto"
     perplexity_basis_percentile: int = 10
     perplexity_margin: float = 2.5
+    # ... and at least p25 + this x (p25 - p10) of the same held-out perplexities (None: no such floor). Good text
+    # that spreads widely at the bottom (Chinese: a grapheme 5-gram model of 10^5 characters over thousands of
+    # characters; p10 95, p25 187, real pages 79-441) put 2.5 x p10 below the median and dropped half of the real
+    # Chinese pages; the lower quarter stays on the good text when junk is in the pool, so a narrow one (Thai,
+    # English: p25 < 1.375 x p10) keeps 2.5 x p10 as before (docs/quality.md)
+    perplexity_spread_factor: float | None = 3.0
     min_quality_score: float | None = 0.3  # P(good) of the quality classifier; a coarse filter unless it is trained on much data
     # Head/middle/tail cut-offs: percentiles of the language's own document perplexities (filters/perplexity_buckets.py).
     perplexity_bucket_percentiles: tuple = (30.0, 60.0)
@@ -86,12 +92,27 @@ def _number(value) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-def perplexity_basis(card: dict | None, thresholds: Thresholds) -> float | None:
-    """The held-out percentile that ``max_perplexity: auto`` multiplies (None: no card or no held-out lines): of
-    the held-out *documents* when the card has them (bootstrapped models since 2026-12-05), else of the lines."""
-    key = f"p{thresholds.perplexity_basis_percentile}"
+def _heldout_percentile(card: dict | None, percentile: int) -> float | None:
+    """A held-out perplexity percentile of the card: of the held-out *documents* when the card has them
+    (bootstrapped models since 2026-12-05), else of the lines."""
+    key = f"p{percentile}"
     documents = _number((card or {}).get("heldout_document_perplexity", {}).get(key))
     return documents if documents is not None else _number((card or {}).get("heldout_perplexity", {}).get(key))
+
+
+def perplexity_basis(card: dict | None, thresholds: Thresholds) -> float | None:
+    """The held-out percentile that ``max_perplexity: auto`` multiplies (None: no card or no held-out lines)."""
+    return _heldout_percentile(card, thresholds.perplexity_basis_percentile)
+
+
+def _spread_ceiling(card: dict | None, thresholds: Thresholds) -> float | None:
+    """p25 + ``perplexity_spread_factor`` x (p25 - p10) of the held-out perplexities (None: not set or unknown)."""
+    if thresholds.perplexity_spread_factor is None:
+        return None
+    low, quarter = _heldout_percentile(card, 10), _heldout_percentile(card, 25)
+    if low is None or quarter is None:
+        return None
+    return quarter + thresholds.perplexity_spread_factor * (quarter - low)
 
 
 LEGACY_MEDIAN_MARGIN = 2.0  # the `auto` rule for cards written before they stored low percentiles: 2 x the median
@@ -107,7 +128,7 @@ def resolve_max_perplexity(thresholds: Thresholds, card: dict | None) -> float |
             return None
         basis = perplexity_basis(card, thresholds)
         if basis is not None:
-            return basis * thresholds.perplexity_margin
+            return max(basis * thresholds.perplexity_margin, _spread_ceiling(card, thresholds) or 0.0)
         median = _number(card.get("heldout_perplexity", {}).get("p50"))
         return None if median is None else median * LEGACY_MEDIAN_MARGIN
     return float(value)

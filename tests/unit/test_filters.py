@@ -106,6 +106,17 @@ def test_auto_perplexity_uses_model_card():
     assert resolve_max_perplexity(Thresholds(max_perplexity=None), card) is None
 
 
+def test_auto_perplexity_follows_a_wide_lower_spread():
+    """Han text's held-out perplexities spread widely at the bottom (the bench's Chinese card: p10 95.5, p25 186.9, real
+    pages up to 441): 2.5 x p10 fell below the median. A narrow lower quarter (Thai: good pages close together,
+    junk above) keeps 2.5 x p10. Figures of the bench's cards, written here."""
+    chinese = {"heldout_document_perplexity": {"p10": 95.5, "p25": 186.9, "p50": 242.8}}
+    assert abs(resolve_max_perplexity(Thresholds(), chinese) - (186.9 + 3 * (186.9 - 95.5))) < 1e-9
+    assert abs(resolve_max_perplexity(Thresholds(perplexity_spread_factor=None), chinese) - 2.5 * 95.5) < 1e-9
+    narrow = {"heldout_document_perplexity": {"p10": 15.0, "p25": 18.0, "p50": 46.0}}
+    assert resolve_max_perplexity(Thresholds(), narrow) == 2.5 * 15.0
+
+
 def test_zero_width_joiners_stay_inside_words():
     assert words("می‌خواهم بروم", "Arab") == ["می\u200cخواهم", "بروم"]
 
