@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from longtail.fileio import is_url, iter_batches, read_schema, read_table, write_parquet
-from longtail.filters.quality import perplexity_basis
+from longtail.filters.quality import perplexity_basis, resolve_max_perplexity
 from longtail.stages.base import StageCounters, set_column
 from longtail.stages.dedup.distributed import INPUT_COLUMNS, ROW_KEY
 from longtail.filters.perplexity_buckets import BUCKET_NAMES
@@ -294,7 +294,10 @@ def kenlm_stats(label: str, manifest: Manifest, bootstrap: BootstrapOutcome | No
     """Which KenLM model judged the language: ``bootstrap`` (trained on this run), ``given`` or ``none``."""
     status = bootstrap.languages.get(label) if bootstrap else None
     if status and status.get("status") == "bootstrapped":
-        return {"source": "bootstrap", **{k: v for k, v in status.items() if k != "status"}, "max_perplexity_basis": perplexity_basis(card, manifest.thresholds.updated(manifest.language_thresholds.get(label, {})))}
+        limits = manifest.thresholds.updated(manifest.language_thresholds.get(label, {}))
+        # the ceiling the language was judged against (auto: 2.5 x the basis, or the spread floor when higher)
+        return {"source": "bootstrap", **{k: v for k, v in status.items() if k != "status"}, "max_perplexity_basis": perplexity_basis(card, limits),
+                "max_perplexity": resolve_max_perplexity(limits, card)}
     info = {"source": "given" if card else "none"}
     if status:  # bootstrap was on but did not train this language: say why
         info["bootstrap"] = status

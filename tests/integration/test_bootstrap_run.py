@@ -93,6 +93,9 @@ def test_sample_job_with_lower_minimums_uses_models_bootstrapped_from_its_own_do
         assert chosen_lines < boot["final_lines"] <= chosen_lines + boot["heldout_lines"]  # held-out lines join the final model
         info = stats[label]["kenlm"]
         assert info["source"] == "bootstrap" and info["training_lines"] == boot["training_lines"]
+        # the stats say the ceiling the language was judged against: the one on its kept rows
+        ceilings = {r["max_perplexity"] for r in read_partitioned(output / "dataset").to_pylist() if r["partition"] == label}
+        assert ceilings and all(abs(c - info["max_perplexity"]) <= 1e-3 * info["max_perplexity"] for c in ceilings)
         # per-language statistics carry the bucket sizes and the templated share
         kept_rows = read_partitioned(output / "dataset").to_pylist()
         judged = sum(1 for r in kept_rows if r["partition"] == label and r["perplexity"] is not None)
