@@ -55,8 +55,13 @@ def words(text: str, script: str) -> list[str]:
     if script == "Tibt":
         return [w for w in _TIBETAN_SEPARATORS.split(text) if w and any(ch.isalpha() for ch in w)]
     if is_unspaced(script):
-        return [g for g in graphemes(text) if g[0].isalpha()]
+        return list(_letter_clusters(graphemes(text)))
     return _WORD.findall(text)
+
+
+def _letter_clusters(clusters):
+    """The units of a script without spaces: its grapheme clusters that are letters."""
+    return (g for g in clusters if g[0].isalpha())
 
 
 def first_words(text: str, script: str, n: int) -> list[str]:
@@ -64,8 +69,7 @@ def first_words(text: str, script: str, n: int) -> list[str]:
     if script == "Tibt":
         return words(text, script)[:n]
     if is_unspaced(script):
-        clusters = (m.group() for m in _GRAPHEME.finditer(text))
-        return list(islice((g for g in clusters if g[0].isalpha()), n))
+        return list(islice(_letter_clusters(m.group() for m in _GRAPHEME.finditer(text)), n))
     return [m.group() for m in islice(_WORD.finditer(text), n)]
 
 
