@@ -145,6 +145,32 @@ def iter_batches(path, columns=None, batch_size: int = 65_536, equal: tuple[str,
             yield from parquet.iter_batches(batch_size=batch_size, columns=columns, row_groups=groups)
 
 
+def take_rows(path, column: str, row_numbers: list[int]) -> list:
+    """``column``'s values at ``row_numbers`` (sorted, of the whole file) of a local or remote Parquet file, reading
+    only the row groups that hold them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source, fs = _filesystem(path)
+    values = []
+    with pq.ParquetFile(source, filesystem=fs) as parquet:
+        start, wanted = 0, iter(row_numbers)
+        number = next(wanted, None)
+        for group in range(parquet.num_row_groups):
+            end = start + parquet.metadata.row_group(group).num_rows
+            inside = []
+            while number is not None and number < end:
+                inside.append(number - start)
+                number = next(wanted, None)
+            if inside:
+                table = parquet.read_row_group(group, columns=[column])
+                values += table.column(column).take(pa.array(inside, pa.int64())).to_pylist()
+            start = end
+    if number is not None:
+        raise IndexError(f"{path}: row {number} is past the file's {start} rows")
+    return values
+
+
 def _may_hold(statistics, value) -> bool:
     if statistics is None or not statistics.has_min_max:
         return True

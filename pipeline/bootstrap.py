@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from longtail.fileio import as_path, atomic_path, is_url, local_tree, read_schema, read_table, remove_tree, replace_tree, scratch_dir, upload_tree
+from longtail.fileio import as_path, atomic_path, is_url, local_tree, read_schema, read_table, remove_tree, replace_tree, scratch_dir, take_rows, upload_tree
 from longtail.filters.kenlm_bootstrap import COLUMNS, FOLD_OVERRIDES_SUFFIX, FOLDS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, fold_of, judges, split_candidates, stable_hash, training_split
 from longtail.filters.kenlm_model import KenLMError, KenLMScorer, load_card, model_paths
 from longtail.filters.perplexity_buckets import percentile
@@ -121,9 +122,11 @@ def near_duplicate_groups(rows: list[dict]) -> dict[str, str]:
 
 
 def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settings: BootstrapSettings, source: str,
-                            rows: list[dict] | None = None) -> tuple[str, dict]:
+                            rows: list[dict] | None = None, negatives: WrongLanguageNegatives | None = None,
+                            token_cache: dict | None = None) -> tuple[str, dict]:
     """Ray task: one language's model (skipped when its card exists from an interrupted attempt). ``rows``: the
-    language's annotated rows when the caller has read them already (a batch of small languages)."""
+    language's annotated rows when the caller has read them already (a batch of languages); ``negatives``: the
+    batch's wrong-language texts (read once for all its languages), ``token_cache`` their tokens."""
     card = load_card(kenlm_dir, label)
     if card and model_paths(kenlm_dir, label)[0].is_file():
         return label, _status(card["bootstrap"], settings)
@@ -131,8 +134,8 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
         rows = _language_rows_sample(files, label, 2 * settings.max_training_documents)
     try:
         split = training_split(rows, label, settings)  # too little text: said before the other languages' texts are read
-        others = _other_language_sample(files, label, settings.max_other_language_negatives)
-        record = bootstrap_language(rows, others, label, kenlm_dir, settings, source, groups=near_duplicate_groups(rows), split=split)
+        others = (negatives or WrongLanguageNegatives(files, settings.max_other_language_negatives))(label)
+        record = bootstrap_language(rows, others, label, kenlm_dir, settings, source, groups=near_duplicate_groups(rows), split=split, token_cache=token_cache)
     except NotEnoughText as exc:
         return label, {"status": "too_little_text", "reason": str(exc), **exc.counts}
     except KenLMError as exc:  # recorded per language; the run goes on without this model
@@ -153,20 +156,24 @@ def _status(record: dict, settings: BootstrapSettings) -> dict:
 
 
 def bootstrap_languages_task(files: list[str], labels: list[str], kenlm_dir: str, settings: BootstrapSettings, source: str) -> list[tuple[str, dict]]:
-    """Ray task: several small languages one after the other (the same result per language as
+    """Ray task: several languages one after the other (the same result per language as
     :func:`bootstrap_language_task`): a language with a few pages costs milliseconds, a task of its own ~1 s."""
-    # a batch holds only small languages (task_batches): one read of each file for all of them, instead of one per
-    # language and file (a snapshot has ~10^5 annotated files and ~10^2 small languages)
+    # a batch holds only languages that need no sample (task_batches): one read of each file for all of them, instead
+    # of one per language and file (a snapshot has ~10^5 annotated files and ~10^2 small languages); likewise the
+    # wrong-language negatives: one pool per task (on 16,085 bench records, 43 reads per language were 12 of the
+    # pass's 91 CPU s)
     batch_rows = _batch_rows(files, labels) if len(labels) > 1 else {}
+    negatives = WrongLanguageNegatives(files, settings.max_other_language_negatives)
+    tokens: dict = {}
     if is_url(kenlm_dir):  # lmplz writes files: train in this node's scratch folder, upload the finished models
         with tempfile.TemporaryDirectory(dir=scratch_dir()) as work:
             # a language uploaded by an interrupted attempt (its card is uploaded after its model) is kept
             uploaded = lambda label: load_card(kenlm_dir, label) is not None and model_paths(kenlm_dir, label)[0].is_file()  # noqa: E731
-            results = [bootstrap_language_task(files, label, kenlm_dir if uploaded(label) else work, settings, source, batch_rows.get(label))
+            results = [bootstrap_language_task(files, label, kenlm_dir if uploaded(label) else work, settings, source, batch_rows.get(label), negatives, tokens)
                        for label in labels]
             upload_tree(work, kenlm_dir)
         return results
-    return [bootstrap_language_task(files, label, kenlm_dir, settings, source, batch_rows.get(label)) for label in labels]
+    return [bootstrap_language_task(files, label, kenlm_dir, settings, source, batch_rows.get(label), negatives, tokens) for label in labels]
 
 
 def _batch_rows(files: list[str], labels: list[str]) -> dict[str, list[dict]]:
@@ -182,51 +189,61 @@ def _batch_rows(files: list[str], labels: list[str]) -> dict[str, list[dict]]:
     return by_label
 
 
-# Languages with less text than this many times min_training_characters go together into one task, up to
-# SMALL_BATCH_FACTOR x min_training_characters of text per task.
-SMALL_LANGUAGE_FACTOR = 4
-SMALL_BATCH_FACTOR = 50
+# Languages with less text than this many times min_training_characters (and no need of a sample) go together into
+# tasks of up to this much text: a language of a hundred pages costs ~1 s to train, and a task of its own read every
+# annotated file for it
+BATCH_FACTOR = 100
 
 
-def language_characters(files: list[str]) -> dict[str, int]:
-    """Characters of text per language label (the ``n_chars`` signal; 0 for files without it)."""
-    sizes: dict[str, int] = {}
+def language_sizes(files: list[str]) -> dict[str, tuple[int, int]]:
+    """(characters of text, documents) per language label (characters from the ``n_chars`` signal; 0 for files without
+    it)."""
+    sizes: dict[str, tuple[int, int]] = {}
     for path in files:
         present = set(read_schema(path).names)
-        if not {"lang_script", "n_chars"} <= present:
+        if "lang_script" not in present:
             continue
-        table = read_table(path, columns=["lang_script", "n_chars"]).group_by("lang_script").aggregate([("n_chars", "sum")])
-        for label, n in zip(table.column("lang_script").to_pylist(), table.column("n_chars_sum").to_pylist()):
+        columns = ["lang_script"] + (["n_chars"] if "n_chars" in present else [])
+        table = read_table(path, columns=columns)
+        if "n_chars" not in present:
+            table = table.append_column("n_chars", pa.array([0] * table.num_rows, pa.int64()))
+        table = table.group_by("lang_script").aggregate([("n_chars", "sum"), ("n_chars", "count", pc.CountOptions(mode="all"))])
+        for label, n, count in zip(*(table.column(c).to_pylist() for c in ("lang_script", "n_chars_sum", "n_chars_count"))):
             if label is not None:
-                sizes[label] = sizes.get(label, 0) + (n or 0)
+                chars, documents = sizes.get(label, (0, 0))
+                sizes[label] = (chars + (n or 0), documents + count)
     return sizes
 
 
-def task_batches(labels: list[str], sizes: dict[str, int], settings: BootstrapSettings) -> list[list[str]]:
-    """One task per language with enough text to train; small languages (under SMALL_LANGUAGE_FACTOR x
-    min_training_characters) grouped, most of them certain to get ``too_little_text``."""
-    small_limit = SMALL_LANGUAGE_FACTOR * settings.min_training_characters
-    batch_limit = SMALL_BATCH_FACTOR * settings.min_training_characters
-    # longest first (Ray starts tasks in submission order; the last long task on one worker while the others idle
-    # is the pass's tail): a batch of small languages reads every annotated file, so it goes before the large
-    # languages (15,847 bench records: the 40-language batch took ~10 s, as long as English, and ran last)
-    large = [[label] for label in sorted(labels, key=lambda label: -sizes.get(label, 0)) if sizes.get(label, 0) >= small_limit]
-    batches, current, size = [], [], 0
-    for label in (label for label in labels if sizes.get(label, 0) < small_limit):
-        if current and size + sizes.get(label, 0) > batch_limit:
-            batches.append(current)
-            current, size = [], 0
-        current.append(label)
-        size += sizes.get(label, 0)
-    if current:
-        batches.append(current)
-    return batches + large
+def task_batches(labels: list[str], sizes: dict[str, tuple[int, int]], settings: BootstrapSettings) -> list[list[str]]:
+    """Languages under BATCH_FACTOR x min_training_characters of text whose rows need no sample (at most
+    2 x max_training_documents documents) go together, up to that much text a task, biggest languages first; larger
+    ones get a task each. Labels without a size count as empty."""
+    limit = BATCH_FACTOR * settings.min_training_characters
+    size = lambda label: sizes.get(label, (0, 0))  # noqa: E731
+    alone = lambda label: size(label)[0] >= limit or size(label)[1] > 2 * settings.max_training_documents  # noqa: E731
+    large = [[label] for label in sorted(labels, key=lambda label: -size(label)[0]) if alone(label)]
+    batches: list[list[str]] = []
+    totals: list[int] = []
+    # first fit, biggest first: few, full batches (each reads every annotated file once)
+    for label in sorted((label for label in labels if not alone(label)), key=lambda label: (-size(label)[0], label)):
+        chars = size(label)[0]
+        fit = next((i for i, total in enumerate(totals) if total + chars <= limit), None)
+        if fit is None:
+            batches.append([])
+            totals.append(0)
+            fit = len(batches) - 1
+        batches[fit].append(label)
+        totals[fit] += chars
+    # longest first (Ray starts tasks in submission order; the last long task on one worker while the others idle is
+    # the pass's tail): the batches first, as each reads every annotated file, then the large languages
+    return [sorted(batch) for batch in batches] + large
 
 
 def _language_inputs(files: list[str], label: str, settings: BootstrapSettings) -> tuple[list[dict], list[str]]:
     """The language's annotated rows (sampled when large) and wrong-language negative texts."""
     rows = _language_rows_sample(files, label, 2 * settings.max_training_documents)
-    return rows, _other_language_sample(files, label, settings.max_other_language_negatives)
+    return rows, WrongLanguageNegatives(files, settings.max_other_language_negatives)(label)
 
 
 def _language_rows_sample(files: list[str], label: str, limit: int) -> list[dict]:
@@ -248,31 +265,51 @@ def _language_rows_sample(files: list[str], label: str, limit: int) -> list[dict
     return rows
 
 
-def _other_language_sample(files: list[str], label: str, limit: int, max_files: int = 20) -> list[str]:
-    """Texts of other languages as wrong-language negatives: up to ``limit``, spread over the labels found in
-    the first ``max_files`` annotated files (smallest id hashes per label, labels taken in turn), so that
-    they are not all the alphabetically first language and a task never scans the whole crawl for them."""
-    per_label: dict[str, list[tuple[str, str, str]]] = {}
-    for path in files[:max_files]:
-        if "lang_script" not in read_schema(path).names:
-            continue
-        table = read_table(path, columns=["id", "lang", "lang_script"], filters=[("lang_script", "!=", label)])
-        for row in table.to_pylist():
-            if row["lang"] in NON_LANGUAGE or not row["lang_script"]:
+class WrongLanguageNegatives:
+    """Texts of other languages as a language's wrong-language negatives: ``negatives(label)`` gives up to ``limit``,
+    spread over the labels found in the first ``max_files`` annotated files (smallest id hashes per label, labels
+    taken in turn), so that they are not all the alphabetically first language and a task never scans the whole
+    crawl for them. One pool serves a task's languages: the files' labels are read once (at the first call: a
+    task whose languages all have too little text reads nothing), and each text at most once."""
+
+    def __init__(self, files: list[str], limit: int, max_files: int = 20):
+        self.files, self.limit, self.max_files = files, limit, max_files
+        self._ranked: dict[str, list[tuple[int, str, str, int]]] | None = None  # label -> (hash, id, path, row)
+        self._texts: dict[tuple[str, int], str | None] = {}  # (path, row) -> text
+
+    def _rank(self) -> dict[str, list[tuple[int, str, str, int]]]:
+        per_label: dict[str, list[tuple[int, str, str, int]]] = {}
+        for path in self.files[: self.max_files]:
+            if "lang_script" not in read_schema(path).names:
                 continue
-            per_label.setdefault(row["lang_script"], []).append((stable_hash(str(row["id"])), str(row["id"]), path))
-    chosen: list[tuple[str, str, str]] = []
-    ranked = {lab: heapq.nsmallest(limit, items) for lab, items in sorted(per_label.items())}
-    while len(chosen) < limit and any(ranked.values()):
-        for lab in list(ranked):
-            if ranked[lab] and len(chosen) < limit:
-                chosen.append(ranked[lab].pop(0))
-    texts = []
-    for path in dict.fromkeys(p for _, _, p in chosen):
-        wanted = [doc_id for _, doc_id, p in chosen if p == path]
-        table = read_table(path, columns=["id", "text"], filters=[("lang_script", "!=", label), ("id", "in", wanted)])
-        texts += [r["text"] for r in table.to_pylist() if r["text"]]
-    return texts
+            table = read_table(path, columns=["id", "lang", "lang_script"])
+            for row_number, row in enumerate(table.to_pylist()):
+                if row["lang"] in NON_LANGUAGE or not row["lang_script"]:
+                    continue
+                per_label.setdefault(row["lang_script"], []).append((stable_hash(str(row["id"])), str(row["id"]), path, row_number))
+        return {label: heapq.nsmallest(self.limit, items) for label, items in sorted(per_label.items())}
+
+    def __call__(self, label: str) -> list[str]:
+        if self._ranked is None:
+            self._ranked = self._rank()
+        ranked = {lab: list(items) for lab, items in self._ranked.items() if lab != label}
+        chosen: list[tuple[int, str, str, int]] = []
+        while len(chosen) < self.limit and any(ranked.values()):
+            for lab in list(ranked):
+                if ranked[lab] and len(chosen) < self.limit:
+                    chosen.append(ranked[lab].pop(0))
+        missing: dict[str, list[int]] = {}
+        for _, _, path, row_number in chosen:
+            if (path, row_number) not in self._texts:
+                missing.setdefault(path, []).append(row_number)
+        for path, row_numbers in missing.items():
+            row_numbers = sorted(row_numbers)
+            self._texts.update(zip(((path, n) for n in row_numbers), take_rows(path, "text", row_numbers)))
+        # grouped by file in the order the files were first chosen, in file order within one (the former reading order)
+        texts = []
+        for path in dict.fromkeys(path for _, _, path, _ in chosen):
+            texts += [self._texts[(path, n)] for n in sorted(n for _, _, p, n in chosen if p == path)]
+        return [text for text in texts if text]
 
 
 def _read_rows_column(path: str, label: str, column: str) -> list:
@@ -380,7 +417,7 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
             # small languages go together into one task (bootstrap cost follows the text, not the number of languages)
             failed = lambda labels, exc: [(label, {"status": "failed", "reason": f"task failed: {type(exc).__name__}: {str(exc)[:300]}"}) for label in labels]  # noqa: E731
             died = lambda args, exc: failed(args[1], exc)  # noqa: E731
-            batches = task_batches(todo, language_characters(files), settings)
+            batches = task_batches(todo, language_sizes(files), settings)
             for results in ray_backend.run_tasks(bootstrap_languages_task, [(files, batch, str(partial), settings, source) for batch in batches], on_error=died):
                 for label, result in results:
                     languages[label] = result

@@ -62,6 +62,27 @@ def test_bootstrap_separates_garbled_text_and_refuses_tiny_languages(repo, tmp_p
     assert not (tmp_path / "shipped" / "yor_Latn.binary").exists()
 
 
+def test_the_head_retrain_is_tried_only_below_retrain_below_auc(repo, tmp_path):
+    """Issue 15: iteration 1 costs a build and two scorings; it is tried only where iteration 0 separates worse than
+    ``retrain_below_auc``, and the record says why it was not."""
+    from dataclasses import replace
+
+    reference = [line for line in (repo / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows("yor_Latn", reference)
+    others = [line for line in (repo / "data" / "reference" / "swa_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()][:30]
+    always = bootstrap_language(rows, others, "yor_Latn", tmp_path / "always", replace(SMALL, retrain_below_auc=None))
+    first, second = always["iterations"]
+    assert second["lines"] < first["lines"] and second["heldout_auc"] is not None and "skipped" not in second
+    auc = first["heldout_auc"]
+    skipped = bootstrap_language(rows, others, "yor_Latn", tmp_path / "skipped", replace(SMALL, retrain_below_auc=auc))
+    assert skipped["iterations"][0] == first and skipped["chosen_iteration"] == 0
+    assert skipped["iterations"][1]["heldout_auc"] is None and f"separates at {auc:.3f} >= retrain_below_auc" in skipped["iterations"][1]["skipped"]
+    tried = bootstrap_language(rows, others, "yor_Latn", tmp_path / "tried", replace(SMALL, retrain_below_auc=auc + 1e-9))
+    assert tried["iterations"] == always["iterations"] and tried["chosen_iteration"] == always["chosen_iteration"]
+    with pytest.raises(ValueError, match="retrain_below_auc"):
+        BootstrapSettings(retrain_below_auc=2)
+
+
 def test_language_task_records_too_little_text_instead_of_failing(repo, tmp_path):
     import pyarrow as pa
 
@@ -104,9 +125,14 @@ def test_wrong_language_negatives_come_from_every_other_language(tmp_path):
             for label in ("amh_Ethi", "fra_Latn", "hau_Latn", "yor_Latn") for i in range(30)]
     rows.append({"id": "und-1", "lang": "und", "lang_script": "und_Latn", "text": "qxz"})
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "unit.parquet")
-    texts = boot._other_language_sample([str(tmp_path / "unit.parquet")], "yor_Latn", 9)
+    negatives = boot.WrongLanguageNegatives([str(tmp_path / "unit.parquet")], 9)
+    texts = negatives("yor_Latn")
     assert len(texts) == 9 and not any(t.startswith(("yor_Latn", "qxz")) for t in texts)
     assert {t.split()[0] for t in texts} == {"amh_Ethi", "fra_Latn", "hau_Latn"}  # 3 each, not 9 Amharic
+    # one pool serves a task's languages: another language's negatives leave its own out and include Yoruba
+    hausa = negatives("hau_Latn")
+    assert len(hausa) == 9 and {t.split()[0] for t in hausa} == {"amh_Ethi", "fra_Latn", "yor_Latn"}
+    assert negatives("yor_Latn") == texts and boot.WrongLanguageNegatives([str(tmp_path / "unit.parquet")], 9)("hau_Latn") == hausa
 
 
 def test_language_sorted_writer_streams_batches_into_pure_row_groups(tmp_path, monkeypatch):
@@ -175,33 +201,36 @@ def test_a_small_language_is_refused_before_other_languages_are_read(repo, tmp_p
 
     path = tmp_path / "unit.parquet"
     pq.write_table(pa.Table.from_pylist(_rows("yor_Latn", ["Ọ̀rọ̀ kan ṣoṣo ni èyí."]) + _rows("swa_Latn", ["Hii ni sentensi moja tu."])), path)
-    monkeypatch.setattr(boot, "_other_language_sample", lambda *a, **k: pytest.fail("negatives read for a language too small to train"))
+    monkeypatch.setattr(boot.WrongLanguageNegatives, "_rank", lambda *a, **k: pytest.fail("negatives read for a language too small to train"))
     results = boot.bootstrap_languages_task([str(path)], ["swa_Latn", "yor_Latn"], str(tmp_path / "m"), BootstrapSettings(), "test")
     assert [label for label, _ in results] == ["swa_Latn", "yor_Latn"]
     assert all(result["status"] == "too_little_text" for _, result in results)
     assert results[1] == boot.bootstrap_language_task([str(path)], "yor_Latn", str(tmp_path / "m"), BootstrapSettings(), "test")
 
 
-def test_small_languages_share_tasks_large_ones_get_their_own(tmp_path):
+def test_languages_share_tasks_up_to_a_size_large_and_sampled_ones_get_their_own(tmp_path):
     import pyarrow as pa
 
-    from longtail.pipeline.bootstrap import SMALL_BATCH_FACTOR, SMALL_LANGUAGE_FACTOR, language_characters, task_batches
+    from longtail.pipeline.bootstrap import BATCH_FACTOR, language_sizes, task_batches
 
     settings = BootstrapSettings()
-    small = settings.min_training_characters  # under SMALL_LANGUAGE_FACTOR x the minimum
-    sizes = {"eng_Latn": SMALL_LANGUAGE_FACTOR * small, **{f"x{i:02d}_Latn": small for i in range(2 * SMALL_BATCH_FACTOR)}}
+    limit = BATCH_FACTOR * settings.min_training_characters
+    sizes = {"eng_Latn": (limit, 10), **{f"x{i:02d}_Latn": (limit // 4, 10) for i in range(10)}, "few_Latn": (10, 1)}
+    sizes["many_Latn"] = (1000, 2 * settings.max_training_documents + 1)  # little text, but its rows need a sample
     labels = sorted(sizes) + ["new_Latn"]  # a label without a size counts as empty
     batches = task_batches(labels, sizes, settings)
-    assert batches[-1] == ["eng_Latn"]  # small-language batches first: each reads every file
+    assert batches[-2:] == [["eng_Latn"], ["many_Latn"]]  # batches first: each reads every file; then by size
     assert sorted(label for batch in batches for label in batch) == sorted(labels)
-    assert all(sum(sizes.get(label, 0) for label in batch) <= SMALL_BATCH_FACTOR * small for batch in batches[:-1])
-    assert len(batches) == 1 + 2  # 100 small languages of one minimum each (and an empty one): 50 a task
-    # large languages biggest first (the pass's tail was the biggest language started last)
-    bigger = {"aaa_Latn": SMALL_LANGUAGE_FACTOR * small, "zzz_Latn": 3 * SMALL_LANGUAGE_FACTOR * small, "mmm_Latn": 2 * SMALL_LANGUAGE_FACTOR * small}
-    assert task_batches(sorted(bigger), bigger, settings) == [["zzz_Latn"], ["mmm_Latn"], ["aaa_Latn"]]
+    assert all(sum(sizes.get(label, (0, 0))[0] for label in batch) <= limit for batch in batches[:-2])
+    assert len(batches) == 2 + 3  # ten quarter-limit languages fill three tasks (4, 4, 2 + the small ones)
+    assert "few_Latn" in batches[2]
+    bigger = {"aaa_Latn": (limit, 1), "zzz_Latn": (3 * limit, 1), "mmm_Latn": (2 * limit, 1)}
+    assert task_batches(sorted(bigger), bigger, settings) == [["zzz_Latn"], ["mmm_Latn"], ["aaa_Latn"]]  # biggest first
     path = tmp_path / "unit.parquet"
     pq.write_table(pa.table({"lang_script": ["a_Latn", "b_Latn", "a_Latn", None], "n_chars": [3, 4, 5, 6]}), path)
-    assert language_characters([str(path)]) == {"a_Latn": 8, "b_Latn": 4}
+    assert language_sizes([str(path)]) == {"a_Latn": (8, 2), "b_Latn": (4, 1)}
+    pq.write_table(pa.table({"lang_script": ["a_Latn", "a_Latn"]}), path)  # no n_chars signal: documents still counted
+    assert language_sizes([str(path)]) == {"a_Latn": (0, 2)}
 
 
 def test_documents_are_scored_by_the_fold_model_that_never_saw_them(repo, tmp_path):
