@@ -236,8 +236,9 @@ def task_batches(labels: list[str], sizes: dict[str, tuple[int, int]], settings:
         batches[fit].append(label)
         totals[fit] += chars
     # longest first (Ray starts tasks in submission order; the last long task on one worker while the others idle is
-    # the pass's tail): the batches first, as each reads every annotated file, then the large languages
-    return [sorted(batch) for batch in batches] + large
+    # the pass's tail), by characters; a batch, which also reads every annotated file, before a language as large
+    tasks = [sorted(batch) for batch in batches] + large
+    return sorted(tasks, key=lambda task: -sum(size(label)[0] for label in task))
 
 
 def _language_inputs(files: list[str], label: str, settings: BootstrapSettings) -> tuple[list[dict], list[str]]:

@@ -215,15 +215,17 @@ def test_languages_share_tasks_up_to_a_size_large_and_sampled_ones_get_their_own
 
     settings = BootstrapSettings()
     limit = BATCH_FACTOR * settings.min_training_characters
-    sizes = {"eng_Latn": (limit, 10), **{f"x{i:02d}_Latn": (limit // 4, 10) for i in range(10)}, "few_Latn": (10, 1)}
+    sizes = {"eng_Latn": (2 * limit, 10), **{f"x{i:02d}_Latn": (limit // 4, 10) for i in range(10)}, "few_Latn": (10, 1)}
     sizes["many_Latn"] = (1000, 2 * settings.max_training_documents + 1)  # little text, but its rows need a sample
     labels = sorted(sizes) + ["new_Latn"]  # a label without a size counts as empty
     batches = task_batches(labels, sizes, settings)
-    assert batches[-2:] == [["eng_Latn"], ["many_Latn"]]  # batches first: each reads every file; then by size
+    assert batches[0] == ["eng_Latn"] and batches[-1] == ["many_Latn"]  # by characters, a batch before a language as large
     assert sorted(label for batch in batches for label in batch) == sorted(labels)
-    assert all(sum(sizes.get(label, (0, 0))[0] for label in batch) <= limit for batch in batches[:-2])
+    assert all(sum(sizes.get(label, (0, 0))[0] for label in batch) <= limit for batch in batches[1:-1])
     assert len(batches) == 2 + 3  # ten quarter-limit languages fill three tasks (4, 4, 2 + the small ones)
-    assert "few_Latn" in batches[2]
+    assert "few_Latn" in batches[3]
+    totals = [sum(sizes.get(label, (0, 0))[0] for label in batch) for batch in batches]
+    assert totals == sorted(totals, reverse=True)
     bigger = {"aaa_Latn": (limit, 1), "zzz_Latn": (3 * limit, 1), "mmm_Latn": (2 * limit, 1)}
     assert task_batches(sorted(bigger), bigger, settings) == [["zzz_Latn"], ["mmm_Latn"], ["aaa_Latn"]]  # biggest first
     path = tmp_path / "unit.parquet"
