@@ -387,8 +387,13 @@ def lid_known_languages() -> frozenset[str] | None:
 
 
 def visible_text(page_html: str) -> str:
-    t = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", page_html)
-    return html.unescape(re.sub(r"(?s)<[^>]+>", " ", t))
+    """The page's text as a reader sees it, for the script of a page without gold text: no comments, scripts,
+    styles, code blocks or web addresses (a Chinese portal listing its links' URLs, or a WeChat article quoting
+    Python, is still Chinese in Han script)."""
+    t = re.sub(r"(?s)<!--.*?-->", " ", page_html)
+    t = re.sub(r"(?is)<(script|style|noscript|template|svg|pre|code)\b[^>]*>.*?</\1>", " ", t)
+    t = html.unescape(re.sub(r"(?s)<[^>]+>", " ", t))
+    return re.sub(r"(?i)\b(?:https?://|www\.)\S+", " ", t)
 
 
 def main(argv=None) -> int:
