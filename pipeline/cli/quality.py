@@ -91,9 +91,10 @@ def cmd_calibrate(args) -> int:
 BOOTSTRAP_DESCRIPTION = """\
 Train a KenLM model for a language that has no reference corpus, from a run's own annotated documents
 (OUTPUT/annotated/): the distinct lines of documents that pass strict LID and the heuristic checks are the
-training text; one iteration then keeps the head of their perplexity distribution and retrains, and that
-iteration is kept only if it separates held-out lines from negatives (rejected, wrong-language and
-grapheme-shuffled text) better. The card (<models>/<label>.json) records both iterations.
+training text of a first model; when it separates held-out lines from negatives (rejected, wrong-language and
+grapheme-shuffled text) less well than --retrain-below-auc, one iteration then keeps the head of their
+perplexity distribution and retrains, and that iteration is kept only if it separates them better. The card
+(<models>/<label>.json) records both iterations.
 
 Inside a run the same method runs by itself with `stages.quality.kenlm_bootstrap` (manifests/sample.yaml does
 this): models go to OUTPUT/bootstrap/kenlm/ and perplexity is re-scored from the annotations, never the crawl.
@@ -113,7 +114,8 @@ def cmd_bootstrap_kenlm(args) -> int:
     labels = args.label
     if not all(is_safe_label(label) for label in labels):
         raise SystemExit("--label takes lang_script labels like yor_Latn")
-    settings = BootstrapSettings(strict_lid=args.strict_lid, head_percentile=args.head_percentile, order=args.order, memory=args.memory)
+    settings = BootstrapSettings(strict_lid=args.strict_lid, head_percentile=args.head_percentile, retrain_below_auc=args.retrain_below_auc,
+                                 order=args.order, memory=args.memory)
     for label in labels:
         bootstrap_kenlm(args.output, label, args.models, settings)
     return 0
@@ -205,6 +207,8 @@ def register(subparsers) -> None:
     boot.add_argument("--models", default="models/kenlm-bootstrap", help="output folder for <label>.binary and .json (default models/kenlm-bootstrap)")
     boot.add_argument("--strict-lid", type=float, default=0.9, help="LID score a training document needs (default 0.9)")
     boot.add_argument("--head-percentile", type=float, default=70.0, help="iteration 1 keeps documents at or below this perplexity percentile (default 70)")
+    boot.add_argument("--retrain-below-auc", type=float, default=0.95,
+                      help="iteration 1 is tried only when iteration 0's held-out AUC is below this (default 0.95)")
     boot.add_argument("--order", type=int, default=5, help="n-gram order (default 5)")
     boot.add_argument("--memory", default="10%", help="lmplz -S memory bound (default 10%%)")
     boot.set_defaults(func=cmd_bootstrap_kenlm)
