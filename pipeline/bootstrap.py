@@ -222,7 +222,7 @@ def task_batches(labels: list[str], sizes: dict[str, tuple[int, int]], settings:
     limit = BATCH_FACTOR * settings.min_training_characters
     size = lambda label: sizes.get(label, (0, 0))  # noqa: E731
     alone = lambda label: size(label)[0] >= limit or size(label)[1] > 2 * settings.max_training_documents  # noqa: E731
-    large = [[label] for label in sorted(labels, key=lambda label: -size(label)[0]) if alone(label)]
+    large = [[label] for label in labels if alone(label)]
     batches: list[list[str]] = []
     totals: list[int] = []
     # first fit, biggest first: few, full batches (each reads every annotated file once)
