@@ -386,6 +386,16 @@ def lid_known_languages() -> frozenset[str] | None:
         return None
 
 
+def page_label(page: dict, page_html: str) -> tuple[str | None, str]:
+    """``(lang_script or None, script)`` of a real page: the language its source gives (``lang_hint``) in the
+    script of its gold text, or of its visible text when it has none."""
+    gold = page["gold_text"]
+    script = B.script_of(gold) if gold else B.script_of(visible_text(page_html))
+    hint = (page["lang_hint"] or "").lower()[:2]
+    label = f"{canonical_language(B.LANG1_TO_3[hint], policy='macro')}_{script}" if hint in B.LANG1_TO_3 else None
+    return label, script
+
+
 def visible_text(page_html: str) -> str:
     """The page's text as a reader sees it, for the script of a page without gold text: no comments, scripts,
     styles, code blocks or web addresses (a Chinese portal listing its links' URLs, or a WeChat article quoting
@@ -451,9 +461,7 @@ def main(argv=None) -> int:
             url = f"http://{B.host_for(p['source'])}/pages/{p['id']}.html"
         used.add(url)
         gold = p["gold_text"]
-        script = B.script_of(gold) if gold else B.script_of(visible_text(text))
-        hint = (p["lang_hint"] or "").lower()[:2]
-        label = f"{canonical_language(B.LANG1_TO_3[hint], policy='macro')}_{script}" if hint in B.LANG1_TO_3 else None
+        label, script = page_label(p, text)
         truth = {"url": url, "kind": "no_article" if gold == "" else "good", "lang_script": label, "script": script,
                  "group": GROUP_OF_SCRIPT.get(script, "other"), "source": p["source"], "origin": p["id"],
                  "genre": "page", "gold": None if gold is None else ("empty" if gold == "" else "yes")}

@@ -37,6 +37,9 @@ DEFAULT_FILE = Path(__file__).with_name("calibration.json")
 DEFAULT_QUANTILE = 0.05
 MIN_EXAMPLES = 4
 MIN_TRIED = 12  # calibration items of a label before "never names it" is a measurement (4 documents x 3 cuts)
+# items one label gives to the pooled tails: a label's 12 documents x 3 cuts; hundreds of English web pages would
+# otherwise make the tail of every other label English
+POOL_PER_LABEL = 36
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -47,6 +50,15 @@ def _quantile(values: list[float], q: float) -> float:
     low = int(position)
     high = min(low + 1, len(values) - 1)
     return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def _spread(values: list[float], count: int | None) -> list[float]:
+    """``count`` evenly spaced order statistics of ``values`` (all of them when there are no more than that):
+    a label with hundreds of calibration items keeps its shape in a pooled tail but weighs like the others."""
+    values = sorted(values)
+    if count is None or len(values) <= count:
+        return values
+    return [values[round(i * (len(values) - 1) / (count - 1))] for i in range(count)]
 
 
 @dataclass
@@ -100,14 +112,33 @@ class Calibration:
         ceiling = limits.get("fit_ceiling")
         return fit is None or ceiling is None or fit <= ceiling
 
+    def tighten_fit_ceilings(self, langs: Iterable[str], factor: float, why: str = "") -> None:
+        """Lower the fit ceiling of every label of ``langs`` to its median + ``factor`` x the pooled excess.
+
+        For languages with a close relative that no backend knows (historical stages: Ottoman Turkish under
+        Turkish, Classical Armenian under Armenian), the relative's text fits the known language's model nearly
+        as well as its own text does, so the usual tail lets it through; a tighter ceiling makes the answer
+        demand a closer fit. Pooled ``*`` limits and labels without a fit ceiling are left as they are.
+        """
+        langs = set(langs)
+        for backend, table in self.limits.items():
+            excess = (self.settings.get("pooled", {}).get(backend) or {}).get("fit_excess")
+            if excess is None:
+                continue
+            for label, entry in table.items():
+                if label != "*" and label.split("_")[0] in langs and entry.get("fit_ceiling") is not None:
+                    entry["fit_ceiling"] = round(entry["fit_ceiling"] - excess + factor * excess, 4)
+        self.settings["tightened"] = {"factor": factor, "langs": sorted(langs), "why": why}
+
     @classmethod
     def build(cls, examples: Iterable[tuple[str, str, float, float | None]], quantile: float = DEFAULT_QUANTILE,
-              min_examples: int = MIN_EXAMPLES, **settings) -> "Calibration":
+              min_examples: int = MIN_EXAMPLES, pool_per_label: int | None = POOL_PER_LABEL, **settings) -> "Calibration":
         """``examples``: ``(backend, label, score, fit)`` of RIGHT answers on text in languages the backend knows.
 
         A dozen answers per label are too few for a tail quantile of their own, so each label contributes its
         median and the tail is pooled: over all labels, the ``quantile`` of score / label median and the
-        ``1 - quantile`` of fit - label median. A label's floor is its median score times the pooled ratio, its
+        ``1 - quantile`` of fit - label median (a label with more than ``pool_per_label`` answers gives that many
+        evenly spaced ones). A label's floor is its median score times the pooled ratio, its
         ceiling its median fit plus the pooled excess. Labels with fewer than ``min_examples`` answers get the
         backend's pooled quantiles (``"*"``).
         """
@@ -123,8 +154,10 @@ class Calibration:
             every_fit = [v for values in fits[backend].values() for v in values]
             medians = {label: _quantile(values, 0.5) for label, values in by_label.items() if len(values) >= min_examples}
             fit_medians = {label: _quantile(values, 0.5) for label, values in fits[backend].items() if len(values) >= min_examples}
-            ratios = [v / medians[label] for label, values in by_label.items() if label in medians and medians[label] > 0 for v in values]
-            excess = [v - fit_medians[label] for label, values in fits[backend].items() if label in fit_medians for v in values]
+            ratios = [v / medians[label] for label, values in by_label.items() if label in medians and medians[label] > 0
+                      for v in _spread(values, pool_per_label)]
+            excess = [v - fit_medians[label] for label, values in fits[backend].items() if label in fit_medians
+                      for v in _spread(values, pool_per_label)]
             ratio = _quantile(ratios, quantile) if ratios else 0.0
             delta = _quantile(excess, 1.0 - quantile) if excess else None
             table = {"*": {"n": len(every_score), "score_floor": round(_quantile(every_score, quantile), 4)}}

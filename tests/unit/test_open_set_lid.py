@@ -61,6 +61,20 @@ def test_calibration_floors_are_per_label():
     assert "*" in calibration.limits["b"]
 
 
+def test_tightened_ceiling_refuses_a_loose_fit_only_for_the_named_languages(tmp_path):
+    examples = [("b", label, 0.9, base + f) for label, base in (("aaa_Latn", 3.0), ("bbb_Latn", 3.0))
+                for f in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)]
+    calibration = Calibration.build(examples, quantile=0.05, min_examples=4)
+    loose_fit = calibration.limits["b"]["aaa_Latn"]["fit_ceiling"] - 0.01
+    assert calibration.admits("b", "aaa_Latn", 0.9, loose_fit)
+    calibration.tighten_fit_ceilings({"aaa"}, 0.5, why="a relative")
+    assert not calibration.admits("b", "aaa_Latn", 0.9, loose_fit)  # the relative's looser fit is refused now
+    assert calibration.admits("b", "aaa_Latn", 0.9, 3.2)  # the language's own typical text still passes
+    assert calibration.admits("b", "bbb_Latn", 0.9, loose_fit)  # other languages keep their ceiling
+    calibration.save(tmp_path / "c.json")
+    assert Calibration.load(tmp_path / "c.json").settings["tightened"]["langs"] == ["aaa"]
+
+
 def test_shipped_calibration_loads():
     calibration = Calibration.load()
     assert {"heliport", "fasttext"} <= set(calibration.limits)
@@ -309,3 +323,10 @@ def test_the_shipped_table_lists_what_the_bench_measured_missed():
     assert calibration.unrecognised, "bench/lid_calibrate.py writes the labels each backend misses"
     for backend, labels in calibration.unrecognised.items():
         assert all(label not in calibration.limits[backend] for label in labels)  # missed labels have no entry
+
+
+def test_the_shipped_table_demands_a_closer_fit_where_a_historical_relative_is_unknown():
+    calibration = Calibration.load()
+    tightened = calibration.settings["tightened"]
+    assert {"tur", "hye", "fra", "eng"} <= set(tightened["langs"]) and 0 < tightened["factor"] < 1
+    assert "pages/" in calibration.settings["source"]  # limits learned on real web pages too, not only Bible/treebank text
