@@ -666,6 +666,20 @@ def collect_pages(snaps: dict[str, Snapshot]):
             yield dict(id=f"gne-{stem}", url=None, source="GeneralNewsExtractor/GeneralNewsExtractor",
                        licence=lic["GeneralNewsExtractor/GeneralNewsExtractor"], lang_hint="zh", gold_text=None, raw=raw)
 
+    snap = snaps.get("postlight/parser")
+    if snap:
+        # one real page per site (English, Japanese, German, French, Chinese news and blogs), no gold text; the
+        # language is the page's own <html lang>, and a page that declares none is left out
+        for path, sha in snap.ls("HEAD", "fixtures/").items():
+            if not path.endswith(".html") or "/" in path[len("fixtures/"):]:
+                continue
+            raw = snap.read(sha)
+            if raw is None or not html_lang(raw):
+                continue
+            stem = re.sub(r"[^A-Za-z0-9]+", "-", path[len("fixtures/"):-len(".html")])
+            yield dict(id=f"postlight-{stem}", url=None, source="postlight/parser", licence=lic["postlight/parser"],
+                       lang_hint=html_lang(raw), gold_text=None, raw=raw)
+
 
 def html_lang(raw: bytes) -> str | None:
     """The primary language subtag of a page's ``<html lang="...">``, lower-cased (None: not declared)."""

@@ -164,14 +164,27 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     rows = {json.loads(line)["id"]: json.loads(line) for line in open(args.input, encoding="utf-8") if line.strip()}
+    pages = []
     if args.source == "mixture":
         items = [i for i in load_gold(args.input) if rows[i.id]["supported_any"] and (args.docs == "all" or doc_half(i.id) == args.docs)]
     else:
         items = outside_items(rows, Path(args.text), args.per_label_docs)
         pages = web_items(Path(args.pages), args.web_per_label) if args.web_per_label != 0 else []
         print(f"{len(items)} text items, {len(pages)} real pages")
-        items += pages
     examples, attempts = answer_examples(items, args.backends.split(","))
+    page_fits: dict[str, dict[str, list[float]]] = {}
+    if pages:
+        page_examples, page_attempts = answer_examples(pages, args.backends.split(","))
+        examples += page_examples
+        for backend, by_label in page_attempts.items():
+            for label, (tried, named) in by_label.items():
+                counts = attempts.setdefault(backend, {}).setdefault(label, [0, 0])
+                counts[0] += tried
+                counts[1] += named
+        for backend, label, _, fit in page_examples:
+            if fit is not None:
+                page_fits.setdefault(backend, {}).setdefault(label, []).append(fit)
+        items = items + pages
     source = (f"{Path(args.text).name}/ minus {Path(args.input).name}, {args.per_label_docs} documents per label"
               f" + {Path(args.pages).name}/, calibrate half, {args.web_per_label or 'all'} pages per label"
               if args.source == "text" else Path(args.input).name)
@@ -183,7 +196,8 @@ def main(argv=None) -> int:
 
         supported = set().union(*(make_identifier(b, open_set=False).supported_languages() for b in args.backends.split(",")))
         relatives = name_relatives(supported, historical_only=True)
-        calibration.tighten_fit_ceilings(relatives, args.historical_factor, why="a historical relative no backend knows (ISO 639-3 names)")
+        calibration.tighten_fit_ceilings(relatives, args.historical_factor, why="a historical relative no backend knows (ISO 639-3 names)",
+                                         page_fits=page_fits)
         print(f"fit ceilings x {args.historical_factor} for {len(relatives)} languages with historical relatives")
     for backend, labels in calibration.unrecognised.items():
         print(f"{backend} does not recognise: {', '.join(labels) or 'none'}")

@@ -1,17 +1,19 @@
 """Does calibrating the open set on web pages too give back the real pages it refuses? (docs/lid.md, issue 13)
 
-The shipped limits (langid/calibration.json) are learned on Bible and treebank text, which fits heliport's models
-better than news pages with names and navigation do; the tighter ceiling for labels with historical relatives
-(bench/lid_name_relatives.py) reaches the mixture's targets but refuses a third of the real English pages. Here
-the table is built twice from the same text items, once alone and once with the extracted text of half of the
-bench's real HTML pages (``bench/data/pages``, the half chosen by a hash of the page id), and each table is scored,
-with and without the tighter ceiling (``--factors``), on
+Limits learned on Bible and treebank text alone refuse real news pages, whose names and navigation fit heliport's
+models less well; the tighter ceiling for labels with historical relatives (bench/lid_name_relatives.py) reached
+the mixture's targets but refused a third of the real English pages. Here the table is built from the same text
+items (``bench/lid_calibrate.py``'s), alone and with the extracted text of the ``calibrate`` half of the bench's
+real HTML pages (``bench/data/pages``, the half chosen by a hash of the page id; ``--web-caps``: all of them or
+at most N per label), and each table is scored with the fit ceilings of labels with historical relatives at
+median + f x the pooled excess (``--factors``; ``none`` = not tightened; not below 95% of the label's own web
+pages where it has at least 12 of them, unless ``--no-keep-for-own-pages``) on
 
 * the LID mixture (precision of assigned labels, macro-F1 over supported labels);
 * the OTHER half of the real pages (right / und / wrong, whole extracted pages as a run identifies them);
 * the wrapped corpus text of a quality bench run (``--quality-run``; right / und / wrong).
 
-    .venv/bin/python bench/lid_web_calibration.py --quality-run bench/data/quality/run_14
+    .venv/bin/python bench/lid_web_calibration.py --quality-run bench/data/quality/run_web4 --factors none,0.75,0.6,0.5
 
 Development data (docs/bench.md); the extracted pages are cached in bench/data/pages/extracted.jsonl.
 """
@@ -29,13 +31,14 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 
-def tightened(table, relatives: dict, factor: float | None):
-    """A copy of the table, with the fit ceilings of labels with historical relatives tightened to ``factor``."""
+def tightened(table, relatives: dict, factor: float | None, page_fits: dict):
+    """A copy of the table, with the fit ceilings of labels with historical relatives tightened to ``factor``
+    (not below 95% of the label's own web pages where it has at least 12)."""
     from longtail.langid.calibration import Calibration
 
     table = Calibration(copy.deepcopy(table.limits), copy.deepcopy(table.settings), table.unrecognised)
     if factor is not None:
-        table.tighten_fit_ceilings(relatives, factor)
+        table.tighten_fit_ceilings(relatives, factor, page_fits=page_fits)
     return table
 
 
@@ -69,7 +72,9 @@ def main(argv=None) -> int:
     parser.add_argument("--factors", default="none,0.75,0.5", help="fit-ceiling factors for labels with historical relatives (none = shipped rule)")
     parser.add_argument("--web-caps", default="all", help="comma-separated: web pages per label to calibrate on (all = every page of the half)")
     parser.add_argument("--pool-per-label", type=int, default=POOL_PER_LABEL, help="items a label gives to the pooled tails (0: all)")
-    parser.add_argument("--save", help="write the table with web pages here")
+    parser.add_argument("--all-relatives", action="store_true", help="every name relative, not only historical stages")
+    parser.add_argument("--no-keep-for-own-pages", dest="keep_for_own_pages", action="store_false",
+                        help="tighten without regard to the label's own web pages")
     args = parser.parse_args(argv)
 
     rows = {json.loads(line)["id"]: json.loads(line) for line in open(args.mixture, encoding="utf-8") if line.strip()}
@@ -77,32 +82,35 @@ def main(argv=None) -> int:
     pages = extracted_pages(Path(args.pages))
     scored_pages = [(p["text"], GoldItem(p["id"], p["text"], *p["lang_script"].split("_", 1)).label("macro")) for p in pages if page_half(p["id"]) == "score"]
     wrapped = [(text, gold) for text, gold, kind in good_pages(Path(args.quality_run), Path(args.truth)) if kind == "wrapped"] if args.quality_run else []
-    variants = [("text", text_items)]
+    variants = [("text", [])]
     for cap in args.web_caps.split(","):
         calibrate = web_items(Path(args.pages), None if cap == "all" else int(cap))
         print(f"web{cap}: " + ", ".join(f"{k} {v}" for k, v in Counter(i.label("macro") for i in calibrate).most_common()))
-        variants.append((f"web{cap}", text_items + calibrate))
+        variants.append((f"web{cap}", calibrate))
     print(f"{len(text_items)} text items; {len(scored_pages)} real pages to score")
 
-    tables = {}
-    for name, items in variants:
-        examples, attempts = answer_examples(items, ["heliport", "fasttext"])
-        table = Calibration.build(examples, DEFAULT_QUANTILE, MIN_EXAMPLES, pool_per_label=args.pool_per_label or None)
+    text_examples, attempts = answer_examples(text_items, ["heliport", "fasttext"])
+    tables, page_fits = {}, {}
+    for name, pages in variants:
+        page_examples = answer_examples(pages, ["heliport", "fasttext"])[0] if pages else []
+        table = Calibration.build(text_examples + page_examples, DEFAULT_QUANTILE, MIN_EXAMPLES, pool_per_label=args.pool_per_label or None)
         table.unrecognised = {b: Calibration.missed_labels(by_label, MIN_EXAMPLES) for b, by_label in attempts.items()}
         tables[name] = table
+        page_fits[name] = {}
+        for backend, label, _, fit in page_examples:
+            if fit is not None and args.keep_for_own_pages:
+                page_fits[name].setdefault(backend, {}).setdefault(label, []).append(fit)
         print(f"{name}: unrecognised {table.unrecognised}; eng heliport {table.limits['heliport'].get('eng_Latn')}; "
               f"pooled {table.settings['pooled']}")
-    if args.save:
-        tables[variants[-1][0]].save(args.save)
 
     mixture = load_gold(args.mixture)
     identifier = make_identifier("ensemble")
     identifier.setup()
-    relatives = name_relatives(set(identifier.supported_languages()), True)
+    relatives = name_relatives(set(identifier.supported_languages()), not args.all_relatives)
     print("table     f      mixture precision  macro-F1 sup.  assigned | real pages right/und/wrong | wrapped right/und/wrong")
     for name, table in tables.items():
         for factor in args.factors.split(","):
-            identifier.calibration = tightened(table, relatives, None if factor == "none" else float(factor))
+            identifier.calibration = tightened(table, relatives, None if factor == "none" else float(factor), page_fits[name])
             report = evaluate(mixture, identifier, "macro")
             real = answers(identifier, scored_pages)
             corpus = answers(identifier, wrapped) if wrapped else Counter()

@@ -112,23 +112,36 @@ class Calibration:
         ceiling = limits.get("fit_ceiling")
         return fit is None or ceiling is None or fit <= ceiling
 
-    def tighten_fit_ceilings(self, langs: Iterable[str], factor: float, why: str = "") -> None:
+    def tighten_fit_ceilings(self, langs: Iterable[str], factor: float, why: str = "",
+                             page_fits: dict[str, dict[str, list[float]]] | None = None, min_pages: int = MIN_TRIED) -> None:
         """Lower the fit ceiling of every label of ``langs`` to its median + ``factor`` x the pooled excess.
 
         For languages with a close relative that no backend knows (historical stages: Ottoman Turkish under
         Turkish, Classical Armenian under Armenian), the relative's text fits the known language's model nearly
         as well as its own text does, so the usual tail lets it through; a tighter ceiling makes the answer
-        demand a closer fit. Pooled ``*`` limits and labels without a fit ceiling are left as they are.
+        demand a closer fit. ``page_fits``: backend -> label -> fits of the label's own real web pages (right
+        answers); where there are at least ``min_pages``, the ceiling stays at or above their ``1 - quantile``
+        share, so the closer fit does not refuse the language's own web pages (Japanese tech news, with English
+        names in every line, fits heliport's Japanese worse than treebank text does). Pooled ``*`` limits and
+        labels without a fit ceiling are left as they are.
         """
         langs = set(langs)
+        quantile = self.settings.get("quantile", DEFAULT_QUANTILE)
+        kept: dict[str, dict[str, int]] = {}
         for backend, table in self.limits.items():
             excess = (self.settings.get("pooled", {}).get(backend) or {}).get("fit_excess")
             if excess is None:
                 continue
             for label, entry in table.items():
                 if label != "*" and label.split("_")[0] in langs and entry.get("fit_ceiling") is not None:
-                    entry["fit_ceiling"] = round(entry["fit_ceiling"] - excess + factor * excess, 4)
-        self.settings["tightened"] = {"factor": factor, "langs": sorted(langs), "why": why}
+                    ceiling = entry["fit_ceiling"] - excess + factor * excess
+                    fits = ((page_fits or {}).get(backend) or {}).get(label) or []
+                    if len(fits) >= min_pages:
+                        ceiling = max(ceiling, _quantile(fits, 1.0 - quantile))
+                        kept.setdefault(backend, {})[label] = len(fits)
+                    entry["fit_ceiling"] = round(min(ceiling, entry["fit_ceiling"]), 4)
+        self.settings["tightened"] = {"factor": factor, "langs": sorted(langs), "why": why,
+                                      "kept_for_own_pages": {"min_pages": min_pages, "labels": kept}}
 
     @classmethod
     def build(cls, examples: Iterable[tuple[str, str, float, float | None]], quantile: float = DEFAULT_QUANTILE,

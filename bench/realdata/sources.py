@@ -318,6 +318,14 @@ SOURCES = [
         "licence": "GPL-3.0 (repository; pages are third-party news pages)",
         "lang_notes": "Chinese (zh); a page whose <html lang> says otherwise is left out",
     },
+    {
+        "repo": "postlight/parser",
+        "kind": "postlight",
+        "take": "real news and blog pages of the parser's fixtures (English, Japanese, some German, French, Chinese; no gold text)",
+        "paths": ["fixtures/*.html"],
+        "licence": "MIT (repository; pages are third-party news pages)",
+        "lang_notes": "the page's own <html lang>; a page that declares none is left out",
+    },
     # ---- real crawl files (copied as they are) ----
     {
         "repo": "webrecorder/pywb",

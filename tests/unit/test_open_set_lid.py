@@ -75,6 +75,19 @@ def test_tightened_ceiling_refuses_a_loose_fit_only_for_the_named_languages(tmp_
     assert Calibration.load(tmp_path / "c.json").settings["tightened"]["langs"] == ["aaa"]
 
 
+def test_a_tightened_ceiling_still_admits_the_languages_own_web_pages():
+    examples = [("b", "aaa_Latn", 0.9, 3.0 + f) for f in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)]
+    untouched = Calibration.build(examples, quantile=0.05, min_examples=4)
+    loose_fit = untouched.limits["b"]["aaa_Latn"]["fit_ceiling"] - 0.01
+    own_page_fit = loose_fit + 0.001  # the web pages' 95% quantile: the ceiling that keeps them
+    few, many = ([own_page_fit] * n for n in (11, 12))
+    for pages, admitted in ((few, False), (many, True)):
+        calibration = Calibration.build(examples, quantile=0.05, min_examples=4)
+        calibration.tighten_fit_ceilings({"aaa"}, 0.5, page_fits={"b": {"aaa_Latn": pages}}, min_pages=12)
+        assert calibration.admits("b", "aaa_Latn", 0.9, loose_fit) is admitted  # 12 web pages that fit so are its own
+        assert calibration.limits["b"]["aaa_Latn"]["fit_ceiling"] <= untouched.limits["b"]["aaa_Latn"]["fit_ceiling"]
+
+
 def test_shipped_calibration_loads():
     calibration = Calibration.load()
     assert {"heliport", "fasttext"} <= set(calibration.limits)
