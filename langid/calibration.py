@@ -56,6 +56,8 @@ def _spread(values: list[float], count: int | None) -> list[float]:
     """``count`` evenly spaced order statistics of ``values`` (all of them when there are no more than that):
     a label with hundreds of calibration items keeps its shape in a pooled tail but weighs like the others."""
     values = sorted(values)
+    if count is not None and count < 2:
+        raise ValueError("pool_per_label must be at least 2 (or None: every value)")
     if count is None or len(values) <= count:
         return values
     return [values[round(i * (len(values) - 1) / (count - 1))] for i in range(count)]
@@ -151,7 +153,7 @@ class Calibration:
         A dozen answers per label are too few for a tail quantile of their own, so each label contributes its
         median and the tail is pooled: over all labels, the ``quantile`` of score / label median and the
         ``1 - quantile`` of fit - label median (a label with more than ``pool_per_label`` answers gives that many
-        evenly spaced ones). A label's floor is its median score times the pooled ratio, its
+        evenly spaced ones, here and in ``"*"``). A label's floor is its median score times the pooled ratio, its
         ceiling its median fit plus the pooled excess. Labels with fewer than ``min_examples`` answers get the
         backend's pooled quantiles (``"*"``).
         """
@@ -163,8 +165,8 @@ class Calibration:
                 fits[backend][label].append(fit)
         limits: dict[str, dict[str, dict]] = {}
         for backend, by_label in scores.items():
-            every_score = [v for values in by_label.values() for v in values]
-            every_fit = [v for values in fits[backend].values() for v in values]
+            every_score = [v for values in by_label.values() for v in _spread(values, pool_per_label)]
+            every_fit = [v for values in fits[backend].values() for v in _spread(values, pool_per_label)]
             medians = {label: _quantile(values, 0.5) for label, values in by_label.items() if len(values) >= min_examples}
             fit_medians = {label: _quantile(values, 0.5) for label, values in fits[backend].items() if len(values) >= min_examples}
             ratios = [v / medians[label] for label, values in by_label.items() if label in medians and medians[label] > 0
