@@ -1,4 +1,8 @@
-"""A tried and rejected open-set rule (docs/lid.md, issue 13): demand more evidence for labels with unsupported relatives.
+"""An open-set rule (docs/lid.md, issue 13): demand more evidence for labels with unsupported relatives.
+
+Rejected in this form (limits learned on text alone: it refused a third of the real English pages); shipped on
+2026-12-06 for historical relatives at f = 0.6 once the table also learns from web pages (bench/lid_calibrate.py,
+which imports :func:`name_relatives` from here; bench/lid_web_calibration.py measures it).
 
 Relatives come from ISO 639-3 reference names in pycountry (a dependency already): an unsupported language whose
 name ends with a supported language's name ("Western Armenian", "Classical Armenian" -> Armenian; "Literary
