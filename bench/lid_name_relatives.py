@@ -83,12 +83,16 @@ def main(argv=None) -> int:
     parser.add_argument("--historical", action="store_true", help="only relatives of ISO 639-3 type H")
     parser.add_argument("--quality-run", help="a bench_quality.py output folder: also score its good pages")
     parser.add_argument("--truth", default="bench/data/quality/truth.jsonl")
+    parser.add_argument("--calibration", help="table to start from (default: the shipped one, already tightened; "
+                                              "bench/lid_calibrate.py --historical-factor 1 --output F builds one that is not)")
     args = parser.parse_args(argv)
     pages = good_pages(Path(args.quality_run), Path(args.truth)) if args.quality_run else []
 
     items = load_gold(args.mixture)
-    identifier = make_identifier("ensemble")
+    identifier = make_identifier("ensemble", calibration=args.calibration)
     identifier.setup()
+    if identifier.calibration.settings.get("tightened"):
+        print(f"note: the table is already tightened ({identifier.calibration.settings['tightened']['factor']}); the factors below apply on top")
     relatives = name_relatives(set(identifier.supported_languages()), args.historical)
     print(f"{len(relatives)} labels with unsupported name relatives: {', '.join(sorted(relatives))}")
     shipped = identifier.calibration
