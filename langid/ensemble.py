@@ -38,7 +38,7 @@ from typing import Sequence
 from longtail.langid.backends import ENSEMBLE, make_backend
 from longtail.langid.calibration import Calibration
 from longtail.langid.document import DISAGREED, ChunkedTexts, DocumentLanguage, identify_documents
-from longtail.langid.labels import INDIVIDUAL_TO_MACRO, NON_LANGUAGE, UNDETERMINED, iso639_3
+from longtail.langid.labels import INDIVIDUAL_TO_MACRO, NON_LANGUAGE, UNDETERMINED, iso639_3, kept_apart
 
 AGREED, SINGLE = "agreed", "single"
 DEFAULT_MEMBERS = ("heliport", "fasttext")
@@ -203,8 +203,14 @@ class DocumentIdentifier:
         if len(self.members) == 1:
             results = [replace(r, votes=(f"{self.members[0].name}:{r.lang}",)) for r in per_member[0]]
         else:
-            results = [self._combine(primary, secondary) for primary, secondary in zip(*per_member)]
+            results = [self._named_by_policy(self._combine(primary, secondary)) for primary, secondary in zip(*per_member)]
         return [self._check_script(r) for r in results]
+
+    def _named_by_policy(self, result: DocumentLanguage) -> DocumentLanguage:
+        """An ensemble answer that is a macrolanguage the policy splits (``hbs``) is the refine rule's case with no
+        member named: which of Bosnian, Croatian, Serbian it is stays undetermined, and an ``hbs`` split would mix
+        what the policy keeps apart."""
+        return replace(result, lang=UNDETERMINED) if kept_apart(result.lang, self.macro_policy) else result
 
     def _check_script(self, result: DocumentLanguage) -> DocumentLanguage:
         if self.script_check and not self.inventory.allows(result.lang, result.script):

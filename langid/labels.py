@@ -107,6 +107,14 @@ def apply_macro_policy(lang: str, policy: str = "macro") -> str:
     return lang
 
 
+def kept_apart(lang: str, policy: str = "macro") -> bool:
+    """Is ``lang`` a macrolanguage whose every member the policy keeps as itself (``hbs``: Bosnian, Croatian,
+    Serbian, Montenegrin; ``lah``: Western and Saraiki Panjabi, under ``macro``)? Then an answer naming only the
+    macrolanguage names none of the policy's labels."""
+    members = [member for member, parent in INDIVIDUAL_TO_MACRO.items() if parent == lang]
+    return policy == "macro" and bool(members) and all(member in KEEP_INDIVIDUAL_EVEN_UNDER_MACRO for member in members)
+
+
 def canonical_language(label: str, policy: str = "macro") -> str:
     """Map any backend label (``__label__yo``, ``yor``, ``yor_Latn``, ``zh-yue``) to ISO 639-3.
 

@@ -126,7 +126,7 @@ def test_romanised_and_mixed_script_text(ensemble):
     profile = script_profile(serbian)
     assert profile.script == "Latn" and profile.mixed and profile.proportions["Cyrl"] > 0.2
     document = ensemble.identify([serbian])[0]
-    assert document.mixed_script and document.label in ("srp_Latn", "hbs_Latn", "und_Latn")
+    assert document.mixed_script and document.label in ("srp_Latn", "und_Latn")  # never the split-apart hbs
     assert not script_profile("Градски аутобуси од понедељка возе по новом реду вожње.").mixed
 
 
@@ -165,6 +165,17 @@ def test_ensemble_rules(ensemble, heliport, fasttext, lang, agreement):
     assert (result.lang, result.agreement) == (lang, agreement)
     assert result.assigned == ("und" if agreement == DISAGREED else lang)
     assert result.votes == (f"heliport:{heliport[0]}", f"fasttext:{fasttext[0]}")
+
+
+def test_a_macrolanguage_the_policy_splits_is_no_answer(ensemble):
+    from longtail.langid.labels import kept_apart
+
+    assert kept_apart("hbs") and not kept_apart("hbs", "individual")  # bos, hrv, srp, cnr are all kept apart
+    assert not kept_apart("zho") and not kept_apart("msa") and not kept_apart("hrv")  # cmn, zsm fold into them
+    agreed = ensemble._combine(_doc("hbs", 0.9), _doc("hbs", 0.4))  # lid.176's "sh" for Serbo-Croatian
+    assert agreed.lang == "hbs" and ensemble._named_by_policy(agreed).lang == "und"
+    member = ensemble._combine(_doc("hbs", 0.9), _doc("hrv", 0.8))
+    assert ensemble._named_by_policy(member).lang == "hrv"
 
 
 def test_ensemble_on_real_text(ensemble):
