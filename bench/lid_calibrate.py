@@ -111,15 +111,16 @@ def web_items(pages_dir: Path, per_label: int | None = None) -> list:
     return items
 
 
-def answer_examples(items: list, backends: list[str]) -> tuple[list, dict]:
+def answer_examples(items: list, backends: list[str], identifiers: dict | None = None) -> tuple[list, dict]:
     """Each backend's RIGHT answers on ``items`` as ``(backend, label, score, fit)`` (no calibration, no ensemble),
-    and per backend and gold label it lists, ``[items tried, items named]`` (for the ``unrecognised`` lists)."""
+    and per backend and gold label it lists, ``[items tried, items named]`` (for the ``unrecognised`` lists).
+    ``identifiers``: backend -> an uncalibrated identifier already loaded (else one is made)."""
     from longtail.langid.ensemble import covers, make_identifier, related
 
     examples = []
     attempts: dict[str, dict[str, list[int]]] = {}  # backend -> label -> [tried, named]
     for backend in backends:
-        identifier = make_identifier(backend, open_set=False)
+        identifier = (identifiers or {}).get(backend) or make_identifier(backend, open_set=False)
         results = []
         for start in range(0, len(items), 256):
             results += identifier.identify_members([i.text for i in items[start : start + 256]])[0]
@@ -171,10 +172,12 @@ def main(argv=None) -> int:
         items = outside_items(rows, Path(args.text), args.per_label_docs)
         pages = web_items(Path(args.pages), args.web_per_label) if args.web_per_label != 0 else []
         print(f"{len(items)} text items, {len(pages)} real pages")
-    examples, attempts = answer_examples(items, args.backends.split(","))
+    backends = args.backends.split(",")
+    identifiers = {backend: make_identifier(backend, open_set=False) for backend in backends}  # loaded once, used thrice
+    examples, attempts = answer_examples(items, backends, identifiers)
     page_fits: dict[str, dict[str, list[float]]] = {}
     if pages:
-        page_examples, page_attempts = answer_examples(pages, args.backends.split(","))
+        page_examples, page_attempts = answer_examples(pages, backends, identifiers)
         examples += page_examples
         for backend, by_label in page_attempts.items():
             for label, (tried, named) in by_label.items():
@@ -194,7 +197,7 @@ def main(argv=None) -> int:
     if args.historical_factor != 1.0:
         from lid_name_relatives import name_relatives
 
-        supported = set().union(*(make_identifier(b, open_set=False).supported_languages() for b in args.backends.split(",")))
+        supported = set().union(*(identifier.supported_languages() for identifier in identifiers.values()))
         relatives = name_relatives(supported, historical_only=True)
         calibration.tighten_fit_ceilings(relatives, args.historical_factor, why="a historical relative no backend knows (ISO 639-3 names)",
                                          page_fits=page_fits)
