@@ -82,13 +82,19 @@ def card_percentiles(values: list[float]) -> dict[str, float]:
 _LMPLZ_UNITS = {"b": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 LMPLZ_MIN_MEMORY = 64 << 20  # lmplz refuses to start below its vocabulary hash estimate (24 MiB) plus sort blocks
 LMPLZ_MEMORY_PER_TEXT_BYTE = 64  # sort memory that holds a 5-gram count of the text without spilling (measured up to 16 MB)
+# A grapheme model's n-grams are few for its text (a small alphabet), and lmplz is cheapest with small sort blocks
+# that spill to -T: 32M against the rule above cost 0.43 against 0.87 CPU s on 6.5 MB of English tokens, 7.0
+# against 21.8 s on 207 MB, 11.7 against 13.0 s on 84 MB of 135 languages, never more; a word model's vocabulary
+# spills far more (32M cost 10-25% more than 128M-1G on 6.5 and 41 MB of words), so words keep the rule above.
+# ARPA output is byte-identical whatever -S (docs/performance.md, 2026-12-06 sixteenth session)
+LMPLZ_GRAPHEME_MEMORY = 32 << 20
 
 
-def lmplz_memory(memory: str, text_bytes: int) -> str:
-    """lmplz's ``-S`` for ``text_bytes`` of training text: ``memory`` (lmplz's syntax: ``1G``, ``10%``, plain
-    KiB) is the ceiling, and smaller text gets less, down to ``LMPLZ_MIN_MEMORY``. lmplz allocates and touches all
-    of ``-S`` up front: at 1G a model of a few hundred KB of text cost ~0.15 CPU s in page faults against ~0.05
-    at 64M (a bootstrap builds 7 models per language), with byte-identical ARPA output."""
+def lmplz_memory(memory: str, text_bytes: int, unit: str = "word") -> str:
+    """lmplz's ``-S`` for ``text_bytes`` of training text in ``unit`` tokens: ``memory`` (lmplz's syntax: ``1G``,
+    ``10%``, plain KiB) is the ceiling. A word model gets less for smaller text, down to ``LMPLZ_MIN_MEMORY``
+    (at 1G a model of a few hundred KB of text cost ~0.15 CPU s in page faults against ~0.05 at 64M); a grapheme
+    model gets ``LMPLZ_GRAPHEME_MEMORY`` whatever its size. The ARPA output is byte-identical either way."""
     memory = str(memory).strip()
     try:
         if memory.endswith("%"):
@@ -99,22 +105,22 @@ def lmplz_memory(memory: str, text_bytes: int) -> str:
             ceiling = float(memory) * 1024  # lmplz reads a bare number as KiB
     except (ValueError, OSError):
         return memory  # a spelling we do not parse goes to lmplz as given (it reports a bad one)
-    wanted = max(LMPLZ_MIN_MEMORY, LMPLZ_MEMORY_PER_TEXT_BYTE * text_bytes)
+    wanted = LMPLZ_GRAPHEME_MEMORY if unit == "grapheme" else max(LMPLZ_MIN_MEMORY, LMPLZ_MEMORY_PER_TEXT_BYTE * text_bytes)
     return memory if wanted >= ceiling else f"{-(-wanted // (1 << 20))}M"
 
 
-def _run_lmplz(lines: list[str], arpa: Path, order: int, memory: str, lmplz: str) -> None:
+def _run_lmplz(lines: list[str], arpa: Path, order: int, memory: str, lmplz: str, unit: str) -> None:
     text = "\n".join(lines) + "\n"
-    sort_memory = lmplz_memory(memory, len(text.encode("utf-8")))
+    sort_memory = lmplz_memory(memory, len(text.encode("utf-8")), unit)
     cmd = [lmplz, "-o", str(order), "-S", sort_memory, "-T", str(arpa.parent), "--discount_fallback", "--arpa", str(arpa)]
     proc = subprocess.run(cmd, input=text, text=True, capture_output=True)
     if proc.returncode != 0:
         raise KenLMError(f"lmplz failed ({proc.returncode}): {proc.stderr.strip().splitlines()[-1:]}")
 
 
-def _build(lines: list[str], base: Path, order: int, memory: str, lmplz: str, build_binary: str) -> Path:
+def _build(lines: list[str], base: Path, order: int, memory: str, lmplz: str, build_binary: str, unit: str) -> Path:
     arpa, binary = base.with_suffix(".arpa"), base.with_suffix(".binary")
-    _run_lmplz(lines, arpa, order, memory, lmplz)
+    _run_lmplz(lines, arpa, order, memory, lmplz, unit)
     proc = subprocess.run([build_binary, str(arpa), str(binary)], capture_output=True, text=True)
     if proc.returncode != 0:
         raise KenLMError(f"build_binary failed: {proc.stderr.strip()[-300:]}")
@@ -181,7 +187,7 @@ def train_kenlm(
                 rest = [line for line, fold in zip(lines, given_folds) if fold != k]
                 if len(rest) < 5:
                     continue  # (nearly) all text is in this fold: nothing unseen to score its documents with
-                probe_path = _build(rest, tmp_dir / f"fold{k}", order, memory, lmplz_bin, binary_bin)
+                probe_path = _build(rest, tmp_dir / f"fold{k}", order, memory, lmplz_bin, binary_bin, unit)
                 if by_document:
                     probe = kenlm.Model(str(probe_path))
                     heldout_ppl += [_line_perplexity(probe, line) for line, fold in zip(lines, given_folds) if fold == k]
@@ -205,9 +211,9 @@ def train_kenlm(
                 folds = [set(positions[: max(1, int(len(shuffled) * heldout_share))])]
             for index, fold in enumerate(folds):
                 rest = [line for j, line in enumerate(shuffled) if j not in fold]
-                probe = kenlm.Model(str(_build(rest, tmp_dir / f"probe{index}", order, memory, lmplz_bin, binary_bin)))
+                probe = kenlm.Model(str(_build(rest, tmp_dir / f"probe{index}", order, memory, lmplz_bin, binary_bin, unit)))
                 heldout_ppl += [_line_perplexity(probe, shuffled[j]) for j in sorted(fold)]
-        os.replace(_build(lines, tmp_dir / "model", order, memory, lmplz_bin, binary_bin), binary_path)
+        os.replace(_build(lines, tmp_dir / "model", order, memory, lmplz_bin, binary_bin, unit), binary_path)
 
     card = {
         "label": label,

@@ -82,15 +82,27 @@ def test_lmplz_sort_memory_follows_the_text_up_to_the_ceiling():
     assert lmplz_memory("50%", 10) == f"{LMPLZ_MIN_MEMORY >> 20}M"
 
 
-def test_model_does_not_depend_on_the_sort_memory(tmp_path, monkeypatch):
-    """lmplz's -S only sizes its sort buffers: the model built with the whole 1G (the floor raised to it) equals
-    the one built with the 64M this text now gets; the card's hashes included."""
+def test_grapheme_models_sort_in_small_blocks_whatever_their_size():
+    from longtail.filters.kenlm_model import LMPLZ_GRAPHEME_MEMORY, LMPLZ_MIN_MEMORY, lmplz_memory
+
+    assert LMPLZ_GRAPHEME_MEMORY < LMPLZ_MIN_MEMORY
+    for text_bytes in (10_000, 4_000_000, 60_000_000, 10**9):
+        assert lmplz_memory("1G", text_bytes, "grapheme") == f"{LMPLZ_GRAPHEME_MEMORY >> 20}M"
+    assert lmplz_memory("16M", 10**9, "grapheme") == "16M"  # the setting stays the ceiling
+    assert lmplz_memory("1G", 4_000_000, "word") == "245M"
+
+
+@pytest.mark.parametrize("unit", ["grapheme", "word"])
+def test_model_does_not_depend_on_the_sort_memory(tmp_path, monkeypatch, unit):
+    """lmplz's -S only sizes its sort buffers: the model built with the whole 1G (the floors raised to it) equals
+    the one built with the 32M / 64M this text now gets; the card's hashes included."""
     from longtail.filters import kenlm_model
 
-    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "small", memory="1G")
+    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "small", memory="1G", unit=unit)
     monkeypatch.setattr(kenlm_model, "LMPLZ_MIN_MEMORY", 1 << 30)
-    assert kenlm_model.lmplz_memory("1G", 1000) == "1G"
-    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "whole", memory="1G")
+    monkeypatch.setattr(kenlm_model, "LMPLZ_GRAPHEME_MEMORY", 1 << 30)
+    assert kenlm_model.lmplz_memory("1G", 1000, unit) == "1G"
+    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "whole", memory="1G", unit=unit)
     for name in ("swa_Latn.binary", "swa_Latn.json"):
         assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "small" / name).read_bytes(), name
 
