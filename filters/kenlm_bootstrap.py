@@ -313,12 +313,13 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         # `max_perplexity: auto` uses (the sample's Georgian p10: 2.7 against a median of 13, from one edited copy)
         groups = groups or {}
         folds = {str(r["id"]): fold_of(groups.get(str(r["id"]), str(r["id"])), settings.heldout_folds) for r in candidates}
+        fold_line_scores: dict[int, dict[str, float]] = {}  # the candidates' lines scored once, for the card and by document
         train_kenlm(final_lines, label, chosen_dir, order=settings.order, unit=settings.unit, memory=settings.memory,
                     heldout_folds=settings.heldout_folds, line_folds=[folds[owners[line]] for line in final_lines],
-                    fold_models_dir=chosen_dir / FOLDS, token_cache=tokens)
+                    fold_models_dir=chosen_dir / FOLDS, token_cache=tokens, fold_line_scores=fold_line_scores)
         # documents whose fold is their cluster's, not fold_of(id): the scorer must use the same fold
         moved = {doc_id: fold for doc_id, fold in sorted(folds.items()) if fold != fold_of(doc_id, settings.heldout_folds)}
-        document_perplexities = _heldout_documents(candidates, folds, chosen_dir / FOLDS, label, tokens)
+        document_perplexities = _heldout_documents(candidates, folds, chosen_dir / FOLDS, label, tokens, fold_line_scores)
         atomic_write_text(chosen_dir / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}", json.dumps(moved, ensure_ascii=False))
         record = {
             "source": source,
@@ -358,7 +359,8 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
     return record
 
 
-def _heldout_documents(candidates: list[dict], folds: dict[str, int], fold_models: Path, label: str, tokens: dict) -> list[float]:
+def _heldout_documents(candidates: list[dict], folds: dict[str, int], fold_models: Path, label: str, tokens: dict,
+                       fold_line_scores: dict[int, dict[str, float]] | None = None) -> list[float]:
     """Each candidate document's perplexity under the fold model that never saw it: what the run's re-scoring gives
     the same document (pipeline/bootstrap.py::rescore_file). ``max_perplexity: auto`` rests on these rather than on
     single lines: a document averages its lines, and in scripts with thousands of characters (Han, Hangul, kana)
@@ -370,7 +372,7 @@ def _heldout_documents(candidates: list[dict], folds: dict[str, int], fold_model
         k = folds[str(row["id"])]
         if not (fold_models / f"fold{k}" / f"{label}.binary").is_file():
             continue  # a fold whose complement was too small has no model (not judged in the run either)
-        scorer = scorers.setdefault(k, KenLMScorer(str(fold_models / f"fold{k}"), tokens))
+        scorer = scorers.setdefault(k, KenLMScorer(str(fold_models / f"fold{k}"), tokens, (fold_line_scores or {}).get(k)))
         value = scorer.perplexity(row["text"], label) if row.get("text") else None
         if value is not None:
             values.append(value)

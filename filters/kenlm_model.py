@@ -142,6 +142,7 @@ def train_kenlm(
     line_folds: list[int] | None = None,
     fold_models_dir: str | Path | None = None,
     token_cache: dict | None = None,
+    fold_line_scores: dict | None = None,
 ) -> Path:
     """Train ``<models_dir>/<label>.binary`` and its card; return the binary's path.
 
@@ -156,7 +157,9 @@ def train_kenlm(
     from) replaces the random folds; with ``fold_models_dir`` the k fold models are kept as
     ``<fold_models_dir>/fold<k>/<label>.binary`` (+ card), so that a document of fold k can be scored by a model
     that never saw it (cross-fitting, pipeline/bootstrap.py). A fold whose complement has under 5 lines gets no
-    model. ``token_cache``: see :func:`_lm_lines`.
+    model. ``token_cache``: see :func:`_lm_lines`. ``fold_line_scores``: a dict filled with ``{k: {line: log10
+    probability}}`` of the lines (tokens joined) that fold k's model scored, for a caller that scores the same
+    documents with the fold models again (:class:`KenLMScorer`'s ``line_scores``).
     """
     script = label.split("_", 1)[1] if "_" in label else "Latn"
     unit = "grapheme" if is_unspaced(script) else unit
@@ -190,7 +193,11 @@ def train_kenlm(
                 probe_path = _build(rest, tmp_dir / f"fold{k}", order, memory, lmplz_bin, binary_bin, unit)
                 if by_document:
                     probe = kenlm.Model(str(probe_path))
-                    heldout_ppl += [_line_perplexity(probe, line) for line, fold in zip(lines, given_folds) if fold == k]
+                    scores = {} if fold_line_scores is None else fold_line_scores.setdefault(k, {})
+                    for line, fold in zip(lines, given_folds):
+                        if fold == k:
+                            scores[line] = log10_prob = probe.score(line, bos=True, eos=True)
+                            heldout_ppl.append(_perplexity(log10_prob, line))
                 if fold_models_dir is not None:
                     fold_binary, fold_card = model_paths(Path(fold_models_dir) / f"fold{k}", label)
                     fold_binary.parent.mkdir(parents=True, exist_ok=True)
@@ -212,7 +219,7 @@ def train_kenlm(
             for index, fold in enumerate(folds):
                 rest = [line for j, line in enumerate(shuffled) if j not in fold]
                 probe = kenlm.Model(str(_build(rest, tmp_dir / f"probe{index}", order, memory, lmplz_bin, binary_bin, unit)))
-                heldout_ppl += [_line_perplexity(probe, shuffled[j]) for j in sorted(fold)]
+                heldout_ppl += [_perplexity(probe.score(shuffled[j], bos=True, eos=True), shuffled[j]) for j in sorted(fold)]
         os.replace(_build(lines, tmp_dir / "model", order, memory, lmplz_bin, binary_bin, unit), binary_path)
 
     card = {
@@ -235,9 +242,10 @@ def train_kenlm(
     return binary_path
 
 
-def _line_perplexity(model, line: str) -> float:
+def _perplexity(log10_prob: float, line: str) -> float:
+    """A line's perplexity from its log10 probability (``model.score(line, bos=True, eos=True)``)."""
     n = len(line.split()) + 1  # + </s>
-    return 10 ** (-model.score(line, bos=True, eos=True) / n)
+    return 10 ** (-log10_prob / n)
 
 
 @dataclass
@@ -246,6 +254,9 @@ class KenLMScorer:
 
     models_dir: str
     token_cache: dict | None = None  # see _lm_lines: for a caller that scores the same lines with several models
+    # {line (tokens joined): log10 probability} under this folder's model, already known (train_kenlm's
+    # fold_line_scores): for a folder of one label's model only
+    line_scores: dict | None = None
 
     def __post_init__(self):
         self._models: dict[str, tuple[object, str]] = {}
@@ -273,7 +284,8 @@ class KenLMScorer:
         lines = _lm_lines([text], script, unit, self.token_cache)
         if not lines:
             return None
-        log10_prob = sum(model.score(line, bos=True, eos=True) for line in lines)
+        known = self.line_scores or {}
+        log10_prob = sum(known[line] if line in known else model.score(line, bos=True, eos=True) for line in lines)
         n_tokens = sum(len(line.split()) + 1 for line in lines)
         return 10 ** (-log10_prob / n_tokens)
 

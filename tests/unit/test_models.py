@@ -128,3 +128,20 @@ def test_token_cache_changes_nothing_but_the_work(tmp_path, monkeypatch):
     assert calls == []  # both lines were in the cache
     KenLMScorer(str(tmp_path / "plain")).perplexity(text, "swa_Latn")
     assert len(calls) == 2  # without the cache: each line tokenized
+
+
+def test_fold_line_scores_are_the_fold_models_scores(tmp_path):
+    """train_kenlm hands back each fold model's scores of its own fold's lines; a scorer given them returns the
+    perplexities it would compute, the card is unchanged, and a known score is used rather than recomputed."""
+    folds = [i % 2 for i in range(len(SWAHILI))]
+    scores: dict = {}
+    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "a", heldout_folds=2, line_folds=folds, fold_models_dir=tmp_path / "a" / "folds",
+                fold_line_scores=scores)
+    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "b", heldout_folds=2, line_folds=folds, fold_models_dir=tmp_path / "b" / "folds")
+    assert (tmp_path / "a" / "swa_Latn.json").read_bytes() == (tmp_path / "b" / "swa_Latn.json").read_bytes()
+    assert sorted(scores) == [0, 1] and len(scores[0]) + len(scores[1]) == len(set(SWAHILI))
+    fold0 = str(tmp_path / "a" / "folds" / "fold0")
+    text = SWAHILI[0] + "\n" + SWAHILI[2]  # both in fold 0
+    assert KenLMScorer(fold0, line_scores=scores[0]).perplexity(text, "swa_Latn") == KenLMScorer(fold0).perplexity(text, "swa_Latn")
+    known = {line: -1000.0 for line in scores[0]}  # far below any real score: used, so the perplexity soars
+    assert KenLMScorer(fold0, line_scores=known).perplexity(text, "swa_Latn") > 1e6 > KenLMScorer(fold0).perplexity(text, "swa_Latn")
