@@ -18,7 +18,7 @@ import re
 import time
 from pathlib import Path
 
-from longtail.stages.extract import decode_html
+from longtail.stages.extract import decode_html, extract_main_text
 
 SETTINGS = {
     "longtail": dict(include_comments=False, include_tables=True, deduplicate=False, with_metadata=False),  # stages/extract.py
@@ -48,9 +48,11 @@ def main() -> None:
     htmls = [decode_html((folder / "html" / f"{page['id']}.html").read_bytes())[0] for page in pages]
     print(f"{len(pages)} real pages, {sum(1 for p in pages if p.get('gold_text'))} with gold text")
     print(f"{'setting':22} {'CPU s':>7} {'P':>6} {'R':>6} {'F1':>6} {'empty':>6}")
-    for name, settings in SETTINGS.items():
+    runs = {name: (lambda html, settings=settings: trafilatura.extract(html, **settings)) for name, settings in SETTINGS.items()}
+    runs["resiliparse (engine)"] = lambda html: extract_main_text(html, "resiliparse")  # stages.extract.engine: resiliparse
+    for name, extract in runs.items():
         started = time.process_time()
-        texts = [trafilatura.extract(html, **settings) for html in htmls]
+        texts = [extract(html) for html in htmls]
         seconds = time.process_time() - started
         scores = [bag_f1(text, page["gold_text"]) for text, page in zip(texts, pages) if page.get("gold_text")]
         mean = [sum(s[i] for s in scores) / len(scores) for i in range(3)]
