@@ -115,8 +115,9 @@ class BootstrapSettings:
     heldout_folds: int = 4  # folds for the final model's held-out perplexity (the ``auto`` ceiling's basis)
     order: int = 5
     unit: str = "grapheme"
-    # lmplz -S, per language task: several tasks share a node, so a fixed size rather than a share of its RAM
-    # (lmplz's resident memory grows with -S; it spills sorted n-grams to disk beyond it)
+    # lmplz -S ceiling, per language task: several tasks share a node, so a fixed size rather than a share of its RAM
+    # (lmplz's resident memory grows with -S; it spills sorted n-grams to disk beyond it). Grapheme models get 32M
+    # under it, which is also the cheapest (kenlm_model.lmplz_memory)
     memory: str = "1G"
 
     def __post_init__(self):
