@@ -40,6 +40,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from longtail.fileio import atomic_path, atomic_write_text
 
@@ -60,6 +62,9 @@ COLUMNS = ["id", "url", "text", "lang", "script", "lang_script", "lang_score", "
 LANGUAGE_CHOICES = ("missing", "all")
 FOLDS = "folds"  # <models>/folds/fold<k>/<label>.binary: the cross-fitting models (see bootstrap_language)
 FOLD_OVERRIDES_SUFFIX = ".fold_overrides.json"  # <models>/folds/<label>...: {id: fold} where a near-duplicate cluster moved it
+# <models>/folds/<label>...: the candidates' perplexities under their fold models (id, text_hash, perplexity), which
+# the run's re-scoring takes instead of scoring those documents again (pipeline/bootstrap.py::rescore_file)
+DOCUMENT_PERPLEXITIES_SUFFIX = ".documents.parquet"
 TMP_PREFIX = ".bootstrap-tmp-"  # working folders inside the models folder; a killed task may leave one behind
 
 
@@ -320,8 +325,13 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
                     fold_models_dir=chosen_dir / FOLDS, token_cache=tokens, fold_line_scores=fold_line_scores)
         # documents whose fold is their cluster's, not fold_of(id): the scorer must use the same fold
         moved = {doc_id: fold for doc_id, fold in sorted(folds.items()) if fold != fold_of(doc_id, settings.heldout_folds)}
-        document_perplexities = _heldout_documents(candidates, folds, chosen_dir / FOLDS, label, tokens, fold_line_scores)
+        scored = _heldout_documents(candidates, folds, chosen_dir / FOLDS, label, tokens, fold_line_scores)
+        document_perplexities = [value for _, value in scored]
         atomic_write_text(chosen_dir / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}", json.dumps(moved, ensure_ascii=False))
+        pq.write_table(pa.table({"id": pa.array([str(row["id"]) for row, _ in scored], pa.string()),
+                                 "text_hash": pa.array([row.get("text_hash") for row, _ in scored], pa.uint64()),
+                                 "perplexity": pa.array(document_perplexities, pa.float64())}),
+                       chosen_dir / FOLDS / f"{label}{DOCUMENT_PERPLEXITIES_SUFFIX}")
         record = {
             "source": source,
             "settings": settings.as_dict(),
@@ -344,9 +354,9 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         if document_perplexities:
             card_data["heldout_documents"] = len(document_perplexities)
             card_data["heldout_document_perplexity"] = card_percentiles(document_perplexities)
-        overrides = f"{label}{FOLD_OVERRIDES_SUFFIX}"
-        with atomic_path(models_dir / FOLDS / overrides) as tmp_overrides:
-            shutil.copyfile(chosen_dir / FOLDS / overrides, tmp_overrides)
+        for name in (f"{label}{FOLD_OVERRIDES_SUFFIX}", f"{label}{DOCUMENT_PERPLEXITIES_SUFFIX}"):
+            with atomic_path(models_dir / FOLDS / name) as tmp_copy:
+                shutil.copyfile(chosen_dir / FOLDS / name, tmp_copy)
         for src_fold in sorted((chosen_dir / FOLDS).glob(f"fold*/{label}.binary")):
             fold_binary, fold_card = model_paths(models_dir / FOLDS / src_fold.parent.name, label)
             with atomic_path(fold_binary) as tmp_binary:
@@ -361,9 +371,9 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
 
 
 def _heldout_documents(candidates: list[dict], folds: dict[str, int], fold_models: Path, label: str, tokens: dict,
-                       fold_line_scores: dict[int, dict[str, float]] | None = None) -> list[float]:
-    """Each candidate document's perplexity under the fold model that never saw it: what the run's re-scoring gives
-    the same document (pipeline/bootstrap.py::rescore_file). ``max_perplexity: auto`` rests on these rather than on
+                       fold_line_scores: dict[int, dict[str, float]] | None = None) -> list[tuple[dict, float]]:
+    """(row, perplexity) of each candidate document, under the fold model that never saw it: what the run's
+    re-scoring gives the same document (pipeline/bootstrap.py::rescore_file, which takes them from here). ``max_perplexity: auto`` rests on these rather than on
     single lines: a document averages its lines, and in scripts with thousands of characters (Han, Hangul, kana)
     lines spread so widely that 2.5 x their 10th percentile fell below half the real Korean and Chinese documents
     (docs/quality.md)."""
@@ -376,7 +386,7 @@ def _heldout_documents(candidates: list[dict], folds: dict[str, int], fold_model
         scorer = scorers.setdefault(k, KenLMScorer(str(fold_models / f"fold{k}"), tokens, (fold_line_scores or {}).get(k)))
         value = scorer.perplexity(row["text"], label) if row.get("text") else None
         if value is not None:
-            values.append(value)
+            values.append((row, value))
     return values
 
 

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from longtail.fileio import as_path, atomic_path, is_url, local_tree, read_schema, read_table, remove_tree, replace_tree, scratch_dir, take_rows, upload_tree
-from longtail.filters.kenlm_bootstrap import COLUMNS, FOLD_OVERRIDES_SUFFIX, FOLDS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, fold_of, judges, split_candidates, stable_hash, training_split
+from longtail.filters.kenlm_bootstrap import COLUMNS, DOCUMENT_PERPLEXITIES_SUFFIX, FOLD_OVERRIDES_SUFFIX, FOLDS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, fold_of, judges, split_candidates, stable_hash, training_split
 from longtail.filters.kenlm_model import KenLMError, KenLMScorer, load_card, model_paths
 from longtail.filters.perplexity_buckets import percentile
 from longtail.filters.quality import Thresholds, first_failure
@@ -325,27 +325,39 @@ def _summary(record: dict) -> dict:
 
 def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list[str]) -> str:
     """Ray task: perplexity of every row of one annotated file (bootstrapped model where there is one, else the
-    annotate pass's score from a given model), row-aligned, written temp+rename."""
+    annotate pass's score from a given model), row-aligned, written temp+rename. A training candidate's perplexity
+    under its fold model is the bootstrap's (``DOCUMENT_PERPLEXITIES_SUFFIX``; at most the 2 x max_training_documents
+    rows a language task reads), not computed again: most documents of a small language are candidates."""
     if as_path(target).is_file():
         return target
     kenlm_dir = local_tree(kenlm_dir)  # an object-store run folder: KenLM opens model files by name
     present = set(read_schema(annotated).names)
-    table = read_table(annotated, columns=[c for c in ("id", "lang_script", "text", "perplexity") if c in present])
+    table = read_table(annotated, columns=[c for c in ("id", "lang_script", "text", "text_hash", "perplexity") if c in present])
     labels = table.column("lang_script").to_pylist() if "lang_script" in present else [None] * table.num_rows
     texts = table.column("text").to_pylist() if "text" in present else [None] * table.num_rows
     given = table.column("perplexity").to_pylist() if "perplexity" in present else [None] * table.num_rows
     ids = table.column("id").to_pylist() if "id" in present else [None] * table.num_rows
+    hashes = table.column("text_hash").to_pylist() if "text_hash" in present else [None] * table.num_rows
     scorer, own = KenLMScorer(kenlm_dir), set(bootstrapped)
     fold_counts: dict[str, int | None] = {}
     moved: dict[str, dict] = {}  # label -> {id: fold} of documents in a near-duplicate cluster's fold
+    known: dict[str, dict] = {}  # label -> {(id, text_hash): perplexity} of its training candidates
     fold_scorers: dict[int, KenLMScorer] = {}  # fold k's models of every language are in one folder
     perplexity, source = [], []
-    for doc_id, label, text, old in zip(ids, labels, texts, given):
+    for doc_id, label, text, text_hash, old in zip(ids, labels, texts, hashes, given):
         if label in own:
             if label not in fold_counts:
                 fold_counts[label] = ((load_card(kenlm_dir, label) or {}).get("fold_models") or {}).get("folds")
                 overrides = Path(kenlm_dir) / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}"
                 moved[label] = json.loads(overrides.read_text()) if overrides.is_file() else {}
+                scored = Path(kenlm_dir) / FOLDS / f"{label}{DOCUMENT_PERPLEXITIES_SUFFIX}"
+                columns = pq.read_table(scored).to_pydict() if scored.is_file() else {"id": [], "text_hash": [], "perplexity": []}
+                known[label] = dict(zip(zip(columns["id"], columns["text_hash"]), columns["perplexity"]))
+            value = known[label].get((str(doc_id), text_hash)) if text_hash is not None else None
+            if value is not None:
+                perplexity.append(value)
+                source.append("bootstrap")
+                continue
             model = scorer
             if fold_counts[label]:
                 # cross-fitting: the model of the document's fold never saw it (a fold without a model: not judged)

@@ -371,3 +371,37 @@ def test_language_row_counts_leave_out_labels_that_are_no_language(tmp_path):
         files.append(str(tmp_path / f"unit-{part}.parquet"))
         pq.write_table(pa.table({"id": [f"{part}-{i}" for i in range(len(labels))], "lang_script": labels}), files[-1])
     assert language_row_counts(files) == {"yor_Latn": 6, "amh_Ethi": 2}
+
+
+def test_rescoring_takes_the_candidates_perplexities_from_the_bootstrap(repo, tmp_path):
+    """The bootstrap keeps each candidate's perplexity under its fold model (folds/<label>.documents.parquet); the
+    re-score takes it instead of scoring the document again: the same values as scoring, used only for the same id
+    and text hash."""
+    import pyarrow as pa
+
+    from longtail.filters.kenlm_bootstrap import DOCUMENT_PERPLEXITIES_SUFFIX, FOLDS, split_candidates
+    from longtail.pipeline.bootstrap import rescore_file
+
+    reference = [line for line in (repo / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [{**row, "text_hash": 1000 + i} for i, row in enumerate(_rows("yor_Latn", reference))]
+    bootstrap_language(rows, [], "yor_Latn", tmp_path / "m", SMALL)
+    kept = tmp_path / "m" / FOLDS / f"yor_Latn{DOCUMENT_PERPLEXITIES_SUFFIX}"
+    stored = pq.read_table(kept).to_pydict()
+    assert sorted(stored["id"]) == sorted(r["id"] for r in split_candidates(rows, SMALL)[0])
+    annotated = tmp_path / "unit.parquet"
+    pq.write_table(pa.Table.from_pylist(rows + [{**rows[0], "text_hash": 7, "text": reference[-1]}]), annotated)  # same id, other text
+
+    def rescored(name: str) -> list:
+        rescore_file(str(annotated), str(tmp_path / name), str(tmp_path / "m"), ["yor_Latn"])
+        return pq.read_table(tmp_path / name).column("perplexity").to_pylist()
+
+    taken = rescored("taken.parquet")
+    kept.rename(kept.with_suffix(".aside"))
+    computed = rescored("computed.parquet")
+    assert taken == computed and computed[0] != computed[-1]
+    first = stored["id"].index(rows[0]["id"])
+    stored["perplexity"][first] = 12345.0  # were it not used, the re-score would not show it
+    pq.write_table(pa.table({"id": pa.array(stored["id"]), "text_hash": pa.array(stored["text_hash"], pa.uint64()),
+                             "perplexity": pa.array(stored["perplexity"], pa.float64())}), kept)
+    tampered = rescored("tampered.parquet")
+    assert tampered[0] == 12345.0 and tampered[1:] == computed[1:]  # the last row (same id, other text) is scored
