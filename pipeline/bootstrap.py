@@ -155,17 +155,14 @@ def _status(record: dict, settings: BootstrapSettings) -> dict:
     return {"status": "bootstrapped", **_summary(record)}
 
 
-def bootstrap_languages_task(files: list[str], labels: list[str], kenlm_dir: str, settings: BootstrapSettings, source: str,
-                             whole: bool | None = None) -> list[tuple[str, dict]]:
+def bootstrap_languages_task(files: list[str], labels: list[str], kenlm_dir: str, settings: BootstrapSettings, source: str) -> list[tuple[str, dict]]:
     """Ray task: several languages one after the other (the same result per language as
-    :func:`bootstrap_language_task`): a language with a few pages costs milliseconds, a task of its own ~1 s.
-    ``whole``: no language of the task needs a sample of its rows (default: a batch of several, which
-    :func:`task_batches` makes only of such languages)."""
+    :func:`bootstrap_language_task`): a language with a few pages costs milliseconds, a task of its own ~1 s."""
     # a batch holds only languages that need no sample (task_batches): one read of each file for all of them, instead
     # of one per language and file (a snapshot has ~10^5 annotated files and ~10^2 small languages); likewise the
     # wrong-language negatives: one pool per task (on 16,085 bench records, 43 reads per language were 12 of the
-    # pass's 91 CPU s). A large language without a sample is read the same way, rather than its ids first
-    batch_rows = _batch_rows(files, labels) if (len(labels) > 1 if whole is None else whole) else {}
+    # pass's 91 CPU s)
+    batch_rows = _batch_rows(files, labels) if len(labels) > 1 else {}
     negatives = WrongLanguageNegatives(files, settings.max_other_language_negatives)
     tokens: dict = {}
     if is_url(kenlm_dir):  # lmplz writes files: train in this node's scratch folder, upload the finished models
@@ -398,10 +395,8 @@ def _given_labels(kenlm_models: str | None) -> list[str]:
     return sorted(p.stem for p in as_path(kenlm_models).glob("*.binary"))
 
 
-def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool = True,
-                  sizes: dict[str, tuple[int, int]] | None = None) -> BootstrapOutcome | None:
-    """The run's bootstrap phase (None when ``stages.quality.kenlm_bootstrap`` is off). ``sizes``: the files'
-    :func:`language_sizes` when the caller has them."""
+def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool = True) -> BootstrapOutcome | None:
+    """The run's bootstrap phase (None when ``stages.quality.kenlm_bootstrap`` is off)."""
     from tqdm import tqdm
 
     from longtail.pipeline import ray_backend
@@ -435,10 +430,8 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
             # small languages go together into one task (bootstrap cost follows the text, not the number of languages)
             failed = lambda labels, exc: [(label, {"status": "failed", "reason": f"task failed: {type(exc).__name__}: {str(exc)[:300]}"}) for label in labels]  # noqa: E731
             died = lambda args, exc: failed(args[1], exc)  # noqa: E731
-            sizes = language_sizes(files) if sizes is None else sizes
-            whole = lambda batch: all(sizes.get(label, (0, 0))[1] <= 2 * settings.max_training_documents for label in batch)  # noqa: E731
-            batches = task_batches(todo, sizes, settings)
-            for results in ray_backend.run_tasks(bootstrap_languages_task, [(files, batch, str(partial), settings, source, whole(batch)) for batch in batches], on_error=died):
+            batches = task_batches(todo, language_sizes(files), settings)
+            for results in ray_backend.run_tasks(bootstrap_languages_task, [(files, batch, str(partial), settings, source) for batch in batches], on_error=died):
                 for label, result in results:
                     languages[label] = result
                     bar.update(1)

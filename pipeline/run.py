@@ -96,7 +96,7 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
     files = folder.annotated_files_with_documents(units)
     sizes = language_sizes(files) if files else {}
     labels = sorted(sizes)
-    bootstrap = run_bootstrap(manifest, files, labels, progress, sizes)  # None unless stages.quality.kenlm_bootstrap
+    bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
     classifier = run_classifier_bootstrap(manifest, files, progress) if files else None  # None unless stages.quality.classifier_bootstrap
     languages, finalize_stages = [], {}
     with tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:

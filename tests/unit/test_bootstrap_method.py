@@ -317,14 +317,6 @@ def test_a_batch_of_small_languages_reads_each_file_once_with_the_same_rows(repo
     together = dict(boot.bootstrap_languages_task(files, ["swa_Latn", "yor_Latn"], str(tmp_path / "batch"), settings, "test"))
     alone = dict(boot.bootstrap_language_task(files, label, str(tmp_path / "alone"), settings, "test") for label in ("swa_Latn", "yor_Latn"))
     assert together == alone and together["yor_Latn"]["status"] == "bootstrapped"
-    # a language of its own that needs no sample is read like a batch (one read a file, no pass over its ids first)
-    reads.clear()
-    read_whole = dict(boot.bootstrap_languages_task(files, ["yor_Latn"], str(tmp_path / "whole"), settings, "test", whole=True))
-    whole_reads = len(reads)
-    reads.clear()
-    boot.bootstrap_languages_task(files, ["yor_Latn"], str(tmp_path / "ids first"), settings, "test", whole=False)
-    assert read_whole == {"yor_Latn": alone["yor_Latn"]} and whole_reads == len(reads) - len(files)
-    assert (tmp_path / "whole" / "yor_Latn.binary").read_bytes() == (tmp_path / "alone" / "yor_Latn.binary").read_bytes()
 
 
 def test_classifier_examples_are_the_same_from_one_task_or_several(repo, tmp_path):
