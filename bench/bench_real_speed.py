@@ -268,7 +268,7 @@ def sample_manifest(files: list[Path], output: Path, workers: int):
 
 
 KENLM_TASKS = ("bootstrap_languages_task", "rescore_file")  # pipeline/bootstrap.py
-CLASSIFIER_TASKS = ("train_classifier_task", "classifier_examples_task", "train_fold_bytes", "rescore_quality_file")
+CLASSIFIER_TASKS = ("train_classifier_task", "classifier_examples_task", "train_fold_bytes", "rescore_quality_files")
 
 
 def run_whole(files: list[Path], work: Path, workers: int) -> dict:

@@ -602,30 +602,53 @@ def _read_batches(labels: list[str], counts: dict[str, int], limit: int, batch_r
     return batches
 
 
-def rescore_quality_file(annotated: str, target: str, folder: str, folds: int) -> str:
-    """Ray task: the bootstrapped classifier's score of every row of one annotated file (each row by the fold
-    model that did not see it), row-aligned, written temp+rename."""
+def rescore_quality_files(pairs: list[tuple[str, str]], folder: str, folds: int) -> list[str]:
+    """Ray task: the bootstrapped classifier's score of every row of each ``(annotated, target)`` file (each row by
+    the fold model that did not see it), row-aligned, each target written temp+rename; a target that exists is
+    skipped (a retried or resumed task). Several files a task: the fold models load once (on the scaling bench
+    they are ~90 MB each, their vocabulary holding every junk word, and loading both took 0.44 CPU s a file)."""
     import fasttext
 
+    folder = local_tree(folder)  # an object-store run folder: fastText opens model files by name
+    models = None
+    for annotated, target in pairs:
+        if as_path(target).is_file():
+            continue
+        models = models or [fasttext.load_model(str(Path(folder) / f"fold{k}.bin")) for k in range(folds)]
+        _write_quality_scores(annotated, target, models)
+    return [target for _, target in pairs]
+
+
+def _write_quality_scores(annotated: str, target: str, models: list) -> None:
     from longtail.filters.classifier_bootstrap import feature_line, fold_of, good_probability, script_of
 
-    if as_path(target).is_file():
-        return target
-    folder = local_tree(folder)  # an object-store run folder: fastText opens model files by name
     present = set(read_schema(annotated).names)
     table = read_table(annotated, columns=[c for c in ("id", "lang", "lang_script", "script", "text") if c in present])
-    models = [fasttext.load_model(str(Path(folder) / f"fold{k}.bin")) for k in range(folds)]
     column = lambda name: table.column(name).to_pylist() if name in present else [None] * table.num_rows  # noqa: E731
     scores = []
     for doc_id, lang, label, script, text in zip(column("id"), column("lang"), column("lang_script"), column("script"), column("text")):
         if not text or not label or lang in NON_LANGUAGE:
             scores.append(None)
         else:
-            scores.append(good_probability(models[fold_of(doc_id, folds)], feature_line(text, script or script_of(label))))
+            scores.append(good_probability(models[fold_of(doc_id, len(models))], feature_line(text, script or script_of(label))))
     out = pa.table({"lang_script": pa.array(column("lang_script"), pa.string()), "quality_score": pa.array(scores, pa.float32())})
     with atomic_path(target) as tmp:
         pq.write_table(out, tmp)
-    return target
+
+
+def file_groups(files: list[str], groups: int) -> list[list[str]]:
+    """``files`` in at most ``groups`` lists of about equal rows (the largest first into the emptiest list), each
+    in path order: tasks that share a fixed cost per task, still spread over the cluster's cores."""
+    from longtail.fileio import parquet_rows
+
+    rows = sorted(((parquet_rows(path), path) for path in files), key=lambda item: (-item[0], item[1]))
+    heap = [(0, index) for index in range(max(1, min(groups, len(files))))]
+    lists: list[list[str]] = [[] for _ in heap]
+    for n, path in rows:
+        held, index = heapq.heappop(heap)
+        lists[index].append(path)
+        heapq.heappush(heap, (held + n, index))
+    return [sorted(group) for group in lists if group]
 
 
 def run_classifier_bootstrap(manifest, files: list[str], progress: bool = True) -> ClassifierOutcome | None:
@@ -682,11 +705,14 @@ def run_classifier_bootstrap(manifest, files: list[str], progress: bool = True) 
             stale.unlink()
         marker.write_text(key)
     targets = {path: str(scored_dir / Path(path).name) for path in files}
-    todo = [(path, target, str(model_dir), settings.folds) for path, target in targets.items() if not as_path(target).is_file()]
+    todo = [path for path, target in targets.items() if not as_path(target).is_file()]
     if todo:
+        # two tasks a core: the fold models load once a task, and a big file does not leave a core idle at the end
+        groups = file_groups(todo, 2 * ray_backend.cluster_cpus())
+        tasks = [([(path, targets[path]) for path in group], str(model_dir), settings.folds) for group in groups]
         with tqdm(total=len(todo), desc="rescore quality", unit="file", disable=not progress) as bar:
-            for _ in ray_backend.run_tasks(rescore_quality_file, todo):
-                bar.update(1)
+            for done in ray_backend.run_tasks(rescore_quality_files, tasks):
+                bar.update(len(done))
     for stale in set(scored_dir.glob("*.parquet")) - {as_path(t) for t in targets.values()}:
         stale.unlink()
     complete.write_text(key)

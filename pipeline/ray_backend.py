@@ -162,6 +162,13 @@ def ray_is_running() -> bool:
     return ray.is_initialized()
 
 
+def cluster_cpus() -> int:
+    """CPUs of the connected Ray cluster (every node's), at least 1."""
+    import ray
+
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
 def run_tasks(function: Callable, argument_lists: list[tuple], num_cpus: float = 1, on_error: Callable | None = None) -> Iterator:
     """Run ``function(*args)`` as Ray tasks, yielding results as they complete. With ``on_error``, a failed task
     (an exception, or its worker died) yields ``on_error(args, exception)`` instead of raising."""

@@ -93,3 +93,75 @@ def test_out_of_fold_scores_come_from_the_saved_fold_models(tmp_path):
     models = [fasttext.load_model(path) for path in paths]
     assert scores == [cb.good_probability(models[ex["fold"]], ex["line"]) for ex in scored]
     assert scores != [cb.good_probability(models[1 - ex["fold"]], ex["line"]) for ex in scored]  # the fold matters
+
+
+def _fold_models(tmp_path):
+    """Two small fold models (the run's layout: ``fold<k>.bin`` in one folder)."""
+    settings = replace(cb.ClassifierBootstrapSettings(), epochs=5)
+    words = TEXT.split()
+    rng = random.Random(3)
+    examples = []
+    for i in range(40):
+        good = i % 2 == 0
+        line = " ".join(words[j % len(words)] for j in range(i, i + 10)) if good else " ".join(rng.choice("xqzjvk") * 3 for _ in range(10))
+        examples.append({"label": cb.GOOD if good else cb.BAD, "line": line, "fold": cb.fold_of(f"d{i}", settings.folds)})
+    folder = tmp_path / "classifier"
+    cb.train_fold_models(examples, folder, settings)
+    return folder, settings.folds
+
+
+def test_quality_rescore_of_several_files_scores_each_row_with_its_fold_model(tmp_path):
+    """One task re-scores several files with the fold models loaded once: every row as the single-file re-score
+    did (the model of the row's fold; no score without text, label or language), each file row-aligned; a file
+    whose target exists is left as it is (a retried or resumed task)."""
+    import fasttext
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from longtail.pipeline.bootstrap import rescore_quality_files
+
+    folder, folds = _fold_models(tmp_path)
+    models = [fasttext.load_model(str(folder / f"fold{k}.bin")) for k in range(folds)]
+    texts = [TEXT, "xxx qqq zzz jjj vvv kkk", "Members agreed on Monday.", None, TEXT]
+    pairs, expected = [], {}
+    for n in range(3):
+        ids = [f"f{n}-d{i}" for i in range(len(texts))]
+        table = pa.table({"id": ids, "lang": ["eng", "eng", "eng", "eng", "zxx"], "lang_script": ["eng_Latn"] * 4 + [None],
+                          "script": ["Latn"] * 5, "text": texts})
+        annotated, target = tmp_path / f"a{n}.parquet", tmp_path / "scored" / f"a{n}.parquet"
+        pq.write_table(table, annotated)
+        pairs.append((str(annotated), str(target)))
+        expected[str(target)] = [None if text is None or lang is None else cb.good_probability(models[cb.fold_of(doc_id, folds)], cb.feature_line(text, "Latn"))
+                                 for doc_id, text, lang in zip(ids, texts, ["eng_Latn"] * 4 + [None])]
+    assert {cb.fold_of(f"f{n}-d{i}", folds) for n in range(3) for i in range(3)} == set(range(folds))  # both models used
+    (tmp_path / "scored").mkdir()
+    pq.write_table(pa.table({"lang_script": ["kept"], "quality_score": pa.array([0.5], pa.float32())}), pairs[1][1])
+    assert rescore_quality_files(pairs, str(folder), folds) == [target for _, target in pairs]
+    for n, (_, target) in enumerate(pairs):
+        got = pq.read_table(target)
+        if n == 1:
+            assert got.column("lang_script").to_pylist() == ["kept"]  # not written again
+            continue
+        assert got.column("lang_script").to_pylist() == ["eng_Latn"] * 4 + [None]
+        assert got.column("quality_score").to_pylist() == pytest.approx(expected[target], abs=1e-6)
+        assert got.column("quality_score").to_pylist()[3] is None and got.column("quality_score").to_pylist()[4] is None
+
+
+def test_file_groups_balance_rows_and_keep_every_file_once(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from longtail.pipeline.bootstrap import file_groups
+
+    sizes = {"a": 100, "b": 60, "c": 50, "d": 40, "e": 10}
+    paths = {}
+    for name, rows in sizes.items():
+        paths[name] = str(tmp_path / f"{name}.parquet")
+        pq.write_table(pa.table({"x": list(range(rows))}), paths[name])
+    groups = file_groups(list(paths.values()), 2)
+    assert sorted(p for group in groups for p in group) == sorted(paths.values())
+    assert all(group == sorted(group) for group in groups)
+    held = sorted(sum(sizes[name] for name in sizes if paths[name] in group) for group in groups)
+    assert held == [120, 140]  # the largest first into the emptiest: a + d against b + c + e
+    assert len(file_groups(list(paths.values()), 10)) == 5  # never more groups than files
+    assert file_groups([paths["a"]], 4) == [[paths["a"]]]
