@@ -74,19 +74,25 @@ def test_threshold_rule():
     assert classifier_rule(_manifest({"min_quality_score": 0.3}, {"classifier_model": "/nonexistent/classifier.bin"}), None) == (0.3, "manifest")
 
 
+def _examples(n: int, length: int, folds: int, seed: int) -> list[dict]:
+    """Training examples: even ones good (windows of TEXT's words), odd ones junk (repeated rare letters)."""
+    words = TEXT.split()
+    rng = random.Random(seed)
+    examples = []
+    for i in range(n):
+        good = i % 2 == 0
+        line = " ".join(words[j % len(words)] for j in range(i, i + length)) if good else " ".join(rng.choice("xqzjvk") * 3 for _ in range(length))
+        examples.append({"label": cb.GOOD if good else cb.BAD, "line": line, "fold": cb.fold_of(f"d{i}", folds)})
+    return examples
+
+
 def test_out_of_fold_scores_come_from_the_saved_fold_models(tmp_path):
     """The fold tasks score their own held-out examples; the scores are those of the model files the run loads,
     each example scored by the model of its fold, returned in the order asked."""
     import fasttext
 
     settings = replace(cb.ClassifierBootstrapSettings(), epochs=5)
-    words = TEXT.split()
-    rng = random.Random(7)
-    examples = []
-    for i in range(60):
-        good = i % 2 == 0
-        line = " ".join(words[j % len(words)] for j in range(i, i + 12)) if good else " ".join(rng.choice("xqzjvk") * 3 for _ in range(12))
-        examples.append({"label": cb.GOOD if good else cb.BAD, "line": line, "fold": cb.fold_of(f"d{i}", settings.folds)})
+    examples = _examples(60, 12, settings.folds, seed=7)
     assert {ex["fold"] for ex in examples} == set(range(settings.folds))
     scored = list(reversed(examples))
     paths, scores = cb.train_fold_models(examples, tmp_path, settings, scored=scored)
@@ -98,15 +104,8 @@ def test_out_of_fold_scores_come_from_the_saved_fold_models(tmp_path):
 def _fold_models(tmp_path):
     """Two small fold models (the run's layout: ``fold<k>.bin`` in one folder)."""
     settings = replace(cb.ClassifierBootstrapSettings(), epochs=5)
-    words = TEXT.split()
-    rng = random.Random(3)
-    examples = []
-    for i in range(40):
-        good = i % 2 == 0
-        line = " ".join(words[j % len(words)] for j in range(i, i + 10)) if good else " ".join(rng.choice("xqzjvk") * 3 for _ in range(10))
-        examples.append({"label": cb.GOOD if good else cb.BAD, "line": line, "fold": cb.fold_of(f"d{i}", settings.folds)})
     folder = tmp_path / "classifier"
-    cb.train_fold_models(examples, folder, settings)
+    cb.train_fold_models(_examples(40, 10, settings.folds, seed=3), folder, settings)
     return folder, settings.folds
 
 
