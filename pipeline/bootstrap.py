@@ -639,9 +639,13 @@ def _write_quality_scores(annotated: str, target: str, models: list) -> None:
 def file_groups(files: list[str], groups: int) -> list[list[str]]:
     """``files`` in at most ``groups`` lists of about equal rows (the largest first into the emptiest list), each
     in path order: tasks that share a fixed cost per task, still spread over the cluster's cores."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from longtail.fileio import parquet_rows
 
-    rows = sorted(((parquet_rows(path), path) for path in files), key=lambda item: (-item[0], item[1]))
+    with ThreadPoolExecutor(max_workers=16) as pool:  # files on an object store: one footer read each, in parallel
+        counts = list(pool.map(parquet_rows, files))
+    rows = sorted(zip(counts, files), key=lambda item: (-item[0], item[1]))
     heap = [(0, index) for index in range(max(1, min(groups, len(files))))]
     lists: list[list[str]] = [[] for _ in heap]
     for n, path in rows:
