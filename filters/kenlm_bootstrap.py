@@ -40,8 +40,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from longtail.fileio import atomic_path, atomic_write_text
 
@@ -64,7 +62,7 @@ FOLDS = "folds"  # <models>/folds/fold<k>/<label>.binary: the cross-fitting mode
 FOLD_OVERRIDES_SUFFIX = ".fold_overrides.json"  # <models>/folds/<label>...: {id: fold} where a near-duplicate cluster moved it
 # <models>/folds/<label>...: the candidates' perplexities under their fold models (id, text_hash, perplexity), which
 # the run's re-scoring takes instead of scoring those documents again (pipeline/bootstrap.py::rescore_file)
-DOCUMENT_PERPLEXITIES_SUFFIX = ".documents.parquet"
+DOCUMENT_PERPLEXITIES_SUFFIX = ".documents.json"  # JSON, like the overrides: filters/ writes no Arrow tables
 TMP_PREFIX = ".bootstrap-tmp-"  # working folders inside the models folder; a killed task may leave one behind
 
 
@@ -328,10 +326,9 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         scored = _heldout_documents(candidates, folds, chosen_dir / FOLDS, label, tokens, fold_line_scores)
         document_perplexities = [value for _, value in scored]
         atomic_write_text(chosen_dir / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}", json.dumps(moved, ensure_ascii=False))
-        pq.write_table(pa.table({"id": pa.array([str(row["id"]) for row, _ in scored], pa.string()),
-                                 "text_hash": pa.array([row.get("text_hash") for row, _ in scored], pa.uint64()),
-                                 "perplexity": pa.array(document_perplexities, pa.float64())}),
-                       chosen_dir / FOLDS / f"{label}{DOCUMENT_PERPLEXITIES_SUFFIX}")
+        atomic_write_text(chosen_dir / FOLDS / f"{label}{DOCUMENT_PERPLEXITIES_SUFFIX}",
+                          json.dumps({"id": [str(row["id"]) for row, _ in scored], "text_hash": [row.get("text_hash") for row, _ in scored],
+                                      "perplexity": document_perplexities}))
         record = {
             "source": source,
             "settings": settings.as_dict(),

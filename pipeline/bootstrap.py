@@ -351,7 +351,7 @@ def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list
                 overrides = Path(kenlm_dir) / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}"
                 moved[label] = json.loads(overrides.read_text()) if overrides.is_file() else {}
                 scored = Path(kenlm_dir) / FOLDS / f"{label}{DOCUMENT_PERPLEXITIES_SUFFIX}"
-                columns = read_table(str(scored)).to_pydict() if scored.is_file() else {"id": [], "text_hash": [], "perplexity": []}
+                columns = json.loads(scored.read_text()) if scored.is_file() else {"id": [], "text_hash": [], "perplexity": []}
                 known[label] = dict(zip(zip(columns["id"], columns["text_hash"]), columns["perplexity"]))
             value = known[label].get((str(doc_id), text_hash)) if text_hash is not None else None
             if value is not None:
