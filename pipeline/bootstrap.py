@@ -323,6 +323,11 @@ def _summary(record: dict) -> dict:
     return {k: record[k] for k in ("candidates", "training_lines", "heldout_lines", "chosen_iteration", "heldout_auc")}
 
 
+def _values(table: pa.Table, name: str) -> list:
+    """A column of an annotated file's table as a list; Nones for a column the file does not have."""
+    return table.column(name).to_pylist() if name in table.column_names else [None] * table.num_rows
+
+
 def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list[str]) -> str:
     """Ray task: perplexity of every row of one annotated file (bootstrapped model where there is one, else the
     annotate pass's score from a given model), row-aligned, written temp+rename. A training candidate's perplexity
@@ -333,11 +338,7 @@ def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list
     kenlm_dir = local_tree(kenlm_dir)  # an object-store run folder: KenLM opens model files by name
     present = set(read_schema(annotated).names)
     table = read_table(annotated, columns=[c for c in ("id", "lang_script", "text", "text_hash", "perplexity") if c in present])
-    labels = table.column("lang_script").to_pylist() if "lang_script" in present else [None] * table.num_rows
-    texts = table.column("text").to_pylist() if "text" in present else [None] * table.num_rows
-    given = table.column("perplexity").to_pylist() if "perplexity" in present else [None] * table.num_rows
-    ids = table.column("id").to_pylist() if "id" in present else [None] * table.num_rows
-    hashes = table.column("text_hash").to_pylist() if "text_hash" in present else [None] * table.num_rows
+    labels, texts, given, ids, hashes = (_values(table, name) for name in ("lang_script", "text", "perplexity", "id", "text_hash"))
     scorer, own = KenLMScorer(kenlm_dir), set(bootstrapped)
     fold_counts: dict[str, int | None] = {}
     moved: dict[str, dict] = {}  # label -> {id: fold} of documents in a near-duplicate cluster's fold
@@ -624,14 +625,14 @@ def _write_quality_scores(annotated: str, target: str, models: list) -> None:
 
     present = set(read_schema(annotated).names)
     table = read_table(annotated, columns=[c for c in ("id", "lang", "lang_script", "script", "text") if c in present])
-    column = lambda name: table.column(name).to_pylist() if name in present else [None] * table.num_rows  # noqa: E731
+    ids, langs, labels, scripts, texts = (_values(table, name) for name in ("id", "lang", "lang_script", "script", "text"))
     scores = []
-    for doc_id, lang, label, script, text in zip(column("id"), column("lang"), column("lang_script"), column("script"), column("text")):
+    for doc_id, lang, label, script, text in zip(ids, langs, labels, scripts, texts):
         if not text or not label or lang in NON_LANGUAGE:
             scores.append(None)
         else:
             scores.append(good_probability(models[fold_of(doc_id, len(models))], feature_line(text, script or script_of(label))))
-    out = pa.table({"lang_script": pa.array(column("lang_script"), pa.string()), "quality_score": pa.array(scores, pa.float32())})
+    out = pa.table({"lang_script": pa.array(labels, pa.string()), "quality_score": pa.array(scores, pa.float32())})
     with atomic_path(target) as tmp:
         pq.write_table(out, tmp)
 
