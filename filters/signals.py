@@ -18,7 +18,7 @@ import numpy as np
 import regex
 
 from longtail.filters.shuffle import shuffle_with
-from longtail.filters.words import CLUSTER_JOINERS, count_of_words, graphemes, is_unspaced, words
+from longtail.filters.words import count_of_words, graphemes, is_unspaced, may_join_clusters, words
 
 
 @dataclass(frozen=True)
@@ -448,7 +448,7 @@ def letter_order_ratio(text: str, characters: Counter | None = None) -> float | 
     lowered = text.lower()
     words = _LETTERS.findall(lowered)
     # lower() maps each character on its own (only sigma looks at its neighbours, and it stays a letter either way)
-    if CLUSTER_JOINERS.search("".join(characters).lower() if characters is not None else lowered):
+    if may_join_clusters("".join(characters).lower() if characters is not None else lowered):
         words_as_clusters = [graphemes(word) for word in words]
         lengths = [len(clusters) for clusters in words_as_clusters]
         if sum(n - 1 for n in lengths if n >= 4) < LETTER_ORDER_MIN_PAIRS:
