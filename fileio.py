@@ -215,9 +215,10 @@ def local_copy(path) -> str:
 
 def upload_tree(local: str | Path, url, last_suffix: str = ".json") -> None:
     """Upload every file under the local folder ``local`` to the folder ``url`` (files ending in ``last_suffix``,
-    the model cards, after the files they describe)."""
+    the model cards, after the files they describe; those at the top, a bootstrapped language's card that marks it
+    finished, after those in sub-folders, such as its fold models' cards)."""
     local = Path(local)
-    for file in sorted((p for p in local.rglob("*") if p.is_file()), key=lambda p: (p.name.endswith(last_suffix), str(p))):
+    for file in sorted((p for p in local.rglob("*") if p.is_file()), key=lambda p: (p.name.endswith(last_suffix), p.parent == local, str(p))):
         upload(file, f"{str(url).rstrip('/')}/{file.relative_to(local).as_posix()}")
 
 

@@ -21,7 +21,8 @@ Used by ``longtail run`` (``stages.quality.kenlm_bootstrap``) and ``longtail boo
    ROC-AUC is kept; ties keep iteration 0 (more data).
 5. The final model is trained on the kept iteration's lines plus the held-out lines (for iteration 1, those
    in the head of the held-out lines' own perplexities); its card's held-out perplexity, which ``max_perplexity: auto`` scales, is measured by k-fold
-   so that every line is scored by a model that did not see it.
+   so that every line is scored by a model that did not see it. The card is always written; the final model's
+   own binary only with ``final_model`` (for reuse in other runs: a run scores with the fold models alone).
 6. The folds are folds of documents (``fold_of(id)``), and their models are kept under ``folds/``: the run
    scores each document with the model of its fold, which never saw it (cross-fitting, like the classifier).
 A language below ``min_training_lines`` / ``min_training_characters`` raises :class:`NotEnoughText`; the
@@ -116,6 +117,11 @@ class BootstrapSettings:
     min_heldout_auc: float | None = 0.85
     max_training_documents: int = 20_000  # ~10^5-10^6 lines: plenty for a 5-gram model, bounded lmplz time and memory
     heldout_folds: int = 4  # folds for the final model's held-out perplexity (the ``auto`` ceiling's basis)
+    # The model of all the language's lines, for reuse in other runs (``kenlm_models``). A run scores every
+    # document with its fold's model and takes the card's held-out perplexity from the folds, so it needs only those:
+    # the final model was the largest of a language's ~6 lmplz builds, a tenth of the KenLM pass on the 128-label
+    # bench (docs/performance.md). ``longtail bootstrap-kenlm``, which trains models to reuse, always builds it.
+    final_model: bool = False
     order: int = 5
     unit: str = "grapheme"
     # lmplz -S ceiling, per language task: several tasks share a node, so a fixed size rather than a share of its RAM
@@ -320,7 +326,8 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
         fold_line_scores: dict[int, dict[str, float]] = {}  # the candidates' lines scored once, for the card and by document
         train_kenlm(final_lines, label, chosen_dir, order=settings.order, unit=settings.unit, memory=settings.memory,
                     heldout_folds=settings.heldout_folds, line_folds=[folds[owners[line]] for line in final_lines],
-                    fold_models_dir=chosen_dir / FOLDS, token_cache=tokens, fold_line_scores=fold_line_scores)
+                    fold_models_dir=chosen_dir / FOLDS, token_cache=tokens, fold_line_scores=fold_line_scores,
+                    final=settings.final_model)
         # documents whose fold is their cluster's, not fold_of(id): the scorer must use the same fold
         moved = {doc_id: fold for doc_id, fold in sorted(folds.items()) if fold != fold_of(doc_id, settings.heldout_folds)}
         scored = _heldout_documents(candidates, folds, chosen_dir / FOLDS, label, tokens, fold_line_scores)
@@ -360,8 +367,9 @@ def bootstrap_language(rows: list[dict], other_language_texts: list[str], label:
                 shutil.copyfile(src_fold, tmp_binary)
             with atomic_path(fold_card) as tmp_card:
                 shutil.copyfile(src_fold.with_suffix(".json"), tmp_card)
-        with atomic_path(binary) as tmp_binary:
-            shutil.copyfile(src_binary, tmp_binary)
+        if src_binary.is_file():  # settings.final_model
+            with atomic_path(binary) as tmp_binary:
+                shutil.copyfile(src_binary, tmp_binary)
         # the card last: its presence marks a finished model (a rerun skips the language)
         atomic_write_text(card, json.dumps(card_data, indent=2, ensure_ascii=False))
     return record

@@ -143,8 +143,10 @@ def train_kenlm(
     fold_models_dir: str | Path | None = None,
     token_cache: dict | None = None,
     fold_line_scores: dict | None = None,
-) -> Path:
-    """Train ``<models_dir>/<label>.binary`` and its card; return the binary's path.
+    final: bool = True,
+) -> Path | None:
+    """Train ``<models_dir>/<label>.binary`` and its card; return the binary's path (None with ``final=False``:
+    the card and the fold models only, for a caller that scores with the fold models alone).
 
     The card's held-out perplexity (what ``max_perplexity: auto`` scales) is measured on lines the measuring
     model did not see: with ``heldout_folds=1`` a ``heldout_share`` of the lines is held out once; with
@@ -164,6 +166,8 @@ def train_kenlm(
     script = label.split("_", 1)[1] if "_" in label else "Latn"
     unit = "grapheme" if is_unspaced(script) else unit
     texts = list(texts)
+    if not final and fold_models_dir is None:
+        raise ValueError("final=False keeps only the fold models: give fold_models_dir")
     if line_folds is not None and len(line_folds) != len(texts):
         raise ValueError(f"line_folds has {len(line_folds)} entries for {len(texts)} texts")
     lines, given_folds = [], []
@@ -220,7 +224,8 @@ def train_kenlm(
                 rest = [line for j, line in enumerate(shuffled) if j not in fold]
                 probe = kenlm.Model(str(_build(rest, tmp_dir / f"probe{index}", order, memory, lmplz_bin, binary_bin, unit)))
                 heldout_ppl += [_perplexity(probe.score(shuffled[j], bos=True, eos=True), shuffled[j]) for j in sorted(fold)]
-        os.replace(_build(lines, tmp_dir / "model", order, memory, lmplz_bin, binary_bin, unit), binary_path)
+        if final:
+            os.replace(_build(lines, tmp_dir / "model", order, memory, lmplz_bin, binary_bin, unit), binary_path)
 
     card = {
         "label": label,
@@ -234,12 +239,12 @@ def train_kenlm(
                            if heldout_folds > 1 else f"{heldout_share:.0%} of lines") if heldout_folds > 0 else "none",
         "heldout_perplexity": card_percentiles(heldout_ppl),
         "training_text_sha256": hashlib.sha256("\n".join(lines).encode()).hexdigest(),
-        "model_sha256": sha256_file(binary_path),
+        "model_sha256": sha256_file(binary_path) if final else None,
     }
     if fold_models_dir is not None:
         card["fold_models"] = {"folds": heldout_folds, "trained": fold_models}
     atomic_write_text(card_path, json.dumps(card, indent=2, ensure_ascii=False))
-    return binary_path
+    return binary_path if final else None
 
 
 def _perplexity(log10_prob: float, line: str) -> float:

@@ -21,7 +21,7 @@ import heapq
 import json
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -46,7 +46,9 @@ from longtail.pipeline.runlog import RUNLOG
 
 
 def bootstrap_kenlm(output: str | Path, label: str, models_dir: str | Path, settings: BootstrapSettings = BootstrapSettings(), log=print) -> dict:
-    """Train ``<models_dir>/<label>.binary`` from a run's annotations; return the bootstrap record."""
+    """Train ``<models_dir>/<label>.binary`` from a run's annotations; return the bootstrap record. The model is
+    for reuse, so the final model is built whatever ``settings.final_model`` says."""
+    settings = replace(settings, final_model=True)
     rows, others = _language_inputs([str(p) for p in RunFolder(output).annotated_files()], label, settings)
     if not rows:
         raise ValueError(f"no annotated documents labelled {label} under {output}")
@@ -128,7 +130,7 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     language's annotated rows when the caller has read them already (a batch of languages); ``negatives``: the
     batch's wrong-language texts (read once for all its languages), ``token_cache`` their tokens."""
     card = load_card(kenlm_dir, label)
-    if card and model_paths(kenlm_dir, label)[0].is_file():
+    if card and "bootstrap" in card:  # written last: the language finished (settings.final_model: its binary too)
         return label, _status(card["bootstrap"], settings)
     if rows is None:
         rows = _language_rows_sample(files, label, 2 * settings.max_training_documents)
@@ -168,7 +170,7 @@ def bootstrap_languages_task(files: list[str], labels: list[str], kenlm_dir: str
     if is_url(kenlm_dir):  # lmplz writes files: train in this node's scratch folder, upload the finished models
         with tempfile.TemporaryDirectory(dir=scratch_dir()) as work:
             # a language uploaded by an interrupted attempt (its card is uploaded after its model) is kept
-            uploaded = lambda label: load_card(kenlm_dir, label) is not None and model_paths(kenlm_dir, label)[0].is_file()  # noqa: E731
+            uploaded = lambda label: "bootstrap" in (load_card(kenlm_dir, label) or {})  # noqa: E731
             results = [bootstrap_language_task(files, label, kenlm_dir if uploaded(label) else work, settings, source, batch_rows.get(label), negatives, tokens)
                        for label in labels]
             upload_tree(work, kenlm_dir)

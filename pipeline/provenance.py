@@ -11,6 +11,7 @@ from pathlib import Path
 
 from longtail import __version__
 from longtail.fileio import is_url, local_copy, local_tree
+from longtail.filters.kenlm_bootstrap import FOLDS
 from longtail.filters.kenlm_model import sha256_file  # one checksum helper for models and releases
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -68,12 +69,16 @@ def model_fingerprints(manifest: dict, bootstrapped_kenlm: str | None = None) ->
     elif kenlm_models and Path(kenlm_models).is_dir():
         for binary in sorted(Path(kenlm_models).glob("*.binary")):
             entries.append(_entry("kenlm", binary, lang_script=binary.stem))
-    if bootstrapped_kenlm and is_url(bootstrapped_kenlm):  # an object-store run folder: hashed from a local copy
-        for binary in sorted(Path(local_tree(bootstrapped_kenlm)).glob("*.binary")):
-            entries.append({**_entry("kenlm-bootstrap", binary, lang_script=binary.stem), "path": f"{bootstrapped_kenlm}/{binary.name}"})
-    elif bootstrapped_kenlm and Path(bootstrapped_kenlm).is_dir():
-        for binary in sorted(Path(bootstrapped_kenlm).glob("*.binary")):
-            entries.append(_entry("kenlm-bootstrap", binary, lang_script=binary.stem))
+    if bootstrapped_kenlm and (is_url(bootstrapped_kenlm) or Path(bootstrapped_kenlm).is_dir()):
+        root = Path(local_tree(bootstrapped_kenlm))  # an object-store run folder: hashed from a local copy
+        # the fold models scored the run's documents (cross-fitting); a language's final model, kept with the
+        # kenlm_bootstrap setting final_model, is listed too
+        for binary in sorted(root.glob("*.binary")) + sorted(root.glob(f"{FOLDS}/fold*/*.binary")):
+            fold = {"fold": int(binary.parent.name[len("fold"):])} if binary.parent != root else {}
+            entry = _entry("kenlm-bootstrap", binary, lang_script=binary.stem, **fold)
+            if is_url(bootstrapped_kenlm):
+                entry["path"] = f"{str(bootstrapped_kenlm).rstrip('/')}/{binary.relative_to(root).as_posix()}"
+            entries.append(entry)
     classifier = quality.get("classifier_model")
     if classifier and is_url(classifier):
         entries.append({**_entry("classifier", Path(local_copy(classifier))), "path": classifier})

@@ -4,7 +4,7 @@ Layout of ``<output>/`` (every other module asks :class:`RunFolder` for a path i
 
     annotated/<unit>.parquet, <unit>.done.json        annotate pass: one pair per input file ("unit");
                                                       the done record is written last (temp + rename)
-    bootstrap/kenlm/<label>.binary, .json, index.json KenLM models trained on this run (pipeline/bootstrap.py)
+    bootstrap/kenlm/<label>.json, folds/, index.json KenLM models trained on this run (pipeline/bootstrap.py; <label>.binary with final_model)
     bootstrap/perplexity/<unit>.parquet               perplexity re-scored with them, row-aligned with
         FINGERPRINT, COMPLETE                         annotated/<unit>.parquet (the "overlay"; annotations stay immutable)
     bootstrap/classifier/fold*.bin, card.json         the quality classifier trained on this run (card: status, counts, AUC)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from longtail.filters.kenlm_model import KenLMScorer, load_card
+from longtail.filters.kenlm_model import KenLMScorer, load_card, sha256_file
 from longtail.pipeline.run import reselect, run
 
 from longtail.tests.support import SMALL_BOOTSTRAP_MINIMUMS, read_partitioned, small_bootstrap_manifest
@@ -106,19 +106,28 @@ def test_sample_job_with_lower_minimums_uses_models_bootstrapped_from_its_own_do
     assert {s["lang_script"] for s in stats.values() if s["kenlm"]["source"] == "bootstrap"} == set(languages)
     # the run records the bootstrapped models it used
     run_info = json.loads((output / "stats" / "run.json").read_text())
-    assert sorted(m["lang_script"] for m in run_info["models"] if m["role"] == "kenlm-bootstrap") == languages
+    # (the fold models, which scored its documents: by default a run trains no final model, setting final_model)
+    used = [m for m in run_info["models"] if m["role"] == "kenlm-bootstrap"]
+    assert sorted({m["lang_script"] for m in used}) == languages and all("fold" in m for m in used)
+    for m in used:
+        assert m["sha256"] == sha256_file(output / BOOTSTRAPPED / "folds" / f"fold{m['fold']}" / f"{m['lang_script']}.binary")
+    assert not list((output / BOOTSTRAPPED).glob("*.binary"))
     assert any(m["role"] == "classifier" for m in run_info["models"])
     header = (output / "stats" / "languages.csv").read_text().splitlines()[0].split(",")
     assert "kenlm_source" in header and "templated_share" in header and "kept_head" in header
 
 
-def test_selected_perplexity_is_the_score_of_the_fold_model_that_never_saw_the_document(boot_run):
+def test_selected_perplexity_is_the_score_of_the_fold_model_that_never_saw_the_document(boot_run, tmp_path):
     """Cross-fitting (filters/kenlm_bootstrap.py): each document is scored by its fold's model, whose training text
-    has none of the document's lines; its near-duplicates share its fold (the overrides file)."""
+    has none of the document's lines; its near-duplicates share its fold (the overrides file). The run keeps no
+    final model (``final_model``); `bootstrap-kenlm` trains the same one from the run, to compare with."""
     from longtail.filters.kenlm_bootstrap import FOLD_OVERRIDES_SUFFIX, FOLDS, fold_of
+    from longtail.pipeline.bootstrap import bootstrap_kenlm
 
-    _, output, _ = boot_run
+    manifest, output, _ = boot_run
     models = output / BOOTSTRAPPED
+    assert not list(models.glob("*.binary"))
+    finals = tmp_path / "final"
     rows = read_partitioned(output / "dataset").to_pylist()
     assert rows
     moved_any, memorised = False, 0
@@ -134,7 +143,10 @@ def test_selected_perplexity_is_the_score_of_the_fold_model_that_never_saw_the_d
             continue
         fold_score = KenLMScorer(str(models / FOLDS / f"fold{fold}")).perplexity(row["text"], label)
         assert row["perplexity"] == pytest.approx(fold_score, rel=1e-4)
-        final_score = KenLMScorer(str(models)).perplexity(row["text"], label)
+        if load_card(finals, label) is None:
+            record = bootstrap_kenlm(output, label, finals, manifest.quality.kenlm_bootstrap, log=lambda *_: None)
+            assert record["heldout_auc"] == load_card(models, label)["bootstrap"]["heldout_auc"]  # the run's method
+        final_score = KenLMScorer(str(finals)).perplexity(row["text"], label)
         # the final model learnt the document's lines (unless another document owns them): it finds it more predictable
         assert final_score <= row["perplexity"] * (1 + 1e-5)
         memorised += final_score < 0.9 * row["perplexity"]
@@ -216,7 +228,7 @@ def test_bootstrap_settings_change_retrains_from_annotations_only(small_bootstra
     assert index["fingerprint"] != old_key
     statuses = {label: info["status"] for label, info in index["languages"].items()}
     assert set(statuses.values()) == {"too_little_text"}, statuses
-    assert not list((output / BOOTSTRAPPED).glob("*.binary"))
+    assert not list((output / BOOTSTRAPPED).glob("folds/fold*/*.binary"))
     for stats in result["languages"]:
         if stats["annotated"] and not stats["lang_script"].startswith(("und", "zxx")):
             # no model: no perplexity filter for the language, and the stats say why
@@ -234,11 +246,10 @@ def test_interrupted_bootstrap_resumes_finished_languages(small_bootstrap_run_co
     partial = root / f".kenlm-{index['fingerprint'][:16]}.partial"
     (root / "kenlm").rename(partial)  # as if the run died before publishing the models
     (partial / "index.json").unlink()
-    for suffix in (".binary", ".json"):
-        (partial / f"lao_Laoo{suffix}").unlink()  # one language had not finished
-    finished = (partial / "yor_Latn.binary").stat().st_mtime_ns
+    (partial / "lao_Laoo.json").unlink()  # one language had not finished (its card is written last)
+    finished = (partial / "yor_Latn.json").stat().st_mtime_ns
     reselect(manifest, progress=False)
-    assert (root / "kenlm" / "yor_Latn.binary").stat().st_mtime_ns == finished  # not retrained
+    assert (root / "kenlm" / "yor_Latn.json").stat().st_mtime_ns == finished  # not retrained
     assert load_card(root / "kenlm", "lao_Laoo")["bootstrap"]["training_lines"] >= 8
     assert not list(root.glob(".kenlm-*.partial"))
 
@@ -296,7 +307,7 @@ def test_languages_with_a_given_model_keep_it(repo, ray_local, trained_models, t
     stats = {s["lang_script"]: s for s in result["languages"]}
     assert stats["yor_Latn"]["kenlm"]["source"] == "given" and stats["yor_Latn"]["kenlm"]["bootstrap"]["status"] == "given_model"
     assert stats["lao_Laoo"]["kenlm"]["source"] == "bootstrap"
-    assert not (tmp_path / "out" / BOOTSTRAPPED / "yor_Latn.binary").exists()
+    assert load_card(tmp_path / "out" / BOOTSTRAPPED, "yor_Latn") is None
     reference = KenLMScorer(str(given))
     rows = [r for r in read_partitioned(tmp_path / "out" / "dataset").to_pylist() if r["lang_script"] == "yor_Latn"]
     assert rows and all(r["kenlm_source"] == "given" for r in rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 
 import pyarrow.parquet as pq
 import pytest
@@ -44,7 +45,7 @@ def test_bootstrap_separates_garbled_text_and_refuses_tiny_languages(repo, tmp_p
     reference = [line for line in (repo / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
     unseen, rows = reference[:10], _rows("yor_Latn", reference[10:])
     others = [line for line in (repo / "data" / "reference" / "swa_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()][:30]
-    record = bootstrap_language(rows, others, "yor_Latn", tmp_path / "m", SMALL)
+    record = bootstrap_language(rows, others, "yor_Latn", tmp_path / "m", replace(SMALL, final_model=True))
     assert record["candidates"] == len(rows) and record["heldout_auc"] >= 0.9
     scorer = KenLMScorer(str(tmp_path / "m"))
     rng = random.Random(3)
@@ -60,13 +61,12 @@ def test_bootstrap_separates_garbled_text_and_refuses_tiny_languages(repo, tmp_p
     counts = refused.value.counts
     assert counts["candidates"] == record["candidates"] and counts["training_lines"] >= 40  # refused for its characters
     assert 1500 <= counts["training_characters"] < 20_000
-    assert not (tmp_path / "shipped" / "yor_Latn.binary").exists()
+    assert not list(tmp_path.glob("shipped/**/yor_Latn.*"))
 
 
 def test_the_head_retrain_is_tried_only_below_retrain_below_auc(repo, tmp_path):
     """Issue 15: iteration 1 costs a build and two scorings; it is tried only where iteration 0 separates worse than
     ``retrain_below_auc``, and the record says why it was not."""
-    from dataclasses import replace
 
     reference = [line for line in (repo / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = _rows("yor_Latn", reference)
@@ -254,7 +254,7 @@ def test_documents_are_scored_by_the_fold_model_that_never_saw_them(repo, tmp_pa
     from longtail.filters.kenlm_bootstrap import split_candidates
 
     assert "garbled-doc" in {r["id"] for r in split_candidates(rows, SMALL)[0]}  # passed the heuristics: training text
-    bootstrap_language(rows, [], "yor_Latn", tmp_path / "m", SMALL)
+    bootstrap_language(rows, [], "yor_Latn", tmp_path / "m", replace(SMALL, final_model=True))
     card = load_card(tmp_path / "m", "yor_Latn")
     assert card["heldout_method"] == "4-fold by document" and card["fold_models"]["folds"] == 4
     assert card["bootstrap"]["judges"] is (card["bootstrap"]["heldout_auc"] >= 0.85)  # the card says whether it judges
@@ -405,3 +405,29 @@ def test_rescoring_takes_the_candidates_perplexities_from_the_bootstrap(repo, tm
     kept.write_text(json.dumps(stored))
     tampered = rescored("tampered.parquet")
     assert tampered[0] == 12345.0 and tampered[1:] == computed[1:]  # the last row (same id, other text) is scored
+
+
+def test_the_run_scores_the_same_without_the_final_model(repo, tmp_path):
+    """``final_model`` off (a run's default) skips only the build of the model of all lines: the fold models, the
+    candidates' perplexities and the card's held-out figures, all the run uses, are the same bytes and values."""
+    from longtail.filters.kenlm_bootstrap import FOLDS
+    from longtail.filters.kenlm_model import load_card
+
+    reference = [line for line in (repo / "data" / "reference" / "yor_Latn.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = _rows("yor_Latn", reference)
+    without, with_final = tmp_path / "run", tmp_path / "reuse"
+    bootstrap_language(rows, [], "yor_Latn", without, SMALL)
+    bootstrap_language(rows, [], "yor_Latn", with_final, replace(SMALL, final_model=True))
+    assert not (without / "yor_Latn.binary").exists() and (with_final / "yor_Latn.binary").is_file()
+    cards = [load_card(folder, "yor_Latn") for folder in (without, with_final)]
+    assert cards[0]["model_sha256"] is None and cards[1]["model_sha256"]
+    assert cards[0]["bootstrap"]["settings"]["final_model"] is False
+    for card in cards:
+        card.pop("model_sha256")
+        card["bootstrap"]["settings"].pop("final_model")
+    assert cards[0] == cards[1]
+    files = sorted(p.relative_to(without) for p in (without / FOLDS).rglob("*") if p.is_file())
+    assert files and any(p.suffix == ".binary" for p in files)
+    assert files == sorted(p.relative_to(with_final) for p in (with_final / FOLDS).rglob("*") if p.is_file())
+    for name in files:
+        assert (without / name).read_bytes() == (with_final / name).read_bytes(), name
