@@ -41,7 +41,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-
 from longtail.fileio import atomic_path, atomic_write_text
 
 from longtail.filters.calibration import strict_lid_threshold
@@ -142,6 +141,8 @@ class BootstrapSettings:
             raise ValueError(f"retrain_below_auc must be in 0..1 or null, got {self.retrain_below_auc}")
         if self.min_heldout_auc is not None and not 0 <= self.min_heldout_auc <= 1:
             raise ValueError(f"min_heldout_auc must be in 0..1 or null, got {self.min_heldout_auc}")
+        if self.heldout_folds < 2:  # a run scores every document with the model of another fold (cross-fitting)
+            raise ValueError(f"heldout_folds must be at least 2, got {self.heldout_folds}")
         if self.unit not in ("grapheme", "word"):
             raise ValueError(f"unit must be grapheme or word, got {self.unit!r}")
 

@@ -21,6 +21,7 @@ import heapq
 import json
 import logging
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from longtail.fileio import as_path, atomic_path, is_url, local_tree, read_schema, read_table, remove_tree, replace_tree, scratch_dir, take_rows, upload_tree
+from longtail.fileio import as_path, atomic_path, is_url, local_tree, parquet_rows, read_schema, read_table, remove_tree, replace_tree, scratch_dir, take_rows, upload_tree
 from longtail.filters.kenlm_bootstrap import COLUMNS, DOCUMENT_PERPLEXITIES_SUFFIX, FOLD_OVERRIDES_SUFFIX, FOLDS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, fold_of, judges, split_candidates, stable_hash, training_split
 from longtail.filters.kenlm_model import KenLMError, KenLMScorer, load_card, model_paths
 from longtail.filters.perplexity_buckets import percentile
@@ -129,8 +130,8 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     """Ray task: one language's model (skipped when its card exists from an interrupted attempt). ``rows``: the
     language's annotated rows when the caller has read them already (a batch of languages); ``negatives``: the
     batch's wrong-language texts (read once for all its languages), ``token_cache`` their tokens."""
-    card = load_card(kenlm_dir, label)
-    if card and "bootstrap" in card:  # written last: the language finished (settings.final_model: its binary too)
+    card = finished_card(kenlm_dir, label)
+    if card:
         return label, _status(card["bootstrap"], settings)
     if rows is None:
         rows = _language_rows_sample(files, label, 2 * settings.max_training_documents)
@@ -143,6 +144,13 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     except KenLMError as exc:  # recorded per language; the run goes on without this model
         return label, {"status": "failed", "reason": str(exc)}
     return label, _status(record, settings)
+
+
+def finished_card(kenlm_dir: str, label: str) -> dict | None:
+    """The language's card if its bootstrap finished: bootstrap_language writes (or upload_tree uploads) it last,
+    after the fold models (and the final model with ``final_model``)."""
+    card = load_card(kenlm_dir, label)
+    return card if card and "bootstrap" in card else None
 
 
 def _status(record: dict, settings: BootstrapSettings) -> dict:
@@ -169,9 +177,8 @@ def bootstrap_languages_task(files: list[str], labels: list[str], kenlm_dir: str
     tokens: dict = {}
     if is_url(kenlm_dir):  # lmplz writes files: train in this node's scratch folder, upload the finished models
         with tempfile.TemporaryDirectory(dir=scratch_dir()) as work:
-            # a language uploaded by an interrupted attempt (its card is uploaded after its model) is kept
-            uploaded = lambda label: "bootstrap" in (load_card(kenlm_dir, label) or {})  # noqa: E731
-            results = [bootstrap_language_task(files, label, kenlm_dir if uploaded(label) else work, settings, source, batch_rows.get(label), negatives, tokens)
+            # a language uploaded by an interrupted attempt (its card is uploaded after its models) is kept
+            results = [bootstrap_language_task(files, label, kenlm_dir if finished_card(kenlm_dir, label) else work, settings, source, batch_rows.get(label), negatives, tokens)
                        for label in labels]
             upload_tree(work, kenlm_dir)
         return results
@@ -341,7 +348,7 @@ def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list
     present = set(read_schema(annotated).names)
     table = read_table(annotated, columns=[c for c in ("id", "lang_script", "text", "text_hash", "perplexity") if c in present])
     labels, texts, given, ids, hashes = (_values(table, name) for name in ("lang_script", "text", "perplexity", "id", "text_hash"))
-    scorer, own = KenLMScorer(kenlm_dir), set(bootstrapped)
+    own = set(bootstrapped)
     fold_counts: dict[str, int | None] = {}
     moved: dict[str, dict] = {}  # label -> {id: fold} of documents in a near-duplicate cluster's fold
     known: dict[str, dict] = {}  # label -> {(id, text_hash): perplexity} of its training candidates
@@ -361,12 +368,13 @@ def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list
                 perplexity.append(value)
                 source.append("bootstrap")
                 continue
-            model = scorer
+            # cross-fitting: the model of the document's fold never saw it (a fold without a model: not judged);
+            # the run trains no other model to score with (BootstrapSettings.final_model)
+            model = None
             if fold_counts[label]:
-                # cross-fitting: the model of the document's fold never saw it (a fold without a model: not judged)
                 k = moved[label].get(str(doc_id), fold_of(doc_id, fold_counts[label]))
                 model = fold_scorers.setdefault(k, KenLMScorer(str(Path(kenlm_dir) / FOLDS / f"fold{k}")))
-            perplexity.append(model.perplexity(text, label) if text else None)
+            perplexity.append(model.perplexity(text, label) if model and text else None)
             source.append("bootstrap")
         else:
             perplexity.append(old)
@@ -642,10 +650,6 @@ def _write_quality_scores(annotated: str, target: str, models: list) -> None:
 def file_groups(files: list[str], groups: int) -> list[list[str]]:
     """``files`` in at most ``groups`` lists of about equal rows (the largest first into the emptiest list), each
     in path order: tasks that share a fixed cost per task, still spread over the cluster's cores."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from longtail.fileio import parquet_rows
-
     with ThreadPoolExecutor(max_workers=16) as pool:  # files on an object store: one footer read each, in parallel
         counts = list(pool.map(parquet_rows, files))
     rows = sorted(zip(counts, files), key=lambda item: (-item[0], item[1]))

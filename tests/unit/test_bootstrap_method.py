@@ -431,3 +431,10 @@ def test_the_run_scores_the_same_without_the_final_model(repo, tmp_path):
     assert files == sorted(p.relative_to(with_final) for p in (with_final / FOLDS).rglob("*") if p.is_file())
     for name in files:
         assert (without / name).read_bytes() == (with_final / name).read_bytes(), name
+
+
+def test_fewer_than_two_folds_is_refused():
+    """A run scores every document with the model of another fold: one fold (or none) would leave it no model."""
+    for folds in (0, 1):
+        with pytest.raises(ValueError, match="heldout_folds must be at least 2"):
+            BootstrapSettings(heldout_folds=folds)
