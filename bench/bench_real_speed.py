@@ -6,12 +6,18 @@
     .venv/bin/python bench/bench_real_speed.py --only annotate,floor # a subset of the measurements
     .venv/bin/python bench/bench_real_speed.py --profile             # cProfile of the annotate pass on the subset
     .venv/bin/python bench/bench_real_speed.py --scaling             # also the whole run with 1 and 2 workers (both cores)
+    .venv/bin/python bench/bench_real_speed.py --input 'heldout/*.warc.gz'  # the same measurements on your own crawl files
 
 Input: the development bench of docs/bench.md (``bench/data``, built locally, never committed): every real HTML
 page of ``real_pages.warc.gz`` (kind ``page``), up to ``--per-language`` of its wrapped real text documents per
 ``lang_script`` (kind ``text``; chosen by a hash of the id, so the subset is deterministic), and the real crawl
 files ``bench/data/crawls/*/*.warc.gz``. The held-out sets of docs/bench.md are not used. The subset is written
 once as ``--units`` WARC.gz files under ``--work``.
+
+``--input`` replaces that subset by WARC files of your own (paths or globs; ``.warc.gz``, or ``.warc`` which is
+gzipped once into ``--work``), e.g. held-out crawls that are not in this repository: the same measurements and
+ratios on them, without the development bench. A file datatrove's reader cannot read to its end is left out of
+both sides, and named.
 
 Measurements, each in a child process pinned to one core (``os.sched_setaffinity``; processes it starts
 inherit the affinity), two at a time side by side on cores 0 and 1:
@@ -40,6 +46,7 @@ CPU time is what to compare on a shared machine: a pinned process may get a frac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import io
 import json
@@ -119,6 +126,48 @@ def write_subset(folder: Path, per_language: int, units: int) -> list[Path]:
     return sorted(folder.glob("*.warc.gz"))
 
 
+def stage_inputs(folder: Path, patterns: list[str]) -> list[Path]:
+    """``--input``: the given WARC files in ``folder`` under names every measurement reads (``NNN-<name>.warc.gz``;
+    datatrove's reader takes a folder and a glob). ``.warc.gz`` files are linked, ``.warc`` files gzipped once."""
+    import glob
+    import gzip
+
+    paths = []
+    for pattern in patterns:
+        matched = sorted(glob.glob(os.path.expanduser(pattern))) or ([pattern] if Path(pattern).is_file() else [])
+        if not matched:
+            raise SystemExit(f"--input {pattern}: no such file")
+        paths += [Path(m).resolve() for m in matched]
+    paths = list(dict.fromkeys(paths))
+    wrong = [str(p) for p in paths if not (p.name.endswith(".warc.gz") or p.name.endswith(".warc"))]
+    if wrong:
+        raise SystemExit(f"--input takes WARC files (.warc.gz or .warc): {', '.join(wrong[:5])}")
+    spec = {"inputs": [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in paths], "v": 1}
+    marker = folder / "subset.json"
+    if marker.is_file() and json.loads(marker.read_text())["spec"] == spec:
+        return sorted(folder.glob("*.warc.gz"))
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    staged, unreadable = [], []
+    for number, path in enumerate(paths):
+        target = folder / f"{number:03d}-{path.name.removesuffix('.gz').removesuffix('.warc')}.warc.gz"
+        if path.name.endswith(".gz"):
+            target.symlink_to(path)
+        else:
+            with open(path, "rb") as source, gzip.open(target, "wb", compresslevel=6) as sink:
+                shutil.copyfileobj(source, sink)
+        if readable_by_warcio(target):
+            staged.append(str(path))
+        else:
+            target.unlink()
+            unreadable.append(str(path))
+    if not staged:
+        raise SystemExit(f"--input: none of the {len(paths)} files can be read to its end by datatrove's reader (warcio)")
+    info = {"spec": spec, "inputs": staged, "left_out_unreadable_by_datatrove": unreadable}
+    marker.write_text(json.dumps(info, indent=2))
+    return sorted(folder.glob("*.warc.gz"))
+
+
 def readable_by_warcio(path: Path) -> bool:
     """datatrove's WarcReader (warcio on the decompressed stream) stops the whole pipeline on a record whose
     Content-Length is wrong (two pywb test files); such files are left out so both sides read the same input."""
@@ -128,7 +177,8 @@ def readable_by_warcio(path: Path) -> bool:
     from warcio.exceptions import ArchiveLoadFailed
 
     try:
-        with gzip.open(path, "rb") as stream:
+        # warcio writes a warning per record whose Content-Length looks off, and reads on: not our message to print
+        with gzip.open(path, "rb") as stream, contextlib.redirect_stderr(io.StringIO()):
             for _ in ArchiveIterator(stream):
                 pass
     except (ArchiveLoadFailed, OSError, EOFError):
@@ -499,6 +549,8 @@ def describe_ratio(values: list[float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--input", nargs="+", metavar="WARC", help="your own WARC files or globs (.warc.gz, .warc) instead of the "
+                        "development bench's subset, e.g. held-out crawls; --per-language and --units are then unused")
     parser.add_argument("--per-language", type=int, default=9, help="wrapped real text documents per lang_script (default 9)")
     parser.add_argument("--units", type=int, default=4, help="WARC.gz files the subset is written as (default 4)")
     parser.add_argument("--work", default="/tmp/longtail-bench-real", help="scratch folder (the subset is cached here)")
@@ -516,16 +568,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args)
         return 0
-    if not (BENCH / "real_pages.warc.gz").is_file():
-        raise SystemExit("bench/data/real_pages.warc.gz is missing: build the bench first (docs/bench.md)")
     work = Path(args.work)
-    crawl = work / f"subset-{args.per_language}"
-    files = write_subset(crawl, args.per_language, args.units)
-    info = json.loads((crawl / "subset.json").read_text())
-    pages = count_records(files)
-    print(f"real pages: {pages} records read ({info['pages']} HTML pages, {info['records'] - info['pages']} wrapped texts of "
-          f"{info['labels']} labels, {len(info['crawl_files'])} crawl files), "
-          f"{sum(p.stat().st_size for p in files) / 1e6:.1f} MB in {len(files)} files ({crawl})")
+    if args.input:
+        crawl = work / "input"
+        files = stage_inputs(crawl, args.input)
+        info = json.loads((crawl / "subset.json").read_text())
+        pages = count_records(files)
+        print(f"your input: {pages} records read from {len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB ({crawl})")
+        for path in info["left_out_unreadable_by_datatrove"]:
+            print(f"  left out (datatrove's reader cannot read it to its end): {path}")
+    else:
+        if not (BENCH / "real_pages.warc.gz").is_file():
+            raise SystemExit("bench/data/real_pages.warc.gz is missing: build the bench first (docs/bench.md), or give --input")
+        crawl = work / f"subset-{args.per_language}"
+        files = write_subset(crawl, args.per_language, args.units)
+        info = json.loads((crawl / "subset.json").read_text())
+        pages = count_records(files)
+        print(f"real pages: {pages} records read ({info['pages']} HTML pages, {info['records'] - info['pages']} wrapped texts of "
+              f"{info['labels']} labels, {len(info['crawl_files'])} crawl files), "
+              f"{sum(p.stat().st_size for p in files) / 1e6:.1f} MB in {len(files)} files ({crawl})")
     if args.profile:
         profile(crawl, work, args.top)
         return 0
