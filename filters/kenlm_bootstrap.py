@@ -50,7 +50,7 @@ from longtail.filters.quality import EmptyTextFilter, LanguageFilter, Repetition
 from longtail.filters.quality_eval import roc_auc
 from longtail.filters.shuffle import shuffle_with
 from longtail.filters.templated import templated_scores
-from longtail.filters.words import graphemes, normalise
+from longtail.filters.words import graphemes, may_join_clusters, normalise
 
 STRICT_FILTERS = (EmptyTextFilter(), LanguageFilter(), TooShortFilter(), SymbolFilter(), RepetitionFilter())
 # annotation columns the candidate split reads
@@ -158,11 +158,16 @@ def stable_hash(value: str) -> int:
 def shuffled_graphemes(text: str, rng: random.Random) -> str:
     """``text`` with each word's grapheme clusters shuffled: a Devanagari vowel sign or a Yoruba tone mark
     stays on its letter, so the result is garbled text in the right alphabet."""
+    split = graphemes if may_join_clusters(text) else list  # asked once per line: most lines are one code point a cluster
+    getrandbits = rng.getrandbits
+
     def shuffle(word: str) -> str:
-        clusters = graphemes(word)
-        shuffle_with(clusters, rng.getrandbits)
+        if len(word) < 2:
+            return word  # nothing to shuffle, and a shuffle of one draws nothing
+        clusters = split(word)
+        shuffle_with(clusters, getrandbits)
         return "".join(clusters)
-    return " ".join(shuffle(w) for w in text.split())
+    return " ".join([shuffle(w) for w in text.split()])
 
 
 def split_candidates(rows: list[dict], settings: BootstrapSettings, limits: Thresholds | None = None) -> tuple[list[dict], list[dict]]:

@@ -35,14 +35,21 @@ def _lines(text: str) -> list[str]:
 
 
 def verse_share(text: str) -> float:
-    lines = _lines(text)
+    return _verse_share(_lines(text))
+
+
+def _verse_share(lines: list[str]) -> float:
     if len(lines) < MIN_LINES:
         return 0.0
-    return sum(1 for line in lines if _VERSE.search(line)) / len(lines)
+    # the colon test first: most lines have none, and the pattern needs one (a third of the regex's cost)
+    return sum(1 for line in lines if (":" in line or "：" in line) and _VERSE.search(line)) / len(lines)
 
 
 def formula_share(text: str, script: str) -> float:
-    lines = _lines(text)
+    return _formula_share(_lines(text), script)
+
+
+def _formula_share(lines: list[str], script: str) -> float:
     if len(lines) < MIN_LINES:
         return 0.0
     width = 8 if is_unspaced(script) else 3  # grapheme clusters vs words
@@ -69,7 +76,8 @@ def _domain_lines(texts: list[str], urls: list[str | None]) -> list[tuple[str, i
     for text, url in zip(texts, urls):
         domain = hostname(url)
         page = int.from_bytes(hashlib.sha1((text or "").encode()).digest()[:8], "little")
-        lines = [_DIGITS.sub("0", line) for line in _lines(text)]
+        # masked at once: the same lines as masking each stripped line, as digits are neither spaces nor line breaks
+        lines = _lines(_DIGITS.sub("0", text)) if text else []
         pages.append((domain, page, [xxhash.xxh64_intdigest(f"{domain}\0{line}") for line in lines], [len(line) for line in lines]))
     return pages
 
@@ -115,7 +123,8 @@ def domain_shares(texts: list[str], urls: list[str | None], shared: np.ndarray |
 def templated_scores(texts: list[str], urls: list[str | None], scripts: list[str], shared: np.ndarray | set | None = None) -> list[float]:
     """``shared``: as :func:`domain_shares`."""
     domain = domain_shares(texts, urls, shared)
-    return [
-        round(max(verse_share(text or ""), formula_share(text or "", script or "Zyyy"), dom), 4)
-        for text, script, dom in zip(texts, scripts, domain)
-    ]
+    scores = []
+    for text, script, dom in zip(texts, scripts, domain):
+        lines = _lines(text)
+        scores.append(round(max(_verse_share(lines), _formula_share(lines, script or "Zyyy"), dom), 4))
+    return scores

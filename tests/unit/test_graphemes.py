@@ -77,3 +77,62 @@ def test_ascii_normalisation_is_the_general_one(script):
     texts = [chr(c) for c in range(128)] + ["".join(map(chr, range(128))), "Posted on 12 March -- (3:16) A.B.C  x\ty", "  "]
     for text in texts:
         assert normalise(text, script) == " ".join(normalise_characters(text, script).split()), repr(text)
+
+
+# A space followed by combining marks, an Arabic number sign (a prepended letter) before a space and before a
+# mark: clusters that hold a space, which the token counts and the shuffles must treat as the general path does.
+EDGE_TEXTS = ["x \u0301y", "\u0301 at the start", "\u0600 12 \u0600", "a \u0600 \u0301 b", "end \u0600"]
+
+
+@pytest.mark.parametrize("unit", ["grapheme", "word"])
+def test_a_model_line_counts_its_tokens_as_a_split_does(unit):
+    """kenlm_model.token_count counts a model line's tokens without splitting it; KenLM's perplexities divide by it."""
+    from longtail.filters.kenlm_model import _lm_lines, token_count
+
+    scripts = ["Latn", "Arab", "Deva", "Thai", "Hang"]
+    lines = [line for script in scripts for line in _lm_lines([*TEXTS, *EDGE_TEXTS], script, unit)]
+    assert any("  " in line or line.startswith(" ") or line.endswith(" ") for line in lines)  # the edge cases occur
+    for line in lines:
+        assert token_count(line) == len(line.split()), repr(line)
+    assert token_count("") == 0
+
+
+def test_shuffled_graphemes_draw_as_a_shuffle_per_word_does():
+    """kenlm_bootstrap.shuffled_graphemes asks once per line whether clusters may join and skips one-letter words:
+    the same garbled text and the same draws as shuffling every word's clusters with Random.shuffle."""
+    import random
+
+    from longtail.filters.kenlm_bootstrap import shuffled_graphemes
+
+    def reference(text: str, rng: random.Random) -> str:
+        words = []
+        for word in text.split():
+            clusters = PLAIN.findall(word)
+            rng.shuffle(clusters)
+            words.append("".join(clusters))
+        return " ".join(words)
+
+    ours, theirs = random.Random("yor_Latn"), random.Random("yor_Latn")
+    for text in [*TEXTS, *EDGE_TEXTS, "a b c d", "I went to a market in 2024"]:
+        assert shuffled_graphemes(text, ours) == reference(text, theirs), text
+    assert ours.random() == theirs.random()
+
+
+def test_templated_scores_are_the_maximum_of_their_parts():
+    """templated_scores splits each text into lines once and tests a line for a colon before the verse pattern:
+    the same as the three public parts, each on its own."""
+    from longtail.filters.templated import domain_shares, formula_share, templated_scores, verse_share
+
+    verses = "\n".join(f"{n}:{n + 3} And the word went out" for n in range(1, 6))
+    texts = [verses, "Chapter 3\n:16 is not a verse\n(12:4) but this is\n12：4 also\n4 lines", "1. Buy now\n2. Buy now\n3. Buy now\n4. Buy now",
+             *TEXTS, "", "Posted 12 May\nnews\nPosted 13 May\nmore\nPosted 14 May"] * 2
+    scripts = ["Latn", "Latn", "Latn", *(["Latn", "Cyrl", "Jpan", "Deva", "Latn", "Thai", "Hang", "Latn", "Latn", "Latn", "Latn"]), "Latn", "Latn"] * 2
+    urls = [f"https://site{i % 3}.example/page{i}" for i in range(len(texts))]
+    footer = "Subscribe to the 24 hour news service"  # on five pages of one domain, digits masked
+    texts += [f"Story number {n} of the day\nSubscribe to the {n} hour news service" for n in range(5)] + [footer]
+    urls += [f"https://news.example/{n}" for n in range(5)] + [None]
+    scripts += ["Latn"] * 6
+    domain = domain_shares(texts, urls)
+    expected = [round(max(verse_share(t), formula_share(t, s), d), 4) for t, s, d in zip(texts, scripts, domain)]
+    assert templated_scores(texts, urls, scripts) == expected
+    assert expected[0] == 1.0 and max(domain) > 0  # verse numbering and repeated lines are found
