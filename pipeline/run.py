@@ -24,7 +24,7 @@ from longtail.pipeline.finalize_sharded import shard_rows
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.provenance import code_version, model_fingerprints, safety_rules
 from longtail.pipeline.runfolder import STAGES_JSON, RunFolder, load_done
-from longtail.pipeline.runlog import RUNLOG, attach_run_log, save_run_log
+from longtail.pipeline.runlog import RUNLOG, PassClock, attach_run_log, save_run_log
 from longtail.pipeline.stats import merge_record_counts, summary_table, write_stage_stats, write_stats
 
 log = logging.getLogger("longtail")
@@ -87,19 +87,24 @@ def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool 
     return rows
 
 
-def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progress: bool = True, inputs_info: dict | None = None) -> list[dict]:
-    """Select, dedup and write every language (one Ray task each), then publish stats. ``inputs_info``: what
-    run.json says of inputs left out (refused, failed)."""
+def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progress: bool = True, inputs_info: dict | None = None,
+             clock: PassClock | None = None) -> list[dict]:
+    """Bootstrap the models that are on, then select, dedup and write every language (small languages share a Ray
+    task), then publish stats. ``inputs_info``: what run.json says of inputs left out (refused, failed); ``clock``
+    times the passes."""
+    clock = clock or PassClock()
     folder = RunFolder(manifest.output)
     staging = folder.staging()
     remove_tree(staging.root)  # leftovers of a finalize that crashed must not be published
     files = folder.annotated_files_with_documents(units)
     sizes = language_sizes(files) if files else {}
     labels = sorted(sizes)
-    bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
-    classifier = run_classifier_bootstrap(manifest, files, progress) if files else None  # None unless stages.quality.classifier_bootstrap
+    with clock.timed("bootstrap kenlm", on=manifest.quality.kenlm_bootstrap is not None):
+        bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
+    with clock.timed("bootstrap classifier", on=bool(files) and manifest.quality.classifier_bootstrap is not None):
+        classifier = run_classifier_bootstrap(manifest, files, progress) if files else None  # None unless stages.quality.classifier_bootstrap
     languages, finalize_stages = [], {}
-    with tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:
+    with clock.timed("select+dedup+write"), tqdm(total=len(labels), desc="select+dedup+write", unit="lang", disable=not progress) as bar:
         # a language finalized in shards (more rows than shard_rows) never shares a task
         groups = finalize_groups(sizes, min(manifest.write.small_language_rows, shard_rows(manifest)), manifest.write.finalize_memory_mb, manifest.ray.workers)
         for results in ray_backend.run_tasks(finalize_languages, [(manifest, group, files, str(staging.root), bootstrap, classifier) for group in groups]):
@@ -110,23 +115,24 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
                     way = "shards" if "shards" in result.memory else "batches"
                     logging.getLogger(RUNLOG).info("finalize %s in %s: %s", result.stats["lang_script"], way, result.memory)
             bar.update(len(results))
-    languages.sort(key=lambda stats: stats["lang_script"])  # in label order, however the tasks finished
-    records = merge_record_counts(unit_rows)
-    errors = [e for row in unit_rows for e in (json.loads(row["errors"]) if isinstance(row["errors"], str) else row["errors"])]
-    run_info = {
-        "longtail_version": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "manifest": manifest.to_dict(),
-        "inputs": units,
-        "code_version": code_version(),
-        "models": model_fingerprints(manifest.to_dict(), bootstrap.kenlm_dir if bootstrap else None),  # sha256 of LID, KenLM and classifier files as used
-        "safety": safety_rules(manifest),  # URL lists (version, sha256) and personal-data rules applied
-        **(inputs_info or {}),
-    }
-    write_stats(staging.stats, languages, records, errors, run_info)
-    write_stage_stats(staging.stats_file(STAGES_JSON), unit_rows, finalize_stages)
-    publish(folder)
+    with clock.timed("stats+publish"):
+        languages.sort(key=lambda stats: stats["lang_script"])  # in label order, however the tasks finished
+        records = merge_record_counts(unit_rows)
+        errors = [e for row in unit_rows for e in (json.loads(row["errors"]) if isinstance(row["errors"], str) else row["errors"])]
+        run_info = {
+            "longtail_version": __version__,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "manifest": manifest.to_dict(),
+            "inputs": units,
+            "code_version": code_version(),
+            "models": model_fingerprints(manifest.to_dict(), bootstrap.kenlm_dir if bootstrap else None),  # sha256 of LID, KenLM and classifier files as used
+            "safety": safety_rules(manifest),  # URL lists (version, sha256) and personal-data rules applied
+            **(inputs_info or {}),
+        }
+        write_stats(staging.stats, languages, records, errors, run_info)
+        write_stage_stats(staging.stats_file(STAGES_JSON), unit_rows, finalize_stages)
+        publish(folder)
     return languages
 
 
@@ -142,22 +148,27 @@ def run(manifest: Manifest, address: str | None = None, workers: int | None = No
     runlog.info("run %s: %d input files -> %s (address %s)", manifest.name, len(units), manifest.output, address or manifest.ray.address or "local")
     for unit, why in refused.items():
         runlog.warning("input refused (--skip-bad-inputs): %s: %s", unit, why)
+    clock = PassClock()
     try:
-        ray_backend.connect(address if address is not None else manifest.ray.address)
+        with clock.timed("ray start"):
+            ray_backend.connect(address if address is not None else manifest.ray.address)
         workers = workers or manifest.ray.workers
-        unit_rows = annotate(manifest, units, workers, progress)
+        with clock.timed("annotate"):
+            unit_rows = annotate(manifest, units, workers, progress)
         failed = {row["unit"]: row["failure"] for row in unit_rows if row.get("failure")}
         inputs_info = {"refused_inputs": refused, "failed_inputs": failed}
         left_out = [failed_row(unit, INPUT_REFUSED, why) for unit, why in refused.items()]
-        languages = finalize(manifest, [u for u in units if u not in failed], unit_rows + left_out, progress, inputs_info)
+        languages = finalize(manifest, [u for u in units if u not in failed], unit_rows + left_out, progress, inputs_info, clock)
         records = merge_record_counts(unit_rows)
         runlog.info("finished\n%s", summary_table(languages, records))
+        runlog.info(clock.summary())
         if failed:
             runlog.error("%d input files failed: %s", len(failed), ", ".join(failed))
     finally:
         save_run_log(manifest.output)  # an object-store output: the log kept on this machine is uploaded
     if progress:
         print(summary_table(languages, records))
+        print(clock.summary())
         print(f"output: {manifest.output}/dataset  (removed: {manifest.output}/removed, stats: {manifest.output}/stats)")
     if failed:
         raise InputsFailed(failed, manifest.output)
@@ -171,13 +182,18 @@ def reselect(manifest: Manifest, address: str | None = None, progress: bool = Tr
         raise FileNotFoundError(f"no annotations under {RunFolder(manifest.output).annotated}; run `longtail run` first")
     unit_rows = [load_done(done).as_row() for done in done_files]
     units = [row["unit"] for row in unit_rows]
-    attach_run_log(manifest.output).info("select %s: re-selecting %d annotated files", manifest.name, len(units))
+    runlog = attach_run_log(manifest.output)
+    runlog.info("select %s: re-selecting %d annotated files", manifest.name, len(units))
+    clock = PassClock()
     try:
-        ray_backend.connect(address if address is not None else manifest.ray.address)
-        languages = finalize(manifest, units, unit_rows, progress)
+        with clock.timed("ray start"):
+            ray_backend.connect(address if address is not None else manifest.ray.address)
+        languages = finalize(manifest, units, unit_rows, progress, clock=clock)
+        runlog.info(clock.summary())
     finally:
         save_run_log(manifest.output)
     records = merge_record_counts(unit_rows)
     if progress:
         print(summary_table(languages, records))
+        print(clock.summary())
     return {"languages": languages, "records": records}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from longtail.fileio import is_url, scratch_dir, upload
@@ -43,6 +45,29 @@ def attach_run_log(output: str | Path) -> logging.Logger:
     runlog.setLevel(logging.INFO)
     runlog.propagate = False
     return runlog
+
+
+class PassClock:
+    """Wall-clock seconds of a run's passes, for the run log's and the console's line on where the time went (e.g. the
+    KenLM bootstrap's share of a run on your crawl; bench/bench_real_speed.py measures CPU time as well)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def timed(self, name: str, on: bool = True):
+        """Times the block as the pass ``name``; ``on=False``: a pass that is switched off, not listed."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            if on:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - started
+
+    def summary(self) -> str:
+        total = sum(self.seconds.values())
+        parts = ", ".join(f"{name} {seconds:.1f} s ({seconds / total:.0%})" for name, seconds in self.seconds.items()) if total else "nothing ran"
+        return f"time per pass (wall): {parts}; {total:.1f} s in all"
 
 
 def _local_log(output: str) -> Path:

@@ -3,6 +3,7 @@ package in the editable install, and test files are not a package under ``--impo
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
@@ -73,6 +74,13 @@ def without_seconds(value):
     if isinstance(value, list):
         return [without_seconds(v) for v in value]
     return value
+
+
+def passes_timed(log: str) -> dict[str, float]:
+    """The run log's last ``time per pass`` line (pipeline/runlog.py::PassClock) as {pass: seconds}."""
+    line = re.findall(r"time per pass \(wall\): (.*); [\d.]+ s in all", log)[-1]
+    parts = [re.fullmatch(r"(.+) ([\d.]+) s \(\d+%\)", part) for part in line.split(", ")]
+    return {part.group(1): float(part.group(2)) for part in parts if part}
 
 
 def tree_state(folder: Path) -> dict[str, tuple[int, int]]:

@@ -20,7 +20,7 @@ import pytest
 from longtail.filters.kenlm_model import KenLMScorer, load_card, sha256_file
 from longtail.pipeline.run import reselect, run
 
-from longtail.tests.support import SMALL_BOOTSTRAP_MINIMUMS, read_partitioned, small_bootstrap_manifest
+from longtail.tests.support import SMALL_BOOTSTRAP_MINIMUMS, passes_timed, read_partitioned, small_bootstrap_manifest
 
 BOOTSTRAPPED = "bootstrap/kenlm"
 
@@ -58,6 +58,8 @@ def test_shipped_sample_job_has_too_little_text_for_any_bootstrapped_model(sampl
         assert f"{info['training_lines']} training lines / {info['training_characters']} characters" in reason, reason
         # the stats say the same per language: no model, and why
         assert stats[label]["kenlm"] == {"source": "none", "bootstrap": info}
+    passes = passes_timed((output / "logs" / "run.log").read_text())  # the log says what each pass cost
+    assert list(passes) == ["ray start", "annotate", "bootstrap kenlm", "bootstrap classifier", "select+dedup+write", "stats+publish"], passes
     assert [p.name for p in (output / BOOTSTRAPPED).iterdir()] == ["index.json"]  # no model, no card
     # no perplexity filter: no page is dropped for its perplexity, no page (kept or removed) has a perplexity or a bucket
     for label in stats:

@@ -16,6 +16,7 @@ from longtail.langid.labels import to_bcp47
 from longtail.pipeline.cli.main import main as cli_main
 from longtail.pipeline.release.export import RELEASE_SCHEMA, export_release, verify_release
 from longtail.pipeline.provenance import sha256_file
+from longtail.tests.support import passes_timed
 
 @pytest.fixture
 def sample_run(reference_run) -> Path:
@@ -37,6 +38,10 @@ def test_run_writes_log_and_provenance(sample_run, trained_models):
     assert "run sample: 2 input files" in log
     assert len(re.findall(r"annotated \S+: \d+ documents", log)) == 2
     assert "finished" in log and "documents kept" in log
+    # where the time went: the passes that ran, no bootstrap (this run is given its KenLM models and classifier)
+    passes = passes_timed(log)
+    assert list(passes) == ["ray start", "annotate", "select+dedup+write", "stats+publish"], passes
+    assert passes["annotate"] > 0  # two files of pages on a real Ray take seconds
     run_info = json.loads((sample_run / "stats" / "run.json").read_text())
     assert run_info["code_version"].startswith("0.1.0")
     roles = {m["role"] for m in run_info["models"]}

@@ -148,3 +148,24 @@ def test_the_finalize_chain_counts_lid_outlier_drops():
     assert stats["dedup"]["in"] == 21
     assert out.column("drop_reason").to_pylist() == [None] * 21 + ["lid:outlier"]
     assert out.column("lid_outlier_score").to_pylist()[-1] < min(out.column("lid_outlier_score").to_pylist()[:-1])
+
+
+def test_the_pass_clock_lists_the_passes_that_ran_with_their_share():
+    """pipeline/runlog.py::PassClock: the run log's line on where a run's time went; a pass that is off is not listed,
+    a pass timed twice (a resumed step) adds up, and an exception still stops the clock."""
+    from longtail.pipeline.runlog import PassClock
+    from longtail.tests.support import passes_timed
+
+    clock = PassClock()
+    assert clock.summary() == "time per pass (wall): nothing ran; 0.0 s in all"
+    with clock.timed("annotate"):
+        sum(range(10**6))
+    with clock.timed("bootstrap kenlm", on=False):
+        pass
+    with pytest.raises(ValueError), clock.timed("select+dedup+write"):
+        raise ValueError("a failed pass")
+    with clock.timed("annotate"):
+        pass
+    passes = passes_timed(clock.summary())
+    assert list(passes) == ["annotate", "select+dedup+write"] and clock.seconds["annotate"] > 0
+    assert clock.summary().endswith(f"; {sum(clock.seconds.values()):.1f} s in all")
