@@ -25,14 +25,17 @@ DESCRIPTION = """\
 longtail turns raw web crawls into clean, deduplicated, per-language text corpora, with care for
 low-resource languages and scripts. A job is described by a YAML run manifest (see manifests/).
 
-The job runs in two passes (three with stages.quality.kenlm_bootstrap):
+The job runs in two passes, with a bootstrap pass between them for each of stages.quality.kenlm_bootstrap
+and classifier_bootstrap (both on in manifests/sample.yaml):
   annotate  read WARC/WET/ARC/JSONL/Parquet -> extract main text -> identify language and script ->
             heuristic signals, KenLM perplexity, classifier score -> MinHash signature,
             written per input file to <output>/annotated/ (resumable: finished files are skipped)
   bootstrap per language: a KenLM model trained on the run's own strict-LID, heuristic-passing
-            documents, then perplexity re-scored from the annotations (the crawl is not re-read)
+            documents, then perplexity re-scored from the annotations (the crawl is not re-read);
+            likewise one fastText quality classifier for the run
   finalize  per language: apply thresholds -> deduplicate -> write Parquet shards to
             <output>/dataset/lang_script=<label>/, drops to <output>/removed/, stats to <output>/stats/
+The run ends with the wall-clock time of each pass (console and <output>/logs/run.log).
 """
 
 EPILOG = """\
