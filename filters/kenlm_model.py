@@ -22,7 +22,7 @@ from typing import Iterable
 from longtail.fileio import as_path, atomic_write_text
 
 from longtail.filters.perplexity_buckets import percentile
-from longtail.filters.words import is_unspaced, lm_tokens
+from longtail.filters.words import is_unspaced, lm_token_form, lm_tokens
 
 HELDOUT_PERCENTILES = (10, 25, 50, 75, 90, 95, 99)  # stored in the card; max_perplexity: auto reads one of them
 NORMALISATION = "nfkc+casefold(cased scripts)+digits->0+punct->space"
@@ -59,12 +59,13 @@ def _lm_lines(texts: Iterable[str], script: str, unit: str = "grapheme", cache: 
     """The model's lines of ``texts``: tokens joined by spaces, lines without tokens left out. ``cache``: a dict
     the caller keeps while it tokenizes the same lines again (a bootstrap trains and scores each line ~6 times)."""
     lines = []
+    form = lm_token_form(script, unit)
     for text in texts:
         for line in text.splitlines():
             if cache is None:
                 joined = " ".join(lm_tokens(line, script, unit))
             else:
-                key = (script, unit, line)
+                key = (form, line)
                 joined = cache.get(key)
                 if joined is None:
                     joined = cache[key] = " ".join(lm_tokens(line, script, unit))

@@ -132,6 +132,15 @@ def fold_cosmetic_marks(text: str, script: str) -> str:
 LM_UNITS = ("grapheme", "word")
 
 
+def lm_token_form(script: str, unit: str = "grapheme") -> tuple:
+    """What :func:`lm_tokens` depends on besides the text: whether the script is case-folded and how it is split.
+    Scripts of one form give the same tokens (a cache key: a bootstrap task tokenizes its wrong-language negatives
+    for each of its languages, most of them cased or uncased alike)."""
+    if unit == "grapheme" or is_unspaced(script):
+        return (script in CASED_SCRIPTS, "grapheme")
+    return (script in CASED_SCRIPTS, unit, script == "Tibt")
+
+
 def lm_tokens(text: str, script: str, unit: str = "grapheme") -> list[str]:
     """Tokens for n-gram models: grapheme clusters with ``▁`` for spaces, or words.
 

@@ -136,3 +136,22 @@ def test_templated_scores_are_the_maximum_of_their_parts():
     expected = [round(max(verse_share(t), formula_share(t, s), d), 4) for t, s, d in zip(texts, scripts, domain)]
     assert templated_scores(texts, urls, scripts) == expected
     assert expected[0] == 1.0 and max(domain) > 0  # verse numbering and repeated lines are found
+
+
+def test_scripts_of_one_token_form_give_the_same_tokens():
+    """words.lm_token_form keys the bootstrap's token cache: scripts of one form must tokenize alike; case folding
+    and the split into words or graphemes give different forms."""
+    from longtail.filters.words import lm_token_form
+
+    scripts = ["Latn", "Cyrl", "Geor", "Arab", "Deva", "Ethi", "Thai", "Hani", "Jpan", "Tibt", "Zyyy"]
+    texts = [*TEXTS, *EDGE_TEXTS, "ABC Ölçü ΣΊΣΥΦΟΣ", "བོད་ཀྱི་སྐད་ཡིག་ནི་ གལ་ཆེན་པོ་རེད།"]
+    seen: dict[tuple, tuple[str, list]] = {}
+    for unit in ("grapheme", "word"):
+        for script in scripts:
+            tokens = [lm_tokens(text, script, unit) for text in texts]
+            form = lm_token_form(script, unit)
+            if form in seen:
+                assert tokens == seen[form][1], (script, unit, seen[form][0])
+            seen.setdefault(form, (f"{script}/{unit}", tokens))
+    forms = {lm_token_form(script, unit) for script in ("Latn", "Arab") for unit in ("grapheme", "word")}
+    assert len(forms) == 4 and len({tuple(lm_tokens("ABC def", script, unit)) for script in ("Latn", "Arab") for unit in ("grapheme", "word")}) == 4
