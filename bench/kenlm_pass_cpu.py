@@ -35,6 +35,7 @@ def children_cpu() -> float:
 
 
 def train(annotated: Path, out: Path, manifest: Path) -> None:
+    from longtail.langid.labels import NON_LANGUAGE, is_safe_label
     from longtail.pipeline.bootstrap import bootstrap_languages_task, language_sizes, task_batches
     from longtail.pipeline.manifest import load_manifest
 
@@ -42,7 +43,8 @@ def train(annotated: Path, out: Path, manifest: Path) -> None:
     files = sorted(str(p) for p in annotated.glob("*.parquet"))
     started, started_children = time.process_time(), children_cpu()
     sizes = language_sizes(files)
-    for batch in task_batches(sorted(sizes), sizes, settings):
+    todo = [label for label in sorted(sizes) if is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE]  # as run_bootstrap
+    for batch in task_batches(todo, sizes, settings):
         task, task_children = time.process_time(), children_cpu()
         results = bootstrap_languages_task(files, batch, str(out), settings, str(annotated))
         trained = sum(1 for _, result in results if result.get("status") in ("bootstrapped", "too_weak"))
