@@ -35,15 +35,14 @@ def children_cpu() -> float:
 
 
 def train(annotated: Path, out: Path, manifest: Path) -> None:
-    from longtail.langid.labels import NON_LANGUAGE, is_safe_label
-    from longtail.pipeline.bootstrap import bootstrap_languages_task, language_sizes, task_batches
+    from longtail.pipeline.bootstrap import bootstrap_languages_task, language_sizes, task_batches, trainable_label
     from longtail.pipeline.manifest import load_manifest
 
     settings = load_manifest(str(manifest)).quality.kenlm_bootstrap
     files = sorted(str(p) for p in annotated.glob("*.parquet"))
     started, started_children = time.process_time(), children_cpu()
     sizes = language_sizes(files)
-    todo = [label for label in sorted(sizes) if is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE]  # as run_bootstrap
+    todo = [label for label in sorted(sizes) if trainable_label(label)]  # as run_bootstrap
     for batch in task_batches(todo, sizes, settings):
         task, task_children = time.process_time(), children_cpu()
         results = bootstrap_languages_task(files, batch, str(out), settings, str(annotated))

@@ -146,6 +146,11 @@ def bootstrap_language_task(files: list[str], label: str, kenlm_dir: str, settin
     return label, _status(record, settings)
 
 
+def trainable_label(label: str | None) -> bool:
+    """Whether a run trains models for this label: a language (not ``und``/``zxx``) with a name safe as a file name."""
+    return bool(label) and is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE
+
+
 def finished_card(kenlm_dir: str, label: str) -> dict | None:
     """The language's card if its bootstrap finished: bootstrap_language writes (or upload_tree uploads) it last,
     after the fold models (and the final model with ``final_model``)."""
@@ -432,7 +437,7 @@ def run_bootstrap(manifest, files: list[str], labels: list[str], progress: bool 
                 remove_tree(stale)
         partial.mkdir(parents=True, exist_ok=True)
         _remove_working_folders(partial)  # left by a task that was killed mid-training
-        todo = [label for label in labels if is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE]
+        todo = [label for label in labels if trainable_label(label)]
         languages = {label: {"status": "given_model"} for label in todo if settings.languages == "missing" and label in given}
         todo = [label for label in todo if label not in languages]
         source = manifest.output if is_url(manifest.output) else str(Path(manifest.output).resolve())
@@ -592,7 +597,7 @@ def language_row_counts(files: list[str]) -> dict[str, int]:
             found = read_table(path, columns=["lang_script"]).column("lang_script").value_counts()
             for label, n in zip(found.field("values").to_pylist(), found.field("counts").to_pylist()):
                 counts[label] = counts.get(label, 0) + n
-    return {label: n for label, n in counts.items() if label and is_safe_label(label) and label.split("_")[0] not in NON_LANGUAGE}
+    return {label: n for label, n in counts.items() if trainable_label(label)}
 
 
 READ_BATCH_ROWS = 50_000  # rows of small languages read together: bounds the task's memory on a crawl of many
