@@ -513,7 +513,7 @@ class ClassifierOutcome:
 
 
 def classifier_fingerprint(settings, annotated: list[str]) -> str:
-    digest = hashlib.sha256(json.dumps({"settings": settings.as_dict(), "method": 1}, sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps({"settings": settings.as_dict(), "method": 2}, sort_keys=True).encode())
     for path in sorted(annotated):
         done = done_record_of(path)
         digest.update(Path(path).name.encode())
@@ -528,12 +528,14 @@ EXAMPLE_TASKS = 4
 EXAMPLE_TASK_ROWS = 2_000
 
 
-def classifier_examples_task(files: list[str], labels: list[str], counts: dict[str, int], settings) -> dict[str, tuple[list[dict], list[dict]]]:
-    """Ray task: each label's (positives, heuristic negatives), :data:`EXAMPLE_FIELDS` only, with their feature
-    lines (made here, in parallel tasks, rather than in the training task). Languages under the sample size are
-    read together, each file once for all of them (one read per language and file was most of the classifier
-    bootstrap's time on a crawl of many small languages); a bigger one is sampled by id hash."""
-    from longtail.filters.classifier_bootstrap import example_line, examples_of_language
+def classifier_examples_task(files: list[str], labels: list[str], counts: dict[str, int], settings) -> dict[str, tuple[list[dict], list[dict], list[dict]]]:
+    """Ray task: each label's (positives, heuristic negatives, generated junk), :data:`EXAMPLE_FIELDS` only (the
+    junk also its kind, not its text), with their feature lines: made here, in parallel tasks, rather than in the
+    training task (on the scaling bench the junk and its lines were 7 of the training task's CPU s before its
+    fold models started). Languages under the sample size are read together, each file once for all of them (one
+    read per language and file was most of the classifier bootstrap's time on a crawl of many small languages); a
+    bigger one is sampled by id hash."""
+    from longtail.filters.classifier_bootstrap import example_line, examples_of_language, language_negatives
 
     limit = 2 * settings.max_documents_per_language
     batch_rows = _batch_rows(files, [label for label in labels if counts[label] <= limit])
@@ -541,9 +543,11 @@ def classifier_examples_task(files: list[str], labels: list[str], counts: dict[s
     for label in labels:
         rows = batch_rows[label] if counts[label] <= limit else _language_rows_sample(files, label, limit)
         positives, failures = examples_of_language(rows, settings)
-        for row in positives + failures:
+        junk = language_negatives(positives, label, settings)
+        for row in positives + failures + junk:
             row["line"] = example_line(row, settings.max_tokens)
-        examples[label] = ([{k: r.get(k) for k in EXAMPLE_FIELDS} for r in positives], [{k: r.get(k) for k in EXAMPLE_FIELDS} for r in failures])
+        examples[label] = ([{k: r.get(k) for k in EXAMPLE_FIELDS} for r in positives], [{k: r.get(k) for k in EXAMPLE_FIELDS} for r in failures],
+                           [{**{k: r.get(k) for k in EXAMPLE_FIELDS if k != "text"}, "kind": r["kind"]} for r in junk])
     return examples
 
 
@@ -565,19 +569,18 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
         small = [label for label in batch if counts[label] <= limit]
         tasks += [(files, small, {label: counts[label] for label in small}, settings)] if small else []
         tasks += [(files, [label], {label: counts[label]}, settings) for label in batch if counts[label] > limit]
-    examples: dict[str, tuple[list[dict], list[dict]]] = {}
+    examples: dict[str, tuple[list[dict], list[dict], list[dict]]] = {}
     for found in (run or run_here)(classifier_examples_task, tasks):
         examples.update(found)
-    # in label order, whichever task finished first: the junk generator and fastText see one order on every run
-    positives = [row for label in sorted(counts) for row in examples[label][0]]
-    failures = [row for label in sorted(counts) for row in examples[label][1]]
+    # in label order, whichever task finished first: fastText sees one order on every run
+    positives, failures, generated = ([row for label in sorted(counts) for row in examples[label][part]] for part in range(3))
     try:
         if is_url(folder):  # fastText writes files: train in this node's scratch folder, upload the fold models
             with tempfile.TemporaryDirectory(dir=scratch_dir()) as work:
-                card = bootstrap_classifier(positives, failures, work, settings, run)
+                card = bootstrap_classifier(positives, failures, work, settings, run, generated)
                 upload_tree(work, folder)
         else:
-            card = bootstrap_classifier(positives, failures, folder, settings, run)
+            card = bootstrap_classifier(positives, failures, folder, settings, run, generated)
     except NotEnoughExamples as exc:
         card = {"kind": "fasttext-quality-classifier-bootstrap", "status": "too_little_text", "reason": str(exc), **exc.counts, "settings": settings.as_dict()}
     except Exception as exc:  # fastText diverged even at smaller steps (train_fold_bytes): no classifier, the run goes on

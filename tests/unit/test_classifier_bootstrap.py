@@ -47,6 +47,23 @@ def test_generated_negatives_are_seeded_and_deterministic():
     assert all(cb.fold_of(n["id"], 4) == cb.fold_of(n["id"], 4) for n in first)  # junk keeps its source's id (fold)
 
 
+def test_a_languages_junk_depends_on_its_own_positives_only():
+    """The run makes each language's junk in the example task that read it: the junk of all positives is each
+    language's junk, labels in order, and a language's junk is the same with or without other languages."""
+    settings = cb.ClassifierBootstrapSettings()
+    russian = "Комитет собрался в понедельник, чтобы обсудить бюджет.\nЧлены комитета согласились, что школе нужна новая крыша."
+    english = [{"id": f"e{i}", "lang_script": "eng_Latn", "script": "Latn", "text": TEXT} for i in range(6)]
+    others = [{"id": f"r{i}", "lang_script": "rus_Cyrl", "script": "Cyrl", "text": russian} for i in range(7)]
+    together = cb.generated_negatives(others + english, settings)
+    made = cb.language_negatives(english, "eng_Latn", settings) + cb.language_negatives(others, "rus_Cyrl", settings)
+    assert together == sorted(made, key=lambda n: n["id"]) and together == cb.training_order(made)  # languages mixed by id
+    assert [n for n in together if n["lang_script"] == "eng_Latn"] == cb.generated_negatives(english, settings)
+    assert {n["kind"] for n in together if n["lang_script"] == "rus_Cyrl"} == set(cb.JUNK_KINDS)  # non-ASCII: mojibake too
+    # each language draws its own: the same texts under another label are shuffled differently
+    relabelled = [{**row, "lang_script": "sco_Latn"} for row in english]
+    assert [n["text"] for n in cb.generated_negatives(relabelled, settings)] != [n["text"] for n in cb.generated_negatives(english, settings)]
+
+
 def test_too_few_positives_raise_with_counts(tmp_path):
     positives = [{"id": "a", "lang_script": "eng_Latn", "script": "Latn", "text": TEXT}]
     with pytest.raises(cb.NotEnoughExamples) as info:
