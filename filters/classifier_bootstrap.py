@@ -12,8 +12,9 @@ pipeline/bootstrap.py. One multilingual fastText model per run:
    parallel example tasks):
    ``word_salad`` (the words of each paragraph shuffled; word order is what it breaks), ``scrambled_letters``
    (inner letters of each word shuffled, grapheme clusters kept whole) and ``mojibake`` (UTF-8 read as cp1252,
-   for text with enough non-ASCII letters); one kind per positive, in turn. Plus the language's documents that
-   fail the symbol or repetition rules (not ``too_short``: a short page of clean prose is not bad text).
+   for text with enough non-ASCII letters); one kind per positive, picked by its id's hash. Plus the language's
+   documents that fail the symbol or repetition rules (not ``too_short``: a short page of clean prose is not bad
+   text).
    Repeated sentences are not a kind: a bag of n-grams cannot tell a repeated sentence from the sentence, and
    the repetition rules catch them.
 3. Features: fastText over script-aware words (filters/words.py: grapheme clusters where a script writes no
