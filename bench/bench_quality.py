@@ -15,6 +15,7 @@ Targets (issue 12): >= 95% of good kept per script, >= 90% of junk dropped per k
 Writes bench/data/quality/report.json (and prints the tables).
 
 Usage: .venv/bin/python bench/bench_quality.py [--no-run] [--resume] [--output DIR] [--manifest manifests/bench_quality.yaml]
+       [--classifier-seed N]
        (--output bench/data/quality/run keeps the run out of out/, which `make clean` removes)
 """
 from __future__ import annotations
@@ -94,6 +95,20 @@ def wrong_split_by_genre(kept_known: list[tuple[dict, dict]], gold) -> dict:
     return out
 
 
+def with_classifier_seed(manifest: Path, seed: int) -> Path:
+    """A copy of ``manifest`` in its folder (its relative paths stay valid) whose classifier bootstrap uses ``seed``."""
+    import yaml
+
+    data = yaml.safe_load(manifest.read_text())
+    bootstrap = data.setdefault("stages", {}).setdefault("quality", {}).get("classifier_bootstrap")
+    if not bootstrap:
+        raise SystemExit(f"{manifest}: stages.quality.classifier_bootstrap is off; --classifier-seed needs it")
+    data["stages"]["quality"]["classifier_bootstrap"] = {**(bootstrap if isinstance(bootstrap, dict) else {}), "seed": seed}
+    copy = manifest.with_name(f".{manifest.stem}.classifier-seed-{seed}.yaml")
+    copy.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return copy
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--manifest", default=str(ROOT / "manifests" / "bench_quality.yaml"))
@@ -104,9 +119,14 @@ def main(argv=None) -> int:
     ap.add_argument("--no-run", action="store_true", help="only read the existing output")
     ap.add_argument("--resume", action="store_true",
                     help="keep the output folder (finished input files are not annotated again); default: start clean")
+    ap.add_argument("--classifier-seed", type=int, default=None,
+                    help="run with this stages.quality.classifier_bootstrap.seed (a copy of the manifest beside it): the "
+                         "bootstrapped classifier's junk and models differ by seed, so compare a change over several")
     args = ap.parse_args(argv)
     manifest = Path(args.manifest).resolve()
     out = Path(args.output).resolve() if args.output else output_of(manifest)
+    if args.classifier_seed is not None:
+        manifest = with_classifier_seed(manifest, args.classifier_seed)
 
     run_seconds = None
     if not args.no_run:
