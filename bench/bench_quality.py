@@ -100,10 +100,11 @@ def with_classifier_seed(manifest: Path, seed: int) -> Path:
     import yaml
 
     data = yaml.safe_load(manifest.read_text())
-    bootstrap = data.setdefault("stages", {}).setdefault("quality", {}).get("classifier_bootstrap")
+    quality = (data.get("stages") or {}).get("quality") or {}
+    bootstrap = quality.get("classifier_bootstrap")
     if not bootstrap:
         raise SystemExit(f"{manifest}: stages.quality.classifier_bootstrap is off; --classifier-seed needs it")
-    data["stages"]["quality"]["classifier_bootstrap"] = {**(bootstrap if isinstance(bootstrap, dict) else {}), "seed": seed}
+    quality["classifier_bootstrap"] = {**(bootstrap if isinstance(bootstrap, dict) else {}), "seed": seed}
     copy = manifest.with_name(f".{manifest.stem}.classifier-seed-{seed}.yaml")
     copy.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return copy

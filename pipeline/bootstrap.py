@@ -512,8 +512,13 @@ class ClassifierOutcome:
         return (self.card.get("calibration") or {}).get("min_quality_score") if self.trained else None
 
 
+# bumped when the same settings and annotations train a different classifier, so that a resumed run retrains it
+# (2: the junk made per language in the example tasks, 2026-12-06)
+CLASSIFIER_METHOD = 2
+
+
 def classifier_fingerprint(settings, annotated: list[str]) -> str:
-    digest = hashlib.sha256(json.dumps({"settings": settings.as_dict(), "method": 2}, sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps({"settings": settings.as_dict(), "method": CLASSIFIER_METHOD}, sort_keys=True).encode())
     for path in sorted(annotated):
         done = done_record_of(path)
         digest.update(Path(path).name.encode())
