@@ -205,7 +205,11 @@ class TreeMeter:
     KenLM bootstrap's lmplz time. Ray's raylet does not add its workers to its own cutime (they are not counted
     twice either way). The same deltas, per poll, are attributed to the Ray task each process works for (its own
     or its parent worker's ``ray::<task>`` title), so passes that overlap can still be told apart (a worker that
-    switches task between two polls gives that interval to the new task)."""
+    switches task between two polls gives that interval to the new task).
+
+    The meter runs in the measured process (a thread of the driver), so its own polling (~1-2% of a core: it reads
+    /proc for every process on the machine five times a second) would count as the run's: its thread CPU is
+    measured and left out of ``total()`` and of the driver's share (``other``)."""
 
     def __init__(self, interval: float = 0.2):
         self.root = os.getpid()
@@ -213,6 +217,7 @@ class TreeMeter:
         self.owner: dict[tuple[int, int], str] = {}  # process -> the task its CPU goes to
         self.transient: set[tuple[int, int]] = set()  # children of a worker: counted while alive only
         self.by_task: dict[str, float] = {}
+        self.own_cpu = 0.0  # the meter's polling (time.thread_time of every poll, whichever thread ran it)
         self.peak: dict[tuple[int, int], tuple[str, int]] = {}
         self.lock = threading.Lock()
         self._stop = threading.Event()
@@ -236,6 +241,16 @@ class TreeMeter:
         return command[5:].split("(")[0].split()[0] if command[5:].strip() else None
 
     def poll(self) -> None:
+        started = time.thread_time()
+        try:
+            self._poll()
+        finally:
+            with self.lock:
+                spent = time.thread_time() - started
+                self.own_cpu += spent
+                self.by_task["other"] = self.by_task.get("other", 0.0) - spent
+
+    def _poll(self) -> None:
         stats = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -288,7 +303,7 @@ class TreeMeter:
     def total(self) -> float:
         self.poll()
         with self.lock:
-            return sum(self.values.values())
+            return sum(self.values.values()) - self.own_cpu
 
     def tasks(self) -> dict[str, float]:
         """CPU seconds so far per Ray task name (``other``: the driver, Ray's own processes, idle workers)."""
@@ -317,6 +332,7 @@ def sample_manifest(files: list[Path], output: Path, workers: int):
     return replace(manifest, inputs=[str(p) for p in files], output=str(output), ray=replace(manifest.ray, workers=workers))
 
 
+ANNOTATE_TASKS = ("AnnotateUnitsActor", "AnnotateUnitsActor.__init__", "AnnotateUnitsActor.ready", "AnnotateUnitsActor.annotate")  # ray_backend
 KENLM_TASKS = ("bootstrap_languages_task", "rescore_file")  # pipeline/bootstrap.py
 CLASSIFIER_TASKS = ("train_classifier_task", "classifier_examples_task", "train_fold_bytes", "rescore_quality_files")
 
@@ -369,6 +385,7 @@ def run_whole(files: list[Path], work: Path, workers: int) -> dict:
     passes = {
         "ray start": span("start", "ray started"),
         "annotate": span("start annotate", "end annotate"),
+        "  its actors": task_cpu("start annotate", "end annotate", ANNOTATE_TASKS),
         "bootstrap kenlm": span("start bootstrap", "end bootstrap"),
         "  its tasks": task_cpu("start bootstrap", "end bootstrap", KENLM_TASKS),
         "bootstrap classifier": span("start classifier", "end classifier"),
@@ -382,7 +399,11 @@ def run_whole(files: list[Path], work: Path, workers: int) -> dict:
     if kenlm_index.is_file():
         for info in json.loads(kenlm_index.read_text())["languages"].values():
             statuses[info["status"]] = statuses.get(info["status"], 0) + 1
+    # every task name's CPU per pass, for a closer look in results.json (``other``: driver, Ray's own processes)
+    by_task = {name: {task: round(at[f"end {name}"][2].get(task, 0.0) - at[f"start {name}"][2].get(task, 0.0), 2)
+                      for task in at[f"end {name}"][2]} for name in ("annotate", "bootstrap", "classifier")}
     return {"seconds": total["seconds"], "cpu_seconds": total["cpu_seconds"], "passes": passes, **peaks,
+            "by_task": by_task, "meter_cpu_seconds": round(meter.own_cpu, 2),
             "languages": len(languages) if isinstance(languages, list) else (len(languages.get("languages", [])) if isinstance(languages, dict) else None),
             "kenlm_status": statuses}
 

@@ -1,6 +1,7 @@
 """KenLM (real lmplz + kenlm) and the fastText quality classifier (real fastText), trained on small data."""
 
 import json
+import os
 import random
 
 import pytest
@@ -105,6 +106,26 @@ def test_model_does_not_depend_on_the_sort_memory(tmp_path, monkeypatch, unit):
     train_kenlm(SWAHILI, "swa_Latn", tmp_path / "whole", memory="1G", unit=unit)
     for name in ("swa_Latn.binary", "swa_Latn.json"):
         assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "small" / name).read_bytes(), name
+
+
+def test_kenlm_tools_run_on_the_training_threads_cpu_only(tmp_path):
+    """lmplz and build_binary start pinned to the one CPU the training thread is on (lmplz's threads would spread
+    over cores Ray gave to other tasks, for more CPU and no gain); the thread's own CPUs are restored after."""
+    from longtail.filters.kenlm_model import find_tool
+
+    seen = tmp_path / "cpus.txt"
+    tools = {}
+    for name in ("lmplz", "build_binary"):  # the real tools, behind a script that notes which CPUs they may use
+        wrapper = tmp_path / name
+        wrapper.write_text(f'#!/bin/sh\ngrep Cpus_allowed_list /proc/self/status >> {seen}\nexec {find_tool(name)} "$@"\n')
+        wrapper.chmod(0o755)
+        tools[name] = str(wrapper)
+    allowed = os.sched_getaffinity(0)
+    train_kenlm(SWAHILI, "swa_Latn", tmp_path / "model", lmplz=tools["lmplz"], build_binary=tools["build_binary"])
+    assert os.sched_getaffinity(0) == allowed
+    cpus = [line.split(":")[1].strip() for line in seen.read_text().splitlines()]
+    assert len(cpus) >= 2 and all(cpu.isdigit() and int(cpu) in allowed for cpu in cpus), cpus
+    assert KenLMScorer(str(tmp_path / "model")).perplexity(SWAHILI[0], "swa_Latn") > 0
 
 
 def test_token_cache_changes_nothing_but_the_work(tmp_path, monkeypatch):
