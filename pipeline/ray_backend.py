@@ -35,12 +35,6 @@ def connect(address: str | None, num_cpus: int | None = None):
         # address="local": without it ray.init() silently joins any `ray start` cluster on this machine
         # (found via /tmp/ray/ray_current_cluster), possibly another user's, running other code.
         ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=True)
-    # longtail shows its own progress (files, documents/s); Ray Data's per-operator bars and INFO lines
-    # would interleave with it, so they are shown only with --verbose.
-    verbose = logging.getLogger("longtail").isEnabledFor(logging.DEBUG)
-    ray.data.DataContext.get_current().enable_progress_bars = verbose
-    if not verbose:
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
     return ray
 
 
@@ -62,6 +56,13 @@ def map_stages(dataset, build: Callable[[], list], workers: int):
     """Apply a stage chain to a Ray Dataset of Arrow batches with ``workers`` actors."""
     import ray
 
+    # longtail shows its own progress (files, documents/s); Ray Data's per-operator bars and INFO lines would
+    # interleave with it, so they are shown only with --verbose. Set here, where Ray Data is used: importing it in
+    # connect() cost every run ~0.6 CPU s
+    verbose = logging.getLogger("longtail").isEnabledFor(logging.DEBUG)
+    ray.data.DataContext.get_current().enable_progress_bars = verbose
+    if not verbose:
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
     return dataset.map_batches(
         StageChainActor,
         fn_constructor_args=(build,),
