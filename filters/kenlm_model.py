@@ -133,7 +133,7 @@ def _current_cpu() -> int | None:
 def children_on_this_cpu():
     """Processes started inside run on the one CPU this thread is on (where it can; elsewhere nothing changes).
 
-    lmplz runs its pipeline stages as threads: spread over two cores they took ~18% more CPU for the same wall
+    lmplz runs its pipeline stages as threads: spread over two cores they took 15-20% more CPU for the same wall
     time on a bootstrap's small models (the scaling bench's KenLM tasks: lmplz + build_binary 31.7 / 33.2 CPU s
     pinned, 38.2 / 39.6 not; docs/performance.md), and on a busy node they run on cores Ray gave to other tasks. A
     task that asked Ray for one CPU keeps its tools on one: the thread that waits for them leaves that CPU free.

@@ -117,7 +117,7 @@ def test_kenlm_tools_run_on_the_training_threads_cpu_only(tmp_path):
     tools = {}
     for name in ("lmplz", "build_binary"):  # the real tools, behind a script that notes which CPUs they may use
         wrapper = tmp_path / name
-        wrapper.write_text(f'#!/bin/sh\ngrep Cpus_allowed_list /proc/self/status >> {seen}\nexec {find_tool(name)} "$@"\n')
+        wrapper.write_text(f'#!/bin/sh\ngrep Cpus_allowed_list /proc/self/status >> "{seen}"\nexec "{find_tool(name)}" "$@"\n')
         wrapper.chmod(0o755)
         tools[name] = str(wrapper)
     allowed = os.sched_getaffinity(0)
