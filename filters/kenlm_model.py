@@ -157,16 +157,15 @@ def _run_lmplz(lines: list[str], arpa: Path, order: int, memory: str, lmplz: str
     text = "\n".join(lines) + "\n"
     sort_memory = lmplz_memory(memory, len(text.encode("utf-8")), unit)
     cmd = [lmplz, "-o", str(order), "-S", sort_memory, "-T", str(arpa.parent), "--discount_fallback", "--arpa", str(arpa)]
-    with children_on_this_cpu():
-        proc = subprocess.run(cmd, input=text, text=True, capture_output=True)
+    proc = subprocess.run(cmd, input=text, text=True, capture_output=True)
     if proc.returncode != 0:
         raise KenLMError(f"lmplz failed ({proc.returncode}): {proc.stderr.strip().splitlines()[-1:]}")
 
 
 def _build(lines: list[str], base: Path, order: int, memory: str, lmplz: str, build_binary: str, unit: str) -> Path:
     arpa, binary = base.with_suffix(".arpa"), base.with_suffix(".binary")
-    _run_lmplz(lines, arpa, order, memory, lmplz, unit)
-    with children_on_this_cpu():
+    with children_on_this_cpu():  # both tools, on the CPU of the task that waits for them
+        _run_lmplz(lines, arpa, order, memory, lmplz, unit)
         proc = subprocess.run([build_binary, str(arpa), str(binary)], capture_output=True, text=True)
     if proc.returncode != 0:
         raise KenLMError(f"build_binary failed: {proc.stderr.strip()[-300:]}")
