@@ -496,11 +496,15 @@ def input_problem(path: str, fields: TextFields = TextFields()) -> str | None:
                 return "empty file (0 bytes)"
             if fmt == "jsonl":
                 return _jsonl_problem(path, fields)
-            found = container(head_bytes(stream))
+            head = head_bytes(stream)
+            found = container(head)
     except Exception as exc:  # noqa: BLE001 - whatever stops the file from opening is the reason to give
         return f"cannot be read: {exc!r}"[:300]
     if found is None:
-        return "not a WARC or ARC file (it does not start with a WARC/ version line or an ARC filedesc:// record)"
+        # the line itself: "WARC/1.0\r\r\n" (a text conversion doubled the CRs) reads as a version line to the eye
+        first = head.lstrip(b"\r\n").split(b"\n", 1)[0][:60] + b"\n"
+        return (f"not a WARC or ARC file: its first line is {first!r}, not a WARC/1.0 or WARC/1.1 line (ending in CRLF or LF) "
+                "or an ARC filedesc:// record")
     if found == "wat":
         return WAT_REFUSAL
     return None

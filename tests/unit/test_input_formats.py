@@ -156,6 +156,17 @@ def test_bad_inputs_are_named_with_their_reason(suite):
         read_unit(str(out / "cc.warc.wat.gz"), ReadReport())
 
 
+def test_a_warc_whose_lines_end_in_two_crs_is_refused_with_its_first_line(tmp_path):
+    """A WARC passed through a text conversion (CRLF -> CR CR LF), as one of pywb's test files is: fastwarc cannot read
+    its records, so the file is refused up front, and the message shows the line rather than claiming it is absent."""
+    path = tmp_path / "doubled-cr.warc"
+    path.write_bytes(b"WARC/1.0\r\r\nWARC-Type: response\r\r\nContent-Length: 0\r\r\n\r\r\n\r\r\n")
+    why = input_problem(str(path))
+    assert why.startswith("not a WARC or ARC file") and "b'WARC/1.0\\r\\r\\n'" in why, why
+    path.write_bytes(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 0\r\n\r\n\r\n\r\n")
+    assert input_problem(str(path)) is None
+
+
 def test_a_damaged_file_passes_the_check_and_fails_when_read(suite):
     """The check reads only the start of a file; damage further in is an error of the annotate pass (isolated per file)."""
     out, _, _ = suite
