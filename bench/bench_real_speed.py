@@ -17,7 +17,8 @@ once as ``--units`` WARC.gz files under ``--work``.
 ``--input`` replaces that subset by WARC files of your own (paths or globs; ``.warc.gz``, or ``.warc`` which is
 gzipped once into ``--work``), e.g. held-out crawls that are not in this repository: the same measurements and
 ratios on them, without the development bench. A file datatrove's reader cannot read to its end, or one that
-``longtail run`` refuses before it starts (stages/read.py::input_problem), is left out of both sides, and named.
+``longtail run`` refuses before it starts (stages/read.py::input_problem), is left out of both sides, and named; so
+are inputs that are not WARC files (ARC, WET, JSONL: the comparison is of HTML pages).
 
 Measurements, each in a child process pinned to one core (``os.sched_setaffinity``; processes it starts
 inherit the affinity), two at a time side by side on cores 0 and 1:
@@ -139,10 +140,13 @@ def stage_inputs(folder: Path, patterns: list[str]) -> list[Path]:
             raise SystemExit(f"--input {pattern}: no such file")
         paths += [Path(m).resolve() for m in matched]
     paths = list(dict.fromkeys(paths))
-    wrong = [str(p) for p in paths if not (p.name.endswith(".warc.gz") or p.name.endswith(".warc"))]
-    if wrong:
-        raise SystemExit(f"--input takes WARC files (.warc.gz or .warc): {', '.join(wrong[:5])}")
-    spec = {"inputs": [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in paths], "v": 2}
+    # the comparison is of pages (HTML responses): other inputs longtail reads (WET, ARC, JSONL, Parquet) are left out, named
+    not_warc = {str(p): "not a WARC file (.warc.gz or .warc): the comparison is of HTML pages, which datatrove's reference "
+                        "reads from WARC response records" for p in paths if not p.name.endswith((".warc.gz", ".warc"))}
+    paths = [p for p in paths if str(p) not in not_warc]
+    if not paths:
+        raise SystemExit(f"--input takes WARC files (.warc.gz or .warc): {', '.join(list(not_warc)[:5])}")
+    spec = {"inputs": [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in paths], "not_warc": sorted(not_warc), "v": 2}
     marker = folder / "subset.json"
     if marker.is_file() and json.loads(marker.read_text())["spec"] == spec:
         return sorted(folder.glob("*.warc.gz"))
@@ -150,7 +154,7 @@ def stage_inputs(folder: Path, patterns: list[str]) -> list[Path]:
     folder.mkdir(parents=True)
     from longtail.stages.read import input_problem
 
-    staged, unreadable, refused = [], [], {}
+    staged, unreadable, refused = [], [], dict(not_warc)
     for number, path in enumerate(paths):
         target = folder / f"{number:03d}-{path.name.removesuffix('.gz').removesuffix('.warc')}.warc.gz"
         if path.name.endswith(".gz"):
@@ -167,10 +171,10 @@ def stage_inputs(folder: Path, patterns: list[str]) -> list[Path]:
         if problem is None:
             unreadable.append(str(path))
         else:
-            refused[str(path)] = problem
+            refused[str(path)] = f"longtail refuses it before a run starts: {problem}"
     if not staged:
         raise SystemExit(f"--input: none of the {len(paths)} files can be read by both longtail and datatrove's reader (warcio)")
-    info = {"spec": spec, "inputs": staged, "left_out_unreadable_by_datatrove": unreadable, "left_out_refused_by_longtail": refused}
+    info = {"spec": spec, "inputs": staged, "left_out_unreadable_by_datatrove": unreadable, "left_out": refused}
     marker.write_text(json.dumps(info, indent=2))
     return sorted(folder.glob("*.warc.gz"))
 
@@ -622,8 +626,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"your input: {pages} records read from {len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.1f} MB ({crawl})")
         for path in info["left_out_unreadable_by_datatrove"]:
             print(f"  left out (datatrove's reader cannot read it to its end): {path}")
-        for path, problem in info["left_out_refused_by_longtail"].items():
-            print(f"  left out (longtail refuses it before a run starts: {problem}): {path}")
+        for path, problem in info["left_out"].items():
+            print(f"  left out ({problem}): {path}")
     else:
         if not (BENCH / "real_pages.warc.gz").is_file():
             raise SystemExit("bench/data/real_pages.warc.gz is missing: build the bench first (docs/bench.md), or give --input")
