@@ -77,8 +77,8 @@ class ClassifierBootstrapSettings:
     folds: int = 2  # 2 against 4 on the issue-12 bench: the same pages kept and dropped (+-5 of 3,582), out-of-fold AUC no lower, 1/3 of the training (docs/quality.md)
     seed: int = 0
     max_tokens: int = 400  # tokens of a document a training example holds (its beginning)
-    # each positive is written this often. 1: the classes' balance does not matter, as the threshold is a quantile of the
-    # positives' own scores; 2 (until 2026-12-06) cost a fifth more training for the same selection (docs/quality.md)
+    # each positive is written this often. 1: the classes' balance does not set the threshold (a quantile of the
+    # positives' own scores); 2 (until 2026-12-06) made the bootstrap a quarter slower, with no better selection (docs/quality.md)
     positive_weight: int = 1
     epochs: int = 25
     dim: int = 32
