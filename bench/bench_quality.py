@@ -15,7 +15,7 @@ Targets (issue 12): >= 95% of good kept per script, >= 90% of junk dropped per k
 Writes bench/data/quality/report.json (and prints the tables).
 
 Usage: .venv/bin/python bench/bench_quality.py [--no-run] [--resume] [--output DIR] [--manifest manifests/bench_quality.yaml]
-       [--classifier-seed N]
+       [--classifier-seed N] [--set stages.quality.classifier_bootstrap.positive_weight=2 ...]
        (--output bench/data/quality/run keeps the run out of out/, which `make clean` removes)
 """
 from __future__ import annotations
@@ -95,19 +95,38 @@ def wrong_split_by_genre(kept_known: list[tuple[dict, dict]], gold) -> dict:
     return out
 
 
-def with_classifier_seed(manifest: Path, seed: int) -> Path:
-    """A copy of ``manifest`` in its folder (its relative paths stay valid) whose classifier bootstrap uses ``seed``."""
+def with_settings(manifest: Path, settings: dict[str, object]) -> Path:
+    """A copy of ``manifest`` in its folder (its relative paths stay valid) with each dotted key of ``settings``
+    (``stages.quality.classifier_bootstrap.seed``) set to its value; a section that is off (null) is refused."""
+    import hashlib
+
     import yaml
 
     data = yaml.safe_load(manifest.read_text())
-    quality = (data.get("stages") or {}).get("quality") or {}
-    bootstrap = quality.get("classifier_bootstrap")
-    if not bootstrap:
-        raise SystemExit(f"{manifest}: stages.quality.classifier_bootstrap is off; --classifier-seed needs it")
-    quality["classifier_bootstrap"] = {**(bootstrap if isinstance(bootstrap, dict) else {}), "seed": seed}
-    copy = manifest.with_name(f".{manifest.stem}.classifier-seed-{seed}.yaml")
+    for key, value in settings.items():
+        *sections, name = key.split(".")
+        node = data
+        for depth, section in enumerate(sections):
+            if node.get(section, {}) is None:
+                raise SystemExit(f"{manifest}: {'.'.join(sections[:depth + 1])} is off (null); cannot set {key}")
+            node = node.setdefault(section, {})
+            if not isinstance(node, dict):
+                raise SystemExit(f"{manifest}: {'.'.join(sections[:depth + 1])} is not a section; cannot set {key}")
+        node[name] = value
+    tag = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+    copy = manifest.with_name(f".{manifest.stem}.set-{tag}.yaml")
     copy.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     return copy
+
+
+def parse_setting(text: str) -> tuple[str, object]:
+    """``--set`` ``dotted.key=value``; the value is read as YAML (``1``, ``0.5``, ``null``, ``[head]``)."""
+    import yaml
+
+    key, equals, value = text.partition("=")
+    if not equals or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected dotted.key=value, got {text!r}")
+    return key.strip(), yaml.safe_load(value)
 
 
 def main(argv=None) -> int:
@@ -123,11 +142,17 @@ def main(argv=None) -> int:
     ap.add_argument("--classifier-seed", type=int, default=None,
                     help="run with this stages.quality.classifier_bootstrap.seed (a copy of the manifest beside it): the "
                          "bootstrapped classifier's junk and models differ by seed, so compare a change over several")
+    ap.add_argument("--set", dest="settings", type=parse_setting, action="append", default=[], metavar="KEY=VALUE",
+                    help="run with this manifest setting changed (a copy of the manifest beside it), e.g. "
+                         "stages.quality.kenlm_bootstrap.heldout_folds=3; repeatable")
     args = ap.parse_args(argv)
     manifest = Path(args.manifest).resolve()
     out = Path(args.output).resolve() if args.output else output_of(manifest)
+    settings = dict(args.settings)
     if args.classifier_seed is not None:
-        manifest = with_classifier_seed(manifest, args.classifier_seed)
+        settings["stages.quality.classifier_bootstrap.seed"] = args.classifier_seed
+    if settings:
+        manifest = with_settings(manifest, settings)
 
     run_seconds = None
     if not args.no_run:
