@@ -117,6 +117,10 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
             bar.update(len(results))
     with clock.timed("stats+publish"):
         languages.sort(key=lambda stats: stats["lang_script"])  # in label order, however the tasks finished
+        # in input order, however the files finished and whichever a resumed run read from their done records first:
+        # errors.jsonl and the stage sums of a run resumed after a crash are those of the run that was not interrupted
+        position = {unit: index for index, unit in enumerate(units)}
+        unit_rows = sorted(unit_rows, key=lambda row: (position.get(row["unit"], len(position)), row["unit"]))
         records = merge_record_counts(unit_rows)
         errors = [e for row in unit_rows for e in (json.loads(row["errors"]) if isinstance(row["errors"], str) else row["errors"])]
         run_info = {

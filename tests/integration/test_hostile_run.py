@@ -10,6 +10,7 @@ stats/run.json and stats/errors.jsonl (``input_refused``) instead of being read.
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from dataclasses import replace
 
@@ -46,7 +47,7 @@ def hostile_run(repo, ray_local, trained_models, tmp_path_factory):
     refused = {name: spec for name, spec in expected["files"].items() if name in REFUSED}
     files = {name: spec for name, spec in expected["files"].items() if name not in REFUSED}
     run_info = json.loads((output / "stats" / "run.json").read_text())
-    return files, dict(result, refused=refused, run_info=run_info), rows, errors, records
+    return files, dict(result, refused=refused, run_info=run_info, manifest=manifest, output=output), rows, errors, records
 
 
 def test_files_that_are_no_archive_are_refused_and_listed(hostile_run):
@@ -56,6 +57,21 @@ def test_files_that_are_no_archive_are_refused_and_listed(hostile_run):
     assert {e["file"] for e in errors if e["reason"] == "input_refused"} == REFUSED
     assert result["run_info"]["failed_inputs"] == {}
     assert "empty_gzip.warc.gz" not in refused  # a valid empty gzip is an empty archive: read, nothing to report
+
+
+def test_a_run_resumed_after_a_crash_lists_the_errors_as_the_uninterrupted_run_does(hostile_run, tmp_path):
+    """errors.jsonl follows the inputs' order, not the order their files finished: a resumed run reads its finished
+    files' done records first and annotates the lost one last, and must still write the same file."""
+    _, result, _, errors, _ = hostile_run
+    with_errors = sorted({e["file"] for e in errors if e["reason"] in READ_REASONS})
+    assert len(with_errors) >= 2  # else any order is the same
+    copy = tmp_path / "out"
+    shutil.copytree(result["output"], copy)
+    # the crash: the first input with errors lost its annotation (its done record is written last, so it goes first)
+    (done,) = (copy / "annotated").glob(f"{with_errors[0]}-*.done.json")
+    done.unlink()
+    run(replace(result["manifest"], output=str(copy)), progress=False, skip_bad_inputs=True)
+    assert (copy / "stats" / "errors.jsonl").read_text() == (result["output"] / "stats" / "errors.jsonl").read_text()
 
 
 def test_every_bad_record_is_listed_with_file_offset_reason(hostile_run):
