@@ -20,7 +20,7 @@ import pytest
 from longtail.filters.kenlm_model import KenLMScorer, load_card, sha256_file
 from longtail.pipeline.run import reselect, run
 
-from longtail.tests.support import SMALL_BOOTSTRAP_MINIMUMS, passes_timed, read_partitioned, small_bootstrap_manifest
+from longtail.tests.support import SMALL_BOOTSTRAP_MINIMUMS, passes_timed, read_partitioned, small_bootstrap_manifest, without_seconds
 
 BOOTSTRAPPED = "bootstrap/kenlm"
 
@@ -254,6 +254,31 @@ def test_interrupted_bootstrap_resumes_finished_languages(small_bootstrap_run_co
     assert (root / "kenlm" / "yor_Latn.json").stat().st_mtime_ns == finished  # not retrained
     assert load_card(root / "kenlm", "lao_Laoo")["bootstrap"]["training_lines"] >= 8
     assert not list(root.glob(".kenlm-*.partial"))
+
+
+def test_a_run_resumed_after_a_crash_in_the_annotate_pass_gives_the_same_output(small_bootstrap_run_copy):
+    """A rerun after a crash resumes and gives the same output. One input file lost its annotation (its done record
+    is written last); the rerun annotates it again after reading the others' done records, retrains both bootstraps
+    (their fingerprints hold the done records) and must publish the same rows and statistics."""
+    manifest, output, _ = small_bootstrap_run_copy
+    stats_files = ("languages.json", "languages.csv", "records.json", "errors.jsonl", "lid_contamination.json")
+
+    def published() -> tuple:
+        rows = {str(p.relative_to(output)): p.read_bytes() for folder in ("dataset", "removed") for p in sorted((output / folder).rglob("*.parquet"))}
+        stats = {name: (output / "stats" / name).read_text() for name in stats_files}
+        return rows, stats, without_seconds(json.loads((output / "stats" / "stages.json").read_text()))
+
+    before = published()
+    done = sorted((output / "annotated").glob("*.done.json"))
+    # the lost one: a file with bad records, if any, so that errors.jsonl has something to keep in order
+    lost = next((d for d in done if json.loads(d.read_text()).get("errors")), done[0])
+    lost.unlink()
+    run(manifest, progress=False)
+    assert lost.is_file()  # annotated again
+    after = published()
+    assert after[0] == before[0] and after[0]
+    assert after[1] == before[1]
+    assert after[2] == before[2]
 
 
 # --- the method, without Ray -------------------------------------------------------------------------------
