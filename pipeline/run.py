@@ -17,13 +17,13 @@ from longtail.fileio import remove_tree
 from longtail.stages.read import input_problem
 
 from longtail.pipeline import ray_backend
-from longtail.pipeline.annotate import INPUT_REFUSED, failed_row
+from longtail.pipeline.annotate import INPUT_FAILED, INPUT_REFUSED, failed_row
 from longtail.pipeline.bootstrap import run_bootstrap, run_classifier_bootstrap
 from longtail.pipeline.finalize import finalize_groups, finalize_languages, language_sizes, publish
 from longtail.pipeline.finalize_sharded import shard_rows
 from longtail.pipeline.manifest import Manifest
 from longtail.pipeline.provenance import code_version, model_fingerprints, safety_rules
-from longtail.pipeline.runfolder import STAGES_JSON, RunFolder, load_done
+from longtail.pipeline.runfolder import ERRORS_JSONL, RUN_JSON, STAGES_JSON, RunFolder, load_done
 from longtail.pipeline.runlog import RUNLOG, PassClock, attach_run_log, save_run_log
 from longtail.pipeline.stats import merge_record_counts, summary_table, write_stage_stats, write_stats
 
@@ -117,10 +117,9 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
             bar.update(len(results))
     with clock.timed("stats+publish"):
         languages.sort(key=lambda stats: stats["lang_script"])  # in label order, however the tasks finished
-        # in input order, however the files finished and whichever a resumed run read from their done records first:
-        # errors.jsonl and the stage sums of a run resumed after a crash are those of the run that was not interrupted
-        position = {unit: index for index, unit in enumerate(units)}
-        unit_rows = sorted(unit_rows, key=lambda row: (position.get(row["unit"], len(position)), row["unit"]))
+        # by input file, however the files finished and whichever a resumed run read from their done records first:
+        # errors.jsonl and the stage sums of a resumed run, or of `longtail select`, are those of the uninterrupted run
+        unit_rows = sorted(unit_rows, key=lambda row: row["unit"])
         records = merge_record_counts(unit_rows)
         errors = [e for row in unit_rows for e in (json.loads(row["errors"]) if isinstance(row["errors"], str) else row["errors"])]
         run_info = {
@@ -179,20 +178,44 @@ def run(manifest: Manifest, address: str | None = None, workers: int | None = No
     return {"languages": languages, "records": records, "refused_inputs": refused}
 
 
+def inputs_left_out(folder: RunFolder) -> tuple[dict, list[dict]]:
+    """(``refused_inputs`` and ``failed_inputs`` as the published stats/run.json lists them; a result row per such input
+    with its entries of stats/errors.jsonl): the inputs of the last run that have no annotations, so that `longtail
+    select`, which reads only annotations, still reports them."""
+    run_json = folder.stats_file(RUN_JSON)
+    info = json.loads(run_json.read_text()) if run_json.is_file() else {}
+    left_out = {key: dict(info.get(key) or {}) for key in ("refused_inputs", "failed_inputs")}
+    units = sorted(set(left_out["refused_inputs"]) | set(left_out["failed_inputs"]))
+    if not units:
+        return left_out, []
+    errors_file = folder.stats_file(ERRORS_JSONL)
+    errors = [json.loads(line) for line in errors_file.read_text().splitlines() if line.strip()] if errors_file.is_file() else []
+    rows = []
+    for unit in units:
+        reason, detail = (INPUT_REFUSED, left_out["refused_inputs"][unit]) if unit in left_out["refused_inputs"] else (INPUT_FAILED, left_out["failed_inputs"][unit])
+        row = failed_row(unit, reason, detail)
+        own = [error for error in errors if error.get("input") == unit]
+        rows.append(dict(row, errors=json.dumps(own)) if own else row)  # the stored entries keep their traceback
+    return left_out, rows
+
+
 def reselect(manifest: Manifest, address: str | None = None, progress: bool = True) -> dict:
-    """Re-run selection/dedup/write from the stored annotations only: the inputs are not opened."""
-    done_files = RunFolder(manifest.output).done_records()
+    """Re-run selection/dedup/write from the stored annotations only: the inputs are not opened. The inputs that the
+    last run refused or failed on stay listed in stats/run.json and stats/errors.jsonl."""
+    folder = RunFolder(manifest.output)
+    done_files = folder.done_records()
     if not done_files:
-        raise FileNotFoundError(f"no annotations under {RunFolder(manifest.output).annotated}; run `longtail run` first")
+        raise FileNotFoundError(f"no annotations under {folder.annotated}; run `longtail run` first")
     unit_rows = [load_done(done).as_row() for done in done_files]
     units = [row["unit"] for row in unit_rows]
+    inputs_info, left_out = inputs_left_out(folder)
     runlog = attach_run_log(manifest.output)
     runlog.info("select %s: re-selecting %d annotated files", manifest.name, len(units))
     clock = PassClock()
     try:
         with clock.timed("ray start"):
             ray_backend.connect(address if address is not None else manifest.ray.address)
-        languages = finalize(manifest, units, unit_rows, progress, clock=clock)
+        languages = finalize(manifest, units, unit_rows + left_out, progress, inputs_info, clock=clock)
         runlog.info(clock.summary())
     finally:
         save_run_log(manifest.output)

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from longtail.pipeline.manifest import QualitySettings, load_manifest
-from longtail.pipeline.run import run
+from longtail.pipeline.run import reselect, run
 from longtail.tests.support import load_script
 
 READ_REASONS = ("malformed", "non_html", "too_large", "non_200")
@@ -60,7 +60,7 @@ def test_files_that_are_no_archive_are_refused_and_listed(hostile_run):
 
 
 def test_a_run_resumed_after_a_crash_lists_the_errors_as_the_uninterrupted_run_does(hostile_run, tmp_path):
-    """errors.jsonl follows the inputs' order, not the order their files finished: a resumed run reads its finished
+    """errors.jsonl is ordered by input file, not by the order the files finished: a resumed run reads its finished
     files' done records first and annotates the lost one last, and must still write the same file."""
     _, result, _, errors, _ = hostile_run
     with_errors = sorted({e["file"] for e in errors if e["reason"] in READ_REASONS})
@@ -72,6 +72,19 @@ def test_a_run_resumed_after_a_crash_lists_the_errors_as_the_uninterrupted_run_d
     done.unlink()
     run(replace(result["manifest"], output=str(copy)), progress=False, skip_bad_inputs=True)
     assert (copy / "stats" / "errors.jsonl").read_text() == (result["output"] / "stats" / "errors.jsonl").read_text()
+
+
+def test_reselecting_keeps_the_refused_inputs_in_the_stats(hostile_run, tmp_path):
+    """`longtail select` reads only annotations, and refused inputs have none: it takes them from the last run's
+    stats, so that run.json and errors.jsonl still say which inputs were left out and why."""
+    _, result, _, _, _ = hostile_run
+    copy = tmp_path / "out"
+    shutil.copytree(result["output"], copy)
+    reselect(replace(result["manifest"], output=str(copy)), progress=False)
+    assert (copy / "stats" / "errors.jsonl").read_text() == (result["output"] / "stats" / "errors.jsonl").read_text()
+    run_info = json.loads((copy / "stats" / "run.json").read_text())
+    assert run_info["refused_inputs"] == result["run_info"]["refused_inputs"] and len(run_info["refused_inputs"]) == len(REFUSED)
+    assert run_info["failed_inputs"] == {}
 
 
 def test_every_bad_record_is_listed_with_file_offset_reason(hostile_run):

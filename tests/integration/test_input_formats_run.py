@@ -5,6 +5,7 @@ stats/errors.jsonl with its traceback, the run raises naming the failed file, an
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from dataclasses import replace
 
@@ -13,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from longtail.pipeline.manifest import QualitySettings, load_manifest
-from longtail.pipeline.run import InputsFailed, run
+from longtail.pipeline.run import InputsFailed, reselect, run
 from longtail.pipeline.runfolder import RunFolder
 from longtail.tests.support import load_script
 
@@ -48,6 +49,12 @@ def formats_run(repo, ray_local, tmp_path_factory):
         "run_info": json.loads((output / "stats" / "run.json").read_text()),
         "records": json.loads((output / "stats" / "records.json").read_text()),
     }
+    # `longtail select` on a copy of this run: the failed and the refused inputs have no annotations to read
+    reselected = tmp_path_factory.mktemp("format-out-reselected")
+    shutil.copytree(output, reselected, dirs_exist_ok=True)
+    reselect(replace(manifest, output=str(reselected)), progress=False)
+    first["reselected_errors"] = [json.loads(line) for line in (reselected / "stats" / "errors.jsonl").read_text().splitlines() if line.strip()]
+    first["reselected_info"] = json.loads((reselected / "stats" / "run.json").read_text())
     folder = RunFolder(output)
     done_before = {name: folder.unit_files(str(inputs / name))[1].stat().st_mtime_ns for name in expected["files"]}
     # the damaged file is replaced by a good copy (a re-download); the rerun must annotate only it
@@ -93,6 +100,15 @@ def test_the_failed_file_is_recorded_with_its_traceback(formats_run):
     assert error["input"] == failed_path and "Traceback" in error["traceback"] and "thrift" in error["traceback"]
     assert first["run_info"]["failed_inputs"] == {failed_path: error["detail"]}
     assert failed_path not in first["run_info"]["inputs"]
+
+
+def test_reselecting_keeps_the_failed_and_refused_inputs_in_the_stats(formats_run):
+    """`longtail select` reads only annotations; the inputs the run failed on or refused have none, and stay listed
+    (from the last run's stats), the failed one with its traceback."""
+    first = formats_run["first"]
+    assert first["reselected_errors"] == first["errors"]
+    assert first["reselected_info"]["failed_inputs"] == first["run_info"]["failed_inputs"] != {}
+    assert first["reselected_info"]["refused_inputs"] == first["run_info"]["refused_inputs"] != {}
 
 
 def test_skipped_bad_inputs_are_in_the_stats(formats_run):
