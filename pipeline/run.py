@@ -178,13 +178,13 @@ def run(manifest: Manifest, address: str | None = None, workers: int | None = No
     return {"languages": languages, "records": records, "refused_inputs": refused}
 
 
-def inputs_left_out(folder: RunFolder) -> tuple[dict, list[dict]]:
+def inputs_left_out(folder: RunFolder, annotated: set[str]) -> tuple[dict, list[dict]]:
     """(``refused_inputs`` and ``failed_inputs`` as the published stats/run.json lists them; a result row per such input
     with its entries of stats/errors.jsonl): the inputs of the last run that have no annotations, so that `longtail
-    select`, which reads only annotations, still reports them."""
+    select`, which reads only annotations, still reports them. An input among the ``annotated`` ones is not left out."""
     run_json = folder.stats_file(RUN_JSON)
     info = json.loads(run_json.read_text()) if run_json.is_file() else {}
-    left_out = {key: dict(info.get(key) or {}) for key in ("refused_inputs", "failed_inputs")}
+    left_out = {key: {unit: why for unit, why in (info.get(key) or {}).items() if unit not in annotated} for key in ("refused_inputs", "failed_inputs")}
     units = sorted(set(left_out["refused_inputs"]) | set(left_out["failed_inputs"]))
     if not units:
         return left_out, []
@@ -208,7 +208,7 @@ def reselect(manifest: Manifest, address: str | None = None, progress: bool = Tr
         raise FileNotFoundError(f"no annotations under {folder.annotated}; run `longtail run` first")
     unit_rows = [load_done(done).as_row() for done in done_files]
     units = [row["unit"] for row in unit_rows]
-    inputs_info, left_out = inputs_left_out(folder)
+    inputs_info, left_out = inputs_left_out(folder, set(units))
     runlog = attach_run_log(manifest.output)
     runlog.info("select %s: re-selecting %d annotated files", manifest.name, len(units))
     clock = PassClock()
