@@ -67,7 +67,7 @@ def test_a_run_resumed_after_a_crash_lists_the_errors_as_the_uninterrupted_run_d
     assert len(with_errors) >= 2  # else any order is the same
     copy = tmp_path / "out"
     shutil.copytree(result["output"], copy)
-    # the crash: the first input with errors lost its annotation (its done record is written last, so it goes first)
+    # the crash: the first input with errors lost its annotation; the rerun reads the others first and annotates it last
     (done,) = (copy / "annotated").glob(f"{with_errors[0]}-*.done.json")
     done.unlink()
     run(replace(result["manifest"], output=str(copy)), progress=False, skip_bad_inputs=True)
