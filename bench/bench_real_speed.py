@@ -154,7 +154,7 @@ def stage_inputs(folder: Path, patterns: list[str]) -> list[Path]:
     folder.mkdir(parents=True)
     from longtail.stages.read import input_problem
 
-    staged, unreadable, refused = [], [], dict(not_warc)
+    staged, unreadable, left_out = [], [], dict(not_warc)
     for number, path in enumerate(paths):
         target = folder / f"{number:03d}-{path.name.removesuffix('.gz').removesuffix('.warc')}.warc.gz"
         if path.name.endswith(".gz"):
@@ -171,10 +171,10 @@ def stage_inputs(folder: Path, patterns: list[str]) -> list[Path]:
         if problem is None:
             unreadable.append(str(path))
         else:
-            refused[str(path)] = f"longtail refuses it before a run starts: {problem}"
+            left_out[str(path)] = f"longtail refuses it before a run starts: {problem}"
     if not staged:
         raise SystemExit(f"--input: none of the {len(paths)} files can be read by both longtail and datatrove's reader (warcio)")
-    info = {"spec": spec, "inputs": staged, "left_out_unreadable_by_datatrove": unreadable, "left_out": refused}
+    info = {"spec": spec, "inputs": staged, "left_out_unreadable_by_datatrove": unreadable, "left_out": left_out}
     marker.write_text(json.dumps(info, indent=2))
     return sorted(folder.glob("*.warc.gz"))
 

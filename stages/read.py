@@ -454,6 +454,11 @@ def _raw_document(raw: RawRecord, path: str, name: str, report: ReadReport, max_
     return []
 
 
+def _first_line(head: bytes) -> bytes:
+    """An archive head's first line (leading blank lines skipped), with its LF: what tells the container apart."""
+    return head.lstrip(b"\r\n").split(b"\n", 1)[0] + b"\n"
+
+
 def container(head: bytes) -> str | None:
     """What the first decompressed bytes of an archive are: ``warc`` (1.x), ``warc0`` (0.x), ``arc``, ``wat``
     (a WARC whose first non-warcinfo record is JSON metadata), or None (not an archive; empty is ``warc``)."""
@@ -462,7 +467,7 @@ def container(head: bytes) -> str | None:
         return "warc"  # an empty (or empty gzip) archive: nothing to read, nothing wrong
     if start.startswith(b"filedesc://"):
         return "arc"
-    first = start.split(b"\n", 1)[0] + b"\n"
+    first = _first_line(head)
     if LEGACY_WARC_VERSION.match(first):
         return "warc0"
     if not re.match(rb"^WARC/1\.[01]\r?\n$", first):
@@ -502,7 +507,7 @@ def input_problem(path: str, fields: TextFields = TextFields()) -> str | None:
         return f"cannot be read: {exc!r}"[:300]
     if found is None:
         # the line itself: "WARC/1.0\r\r\n" (a text conversion doubled the CRs) reads as a version line to the eye
-        first = head.lstrip(b"\r\n").split(b"\n", 1)[0][:60] + b"\n"
+        first = _first_line(head)[:-1][:60] + b"\n"  # long lines cut, as the message quotes them
         return (f"not a WARC or ARC file: its first line is {first!r}, not a WARC/1.0 or WARC/1.1 line (ending in CRLF or LF) "
                 "or an ARC filedesc:// record")
     if found == "wat":
