@@ -28,7 +28,8 @@ inherit the affinity), two at a time side by side on cores 0 and 1:
              annotate worker. Ray's processes (gcs, raylet, workers) are children of the pinned process, so the
              whole run shares one core. Wall and CPU time per pass: annotate, bootstrap (KenLM + re-score),
              classifier bootstrap, finalize (select + dedup + write + stats); the bootstraps' CPU also as the
-             sum of their Ray tasks' (the rest is the driver's). CPU time is summed over the process tree from
+             sum of their Ray tasks' (the rest is the driver's). With 2 CPUs (run2) the two bootstraps run at
+             once (pipeline/run.py::run_bootstraps): one pass, with each one's tasks' CPU. CPU time is summed over the process tree from
              /proc (see TreeMeter: the live processes' own and reaped children's time, polled every 0.2 s),
              since Ray's workers are not reaped by the measuring process. Peak RSS per Ray worker from VmHWM.
   datatrove  WarcReader -> Trafilatura(favour_precision) -> lid.176 (the model longtail ships, wrapped as a
@@ -231,6 +232,7 @@ class TreeMeter:
         self.own_cpu = 0.0  # the meter's polling (time.thread_time of every poll, whichever thread ran it)
         self.peak: dict[tuple[int, int], tuple[str, int]] = {}
         self.lock = threading.Lock()
+        self.polling = threading.Lock()
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, args=(interval,), daemon=True)
         self.thread.start()
@@ -252,14 +254,15 @@ class TreeMeter:
         return command[5:].split("(")[0].split()[0] if command[5:].strip() else None
 
     def poll(self) -> None:
-        started = time.thread_time()
-        try:
-            self._poll()
-        finally:
-            with self.lock:
-                spent = time.thread_time() - started
-                self.own_cpu += spent
-                self.by_task["other"] = self.by_task.get("other", 0.0) - spent
+        with self.polling:  # one poll at a time: the marks of bootstraps that run at once come from two threads
+            started = time.thread_time()
+            try:
+                self._poll()
+            finally:
+                with self.lock:
+                    spent = time.thread_time() - started
+                    self.own_cpu += spent
+                    self.by_task["other"] = self.by_task.get("other", 0.0) - spent
 
     def _poll(self) -> None:
         stats = {}
@@ -397,12 +400,23 @@ def run_whole(files: list[Path], work: Path, workers: int) -> dict:
         "ray start": span("start", "ray started"),
         "annotate": span("start annotate", "end annotate"),
         "  its actors": task_cpu("start annotate", "end annotate", ANNOTATE_TASKS),
-        "bootstrap kenlm": span("start bootstrap", "end bootstrap"),
-        "  its tasks": task_cpu("start bootstrap", "end bootstrap", KENLM_TASKS),
-        "bootstrap classifier": span("start classifier", "end classifier"),
-        "  its tasks ": task_cpu("start classifier", "end classifier", CLASSIFIER_TASKS),
-        "finalize": span("end classifier", "end publish"),
     }
+    if at["start classifier"][0] < at["end bootstrap"][0]:  # run at once (2+ CPUs: pipeline/run.py::run_bootstraps)
+        first, last = min(("start bootstrap", "start classifier"), key=lambda m: at[m][0]), max(("end bootstrap", "end classifier"), key=lambda m: at[m][0])
+        passes |= {
+            "bootstraps at once": span(first, last),
+            "  KenLM tasks": task_cpu(first, last, KENLM_TASKS),
+            "  classifier tasks": task_cpu(first, last, CLASSIFIER_TASKS),
+            "finalize": span(last, "end publish"),
+        }
+    else:
+        passes |= {
+            "bootstrap kenlm": span("start bootstrap", "end bootstrap"),
+            "  its tasks": task_cpu("start bootstrap", "end bootstrap", KENLM_TASKS),
+            "bootstrap classifier": span("start classifier", "end classifier"),
+            "  its tasks ": task_cpu("start classifier", "end classifier", CLASSIFIER_TASKS),
+            "finalize": span("end classifier", "end publish"),
+        }
     total = span("start", "end")
     languages = json.loads((work / "out" / "stats" / "languages.json").read_text()) if (work / "out" / "stats" / "languages.json").is_file() else None
     kenlm_index = work / "out" / "bootstrap" / "kenlm" / "index.json"
@@ -548,8 +562,8 @@ def _wall_ratio(a: str, b: str):
 
 
 def _pass_share(results: dict, step: str, base: str = "run"):
-    if base not in results:
-        return None
+    if base not in results or step not in results[base]["passes"]:
+        return None  # e.g. the bootstraps ran at once (a run on 2+ CPUs): no KenLM pass of its own
     return results[base]["passes"][step]["cpu_seconds"] / results[base]["cpu_seconds"]
 
 

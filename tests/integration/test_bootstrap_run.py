@@ -59,7 +59,8 @@ def test_shipped_sample_job_has_too_little_text_for_any_bootstrapped_model(sampl
         # the stats say the same per language: no model, and why
         assert stats[label]["kenlm"] == {"source": "none", "bootstrap": info}
     passes = passes_timed((output / "logs" / "run.log").read_text())  # the log says what each pass cost
-    assert list(passes) == ["ray start", "annotate", "bootstrap kenlm", "bootstrap classifier", "select+dedup+write", "stats+publish"], passes
+    # the tests' Ray has 2 CPUs: the two bootstraps run at once (pipeline/run.py::run_bootstraps)
+    assert list(passes) == ["ray start", "annotate", "bootstrap kenlm + classifier (at once)", "select+dedup+write", "stats+publish"], passes
     assert [p.name for p in (output / BOOTSTRAPPED).iterdir()] == ["index.json"]  # no model, no card
     # no perplexity filter: no page is dropped for its perplexity, no page (kept or removed) has a perplexity or a bucket
     for label in stats:
@@ -279,6 +280,53 @@ def test_a_run_resumed_after_a_crash_in_the_annotate_pass_gives_the_same_output(
     assert after[0] == before[0] and after[0]
     assert after[1] == before[1]
     assert after[2] == before[2]
+
+
+def test_on_two_cpus_the_two_bootstraps_run_at_once_and_train_what_they_train_one_after_the_other(small_bootstrap_run, ray_local, tmp_path):
+    """The KenLM and classifier bootstraps read only the annotations: on the tests' 2-CPU Ray the run starts both at
+    once, so that one's tasks fill the cores the other leaves idle at its ends. Their tasks must overlap in time, and
+    every model, card and re-scored file must be the bytes they are when the bootstraps run one after the other."""
+    import shutil
+    import time
+
+    from longtail.pipeline.bootstrap import language_sizes
+    from longtail.pipeline.run import run_bootstraps
+    from longtail.pipeline.runlog import PassClock, attach_run_log
+
+    classifier = replace(small_bootstrap_run.manifest.quality.classifier_bootstrap, min_positive_documents=10, min_positive_characters=5000, epochs=5)
+
+    def bootstraps(name: str, at_once: bool | None) -> tuple[Path, PassClock]:
+        output = tmp_path / name
+        shutil.copytree(small_bootstrap_run.output / "annotated", output / "annotated")
+        manifest = replace(small_bootstrap_run.manifest, output=str(output), quality=replace(small_bootstrap_run.manifest.quality, classifier_bootstrap=classifier))
+        files = sorted(str(p) for p in (output / "annotated").glob("*.parquet"))
+        attach_run_log(output)  # as run() does: the bootstraps log to this folder, not to the last run's
+        clock = PassClock()
+        kenlm, trained = run_bootstraps(manifest, files, sorted(language_sizes(files)), progress=False, clock=clock, at_once=at_once)
+        assert trained.trained and any(info["status"] == "bootstrapped" for info in kenlm.languages.values())
+        return output, clock
+
+    one_after_the_other, clock = bootstraps("one-after-the-other", at_once=False)
+    assert list(clock.seconds) == ["bootstrap kenlm", "bootstrap classifier"]
+    started = time.time()
+    at_once, clock = bootstraps("at-once", at_once=None)  # the run's choice on 2 CPUs
+    assert list(clock.seconds) == ["bootstrap kenlm + classifier (at once)"]
+
+    events = [e for e in ray_local.timeline() if e.get("ph") == "X" and e["ts"] >= started * 1e6]
+    spans = lambda suffixes: [(e["ts"], e["ts"] + e["dur"]) for e in events if e["name"].endswith(suffixes)]  # noqa: E731
+    kenlm_tasks = spans(".bootstrap_languages_task")
+    classifier_tasks = spans((".classifier_examples_task", ".train_fold_bytes", ".rescore_quality_files"))
+    assert kenlm_tasks and classifier_tasks
+    assert any(a < d and c < b for a, b in kenlm_tasks for c, d in classifier_tasks), "no classifier task ran beside a KenLM task"
+
+    def files_of(output: Path) -> dict[str, bytes]:
+        # a KenLM card names the run folder it was trained from (``source``): the one difference of two folders
+        return {str(p.relative_to(output)): p.read_bytes().replace(str(output).encode(), b"<output>")
+                for p in sorted((output / "bootstrap").rglob("*")) if p.is_file()}
+
+    expected = files_of(one_after_the_other)
+    assert any(name.startswith("bootstrap/classifier/") for name in expected) and any(name.startswith("bootstrap/kenlm/folds/") for name in expected)
+    assert files_of(at_once) == expected
 
 
 # --- the method, without Ray -------------------------------------------------------------------------------
