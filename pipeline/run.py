@@ -142,10 +142,12 @@ def run_bootstraps(manifest: Manifest, files: list[str], labels: list[str], prog
                    at_once: bool | None = None):
     """(KenLM outcome, classifier outcome), each None when its bootstrap is off. The two read only the annotations and
     write apart, so with more than one CPU they run at once (``at_once``; None: when the Ray cluster has 2+ CPUs).
-    One after the other, each waits at its end for its slowest task while other cores idle (on the scaling bench two
-    workers idled ~4 core-s at the KenLM pass's end and ~3 in the classifier's, between its example, fold and
-    re-score tasks); at once, the other's tasks fill those gaps. On one CPU nothing idles, and the passes are kept
-    apart so that the run log times each."""
+    One after the other, each ends with cores idle while its slowest task runs, and a cluster with more CPUs than
+    a bootstrap has tasks idles most of them: the classifier's chain (example tasks, then a few long fold models,
+    then re-scores) took ~20 s on the scaling bench however many cores. At once, the other's tasks use those
+    cores. On 2 CPUs the two overlap only at the KenLM tasks' end (Ray keeps giving a CPU to the driver while it
+    has KenLM tasks queued), and the scaling bench's bootstraps took as long either way, within this machine's
+    noise (docs/performance.md). On one CPU nothing can overlap, and the passes stay apart in the run log."""
     clock = clock or PassClock()
     kenlm_on = manifest.quality.kenlm_bootstrap is not None
     classifier_on = bool(files) and manifest.quality.classifier_bootstrap is not None
