@@ -329,6 +329,30 @@ def test_on_two_cpus_the_two_bootstraps_run_at_once_and_train_what_they_train_on
     assert files_of(at_once) == expected
 
 
+def test_a_classifier_bootstrap_that_fails_beside_the_kenlm_bootstrap_fails_with_its_own_error(small_bootstrap_run, ray_local, tmp_path, monkeypatch):
+    """At once, the classifier bootstrap runs in a thread of its own: its error must reach the run (after the KenLM
+    bootstrap, which is left finished and published), not vanish with its thread."""
+    import shutil
+
+    from longtail.pipeline import run as run_module
+    from longtail.pipeline.bootstrap import language_sizes
+
+    output = tmp_path / "out"
+    shutil.copytree(small_bootstrap_run.output / "annotated", output / "annotated")
+    manifest = replace(small_bootstrap_run.manifest, output=str(output))
+    files = sorted(str(p) for p in (output / "annotated").glob("*.parquet"))
+
+    def broken(*args):
+        raise OSError("disk full while writing the classifier's training file")
+
+    monkeypatch.setattr(run_module, "run_classifier_bootstrap", broken)
+    run_module.attach_run_log(output)
+    with pytest.raises(OSError, match="disk full while writing the classifier"):
+        run_module.run_bootstraps(manifest, files, sorted(language_sizes(files)), progress=False, at_once=True)
+    index = json.loads((output / BOOTSTRAPPED / "index.json").read_text())
+    assert any(info["status"] == "bootstrapped" for info in index["languages"].values())
+
+
 # --- the method, without Ray -------------------------------------------------------------------------------
 
 
