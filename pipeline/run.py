@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import platform
@@ -162,7 +163,14 @@ def run_bootstraps(manifest: Manifest, files: list[str], labels: list[str], prog
     with clock.timed("bootstrap kenlm + classifier (at once)"):
         # the classifier starts first: its chain (examples, then fold models, then re-scores) is the longer one
         classifier_result = in_background(run_classifier_bootstrap, manifest, files, progress)
-        bootstrap = run_bootstrap(manifest, files, labels, progress)
+        try:
+            bootstrap = run_bootstrap(manifest, files, labels, progress)
+        except Exception:
+            # the run fails with the KenLM error, but not while the classifier still writes into the run folder (a
+            # caller that goes on, e.g. a scheduler's worker, may start the next run there); Ctrl-C does not wait
+            with contextlib.suppress(Exception):
+                classifier_result()
+            raise
         return bootstrap, classifier_result()
 
 

@@ -353,6 +353,33 @@ def test_a_classifier_bootstrap_that_fails_beside_the_kenlm_bootstrap_fails_with
     assert any(info["status"] == "bootstrapped" for info in index["languages"].values())
 
 
+def test_a_kenlm_bootstrap_that_fails_beside_the_classifier_waits_for_it_before_failing(small_bootstrap_run, ray_local, tmp_path, monkeypatch):
+    """The KenLM bootstrap (in the run's main thread) fails while the classifier trains in its thread: the run fails
+    with the KenLM error only once the classifier has finished, so no thread is left writing into the run folder
+    for whatever the caller does next."""
+    import shutil
+    import threading
+
+    from longtail.pipeline import run as run_module
+    from longtail.pipeline.bootstrap import language_sizes
+
+    output = tmp_path / "out"
+    shutil.copytree(small_bootstrap_run.output / "annotated", output / "annotated")
+    classifier = replace(small_bootstrap_run.manifest.quality.classifier_bootstrap, min_positive_documents=10, min_positive_characters=5000, epochs=5)
+    manifest = replace(small_bootstrap_run.manifest, output=str(output), quality=replace(small_bootstrap_run.manifest.quality, classifier_bootstrap=classifier))
+    files = sorted(str(p) for p in (output / "annotated").glob("*.parquet"))
+
+    def broken(*args):
+        raise OSError("no space left for the KenLM models")
+
+    monkeypatch.setattr(run_module, "run_bootstrap", broken)
+    run_module.attach_run_log(output)
+    with pytest.raises(OSError, match="no space left for the KenLM models"):
+        run_module.run_bootstraps(manifest, files, sorted(language_sizes(files)), progress=False, at_once=True)
+    assert not [t for t in threading.enumerate() if t.name.startswith("longtail-")]
+    assert json.loads((output / "bootstrap" / "classifier" / "card.json").read_text())["status"] == "trained"
+
+
 # --- the method, without Ray -------------------------------------------------------------------------------
 
 
