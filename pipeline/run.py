@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import platform
 import sys
 import threading
@@ -15,7 +16,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from longtail import __version__
-from longtail.fileio import remove_tree
+from longtail.fileio import is_url, remove_tree
 
 from longtail.stages.read import input_problem
 
@@ -63,6 +64,15 @@ def screen_inputs(manifest: Manifest, units: list[str], skip_bad_inputs: bool = 
     return [unit for unit in units if unit not in problems], problems
 
 
+def largest_first(units: list[str]) -> list[str]:
+    """Local input files from the largest down, then remote ones in their order (their sizes would cost a request
+    each). The actor pool hands each idle worker the next file, so a large file started last keeps one worker busy
+    while the others idle: on the scaling bench, four 16 MB files came after twelve crawl test files of 0.5-800 KB
+    (input order), and the pass ended with one worker idle for 2 s while the other finished the last big file."""
+    local = sorted((unit for unit in units if not is_url(unit)), key=lambda unit: -os.path.getsize(unit) if os.path.isfile(unit) else 0)
+    return local + [unit for unit in units if is_url(unit)]
+
+
 def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool = True) -> list[dict]:
     """Annotate every unit not finished yet; return all units' result rows."""
     rows, todo = [], []
@@ -77,7 +87,7 @@ def annotate(manifest: Manifest, units: list[str], workers: int, progress: bool 
     if todo:
         started, documents, finished = time.monotonic(), 0, 0
         with tqdm(total=len(todo), desc="annotate", unit="file", disable=not progress) as bar:
-            for row in ray_backend.annotate_units(manifest, todo, workers):
+            for row in ray_backend.annotate_units(manifest, largest_first(todo), workers):
                 rows.append(row)
                 documents += row["documents"]
                 finished += 1  # not bar.n: a disabled bar (--quiet) counts nothing

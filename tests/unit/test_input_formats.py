@@ -235,3 +235,18 @@ def test_jsonl_first_line_checks(tmp_path):
     assert "no field 'text'" in input_problem(str(path))
     path.write_bytes(gzip.compress(b'{"text": "ok"}\n'))
     assert input_problem(str(path)) is None
+
+
+def test_local_inputs_are_annotated_largest_first_and_remote_ones_keep_their_order(tmp_path):
+    """The annotate pass hands out local files from the largest down (a large file started last leaves the other
+    workers idle), without a request for the size of a remote input (none of these URLs is served)."""
+    from longtail.pipeline.run import largest_first
+
+    sizes = {"small.warc.gz": 10, "big.warc.gz": 3000, "mid.jsonl": 200, "also-small.warc.gz": 10}
+    for name, size in sizes.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+    local = {name: str(tmp_path / name) for name in sizes}
+    remote = ["s3://no-such-bucket/crawl-b.warc.gz", "https://example.invalid/crawl-a.warc.gz"]
+    units = [local["small.warc.gz"], remote[0], local["big.warc.gz"], local["also-small.warc.gz"], remote[1], local["mid.jsonl"]]
+    # equal sizes keep their given order
+    assert largest_first(units) == [local["big.warc.gz"], local["mid.jsonl"], local["small.warc.gz"], local["also-small.warc.gz"], *remote]
