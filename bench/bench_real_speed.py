@@ -29,9 +29,10 @@ inherit the affinity), two at a time side by side on cores 0 and 1:
              whole run shares one core. Wall and CPU time per pass: annotate, bootstrap (KenLM + re-score),
              classifier bootstrap, finalize (select + dedup + write + stats); the bootstraps' CPU also as the
              sum of their Ray tasks' (the rest is the driver's). With 2 CPUs (run2) the two bootstraps run at
-             once (pipeline/run.py::run_bootstraps): one pass, with each one's tasks' CPU. CPU time is summed over the process tree from
-             /proc (see TreeMeter: the live processes' own and reaped children's time, polled every 0.2 s),
-             since Ray's workers are not reaped by the measuring process. Peak RSS per Ray worker from VmHWM.
+             once (pipeline/run.py::run_bootstraps): one pass, with each one's tasks' CPU. CPU time is summed
+             over the process tree from /proc (see TreeMeter: the live processes' own and reaped children's
+             time, polled every 0.2 s), since Ray's workers are not reaped by the measuring process. Peak RSS
+             per Ray worker from VmHWM.
   datatrove  WarcReader -> Trafilatura(favour_precision) -> lid.176 (the model longtail ships, wrapped as a
              datatrove filter, as datatrove's LanguageFilter does with its own download) ->
              GopherRepetitionFilter -> GopherQualityFilter(min_stop_words=None) -> MinhashDedupSignature

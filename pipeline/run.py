@@ -163,7 +163,8 @@ def run_bootstraps(manifest: Manifest, files: list[str], labels: list[str], prog
     kenlm_on = manifest.quality.kenlm_bootstrap is not None
     classifier_on = bool(files) and manifest.quality.classifier_bootstrap is not None
     if at_once is None:
-        at_once = kenlm_on and classifier_on and ray_backend.ray_is_running() and ray_backend.cluster_cpus() > 1
+        at_once = ray_backend.ray_is_running() and ray_backend.cluster_cpus() > 1
+    at_once = at_once and kenlm_on and classifier_on  # one bootstrap alone: nothing to overlap
     if not at_once:
         with clock.timed("bootstrap kenlm", on=kenlm_on):
             bootstrap = run_bootstrap(manifest, files, labels, progress)  # None unless stages.quality.kenlm_bootstrap
