@@ -29,6 +29,28 @@ def _script_of(label: str | None) -> str:
     return label.split("_", 1)[1] if label and "_" in label else "Latn"
 
 
+# fastText 0.9.2 (fasttext-numpy2-wheel) trains the same model from the same file only in a new process: in a
+# process that trained before, one thread and a fixed seed gave other models, and now and then "Encountered NaN"
+# (8 trainings of one file in one process: 4 different models and a NaN; in 8 new processes, one model). Ray reuses
+# its worker processes, so the run's classifier changed from run to run. A new Python for each training costs
+# ~0.2 s against the fold's seconds.
+_TRAIN = ("import json, sys\nimport fasttext\nargs = json.loads(sys.argv[1])\n"
+          "fasttext.train_supervised(input=args['input'], **args['params']).save_model(args['output'])\n")
+
+
+def train_in_new_process(train_file, params: dict, model_file) -> None:
+    """``fasttext.train_supervised(input=train_file, **params)`` saved to ``model_file``, trained in a new Python
+    process (see ``_TRAIN``); fastText's errors (e.g. "Encountered NaN") are raised here as RuntimeError."""
+    import json
+    import subprocess
+    import sys
+
+    arguments = json.dumps({"input": str(train_file), "params": params, "output": str(model_file)})
+    done = subprocess.run([sys.executable, "-c", _TRAIN, arguments], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"fastText training failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
+
+
 def train_classifier(
     examples: Iterable[dict],
     model_path: str | Path,
@@ -62,7 +84,8 @@ def train_classifier(
             with open(train_file, "w", encoding="utf-8") as handle:
                 for row in subset:
                     handle.write(f"__label__{row['label']} {classifier_line(row['text'], _script_of(row.get('lang_script')))}\n")
-            return fasttext.train_supervised(input=str(train_file), **params)
+            train_in_new_process(train_file, params, Path(tmp) / "model.bin")
+            return fasttext.load_model(str(Path(tmp) / "model.bin"))
 
         probe = fit(train)
         tp = fp = fn = tn = 0

@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass
 
 import regex
 
+from longtail.filters.classifier import train_in_new_process
 from longtail.filters.kenlm_bootstrap import fold_of, stable_hash
 from longtail.filters.shuffle import shuffle_with
 from longtail.filters.words import graphemes, is_unspaced, normalise, words
@@ -249,7 +250,7 @@ def train_fold_bytes(fold: int, lines: list[str], params: dict, heldout: list[st
         lr = params["lr"]
         for _ in range(NAN_RETRIES):
             try:
-                model = fasttext.train_supervised(input=str(train_file), **{**params, "lr": lr})
+                train_in_new_process(train_file, {**params, "lr": lr}, Path(tmp) / "model.bin")
                 break
             except RuntimeError as exc:  # fastText diverged ("Encountered NaN"): a smaller step, not a failed run
                 if "NaN" not in str(exc):
@@ -257,7 +258,6 @@ def train_fold_bytes(fold: int, lines: list[str], params: dict, heldout: list[st
                 lr /= 2
         else:
             raise RuntimeError(f"fold {fold}: fastText diverged (NaN) down to lr {lr * 2}")
-        model.save_model(str(Path(tmp) / "model.bin"))
         saved = fasttext.load_model(str(Path(tmp) / "model.bin"))  # scored as the run will load it
         return fold, (Path(tmp) / "model.bin").read_bytes(), [good_probability(saved, line) for line in heldout or []]
 

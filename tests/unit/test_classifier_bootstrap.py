@@ -181,3 +181,17 @@ def test_file_groups_balance_rows_and_keep_every_file_once(tmp_path):
     assert held == [120, 140]  # the largest first into the emptiest: a + d against b + c + e
     assert len(file_groups(list(paths.values()), 10)) == 5  # never more groups than files
     assert file_groups([paths["a"]], 4) == [[paths["a"]]]
+
+
+def test_a_fold_model_is_the_same_bytes_however_often_this_process_trained_before():
+    """fastText trained other models from the same file and seed in a process that had trained before (and now and
+    then diverged), and Ray reuses its worker processes: the run's classifier changed from run to run. Trained in a
+    new process each time, a fold model is a function of its lines and parameters."""
+    rng = random.Random(1)
+    words = ["ilé", "ọjà", "omi", "oúnjẹ", "ìwé", "ọmọ", "ẹ̀kọ́", "ayé"]
+    lines = [f"__label__{'good' if i % 2 else 'bad'} " + " ".join(rng.choice(words) for _ in range(12)) for i in range(60)]
+    params = dict(cb.ClassifierBootstrapSettings(epochs=5).fasttext_params(), dim=16, bucket=20000)
+    heldout = [line.split(" ", 1)[1] for line in lines[:5]]
+    trained = [cb.train_fold_bytes(0, lines, params, heldout) for _ in range(6)]
+    assert len({model for _, model, _ in trained}) == 1
+    assert all(scores == trained[0][2] for _, _, scores in trained)
