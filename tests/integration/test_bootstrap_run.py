@@ -282,27 +282,37 @@ def test_a_run_resumed_after_a_crash_in_the_annotate_pass_gives_the_same_output(
     assert after[2] == before[2]
 
 
+def annotations_copy(run, output: Path, trained_classifier: bool = False):
+    """(manifest, annotated files, labels) of a copy of ``run``'s annotations in ``output`` (whose run log takes the
+    bootstraps' lines, as run() attaches it); ``trained_classifier``: with the classifier minimums the sample meets."""
+    import shutil
+
+    from longtail.pipeline.bootstrap import language_sizes
+    from longtail.pipeline.runlog import attach_run_log
+
+    shutil.copytree(run.output / "annotated", output / "annotated")
+    quality = run.manifest.quality
+    if trained_classifier:
+        quality = replace(quality, classifier_bootstrap=replace(quality.classifier_bootstrap, min_positive_documents=10, min_positive_characters=5000, epochs=5))
+    files = sorted(str(p) for p in (output / "annotated").glob("*.parquet"))
+    attach_run_log(output)
+    return replace(run.manifest, output=str(output), quality=quality), files, sorted(language_sizes(files))
+
+
 def test_on_two_cpus_the_two_bootstraps_run_at_once_and_train_what_they_train_one_after_the_other(small_bootstrap_run, ray_local, tmp_path):
     """The KenLM and classifier bootstraps read only the annotations: on the tests' 2-CPU Ray the run starts both at
     once, so that one's tasks fill the cores the other leaves idle at its ends. Their tasks must overlap in time, and
     every model, card and re-scored file must be the bytes they are when the bootstraps run one after the other."""
-    import shutil
     import time
 
-    from longtail.pipeline.bootstrap import language_sizes
     from longtail.pipeline.run import run_bootstraps
-    from longtail.pipeline.runlog import PassClock, attach_run_log
-
-    classifier = replace(small_bootstrap_run.manifest.quality.classifier_bootstrap, min_positive_documents=10, min_positive_characters=5000, epochs=5)
+    from longtail.pipeline.runlog import PassClock
 
     def bootstraps(name: str, at_once: bool | None) -> tuple[Path, PassClock]:
         output = tmp_path / name
-        shutil.copytree(small_bootstrap_run.output / "annotated", output / "annotated")
-        manifest = replace(small_bootstrap_run.manifest, output=str(output), quality=replace(small_bootstrap_run.manifest.quality, classifier_bootstrap=classifier))
-        files = sorted(str(p) for p in (output / "annotated").glob("*.parquet"))
-        attach_run_log(output)  # as run() does: the bootstraps log to this folder, not to the last run's
+        manifest, files, labels = annotations_copy(small_bootstrap_run, output, trained_classifier=True)
         clock = PassClock()
-        kenlm, trained = run_bootstraps(manifest, files, sorted(language_sizes(files)), progress=False, clock=clock, at_once=at_once)
+        kenlm, trained = run_bootstraps(manifest, files, labels, progress=False, clock=clock, at_once=at_once)
         assert trained.trained and any(info["status"] == "bootstrapped" for info in kenlm.languages.values())
         return output, clock
 
@@ -332,23 +342,17 @@ def test_on_two_cpus_the_two_bootstraps_run_at_once_and_train_what_they_train_on
 def test_a_classifier_bootstrap_that_fails_beside_the_kenlm_bootstrap_fails_with_its_own_error(small_bootstrap_run, ray_local, tmp_path, monkeypatch):
     """At once, the classifier bootstrap runs in a thread of its own: its error must reach the run (after the KenLM
     bootstrap, which is left finished and published), not vanish with its thread."""
-    import shutil
-
     from longtail.pipeline import run as run_module
-    from longtail.pipeline.bootstrap import language_sizes
 
     output = tmp_path / "out"
-    shutil.copytree(small_bootstrap_run.output / "annotated", output / "annotated")
-    manifest = replace(small_bootstrap_run.manifest, output=str(output))
-    files = sorted(str(p) for p in (output / "annotated").glob("*.parquet"))
+    manifest, files, labels = annotations_copy(small_bootstrap_run, output)
 
     def broken(*args):
         raise OSError("disk full while writing the classifier's training file")
 
     monkeypatch.setattr(run_module, "run_classifier_bootstrap", broken)
-    run_module.attach_run_log(output)
     with pytest.raises(OSError, match="disk full while writing the classifier"):
-        run_module.run_bootstraps(manifest, files, sorted(language_sizes(files)), progress=False, at_once=True)
+        run_module.run_bootstraps(manifest, files, labels, progress=False, at_once=True)
     index = json.loads((output / BOOTSTRAPPED / "index.json").read_text())
     assert any(info["status"] == "bootstrapped" for info in index["languages"].values())
 
@@ -357,25 +361,19 @@ def test_a_kenlm_bootstrap_that_fails_beside_the_classifier_waits_for_it_before_
     """The KenLM bootstrap (in the run's main thread) fails while the classifier trains in its thread: the run fails
     with the KenLM error only once the classifier has finished, so no thread is left writing into the run folder
     for whatever the caller does next."""
-    import shutil
     import threading
 
     from longtail.pipeline import run as run_module
-    from longtail.pipeline.bootstrap import language_sizes
 
     output = tmp_path / "out"
-    shutil.copytree(small_bootstrap_run.output / "annotated", output / "annotated")
-    classifier = replace(small_bootstrap_run.manifest.quality.classifier_bootstrap, min_positive_documents=10, min_positive_characters=5000, epochs=5)
-    manifest = replace(small_bootstrap_run.manifest, output=str(output), quality=replace(small_bootstrap_run.manifest.quality, classifier_bootstrap=classifier))
-    files = sorted(str(p) for p in (output / "annotated").glob("*.parquet"))
+    manifest, files, labels = annotations_copy(small_bootstrap_run, output, trained_classifier=True)
 
     def broken(*args):
         raise OSError("no space left for the KenLM models")
 
     monkeypatch.setattr(run_module, "run_bootstrap", broken)
-    run_module.attach_run_log(output)
     with pytest.raises(OSError, match="no space left for the KenLM models"):
-        run_module.run_bootstraps(manifest, files, sorted(language_sizes(files)), progress=False, at_once=True)
+        run_module.run_bootstraps(manifest, files, labels, progress=False, at_once=True)
     assert not [t for t in threading.enumerate() if t.name.startswith("longtail-")]
     assert json.loads((output / "bootstrap" / "classifier" / "card.json").read_text())["status"] == "trained"
 
