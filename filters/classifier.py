@@ -47,8 +47,8 @@ def train_in_new_process(train_file, params: dict, model_file) -> None:
 
     arguments = json.dumps({"input": str(train_file), "params": params, "output": str(model_file)})
     done = subprocess.run([sys.executable, "-c", _TRAIN, arguments], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"fastText training failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
+    if done.returncode != 0:  # the child's last line is fastText's message, e.g. "RuntimeError: Encountered NaN."
+        raise RuntimeError(f"fastText training failed: {(done.stderr.strip().splitlines() or [f'exit code {done.returncode}'])[-1]}")
 
 
 def train_classifier(
