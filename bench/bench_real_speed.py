@@ -229,6 +229,7 @@ class TreeMeter:
         self.values: dict[tuple[int, int], float] = {}  # process -> the CPU it contributes (see above)
         self.owner: dict[tuple[int, int], str] = {}  # process -> the task its CPU goes to
         self.transient: set[tuple[int, int]] = set()  # children of a worker: counted while alive only
+        self.commands: dict[tuple[int, int], str] = {}  # process -> its last non-empty command line
         self.by_task: dict[str, float] = {}
         self.own_cpu = 0.0  # the meter's polling (time.thread_time of every poll, whichever thread ran it)
         self.peak: dict[tuple[int, int], tuple[str, int]] = {}
@@ -291,6 +292,10 @@ class TreeMeter:
                     hwm = next((int(line.split()[1]) for line in handle if line.startswith("VmHWM:")), 0)
             except OSError:
                 cmd, hwm = "", 0
+            # an exiting or zombie process has no command line: a Ray worker that had reaped lmplz or fastText
+            # children must keep counting them (read as the driver's, its last value dropped their time)
+            cmd = cmd or self.commands.get(key, "")
+            self.commands[key] = cmd
             worker = cmd.startswith("ray::") or "default_worker.py" in cmd
             task = self.task_of(cmd) or inherited
             values[key], owner[key] = own + (reaped if worker or under_worker else 0.0), task
