@@ -111,11 +111,11 @@ def report_fact(page: str, key: str) -> str:
     return match.group(1)
 
 
-def load_script(repo: Path, name: str):
-    """A generator script of ``scripts/`` (not a package) as a module: ``load_script(repo, "make_format_inputs")``."""
+def load_script(repo: Path, name: str, folder: str = "scripts"):
+    """A script of ``scripts/`` or ``bench/`` (not a package) as a module: ``load_script(repo, "make_format_inputs")``."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(name, repo / "scripts" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, repo / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
