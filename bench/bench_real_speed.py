@@ -598,6 +598,9 @@ RATIOS = {
                                                     if "run" in results and "floor" in results else None),
     "2 workers / 1 worker (wall)": _wall_ratio("run1", "run2"),
     "2 cores / 1 core (wall)": _wall_ratio("run1core", "run2"),
+    "annotate CPU, 2 workers / 1": lambda results: (results["run2"]["passes"]["annotate"]["cpu_seconds"] / results["run1"]["passes"]["annotate"]["cpu_seconds"]
+                                                    if "run1" in results and "run2" in results else None),
+    "KenLM bootstrap / run1core": lambda results: _pass_share(results, "bootstrap kenlm", "run1core"),
 }
 RATIO_NOTES = {
     "datatrove / whole run (CPU)": "(speed of the run vs datatrove; target >= 2)",
@@ -607,6 +610,8 @@ RATIO_NOTES = {
     "run's annotate pass / floor": "(with Ray: actor start, model loading)",
     "2 workers / 1 worker (wall)": "(target >= 1.8; run1 not pinned)",
     "2 cores / 1 core (wall)": "(run1core: 1 worker pinned to one core)",
+    "annotate CPU, 2 workers / 1": "(the same work: over ~1.05 the two workers slowed each other, under ~0.95 the one worker was slowed)",
+    "KenLM bootstrap / run1core": "(CPU share on the scaling input, one core; target <= 0.10)",
 }
 
 
