@@ -9,7 +9,6 @@ from pathlib import Path
 
 from longtail.tests.support import load_script
 
-REPO = Path(__file__).resolve().parents[2]
 BURN_SECONDS = 1.0
 # a stand-in for a Ray worker: titled as Ray titles one, it runs a child that burns CPU and reaps it (as a KenLM task
 # reaps lmplz, a classifier task its fastText training process), then exits
@@ -24,8 +23,8 @@ def _state(pid: int) -> str:
     return text[text.rindex(")") + 2]
 
 
-def test_a_worker_that_exits_keeps_the_time_of_the_children_it_reaped():
-    meter = load_script(REPO, "bench_real_speed", folder="bench").TreeMeter()
+def test_a_worker_that_exits_keeps_the_time_of_the_children_it_reaped(repo):
+    meter = load_script(repo, "bench_real_speed", folder="bench").TreeMeter()
     try:
         start = meter.total()
         worker = subprocess.Popen(["ray::fake_task", "-c", WORKER], executable=sys.executable)
