@@ -138,6 +138,7 @@ def test_wrong_language_negatives_come_from_every_other_language(tmp_path):
 
 def test_language_sorted_writer_streams_batches_into_pure_row_groups(tmp_path, monkeypatch):
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     import longtail.pipeline.annotate as annotate
 
@@ -145,13 +146,13 @@ def test_language_sorted_writer_streams_batches_into_pure_row_groups(tmp_path, m
     monkeypatch.setattr(annotate, "POOLED_LANGUAGE_ROWS", 1)  # every language large enough for row groups of its own
     labels = ["yor_Latn", "amh_Ethi", None, "yor_Latn", "lao_Laoo"]
     batches = [pa.table({"id": [f"{b}-{i}" for i in range(len(labels))], "lang_script": labels}) for b in range(4)]
-    spilled = []
+    spilled, written = [], []
     for budget in (1 << 30, 1):  # all in memory; spilled after every batch
         path = tmp_path / f"unit-{budget}.parquet"
         writer = annotate.LanguageSortedWriter(path, memory_budget=budget)
         for batch in batches:
             writer.write(batch)
-            spilled.append(bool(writer.writers))
+            spilled.append(bool(writer.spills))
         writer.close()
         assert not writer.spill.exists()
         table = pq.read_table(path)
@@ -161,7 +162,13 @@ def test_language_sorted_writer_streams_batches_into_pure_row_groups(tmp_path, m
         assert all(len(set(g)) == 1 and len(g) <= 3 for g in groups)
         order = [g[0] for g in groups]
         assert order == sorted(order, key=lambda lab: (lab is None, lab or "")) and order[-1] is None
+        written.append((table, [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]))
     assert spilled == [False] * 4 + [True] * 4
+    # the same rows in the same order (each language's in arrival order) and row groups, whether the unit spilled
+    (in_memory, in_memory_groups), (spilled_table, spilled_groups) = written
+    assert in_memory.equals(spilled_table) and in_memory_groups == spilled_groups == [3, 1, 3, 1, 3, 3, 2, 3, 1]
+    yoruba = pc.equal(in_memory.column("lang_script"), "yor_Latn")
+    assert in_memory.filter(yoruba).column("id").to_pylist() == [f"{b}-{i}" for b in range(4) for i in (0, 3)]
     empty = annotate.LanguageSortedWriter(tmp_path / "empty.parquet")
     empty.close()
     assert pq.read_table(tmp_path / "empty.parquet").column_names == ["id"]
