@@ -338,8 +338,13 @@ class TreeMeter:
     def peaks_mb(self) -> dict:
         with self.lock:
             items = list(self.peak.values())
-        workers = [kb for cmd, kb in items if cmd.startswith("ray::") or "default_worker.py" in cmd]
-        return {"peak_rss_worker_mb": round(max(workers, default=0) / 1024), "peak_rss_any_mb": round(max((kb for _, kb in items), default=0) / 1024)}
+        workers = [(kb, cmd) for cmd, kb in items if cmd.startswith("ray::") or "default_worker.py" in cmd]
+        by_task: dict[str, int] = {}  # a worker's peak goes to the task it ran when the peak was seen
+        for kb, cmd in workers:
+            task = self.task_of(cmd) or "other"
+            by_task[task] = max(by_task.get(task, 0), round(kb / 1024))
+        return {"peak_rss_worker_mb": round(max(workers, default=(0, ""))[0] / 1024), "peak_rss_any_mb": round(max((kb for _, kb in items), default=0) / 1024),
+                "peak_rss_by_task_mb": dict(sorted(by_task.items(), key=lambda item: -item[1]))}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -530,6 +535,9 @@ def collect(process: subprocess.Popen, pages: int) -> dict:
     if "kenlm_status" in r:
         print(f"      languages {r.get('languages')}, KenLM bootstrap: {r['kenlm_status']}; peak RSS per Ray worker "
               f"{r.get('peak_rss_worker_mb')} MB, any process {r.get('peak_rss_any_mb')} MB", flush=True)
+        if r.get("peak_rss_by_task_mb"):
+            print("      peak RSS per Ray worker, by the task it ran at its peak: "
+                  + ", ".join(f"{task} {mb} MB" for task, mb in r["peak_rss_by_task_mb"].items()), flush=True)
     return r
 
 

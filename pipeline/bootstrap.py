@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from longtail.fileio import as_path, atomic_path, is_url, local_tree, parquet_rows, read_schema, read_table, remove_tree, replace_tree, scratch_dir, take_rows, upload_tree
+from longtail.fileio import as_path, atomic_path, is_url, iter_batches, local_tree, parquet_rows, read_schema, read_table, remove_tree, replace_tree, scratch_dir, take_rows, upload_tree
 from longtail.filters.kenlm_bootstrap import COLUMNS, DOCUMENT_PERPLEXITIES_SUFFIX, FOLD_OVERRIDES_SUFFIX, FOLDS, STRICT_FILTERS, TMP_PREFIX, BootstrapSettings, NotEnoughText, bootstrap_language, describe, fold_of, judges, split_candidates, stable_hash, training_split
 from longtail.filters.kenlm_model import KenLMError, KenLMScorer, load_card, model_paths
 from longtail.filters.perplexity_buckets import percentile
@@ -337,6 +337,17 @@ def _summary(record: dict) -> dict:
     return {k: record[k] for k in ("candidates", "training_lines", "heldout_lines", "chosen_iteration", "heldout_auc")}
 
 
+# Rows a re-score task holds at once: the whole text of a Common Crawl-sized annotated file as Python strings took a
+# worker past 2 GB (2.7 GB beside the classifier's fold models on 99,279 records; docs/performance.md)
+RESCORE_BATCH_ROWS = 10_000
+
+
+def _batches(path: str, columns: list[str]):
+    """An annotated file's rows in order, ``RESCORE_BATCH_ROWS`` at a time, as tables of ``columns``."""
+    for batch in iter_batches(path, columns=columns, batch_size=RESCORE_BATCH_ROWS):
+        yield pa.Table.from_batches([batch])
+
+
 def _values(table: pa.Table, name: str) -> list:
     """A column of an annotated file's table as a list; Nones for a column the file does not have."""
     return table.column(name).to_pylist() if name in table.column_names else [None] * table.num_rows
@@ -351,39 +362,40 @@ def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list
         return target
     kenlm_dir = local_tree(kenlm_dir)  # an object-store run folder: KenLM opens model files by name
     present = set(read_schema(annotated).names)
-    table = read_table(annotated, columns=[c for c in ("id", "lang_script", "text", "text_hash", "perplexity") if c in present])
-    labels, texts, given, ids, hashes = (_values(table, name) for name in ("lang_script", "text", "perplexity", "id", "text_hash"))
     own = set(bootstrapped)
     fold_counts: dict[str, int | None] = {}
     moved: dict[str, dict] = {}  # label -> {id: fold} of documents in a near-duplicate cluster's fold
     known: dict[str, dict] = {}  # label -> {(id, text_hash): perplexity} of its training candidates
     fold_scorers: dict[int, KenLMScorer] = {}  # fold k's models of every language are in one folder
-    perplexity, source = [], []
-    for doc_id, label, text, text_hash, old in zip(ids, labels, texts, hashes, given):
-        if label in own:
-            if label not in fold_counts:
-                fold_counts[label] = ((load_card(kenlm_dir, label) or {}).get("fold_models") or {}).get("folds")
-                overrides = Path(kenlm_dir) / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}"
-                moved[label] = json.loads(overrides.read_text()) if overrides.is_file() else {}
-                scored = Path(kenlm_dir) / FOLDS / f"{label}{DOCUMENT_PERPLEXITIES_SUFFIX}"
-                columns = json.loads(scored.read_text()) if scored.is_file() else {"id": [], "text_hash": [], "perplexity": []}
-                known[label] = dict(zip(zip(columns["id"], columns["text_hash"]), columns["perplexity"]))
-            value = known[label].get((str(doc_id), text_hash)) if text_hash is not None else None
-            if value is not None:
-                perplexity.append(value)
+    labels, perplexity, source = [], [], []
+    for table in _batches(annotated, [c for c in ("id", "lang_script", "text", "text_hash", "perplexity") if c in present]):
+        batch_labels, texts, given, ids, hashes = (_values(table, name) for name in ("lang_script", "text", "perplexity", "id", "text_hash"))
+        labels += batch_labels
+        for doc_id, label, text, text_hash, old in zip(ids, batch_labels, texts, hashes, given):
+            if label in own:
+                if label not in fold_counts:
+                    fold_counts[label] = ((load_card(kenlm_dir, label) or {}).get("fold_models") or {}).get("folds")
+                    overrides = Path(kenlm_dir) / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}"
+                    moved[label] = json.loads(overrides.read_text()) if overrides.is_file() else {}
+                    scored = Path(kenlm_dir) / FOLDS / f"{label}{DOCUMENT_PERPLEXITIES_SUFFIX}"
+                    columns = json.loads(scored.read_text()) if scored.is_file() else {"id": [], "text_hash": [], "perplexity": []}
+                    known[label] = dict(zip(zip(columns["id"], columns["text_hash"]), columns["perplexity"]))
+                value = known[label].get((str(doc_id), text_hash)) if text_hash is not None else None
+                if value is not None:
+                    perplexity.append(value)
+                    source.append("bootstrap")
+                    continue
+                # cross-fitting: the model of the document's fold never saw it (a fold without a model: not judged);
+                # the run trains no other model to score with (BootstrapSettings.final_model)
+                model = None
+                if fold_counts[label]:
+                    k = moved[label].get(str(doc_id), fold_of(doc_id, fold_counts[label]))
+                    model = fold_scorers.setdefault(k, KenLMScorer(str(Path(kenlm_dir) / FOLDS / f"fold{k}")))
+                perplexity.append(model.perplexity(text, label) if model and text else None)
                 source.append("bootstrap")
-                continue
-            # cross-fitting: the model of the document's fold never saw it (a fold without a model: not judged);
-            # the run trains no other model to score with (BootstrapSettings.final_model)
-            model = None
-            if fold_counts[label]:
-                k = moved[label].get(str(doc_id), fold_of(doc_id, fold_counts[label]))
-                model = fold_scorers.setdefault(k, KenLMScorer(str(Path(kenlm_dir) / FOLDS / f"fold{k}")))
-            perplexity.append(model.perplexity(text, label) if model and text else None)
-            source.append("bootstrap")
-        else:
-            perplexity.append(old)
-            source.append("given" if old is not None else None)
+            else:
+                perplexity.append(old)
+                source.append("given" if old is not None else None)
     out = pa.table({"lang_script": pa.array(labels, pa.string()), "perplexity": pa.array(perplexity, pa.float32()), "kenlm_source": pa.array(source, pa.string())})
     with atomic_path(target) as tmp:
         pq.write_table(out, tmp)
@@ -647,14 +659,15 @@ def _write_quality_scores(annotated: str, target: str, models: list) -> None:
     from longtail.filters.classifier_bootstrap import feature_line, fold_of, good_probability, script_of
 
     present = set(read_schema(annotated).names)
-    table = read_table(annotated, columns=[c for c in ("id", "lang", "lang_script", "script", "text") if c in present])
-    ids, langs, labels, scripts, texts = (_values(table, name) for name in ("id", "lang", "lang_script", "script", "text"))
-    scores = []
-    for doc_id, lang, label, script, text in zip(ids, langs, labels, scripts, texts):
-        if not text or not label or lang in NON_LANGUAGE:
-            scores.append(None)
-        else:
-            scores.append(good_probability(models[fold_of(doc_id, len(models))], feature_line(text, script or script_of(label))))
+    labels, scores = [], []
+    for table in _batches(annotated, [c for c in ("id", "lang", "lang_script", "script", "text") if c in present]):
+        ids, langs, batch_labels, scripts, texts = (_values(table, name) for name in ("id", "lang", "lang_script", "script", "text"))
+        labels += batch_labels
+        for doc_id, lang, label, script, text in zip(ids, langs, batch_labels, scripts, texts):
+            if not text or not label or lang in NON_LANGUAGE:
+                scores.append(None)
+            else:
+                scores.append(good_probability(models[fold_of(doc_id, len(models))], feature_line(text, script or script_of(label))))
     out = pa.table({"lang_script": pa.array(labels, pa.string()), "quality_score": pa.array(scores, pa.float32())})
     with atomic_path(target) as tmp:
         pq.write_table(out, tmp)

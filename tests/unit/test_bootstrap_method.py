@@ -387,12 +387,13 @@ def test_language_row_counts_leave_out_labels_that_are_no_language(tmp_path):
     assert language_row_counts(files) == {"yor_Latn": 6, "amh_Ethi": 2}
 
 
-def test_rescoring_takes_the_candidates_perplexities_from_the_bootstrap(repo, tmp_path):
+def test_rescoring_takes_the_candidates_perplexities_from_the_bootstrap(repo, tmp_path, monkeypatch):
     """The bootstrap keeps each candidate's perplexity under its fold model (folds/<label>.documents.json); the
     re-score takes it instead of scoring the document again: the same values as scoring, used only for the same id
-    and text hash."""
+    and text hash. A file read a few rows at a time gives the same row-aligned values."""
     import pyarrow as pa
 
+    import longtail.pipeline.bootstrap as bootstrap
     from longtail.filters.kenlm_bootstrap import DOCUMENT_PERPLEXITIES_SUFFIX, FOLDS, split_candidates
     from longtail.pipeline.bootstrap import rescore_file
 
@@ -410,6 +411,9 @@ def test_rescoring_takes_the_candidates_perplexities_from_the_bootstrap(repo, tm
         return pq.read_table(tmp_path / name).column("perplexity").to_pylist()
 
     taken = rescored("taken.parquet")
+    with monkeypatch.context() as patch:
+        patch.setattr(bootstrap, "RESCORE_BATCH_ROWS", 3)
+        assert rescored("in-batches.parquet") == taken and len(taken) > 3
     kept.rename(kept.with_suffix(".aside"))
     computed = rescored("computed.parquet")
     assert taken == computed and computed[0] != computed[-1]

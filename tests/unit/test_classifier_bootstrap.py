@@ -126,15 +126,19 @@ def _fold_models(tmp_path):
     return folder, settings.folds
 
 
-def test_quality_rescore_of_several_files_scores_each_row_with_its_fold_model(tmp_path):
+def test_quality_rescore_of_several_files_scores_each_row_with_its_fold_model(tmp_path, monkeypatch):
     """One task re-scores several files with the fold models loaded once: every row as the single-file re-score
     did (the model of the row's fold; no score without text, label or language), each file row-aligned; a file
-    whose target exists is left as it is (a retried or resumed task)."""
+    whose target exists is left as it is (a retried or resumed task). Files are read a few rows at a time (a
+    crawl file's whole text took a worker past 2 GB), and the rows stay aligned across those batches."""
     import fasttext
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    import longtail.pipeline.bootstrap as bootstrap
     from longtail.pipeline.bootstrap import rescore_quality_files
+
+    monkeypatch.setattr(bootstrap, "RESCORE_BATCH_ROWS", 2)  # 5 rows a file: batches of 2, 2 and 1
 
     folder, folds = _fold_models(tmp_path)
     models = [fasttext.load_model(str(folder / f"fold{k}.bin")) for k in range(folds)]
