@@ -331,7 +331,7 @@ def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict],
     from longtail.filters.kenlm_model import sha256_file
     from longtail.filters.quality_eval import roc_auc
 
-    characters = sum(len(r["text"]) for r in positives)
+    characters = sum(r["characters"] if "characters" in r else len(r["text"]) for r in positives)  # a run's examples carry no text
     counts = {"positive_documents": len(positives), "positive_characters": characters, "positive_languages": len({r.get("lang_script") for r in positives}),
               "heuristic_negatives": len(heuristic_negatives)}
     if len(positives) < settings.min_positive_documents or characters < settings.min_positive_characters:

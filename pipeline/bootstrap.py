@@ -538,7 +538,10 @@ def classifier_fingerprint(settings, annotated: list[str]) -> str:
     return digest.hexdigest()
 
 
-EXAMPLE_FIELDS = ("id", "text", "script", "lang_script", "line")  # what the classifier's training reads of an example
+# what the classifier's training reads of an example: its feature line, and of the text only its length (the
+# positives' characters decide whether a classifier is trained). The whole text of every example, held with its line
+# by the training task, took a worker to 2.43 GB on 99,279 records (docs/performance.md)
+EXAMPLE_FIELDS = ("id", "script", "lang_script", "line")
 # small languages' examples are made in up to EXAMPLE_TASKS tasks of at least EXAMPLE_TASK_ROWS rows (their feature
 # lines on every core; a task of fewer rows costs more in reading every file and starting than it saves)
 EXAMPLE_TASKS = 4
@@ -547,7 +550,7 @@ EXAMPLE_TASK_ROWS = 2_000
 
 def classifier_examples_task(files: list[str], labels: list[str], counts: dict[str, int], settings) -> dict[str, tuple[list[dict], list[dict], list[dict]]]:
     """Ray task: each label's (positives, heuristic negatives, generated junk), :data:`EXAMPLE_FIELDS` only (the
-    junk also its kind, not its text), with their feature lines: made here, in parallel tasks, rather than in the
+    positives also their text's length, the junk its kind), with their feature lines: made here, in parallel tasks, rather than in the
     training task (on the scaling bench the junk and its lines were 7 of the training task's CPU s before its
     fold models started). Languages under the sample size are read together, each file once for all of them (one
     read per language and file was most of the classifier bootstrap's time on a crawl of many small languages); a
@@ -563,8 +566,8 @@ def classifier_examples_task(files: list[str], labels: list[str], counts: dict[s
         junk = language_negatives(positives, label, settings)
         for row in positives + failures + junk:
             row["line"] = example_line(row, settings.max_tokens)
-        examples[label] = ([{k: r.get(k) for k in EXAMPLE_FIELDS} for r in positives], [{k: r.get(k) for k in EXAMPLE_FIELDS} for r in failures],
-                           [{**{k: r.get(k) for k in EXAMPLE_FIELDS if k != "text"}, "kind": r["kind"]} for r in junk])
+        examples[label] = ([{**{k: r.get(k) for k in EXAMPLE_FIELDS}, "characters": len(r["text"])} for r in positives],
+                           [{k: r.get(k) for k in EXAMPLE_FIELDS} for r in failures], [{**{k: r.get(k) for k in EXAMPLE_FIELDS}, "kind": r["kind"]} for r in junk])
     return examples
 
 

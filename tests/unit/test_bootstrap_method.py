@@ -352,15 +352,19 @@ def test_classifier_examples_are_the_same_from_one_task_or_several(repo, tmp_pat
         alone.update(boot.classifier_examples_task(files, [label], {label: counts[label]}, settings))
     assert together == alone and sorted(together) == ["swa_Latn", "yor_Latn"]
     assert any(together[label][0] for label in together)  # some positives, with only the fields training reads
-    assert all(set(row) == set(boot.EXAMPLE_FIELDS) for label in together for part in together[label][:2] for row in part)
+    # no text: the positives carry its length, which decides whether a classifier is trained
+    assert all(set(row) == {*boot.EXAMPLE_FIELDS, "characters"} and row["characters"] > 0 for label in together for row in together[label][0])
+    assert all(set(row) == set(boot.EXAMPLE_FIELDS) for label in together for row in together[label][1])
     # the feature line is made in the task, as the training task would make it from the text
-    assert all(row["line"] == feature_line(row["text"], row["script"]) for label in together for part in together[label][:2] for row in part)
+    text_of = {str(row["id"]): row["text"] for row in rows}
+    assert all(row["line"] == feature_line(text_of[str(row["id"])], row["script"]) for label in together for part in together[label][:2] for row in part)
+    assert all(row["characters"] == len(text_of[str(row["id"])]) for label in together for row in together[label][0])
     # and the junk, from the language's positives alone: its kind and line travel, not its text
     for label, (positives, _, junk) in together.items():
-        made = language_negatives(positives, label, settings)
+        made = language_negatives([{**row, "text": text_of[str(row["id"])]} for row in positives], label, settings)
         assert 0 < len(junk) <= len(positives) if positives else not junk
         assert [(r["id"], r["kind"], r["line"]) for r in junk] == [(r["id"], r["kind"], feature_line(r["text"], r["script"])) for r in made]
-        assert all(set(r) == set(boot.EXAMPLE_FIELDS) - {"text"} | {"kind"} for r in junk)
+        assert all(set(r) == set(boot.EXAMPLE_FIELDS) | {"kind"} for r in junk)
 
 
 def test_classifier_examples_read_small_languages_in_batches_and_sample_big_ones():
