@@ -342,10 +342,13 @@ def _summary(record: dict) -> dict:
 RESCORE_BATCH_ROWS = 10_000
 
 
-def _batches(path: str, columns: list[str]):
-    """An annotated file's rows in order, ``RESCORE_BATCH_ROWS`` at a time, as tables of ``columns``."""
-    for batch in iter_batches(path, columns=columns, batch_size=RESCORE_BATCH_ROWS):
-        yield pa.Table.from_batches([batch])
+def _file_rows(path: str, names: tuple[str, ...]):
+    """An annotated file's rows in order as tuples of ``names`` (None for a column the file does not have), read
+    ``RESCORE_BATCH_ROWS`` at a time."""
+    present = set(read_schema(path).names)
+    for batch in iter_batches(path, columns=[name for name in names if name in present], batch_size=RESCORE_BATCH_ROWS):
+        table = pa.Table.from_batches([batch])
+        yield from zip(*(_values(table, name) for name in names))
 
 
 def _values(table: pa.Table, name: str) -> list:
@@ -361,41 +364,38 @@ def rescore_file(annotated: str, target: str, kenlm_dir: str, bootstrapped: list
     if as_path(target).is_file():
         return target
     kenlm_dir = local_tree(kenlm_dir)  # an object-store run folder: KenLM opens model files by name
-    present = set(read_schema(annotated).names)
     own = set(bootstrapped)
     fold_counts: dict[str, int | None] = {}
     moved: dict[str, dict] = {}  # label -> {id: fold} of documents in a near-duplicate cluster's fold
     known: dict[str, dict] = {}  # label -> {(id, text_hash): perplexity} of its training candidates
     fold_scorers: dict[int, KenLMScorer] = {}  # fold k's models of every language are in one folder
     labels, perplexity, source = [], [], []
-    for table in _batches(annotated, [c for c in ("id", "lang_script", "text", "text_hash", "perplexity") if c in present]):
-        batch_labels, texts, given, ids, hashes = (_values(table, name) for name in ("lang_script", "text", "perplexity", "id", "text_hash"))
-        labels += batch_labels
-        for doc_id, label, text, text_hash, old in zip(ids, batch_labels, texts, hashes, given):
-            if label in own:
-                if label not in fold_counts:
-                    fold_counts[label] = ((load_card(kenlm_dir, label) or {}).get("fold_models") or {}).get("folds")
-                    overrides = Path(kenlm_dir) / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}"
-                    moved[label] = json.loads(overrides.read_text()) if overrides.is_file() else {}
-                    scored = Path(kenlm_dir) / FOLDS / f"{label}{DOCUMENT_PERPLEXITIES_SUFFIX}"
-                    columns = json.loads(scored.read_text()) if scored.is_file() else {"id": [], "text_hash": [], "perplexity": []}
-                    known[label] = dict(zip(zip(columns["id"], columns["text_hash"]), columns["perplexity"]))
-                value = known[label].get((str(doc_id), text_hash)) if text_hash is not None else None
-                if value is not None:
-                    perplexity.append(value)
-                    source.append("bootstrap")
-                    continue
-                # cross-fitting: the model of the document's fold never saw it (a fold without a model: not judged);
-                # the run trains no other model to score with (BootstrapSettings.final_model)
-                model = None
-                if fold_counts[label]:
-                    k = moved[label].get(str(doc_id), fold_of(doc_id, fold_counts[label]))
-                    model = fold_scorers.setdefault(k, KenLMScorer(str(Path(kenlm_dir) / FOLDS / f"fold{k}")))
-                perplexity.append(model.perplexity(text, label) if model and text else None)
+    for doc_id, label, text, text_hash, old in _file_rows(annotated, ("id", "lang_script", "text", "text_hash", "perplexity")):
+        labels.append(label)
+        if label in own:
+            if label not in fold_counts:
+                fold_counts[label] = ((load_card(kenlm_dir, label) or {}).get("fold_models") or {}).get("folds")
+                overrides = Path(kenlm_dir) / FOLDS / f"{label}{FOLD_OVERRIDES_SUFFIX}"
+                moved[label] = json.loads(overrides.read_text()) if overrides.is_file() else {}
+                scored = Path(kenlm_dir) / FOLDS / f"{label}{DOCUMENT_PERPLEXITIES_SUFFIX}"
+                columns = json.loads(scored.read_text()) if scored.is_file() else {"id": [], "text_hash": [], "perplexity": []}
+                known[label] = dict(zip(zip(columns["id"], columns["text_hash"]), columns["perplexity"]))
+            value = known[label].get((str(doc_id), text_hash)) if text_hash is not None else None
+            if value is not None:
+                perplexity.append(value)
                 source.append("bootstrap")
-            else:
-                perplexity.append(old)
-                source.append("given" if old is not None else None)
+                continue
+            # cross-fitting: the model of the document's fold never saw it (a fold without a model: not judged);
+            # the run trains no other model to score with (BootstrapSettings.final_model)
+            model = None
+            if fold_counts[label]:
+                k = moved[label].get(str(doc_id), fold_of(doc_id, fold_counts[label]))
+                model = fold_scorers.setdefault(k, KenLMScorer(str(Path(kenlm_dir) / FOLDS / f"fold{k}")))
+            perplexity.append(model.perplexity(text, label) if model and text else None)
+            source.append("bootstrap")
+        else:
+            perplexity.append(old)
+            source.append("given" if old is not None else None)
     out = pa.table({"lang_script": pa.array(labels, pa.string()), "perplexity": pa.array(perplexity, pa.float32()), "kenlm_source": pa.array(source, pa.string())})
     with atomic_path(target) as tmp:
         pq.write_table(out, tmp)
@@ -661,16 +661,13 @@ def rescore_quality_files(pairs: list[tuple[str, str]], folder: str, folds: int)
 def _write_quality_scores(annotated: str, target: str, models: list) -> None:
     from longtail.filters.classifier_bootstrap import feature_line, fold_of, good_probability, script_of
 
-    present = set(read_schema(annotated).names)
     labels, scores = [], []
-    for table in _batches(annotated, [c for c in ("id", "lang", "lang_script", "script", "text") if c in present]):
-        ids, langs, batch_labels, scripts, texts = (_values(table, name) for name in ("id", "lang", "lang_script", "script", "text"))
-        labels += batch_labels
-        for doc_id, lang, label, script, text in zip(ids, langs, batch_labels, scripts, texts):
-            if not text or not label or lang in NON_LANGUAGE:
-                scores.append(None)
-            else:
-                scores.append(good_probability(models[fold_of(doc_id, len(models))], feature_line(text, script or script_of(label))))
+    for doc_id, lang, label, script, text in _file_rows(annotated, ("id", "lang", "lang_script", "script", "text")):
+        labels.append(label)
+        if not text or not label or lang in NON_LANGUAGE:
+            scores.append(None)
+        else:
+            scores.append(good_probability(models[fold_of(doc_id, len(models))], feature_line(text, script or script_of(label))))
     out = pa.table({"lang_script": pa.array(labels, pa.string()), "quality_score": pa.array(scores, pa.float32())})
     with atomic_path(target) as tmp:
         pq.write_table(out, tmp)
