@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         for budget in (int(b) for b in args.budgets.split(",")):
             out = str(Path(scratch) / f"unit-{budget}.parquet")
             proc = subprocess.run([sys.executable, __file__, "--core", str(args.core), "--child", mixed, str(budget), out],
-                                  capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+                                  capture_output=True, text=True)
             if proc.returncode:
                 print(proc.stderr[-2000:], file=sys.stderr)
                 return proc.returncode
