@@ -359,7 +359,7 @@ def sample_manifest(files: list[Path], output: Path, workers: int):
 
 ANNOTATE_TASKS = ("AnnotateUnitsActor", "AnnotateUnitsActor.__init__", "AnnotateUnitsActor.ready", "AnnotateUnitsActor.annotate")  # ray_backend
 KENLM_TASKS = ("bootstrap_languages_task", "rescore_file")  # pipeline/bootstrap.py
-CLASSIFIER_TASKS = ("train_classifier_task", "classifier_examples_task", "train_fold_bytes", "rescore_quality_files")
+CLASSIFIER_TASKS = ("train_classifier_task", "classifier_examples_task", "train_fold_model", "rescore_quality_files")
 
 
 def run_whole(files: list[Path], work: Path, workers: int) -> dict:

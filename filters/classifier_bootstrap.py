@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from pathlib import Path
 from typing import Iterator
 from dataclasses import asdict, dataclass
 
@@ -234,23 +235,27 @@ def good_probability(model, line: str) -> float:
 NAN_RETRIES = 4  # a fold whose training diverges is retried with half the learning rate, this many times in all
 
 
-def train_fold_bytes(fold: int, lines: list[str], params: dict, heldout: list[str] | None = None) -> tuple[int, bytes, list[float]]:
-    """One fold model, trained on ``lines`` (fastText's ``__label__x text`` format) in a temporary folder of this
-    process; returns ``(fold, the model file's bytes, the saved model's good-probability of each of the ``heldout``
-    feature lines)``, so that it can run in another process or on another node, and the out-of-fold scores are
-    computed where the model is, one fold per core."""
+def train_fold_model(fold: int, lines: list[str], params: dict, heldout: list[str], target: str) -> tuple[int, str, list[float]]:
+    """One fold model, trained on ``lines`` (fastText's ``__label__x text`` format) and written to ``target`` (a path
+    every node reaches, or a URL; atomically); returns ``(fold, the model file's sha256, the saved model's
+    good-probability of each of the ``heldout`` feature lines)``. It runs in any process on any node, one fold per
+    core, and the out-of-fold scores are computed where the model is. The model is written here rather than
+    returned: on 99,279 records each fold model was 176 MB (its vocabulary holds every junk word), and the two
+    returned to the training task took it from 0.8 to 1.9 GB."""
     import tempfile
-    from pathlib import Path
 
     import fasttext
 
-    with tempfile.TemporaryDirectory(prefix="longtail-fold-") as tmp:
+    from longtail.fileio import atomic_path
+    from longtail.filters.kenlm_model import sha256_file
+
+    with tempfile.TemporaryDirectory(prefix="longtail-fold-") as tmp, atomic_path(target) as model_file:
         train_file = Path(tmp) / "train.txt"
         train_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
         lr = params["lr"]
         for _ in range(NAN_RETRIES):
             try:
-                train_in_new_process(train_file, {**params, "lr": lr}, Path(tmp) / "model.bin")
+                train_in_new_process(train_file, {**params, "lr": lr}, model_file)
                 break
             except RuntimeError as exc:  # fastText diverged ("Encountered NaN"): a smaller step, not a failed run
                 if "NaN" not in str(exc):
@@ -258,8 +263,8 @@ def train_fold_bytes(fold: int, lines: list[str], params: dict, heldout: list[st
                 lr /= 2
         else:
             raise RuntimeError(f"fold {fold}: fastText diverged (NaN) down to lr {lr * 2}")
-        saved = fasttext.load_model(str(Path(tmp) / "model.bin"))  # scored as the run will load it
-        return fold, (Path(tmp) / "model.bin").read_bytes(), [good_probability(saved, line) for line in heldout or []]
+        saved = fasttext.load_model(str(model_file))  # scored as the run will load it
+        return fold, sha256_file(model_file), [good_probability(saved, line) for line in heldout]
 
 
 def run_here(function, argument_lists):
@@ -268,33 +273,32 @@ def run_here(function, argument_lists):
 
 
 def train_fold_models(examples: list[dict], folder, settings: ClassifierBootstrapSettings, run=None,
-                      scored: list[dict] | None = None) -> tuple[list[str], list[float]]:
-    """Train ``settings.folds`` models, model k on the examples of every fold but k; return their paths and the
-    out-of-fold good-probability of each of ``scored`` (in order; an example of fold k is scored by model k).
+                      scored: list[dict] | None = None) -> tuple[list[str], list[str], list[float]]:
+    """Train ``settings.folds`` models into ``folder`` (local or a URL), model k on the examples of every fold but
+    k; return their paths, their files' sha256 and the out-of-fold good-probability of each of ``scored`` (in order;
+    an example of fold k is scored by model k).
 
     ``examples``: ``{"label": good|bad, "line": feature line, "fold": int}``. ``run(function, argument_lists)``
     yields the results of ``function(*args)`` in any order (default: one after the other in this process; the run
     passes Ray tasks: each model trains on one thread, so that it is the same on every run, and the folds on
     different cores).
     """
-    from pathlib import Path
+    from longtail.fileio import is_url
 
-    from longtail.fileio import atomic_path
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = str(folder).rstrip("/")
+    if not is_url(folder):
+        Path(folder).mkdir(parents=True, exist_ok=True)
     run = run or run_here
     scored = scored or []
+    paths = [f"{folder}/fold{k}.bin" for k in range(settings.folds)]
     arguments = [(k, [f"__label__{ex['label']} {ex['line']}" for ex in examples if ex["fold"] != k and ex["line"]], settings.fasttext_params(),
-                  [ex["line"] for ex in scored if ex["fold"] == k])
+                  [ex["line"] for ex in scored if ex["fold"] == k], paths[k])
                  for k in range(settings.folds)]
-    paths = [str(folder / f"fold{k}.bin") for k in range(settings.folds)]
+    digests: dict[int, str] = {}
     fold_scores: dict[int, Iterator[float]] = {}
-    for k, data, scores in run(train_fold_bytes, arguments):
-        with atomic_path(paths[k]) as tmp:
-            tmp.write_bytes(data)
-        fold_scores[k] = iter(scores)
-    return paths, [next(fold_scores[ex["fold"]]) for ex in scored]
+    for k, digest, scores in run(train_fold_model, arguments):
+        digests[k], fold_scores[k] = digest, iter(scores)
+    return paths, [digests[k] for k in range(settings.folds)], [next(fold_scores[ex["fold"]]) for ex in scored]
 
 
 def examples_of_language(rows: list[dict], settings: ClassifierBootstrapSettings) -> tuple[list[dict], list[dict]]:
@@ -328,7 +332,6 @@ def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict],
 
     Raises :class:`NotEnoughExamples` below ``min_positive_documents`` / ``min_positive_characters``.
     """
-    from longtail.filters.kenlm_model import sha256_file
     from longtail.filters.quality_eval import roc_auc
 
     characters = sum(r["characters"] if "characters" in r else len(r["text"]) for r in positives)  # a run's examples carry no text
@@ -345,7 +348,7 @@ def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict],
 
     examples = [{"label": GOOD, "line": line(r), "fold": fold_of(r["id"], settings.folds)} for r in positives] * settings.positive_weight
     negatives = [{"label": BAD, "line": line(r), "fold": fold_of(r["id"], settings.folds), "kind": r.get("kind", "heuristic")} for r in generated + heuristic_negatives]
-    paths, scores = train_fold_models(examples + negatives, folder, settings, run, scored=examples[: len(positives)] + negatives)
+    paths, digests, scores = train_fold_models(examples + negatives, folder, settings, run, scored=examples[: len(positives)] + negatives)
     positive_scores = scores[: len(positives)]
     by_kind: dict[str, list[float]] = {}
     for ex, score in zip(negatives, scores[len(positives):]):
@@ -360,7 +363,7 @@ def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict],
         "generated_negatives": {k: len(v) for k, v in sorted(by_kind.items()) if k != "heuristic"},
         "settings": settings.as_dict(),
         "fasttext_params": settings.fasttext_params(),
-        "folds": [{"model": Path_name(p), "sha256": sha256_file(p)} for p in paths],
+        "folds": [{"model": Path(p).name, "sha256": digest} for p, digest in zip(paths, digests)],  # not where the run folder is
         "heldout": {
             "method": f"out-of-fold ({settings.folds} folds by id hash; junk shares its source document's fold)",
             "positive_scores": _quantiles(positive_scores),
@@ -372,9 +375,3 @@ def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict],
             "rule": f"the score below which {100 * settings.calibration_positive_share:g}% of the out-of-fold positives fall",
         },
     }
-
-
-def Path_name(path) -> str:  # noqa: N802 - file name only: the card must not depend on where the run folder is
-    from pathlib import Path
-
-    return Path(path).name

@@ -577,8 +577,7 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
     from longtail.pipeline import ray_backend
 
     # the example tasks and the fold models run as tasks of their own, on as many cores as are free (a fold model
-    # on one thread: the same model on every run); fold models return their bytes, so a task on another node needs
-    # no shared folder
+    # on one thread: the same model on every run), on any node: the run folder is one every node reaches
     run = ray_backend.run_tasks if ray_backend.ray_is_running() else None
     limit = 2 * settings.max_documents_per_language
     counts = language_row_counts(files)
@@ -594,16 +593,11 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
         examples.update(found)
     # in label order, whichever task finished first: fastText sees one order on every run
     positives, failures, generated = ([row for label in sorted(counts) for row in examples[label][part]] for part in range(3))
-    try:
-        if is_url(folder):  # fastText writes files: train in this node's scratch folder, upload the fold models
-            with tempfile.TemporaryDirectory(dir=scratch_dir()) as work:
-                card = bootstrap_classifier(positives, failures, work, settings, run, generated)
-                upload_tree(work, folder)
-        else:
-            card = bootstrap_classifier(positives, failures, folder, settings, run, generated)
+    try:  # each fold task writes its model into the run's folder (local or an object store)
+        card = bootstrap_classifier(positives, failures, folder, settings, run, generated)
     except NotEnoughExamples as exc:
         card = {"kind": "fasttext-quality-classifier-bootstrap", "status": "too_little_text", "reason": str(exc), **exc.counts, "settings": settings.as_dict()}
-    except Exception as exc:  # fastText diverged even at smaller steps (train_fold_bytes): no classifier, the run goes on
+    except Exception as exc:  # fastText diverged even at smaller steps (train_fold_model): no classifier, the run goes on
         if "NaN" not in str(exc):
             raise
         card = {"kind": "fasttext-quality-classifier-bootstrap", "status": "failed", "reason": f"fastText training diverged: {str(exc)[-300:]}",

@@ -325,7 +325,7 @@ def test_on_two_cpus_the_two_bootstraps_run_at_once_and_train_what_they_train_on
     events = [e for e in ray_local.timeline() if e.get("ph") == "X" and e["ts"] >= started * 1e6]
     spans = lambda suffixes: [(e["ts"], e["ts"] + e["dur"]) for e in events if e["name"].endswith(suffixes)]  # noqa: E731
     kenlm_tasks = spans(".bootstrap_languages_task")
-    classifier_tasks = spans((".classifier_examples_task", ".train_fold_bytes", ".rescore_quality_files"))
+    classifier_tasks = spans((".classifier_examples_task", ".train_fold_model", ".rescore_quality_files"))
     assert kenlm_tasks and classifier_tasks
     assert any(a < d and c < b for a, b in kenlm_tasks for c, d in classifier_tasks), "no classifier task ran beside a KenLM task"
 

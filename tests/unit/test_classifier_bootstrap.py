@@ -1,5 +1,6 @@
 """The bootstrapped quality classifier's pure parts: junk generators, determinism, settings, the threshold rule."""
 
+import hashlib
 import random
 from dataclasses import replace
 
@@ -112,7 +113,8 @@ def test_out_of_fold_scores_come_from_the_saved_fold_models(tmp_path):
     examples = _examples(60, 12, settings.folds, seed=7)
     assert {ex["fold"] for ex in examples} == set(range(settings.folds))
     scored = list(reversed(examples))
-    paths, scores = cb.train_fold_models(examples, tmp_path, settings, scored=scored)
+    paths, digests, scores = cb.train_fold_models(examples, tmp_path, settings, scored=scored)
+    assert digests == [hashlib.sha256(open(path, "rb").read()).hexdigest() for path in paths]
     models = [fasttext.load_model(path) for path in paths]
     assert scores == [cb.good_probability(models[ex["fold"]], ex["line"]) for ex in scored]
     assert scores != [cb.good_probability(models[1 - ex["fold"]], ex["line"]) for ex in scored]  # the fold matters
@@ -187,7 +189,7 @@ def test_file_groups_balance_rows_and_keep_every_file_once(tmp_path):
     assert file_groups([paths["a"]], 4) == [[paths["a"]]]
 
 
-def test_a_fold_model_is_the_same_bytes_however_often_this_process_trained_before():
+def test_a_fold_model_is_the_same_bytes_however_often_this_process_trained_before(tmp_path):
     """fastText trained other models from the same file and seed in a process that had trained before (and now and
     then diverged), and Ray reuses its worker processes: the run's classifier changed from run to run. Trained in a
     new process each time, a fold model is a function of its lines and parameters."""
@@ -196,6 +198,8 @@ def test_a_fold_model_is_the_same_bytes_however_often_this_process_trained_befor
     lines = [f"__label__{'good' if i % 2 else 'bad'} " + " ".join(rng.choice(words) for _ in range(12)) for i in range(60)]
     params = dict(cb.ClassifierBootstrapSettings(epochs=5).fasttext_params(), dim=16, bucket=20000)
     heldout = [line.split(" ", 1)[1] for line in lines[:5]]
-    trained = [cb.train_fold_bytes(0, lines, params, heldout) for _ in range(6)]
-    assert len({model for _, model, _ in trained}) == 1
+    trained = [cb.train_fold_model(0, lines, params, heldout, str(tmp_path / f"fold{i}.bin")) for i in range(6)]
+    files = {(tmp_path / f"fold{i}.bin").read_bytes() for i in range(6)}
+    assert len(files) == 1 and {digest for _, digest, _ in trained} == {hashlib.sha256(files.pop()).hexdigest()}
     assert all(scores == trained[0][2] for _, _, scores in trained)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [f"fold{i}.bin" for i in range(6)]  # no temporary file left
