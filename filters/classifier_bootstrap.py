@@ -185,21 +185,6 @@ def mojibake(text: str, script: str, rng: random.Random) -> str | None:
 MAKERS = {"word_salad": word_salad, "scrambled_letters": scrambled_letters, "mojibake": mojibake}
 
 
-def generated_negatives(positives: list[dict], settings: ClassifierBootstrapSettings) -> list[dict]:
-    """One junk document per positive (:func:`language_negatives` of each language), in :func:`training_order`."""
-    by_label: dict[str, list[dict]] = {}
-    for row in positives:
-        by_label.setdefault(row.get("lang_script") or "", []).append(row)
-    return training_order([junk for label in sorted(by_label) for junk in language_negatives(by_label[label], label, settings)])
-
-
-def training_order(junk: list[dict]) -> list[dict]:
-    """Junk in the id order of its sources, languages mixed: fastText reads its training file in order, and the
-    junk grouped by language (as the run's tasks make it) lowered the out-of-fold AUC against word salad from
-    0.83 to 0.77 on the quality bench (selection there kept and dropped within the seeds' noise)."""
-    return sorted(junk, key=lambda row: str(row["id"]))
-
-
 def language_negatives(positives: list[dict], label: str, settings: ClassifierBootstrapSettings) -> list[dict]:
     """One junk document per positive of the language ``label``, of the kind its id's hash picks (mojibake falls
     back to the next kind when the text is nearly ASCII; by the hash, not in turn, so that a language of one or two
@@ -219,86 +204,6 @@ def language_negatives(positives: list[dict], label: str, settings: ClassifierBo
                 out.append({"id": row["id"], "lang_script": row.get("lang_script"), "script": script, "text": junk, "kind": kind})
                 break
     return out
-
-
-# --- training and scoring -----------------------------------------------------------------------------------
-
-
-def good_probability(model, line: str) -> float:
-    labels, probs = model.predict(line, k=2)
-    for label, prob in zip(labels, probs):
-        if label == f"__label__{GOOD}":
-            return float(min(max(prob, 0.0), 1.0))
-    return 0.0
-
-
-NAN_RETRIES = 4  # a fold whose training diverges is retried with half the learning rate, this many times in all
-
-
-def train_fold_model(fold: int, lines: list[str], params: dict, heldout: list[str], target: str) -> tuple[int, str, list[float]]:
-    """One fold model, trained on ``lines`` (fastText's ``__label__x text`` format) and written to ``target`` (a path
-    every node reaches, or a URL; atomically); returns ``(fold, the model file's sha256, the saved model's
-    good-probability of each of the ``heldout`` feature lines)``. It runs in any process on any node, one fold per
-    core, and the out-of-fold scores are computed where the model is. The model is written here rather than
-    returned: on 99,279 records each fold model was 176 MB (its vocabulary holds every junk word), and the two
-    returned to the training task took it from 0.8 to 1.9 GB."""
-    import tempfile
-
-    import fasttext
-
-    from longtail.fileio import atomic_path
-    from longtail.filters.kenlm_model import sha256_file
-
-    with tempfile.TemporaryDirectory(prefix="longtail-fold-") as tmp, atomic_path(target) as model_file:
-        train_file = Path(tmp) / "train.txt"
-        train_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-        lr = params["lr"]
-        for _ in range(NAN_RETRIES):
-            try:
-                train_in_new_process(train_file, {**params, "lr": lr}, model_file)
-                break
-            except RuntimeError as exc:  # fastText diverged ("Encountered NaN"): a smaller step, not a failed run
-                if "NaN" not in str(exc):
-                    raise
-                lr /= 2
-        else:
-            raise RuntimeError(f"fold {fold}: fastText diverged (NaN) down to lr {lr * 2}")
-        saved = fasttext.load_model(str(model_file))  # scored as the run will load it
-        return fold, sha256_file(model_file), [good_probability(saved, line) for line in heldout]
-
-
-def run_here(function, argument_lists):
-    """``run`` for :func:`train_fold_models` and the run's example tasks without Ray: one call after the other."""
-    return (function(*args) for args in argument_lists)
-
-
-def train_fold_models(examples: list[dict], folder, settings: ClassifierBootstrapSettings, run=None,
-                      scored: list[dict] | None = None) -> tuple[list[str], list[str], list[float]]:
-    """Train ``settings.folds`` models into ``folder`` (local or a URL), model k on the examples of every fold but
-    k; return their paths, their files' sha256 and the out-of-fold good-probability of each of ``scored`` (in order;
-    an example of fold k is scored by model k).
-
-    ``examples``: ``{"label": good|bad, "line": feature line, "fold": int}``. ``run(function, argument_lists)``
-    yields the results of ``function(*args)`` in any order (default: one after the other in this process; the run
-    passes Ray tasks: each model trains on one thread, so that it is the same on every run, and the folds on
-    different cores).
-    """
-    from longtail.fileio import is_url
-
-    folder = str(folder).rstrip("/")
-    if not is_url(folder):
-        Path(folder).mkdir(parents=True, exist_ok=True)
-    run = run or run_here
-    scored = scored or []
-    paths = [f"{folder}/fold{k}.bin" for k in range(settings.folds)]
-    arguments = [(k, [f"__label__{ex['label']} {ex['line']}" for ex in examples if ex["fold"] != k and ex["line"]], settings.fasttext_params(),
-                  [ex["line"] for ex in scored if ex["fold"] == k], paths[k])
-                 for k in range(settings.folds)]
-    digests: dict[int, str] = {}
-    fold_scores: dict[int, Iterator[float]] = {}
-    for k, digest, scores in run(train_fold_model, arguments):
-        digests[k], fold_scores[k] = digest, iter(scores)
-    return paths, [digests[k] for k in range(settings.folds)], [next(fold_scores[ex["fold"]]) for ex in scored]
 
 
 def examples_of_language(rows: list[dict], settings: ClassifierBootstrapSettings) -> tuple[list[dict], list[dict]]:
@@ -324,51 +229,199 @@ def _quantiles(values: list[float]) -> dict:
     return {f"p{q}": round(percentile(values, q), 4) for q in (1, 3, 5, 10, 25, 50, 75)} if values else {}
 
 
-def bootstrap_classifier(positives: list[dict], heuristic_negatives: list[dict], folder, settings: ClassifierBootstrapSettings, run=None,
-                         generated: list[dict] | None = None) -> dict:
-    """Train the fold models into ``folder`` and return the card (not written; the caller writes it last).
-    ``run``: how the fold models are trained (:func:`train_fold_models`). ``generated``: the junk of
-    :func:`generated_negatives`, when the caller made it already (the run: per language, in its example tasks).
+# --- examples files ---------------------------------------------------------------------------------------------
+#
+# The run's example tasks write their languages' examples to files in the classifier's folder, and each fold task
+# reads them from there: the training task holds no example. It held every language's feature lines, and the fold
+# tasks' copies of them as arguments, 1.28 GB on 99,279 records (docs/performance.md); a crawl with a hundred large
+# languages gives ~4,500 examples of ~5 KB each per language.
+
+POSITIVE, GENERATED, HEURISTIC = 0, 1, 2  # an examples file's sections, in fastText's training order
+EXAMPLES_ROW_GROUP = 256  # rows a reader of an examples file decodes at a time: a fold task reads every file at once
+
+
+def _examples_schema():
+    import pyarrow as pa
+
+    return pa.schema([("section", pa.int8()), ("lang_script", pa.string()), ("id", pa.string()), ("fold", pa.int32()),
+                      ("kind", pa.string()), ("line", pa.string())])
+
+
+def _section_key(section: int):
+    """The order of a section's rows, within a file and across files (merged).
+
+    Positives and heuristic negatives: by label (each label's rows in the order they were given). Junk: in the id
+    order of its sources, languages mixed: fastText reads its training file in order, and the junk grouped by
+    language (as the run's tasks make it) lowered the out-of-fold AUC against word salad from 0.83 to 0.77 on the
+    quality bench (selection there kept and dropped within the seeds' noise)."""
+    return (lambda row: (row["id"], row["lang_script"])) if section == GENERATED else (lambda row: row["lang_script"])
+
+
+def write_examples(target, languages: list[tuple[str, list[dict], list[dict], list[dict]]], settings: ClassifierBootstrapSettings) -> dict:
+    """Write each language's ``(label, positives, heuristic negatives, junk)`` (rows with ``id``, ``text`` or its
+    feature ``line``, ``script``; the junk also ``kind``) as one examples file at ``target`` (a path or URL,
+    atomically), rows in :func:`_section_key` order. Returns its counts (:func:`combine_counts` adds files')."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from longtail.fileio import atomic_path
+
+    sections: dict[int, list[dict]] = {POSITIVE: [], GENERATED: [], HEURISTIC: []}
+    counts = {"positive_documents": 0, "positive_characters": 0, "positive_languages": [], "heuristic_negatives": 0}
+    for label, positives, failures, junk in sorted(languages, key=lambda item: item[0]):
+        for section, rows, kind in ((POSITIVE, positives, "positive"), (GENERATED, junk, None), (HEURISTIC, failures, "heuristic")):
+            for row in rows:
+                line = row["line"] if "line" in row else example_line(row, settings.max_tokens)
+                sections[section].append({"section": section, "lang_script": label, "id": str(row["id"]), "fold": fold_of(row["id"], settings.folds),
+                                          "kind": kind or row["kind"], "line": line})
+        counts["positive_documents"] += len(positives)
+        counts["positive_characters"] += sum(row["characters"] if "characters" in row else len(row["text"]) for row in positives)
+        counts["positive_languages"] += [label] if positives else []
+        counts["heuristic_negatives"] += len(failures)
+    rows = [row for section in (POSITIVE, GENERATED, HEURISTIC) for row in sorted(sections[section], key=_section_key(section))]
+    with atomic_path(target) as tmp:
+        pq.write_table(pa.Table.from_pylist(rows, schema=_examples_schema()), tmp, row_group_size=EXAMPLES_ROW_GROUP)
+    return counts
+
+
+def combine_counts(counts: list[dict]) -> dict:
+    """The counts of several examples files (:func:`write_examples`), as the card gives them."""
+    return {"positive_documents": sum(c["positive_documents"] for c in counts), "positive_characters": sum(c["positive_characters"] for c in counts),
+            "positive_languages": len({label for c in counts for label in c["positive_languages"]}),
+            "heuristic_negatives": sum(c["heuristic_negatives"] for c in counts)}
+
+
+def example_rows(files: list[str], section: int) -> Iterator[dict]:
+    """One section's rows of all ``files``, merged in :func:`_section_key` order: the same rows in the same order
+    however the run's tasks split the languages among files. Holds one batch of each file."""
+    import heapq
+
+    from longtail.fileio import iter_batches
+
+    def rows_of(path):
+        for batch in iter_batches(path, batch_size=EXAMPLES_ROW_GROUP, equal=("section", section)):
+            yield from (row for row in batch.to_pylist() if row["section"] == section)
+
+    return heapq.merge(*(rows_of(path) for path in files), key=_section_key(section))
+
+
+# --- training and scoring -----------------------------------------------------------------------------------
+
+
+def good_probability(model, line: str) -> float:
+    labels, probs = model.predict(line, k=2)
+    for label, prob in zip(labels, probs):
+        if label == f"__label__{GOOD}":
+            return float(min(max(prob, 0.0), 1.0))
+    return 0.0
+
+
+NAN_RETRIES = 4  # a fold whose training diverges is retried with half the learning rate, this many times in all
+
+
+def train_fold_model(fold: int, files: list[str], settings: ClassifierBootstrapSettings, target: str) -> tuple[int, str, dict[str, list[float]]]:
+    """Fold model ``fold``: trained on the examples of every other fold in the examples ``files`` and written to
+    ``target`` (a path every node reaches, or a URL; atomically). Returns ``(fold, the model file's sha256, the
+    saved model's good-probability of each example of this fold, by kind)``. It runs in any process on any node,
+    one fold per core, and the out-of-fold scores are computed where the model is. The model is written here
+    rather than returned: on 99,279 records each fold model was 176 MB (its vocabulary holds every junk word), and
+    the two returned to the training task took it from 0.8 to 1.9 GB."""
+    import tempfile
+
+    import fasttext
+
+    from longtail.fileio import atomic_path
+    from longtail.filters.kenlm_model import sha256_file
+
+    parts = [(POSITIVE, GOOD)] * settings.positive_weight + [(GENERATED, BAD), (HEURISTIC, BAD)]
+    params = settings.fasttext_params()
+    with tempfile.TemporaryDirectory(prefix="longtail-fold-") as tmp, atomic_path(target) as model_file:
+        train_file = Path(tmp) / "train.txt"
+        with open(train_file, "w", encoding="utf-8") as out:
+            for section, label in parts:
+                out.writelines(f"__label__{label} {row['line']}\n" for row in example_rows(files, section) if row["fold"] != fold and row["line"])
+        lr = params["lr"]
+        for _ in range(NAN_RETRIES):
+            try:
+                train_in_new_process(train_file, {**params, "lr": lr}, model_file)
+                break
+            except RuntimeError as exc:  # fastText diverged ("Encountered NaN"): a smaller step, not a failed run
+                if "NaN" not in str(exc):
+                    raise
+                lr /= 2
+        else:
+            raise RuntimeError(f"fold {fold}: fastText diverged (NaN) down to lr {lr * 2}")
+        saved = fasttext.load_model(str(model_file))  # scored as the run will load it
+        scores: dict[str, list[float]] = {}
+        for section in (POSITIVE, GENERATED, HEURISTIC):
+            for row in example_rows(files, section):
+                if row["fold"] == fold:
+                    scores.setdefault(row["kind"], []).append(good_probability(saved, row["line"]))
+        return fold, sha256_file(model_file), scores
+
+
+def run_here(function, argument_lists):
+    """``run`` for :func:`train_fold_models` and the run's example tasks without Ray: one call after the other."""
+    return (function(*args) for args in argument_lists)
+
+
+def train_fold_models(files: list[str], folder, settings: ClassifierBootstrapSettings, run=None) -> tuple[list[str], list[str], dict[str, list[float]]]:
+    """Train ``settings.folds`` models from the examples ``files`` into ``folder`` (local or a URL), model k on the
+    examples of every fold but k; return their paths, their files' sha256 and the out-of-fold good-probability of
+    every example by kind (``positive``, each junk kind, ``heuristic``; an example of fold k is scored by model k).
+
+    ``run(function, argument_lists)`` yields the results of ``function(*args)`` in any order (default: one after
+    the other in this process; the run passes Ray tasks: each model trains on one thread, so that it is the same on
+    every run, and the folds on different cores).
+    """
+    from longtail.fileio import is_url
+
+    folder = str(folder).rstrip("/")
+    if not is_url(folder):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    paths = [f"{folder}/fold{k}.bin" for k in range(settings.folds)]
+    digests, by_fold = {}, {}
+    for k, digest, scores in (run or run_here)(train_fold_model, [(k, files, settings, paths[k]) for k in range(settings.folds)]):
+        digests[k], by_fold[k] = digest, scores
+    scores: dict[str, list[float]] = {}
+    for k in range(settings.folds):  # in fold order, whichever finished first
+        for kind, values in by_fold[k].items():
+            scores.setdefault(kind, []).extend(values)
+    return paths, [digests[k] for k in range(settings.folds)], scores
+
+
+def bootstrap_classifier(files: list[str], counts: dict, folder, settings: ClassifierBootstrapSettings, run=None) -> dict:
+    """Train the fold models from the examples ``files`` (:func:`write_examples`; ``counts`` their
+    :func:`combine_counts`) into ``folder`` and return the card (not written; the caller writes it last).
+    ``run``: how the fold models are trained (:func:`train_fold_models`).
 
     Raises :class:`NotEnoughExamples` below ``min_positive_documents`` / ``min_positive_characters``.
     """
+    from longtail.filters.perplexity_buckets import percentile
     from longtail.filters.quality_eval import roc_auc
 
-    characters = sum(r["characters"] if "characters" in r else len(r["text"]) for r in positives)  # a run's examples carry no text
-    counts = {"positive_documents": len(positives), "positive_characters": characters, "positive_languages": len({r.get("lang_script") for r in positives}),
-              "heuristic_negatives": len(heuristic_negatives)}
-    if len(positives) < settings.min_positive_documents or characters < settings.min_positive_characters:
+    positives, characters = counts["positive_documents"], counts["positive_characters"]
+    if positives < settings.min_positive_documents or characters < settings.min_positive_characters:
         raise NotEnoughExamples(
-            f"{len(positives)} documents ({characters} characters) pass strict LID and the heuristics; the classifier needs "
+            f"{positives} documents ({characters} characters) pass strict LID and the heuristics; the classifier needs "
             f"{settings.min_positive_documents} documents and {settings.min_positive_characters} characters", counts)
-    generated = generated_negatives(positives, settings) if generated is None else training_order(generated)
-
-    def line(row):  # a run's example rows carry their feature line, computed in its parallel example tasks
-        return row["line"] if "line" in row else example_line(row, settings.max_tokens)
-
-    examples = [{"label": GOOD, "line": line(r), "fold": fold_of(r["id"], settings.folds)} for r in positives] * settings.positive_weight
-    negatives = [{"label": BAD, "line": line(r), "fold": fold_of(r["id"], settings.folds), "kind": r.get("kind", "heuristic")} for r in generated + heuristic_negatives]
-    paths, digests, scores = train_fold_models(examples + negatives, folder, settings, run, scored=examples[: len(positives)] + negatives)
-    positive_scores = scores[: len(positives)]
-    by_kind: dict[str, list[float]] = {}
-    for ex, score in zip(negatives, scores[len(positives):]):
-        by_kind.setdefault(ex["kind"], []).append(score)
-    from longtail.filters.perplexity_buckets import percentile
-
+    paths, digests, scores = train_fold_models(files, folder, settings, run)
+    positive_scores = scores.pop("positive", [])
+    by_kind = dict(sorted(scores.items()))
     threshold = percentile(sorted(positive_scores), 100 * settings.calibration_positive_share) if positive_scores else None
     return {
         "kind": "fasttext-quality-classifier-bootstrap",
         "status": "trained",
         **counts,
-        "generated_negatives": {k: len(v) for k, v in sorted(by_kind.items()) if k != "heuristic"},
+        "generated_negatives": {k: len(v) for k, v in by_kind.items() if k != "heuristic"},
         "settings": settings.as_dict(),
         "fasttext_params": settings.fasttext_params(),
         "folds": [{"model": Path(p).name, "sha256": digest} for p, digest in zip(paths, digests)],  # not where the run folder is
         "heldout": {
             "method": f"out-of-fold ({settings.folds} folds by id hash; junk shares its source document's fold)",
             "positive_scores": _quantiles(positive_scores),
-            "auc": {kind: round(roc_auc(positive_scores, scores), 4) for kind, scores in sorted(by_kind.items())},
-            "negative_scores_p50": {kind: _quantiles(scores).get("p50") for kind, scores in sorted(by_kind.items())},
+            "auc": {kind: round(roc_auc(positive_scores, values), 4) for kind, values in by_kind.items()},
+            "negative_scores_p50": {kind: _quantiles(values).get("p50") for kind, values in by_kind.items()},
         },
         "calibration": {
             "min_quality_score": round(threshold, 4) if threshold is not None else None,

@@ -538,63 +538,61 @@ def classifier_fingerprint(settings, annotated: list[str]) -> str:
     return digest.hexdigest()
 
 
-# what the classifier's training reads of an example: its feature line, and of the text only its length (the
-# positives' characters decide whether a classifier is trained). The whole text of every example, held with its line
-# by the training task, took a worker to 2.43 GB on 99,279 records (docs/performance.md)
-EXAMPLE_FIELDS = ("id", "script", "lang_script", "line")
 # small languages' examples are made in up to EXAMPLE_TASKS tasks of at least EXAMPLE_TASK_ROWS rows (their feature
 # lines on every core; a task of fewer rows costs more in reading every file and starting than it saves)
 EXAMPLE_TASKS = 4
 EXAMPLE_TASK_ROWS = 2_000
 
 
-def classifier_examples_task(files: list[str], labels: list[str], counts: dict[str, int], settings) -> dict[str, tuple[list[dict], list[dict], list[dict]]]:
-    """Ray task: each label's (positives, heuristic negatives, generated junk), :data:`EXAMPLE_FIELDS` only (the
-    positives also their text's length, the junk its kind), with their feature lines: made here, in parallel tasks, rather than in the
-    training task (on the scaling bench the junk and its lines were 7 of the training task's CPU s before its
-    fold models started). Languages under the sample size are read together, each file once for all of them (one
-    read per language and file was most of the classifier bootstrap's time on a crawl of many small languages); a
-    bigger one is sampled by id hash."""
-    from longtail.filters.classifier_bootstrap import example_line, examples_of_language, language_negatives
+def classifier_examples_task(files: list[str], labels: list[str], counts: dict[str, int], settings, target: str) -> dict:
+    """Ray task: each label's positives, heuristic negatives and generated junk, with their feature lines, written
+    to the examples file ``target`` (:func:`~longtail.filters.classifier_bootstrap.write_examples`); returns its
+    counts. Made here, in parallel tasks, rather than in the training task (on the scaling bench the junk and its
+    lines were 7 of the training task's CPU s before its fold models started). Languages under the sample size are
+    read together, each file once for all of them (one read per language and file was most of the classifier
+    bootstrap's time on a crawl of many small languages); a bigger one is sampled by id hash."""
+    from longtail.filters.classifier_bootstrap import example_line, examples_of_language, language_negatives, write_examples
 
     limit = 2 * settings.max_documents_per_language
     batch_rows = _batch_rows(files, [label for label in labels if counts[label] <= limit])
-    examples = {}
+    languages = []
     for label in labels:
-        rows = batch_rows[label] if counts[label] <= limit else _language_rows_sample(files, label, limit)
+        rows = batch_rows.pop(label) if counts[label] <= limit else _language_rows_sample(files, label, limit)
         positives, failures = examples_of_language(rows, settings)
         junk = language_negatives(positives, label, settings)
-        for row in positives + failures + junk:
-            row["line"] = example_line(row, settings.max_tokens)
-        examples[label] = ([{**{k: r.get(k) for k in EXAMPLE_FIELDS}, "characters": len(r["text"])} for r in positives],
-                           [{k: r.get(k) for k in EXAMPLE_FIELDS} for r in failures], [{**{k: r.get(k) for k in EXAMPLE_FIELDS}, "kind": r["kind"]} for r in junk])
-    return examples
+        for row in positives + failures + junk:  # the line and the text's length are all that is kept of a row
+            row["line"], row["characters"] = example_line(row, settings.max_tokens), len(row["text"])
+            del row["text"]
+        languages.append((label, positives, failures, junk))
+    return write_examples(target, languages, settings)
 
 
 def train_classifier_task(files: list[str], folder: str, settings, key: str) -> dict:
     """Ray task: the run's classifier from every language's annotations; returns the card (written last)."""
-    from longtail.filters.classifier_bootstrap import NotEnoughExamples, bootstrap_classifier, run_here
+    from longtail.filters.classifier_bootstrap import NotEnoughExamples, bootstrap_classifier, combine_counts, run_here
     from longtail.pipeline import ray_backend
 
     # the example tasks and the fold models run as tasks of their own, on as many cores as are free (a fold model
-    # on one thread: the same model on every run), on any node: the run folder is one every node reaches
+    # on one thread: the same model on every run), on any node: the run folder is one every node reaches. They
+    # pass the examples through files in it (classifier_bootstrap.write_examples): this task holds none.
     run = ray_backend.run_tasks if ray_backend.ray_is_running() else None
     limit = 2 * settings.max_documents_per_language
     counts = language_row_counts(files)
+    examples_dir = f"{str(folder).rstrip('/')}/examples"
     tasks = []
     small_rows = sum(n for n in counts.values() if n <= limit)
     batch_rows = min(READ_BATCH_ROWS, max(EXAMPLE_TASK_ROWS, -(-small_rows // EXAMPLE_TASKS)))
     for batch in _read_batches(sorted(counts), counts, limit, batch_rows):  # small languages together, sampled ones alone
         small = [label for label in batch if counts[label] <= limit]
-        tasks += [(files, small, {label: counts[label] for label in small}, settings)] if small else []
-        tasks += [(files, [label], {label: counts[label]}, settings) for label in batch if counts[label] > limit]
-    examples: dict[str, tuple[list[dict], list[dict], list[dict]]] = {}
-    for found in (run or run_here)(classifier_examples_task, tasks):
-        examples.update(found)
-    # in label order, whichever task finished first: fastText sees one order on every run
-    positives, failures, generated = ([row for label in sorted(counts) for row in examples[label][part]] for part in range(3))
+        tasks += [small] if small else []
+        tasks += [[label] for label in batch if counts[label] > limit]
+    if not is_url(examples_dir):
+        Path(examples_dir).mkdir(parents=True, exist_ok=True)
+    example_files = [f"{examples_dir}/part-{index:05d}.parquet" for index in range(len(tasks))]
+    arguments = [(files, labels, {label: counts[label] for label in labels}, settings, target) for labels, target in zip(tasks, example_files)]
+    found = list((run or run_here)(classifier_examples_task, arguments))
     try:  # each fold task writes its model into the run's folder (local or an object store)
-        card = bootstrap_classifier(positives, failures, folder, settings, run, generated)
+        card = bootstrap_classifier(example_files, combine_counts(found), folder, settings, run)
     except NotEnoughExamples as exc:
         card = {"kind": "fasttext-quality-classifier-bootstrap", "status": "too_little_text", "reason": str(exc), **exc.counts, "settings": settings.as_dict()}
     except Exception as exc:  # fastText diverged even at smaller steps (train_fold_model): no classifier, the run goes on
@@ -602,6 +600,8 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
             raise
         card = {"kind": "fasttext-quality-classifier-bootstrap", "status": "failed", "reason": f"fastText training diverged: {str(exc)[-300:]}",
                 "settings": settings.as_dict()}
+    finally:
+        remove_tree(examples_dir)
     card["fingerprint"] = key
     return card
 

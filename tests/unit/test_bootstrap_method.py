@@ -333,7 +333,8 @@ def test_classifier_examples_are_the_same_from_one_task_or_several(repo, tmp_pat
     import pyarrow as pa
 
     import longtail.pipeline.bootstrap as boot
-    from longtail.filters.classifier_bootstrap import ClassifierBootstrapSettings, feature_line, language_negatives
+    from longtail.filters.classifier_bootstrap import (GENERATED, HEURISTIC, POSITIVE, ClassifierBootstrapSettings, combine_counts, example_rows, feature_line,
+                                                       language_negatives)
 
     rows = []
     for label in ("swa_Latn", "yor_Latn"):
@@ -346,25 +347,26 @@ def test_classifier_examples_are_the_same_from_one_task_or_several(repo, tmp_pat
     counts = boot.language_row_counts(files)
     settings = ClassifierBootstrapSettings(max_documents_per_language=(max(counts.values()) - 1) // 2)
     assert any(n > 2 * settings.max_documents_per_language for n in counts.values())  # the biggest language is sampled
-    together = boot.classifier_examples_task(files, sorted(counts), counts, settings)
-    alone = {}
-    for label in sorted(counts):
-        alone.update(boot.classifier_examples_task(files, [label], {label: counts[label]}, settings))
-    assert together == alone and sorted(together) == ["swa_Latn", "yor_Latn"]
-    assert any(together[label][0] for label in together)  # some positives, with only the fields training reads
-    # no text: the positives carry its length, which decides whether a classifier is trained
-    assert all(set(row) == {*boot.EXAMPLE_FIELDS, "characters"} and row["characters"] > 0 for label in together for row in together[label][0])
-    assert all(set(row) == set(boot.EXAMPLE_FIELDS) for label in together for row in together[label][1])
-    # the feature line is made in the task, as the training task would make it from the text
+    one = [str(tmp_path / "together.parquet")]
+    apart = [str(tmp_path / f"alone-{label}.parquet") for label in sorted(counts)]
+    together = boot.classifier_examples_task(files, sorted(counts), counts, settings, one[0])
+    alone = [boot.classifier_examples_task(files, [label], {label: counts[label]}, settings, path) for label, path in zip(sorted(counts), apart)]
+    assert combine_counts([together]) == combine_counts(alone) and together["positive_languages"] == ["swa_Latn", "yor_Latn"]
+    for section in (POSITIVE, GENERATED, HEURISTIC):
+        assert list(example_rows(one, section)) == list(example_rows(apart, section))
+    # the feature line is made in the task, as the training task would make it from the text; of the text only its
+    # length is counted (it decides whether a classifier is trained)
     text_of = {str(row["id"]): row["text"] for row in rows}
-    assert all(row["line"] == feature_line(text_of[str(row["id"])], row["script"]) for label in together for part in together[label][:2] for row in part)
-    assert all(row["characters"] == len(text_of[str(row["id"])]) for label in together for row in together[label][0])
-    # and the junk, from the language's positives alone: its kind and line travel, not its text
-    for label, (positives, _, junk) in together.items():
-        made = language_negatives([{**row, "text": text_of[str(row["id"])]} for row in positives], label, settings)
-        assert 0 < len(junk) <= len(positives) if positives else not junk
-        assert [(r["id"], r["kind"], r["line"]) for r in junk] == [(r["id"], r["kind"], feature_line(r["text"], r["script"])) for r in made]
-        assert all(set(r) == set(boot.EXAMPLE_FIELDS) | {"kind"} for r in junk)
+    positives = list(example_rows(one, POSITIVE))
+    assert positives and all(row["line"] == feature_line(text_of[row["id"]], "Latn") for row in positives)
+    assert all(row["line"] == feature_line(text_of[row["id"]], "Latn") for row in example_rows(one, HEURISTIC))
+    assert together["positive_characters"] == sum(len(text_of[row["id"]]) for row in positives)
+    # and the junk, from the language's positives alone
+    junk = list(example_rows(one, GENERATED))
+    for label in sorted(counts):
+        made = language_negatives([{"id": row["id"], "text": text_of[row["id"]], "script": "Latn"} for row in positives if row["lang_script"] == label], label, settings)
+        assert 0 < len(made) <= sum(row["lang_script"] == label for row in positives)
+        assert [(r["id"], r["kind"], r["line"]) for r in junk if r["lang_script"] == label] == [(r["id"], r["kind"], feature_line(r["text"], "Latn")) for r in made]
 
 
 def test_classifier_examples_read_small_languages_in_batches_and_sample_big_ones():

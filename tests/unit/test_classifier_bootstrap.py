@@ -38,38 +38,60 @@ def test_mojibake_only_for_non_ascii_text():
     assert cb.mojibake("été à Noël", "Latn", random.Random(0)) == "Ã©tÃ© Ã\xa0 NoÃ«l"
 
 
-def test_generated_negatives_are_seeded_and_deterministic():
+def test_a_languages_junk_is_seeded_and_deterministic():
     positives = [{"id": f"d{i}", "lang_script": "eng_Latn", "script": "Latn", "text": TEXT} for i in range(9)]
     settings = cb.ClassifierBootstrapSettings()
-    first, second = cb.generated_negatives(positives, settings), cb.generated_negatives(list(reversed(positives)), settings)
-    assert first == second
+    first = cb.language_negatives(positives, "eng_Latn", settings)
+    assert first == cb.language_negatives(list(reversed(positives)), "eng_Latn", settings)
     assert {n["kind"] for n in first} == {"word_salad", "scrambled_letters"}  # ASCII text: no mojibake
-    assert cb.generated_negatives(positives, replace(settings, seed=1)) != first
-    assert all(cb.fold_of(n["id"], 4) == cb.fold_of(n["id"], 4) for n in first)  # junk keeps its source's id (fold)
-
-
-def test_a_languages_junk_depends_on_its_own_positives_only():
-    """The run makes each language's junk in the example task that read it: the junk of all positives is each
-    language's junk, labels in order, and a language's junk is the same with or without other languages."""
-    settings = cb.ClassifierBootstrapSettings()
-    russian = "Комитет собрался в понедельник, чтобы обсудить бюджет.\nЧлены комитета согласились, что школе нужна новая крыша."
-    english = [{"id": f"e{i}", "lang_script": "eng_Latn", "script": "Latn", "text": TEXT} for i in range(6)]
-    others = [{"id": f"r{i}", "lang_script": "rus_Cyrl", "script": "Cyrl", "text": russian} for i in range(7)]
-    together = cb.generated_negatives(others + english, settings)
-    made = cb.language_negatives(english, "eng_Latn", settings) + cb.language_negatives(others, "rus_Cyrl", settings)
-    assert together == sorted(made, key=lambda n: n["id"]) and together == cb.training_order(made)  # languages mixed by id
-    assert [n for n in together if n["lang_script"] == "eng_Latn"] == cb.generated_negatives(english, settings)
-    assert {n["kind"] for n in together if n["lang_script"] == "rus_Cyrl"} == set(cb.JUNK_KINDS)  # non-ASCII: mojibake too
+    assert cb.language_negatives(positives, "eng_Latn", replace(settings, seed=1)) != first
+    assert [n["id"] for n in first] == sorted(r["id"] for r in positives)  # junk keeps its source's id (and fold)
     # each language draws its own: the same texts under another label are shuffled differently
-    relabelled = [{**row, "lang_script": "sco_Latn"} for row in english]
-    assert [n["text"] for n in cb.generated_negatives(relabelled, settings)] != [n["text"] for n in cb.generated_negatives(english, settings)]
+    assert [n["text"] for n in cb.language_negatives(positives, "sco_Latn", settings)] != [n["text"] for n in first]
+
+
+def _languages(settings):
+    """Two languages' (label, positives, heuristic negatives, junk), as the run's example tasks make them."""
+    russian = "Комитет собрался в понедельник, чтобы обсудить бюджет.\nЧлены комитета согласились, что школе нужна новая крыша."
+    english = [{"id": f"e{i}", "lang_script": "eng_Latn", "script": "Latn", "text": f"{TEXT} {i}"} for i in range(6)]
+    russian = [{"id": f"r{i}", "lang_script": "rus_Cyrl", "script": "Cyrl", "text": f"{russian} {i}"} for i in range(7)]
+    bad = [{"id": "e-bad", "lang_script": "eng_Latn", "script": "Latn", "text": "buy buy buy buy"}]
+    return [("rus_Cyrl", russian, [], cb.language_negatives(russian, "rus_Cyrl", settings)),
+            ("eng_Latn", english, bad, cb.language_negatives(english, "eng_Latn", settings))]
+
+
+def test_examples_read_the_same_however_the_languages_are_split_among_files(tmp_path):
+    """The run's example tasks each write the languages they read (how many tasks, and which languages go
+    together, depends on the crawl and the cores); the fold tasks read every file. Each section comes out in one
+    order: positives and heuristic negatives by label, the junk by id with the languages mixed."""
+    settings = cb.ClassifierBootstrapSettings()
+    languages = _languages(settings)
+    together = cb.write_examples(tmp_path / "one.parquet", languages, settings)
+    apart = [cb.write_examples(tmp_path / f"part{n}.parquet", [item], settings) for n, item in enumerate(languages)]
+    assert cb.combine_counts([together]) == cb.combine_counts(apart) == {
+        "positive_documents": 13, "positive_characters": sum(len(r["text"]) for _, rows, _, _ in languages for r in rows),
+        "positive_languages": 2, "heuristic_negatives": 1}
+    for section in (cb.POSITIVE, cb.GENERATED, cb.HEURISTIC):
+        one = list(cb.example_rows([str(tmp_path / "one.parquet")], section))
+        assert one == list(cb.example_rows([str(tmp_path / "part0.parquet"), str(tmp_path / "part1.parquet")], section))
+        assert one == list(cb.example_rows([str(tmp_path / "part1.parquet"), str(tmp_path / "part0.parquet")], section))
+    positives = list(cb.example_rows([str(tmp_path / "one.parquet")], cb.POSITIVE))
+    assert [r["lang_script"] for r in positives] == ["eng_Latn"] * 6 + ["rus_Cyrl"] * 7
+    assert positives[0]["line"] == cb.example_line(languages[1][1][0], settings.max_tokens) and positives[0]["fold"] == cb.fold_of("e0", settings.folds)
+    junk = list(cb.example_rows([str(tmp_path / "one.parquet")], cb.GENERATED))
+    assert [r["id"] for r in junk] == sorted(r["id"] for r in junk) and [r["lang_script"] for r in junk] == ["eng_Latn"] * 6 + ["rus_Cyrl"] * 7
+    assert {r["kind"] for r in junk if r["lang_script"] == "rus_Cyrl"} == set(cb.JUNK_KINDS)  # non-ASCII: mojibake too
+    assert [r["id"] for r in cb.example_rows([str(tmp_path / "one.parquet")], cb.HEURISTIC)] == ["e-bad"]
 
 
 def test_too_few_positives_raise_with_counts(tmp_path):
+    settings = cb.ClassifierBootstrapSettings()
     positives = [{"id": "a", "lang_script": "eng_Latn", "script": "Latn", "text": TEXT}]
+    counts = cb.write_examples(tmp_path / "examples.parquet", [("eng_Latn", positives, [], [])], settings)
     with pytest.raises(cb.NotEnoughExamples) as info:
-        cb.bootstrap_classifier(positives, [], tmp_path, cb.ClassifierBootstrapSettings())
-    assert info.value.counts["positive_documents"] == 1
+        cb.bootstrap_classifier([str(tmp_path / "examples.parquet")], cb.combine_counts([counts]), tmp_path, settings)
+    assert info.value.counts["positive_documents"] == 1 and info.value.counts["positive_characters"] == len(TEXT)
+    assert not list(tmp_path.glob("fold*.bin"))
 
 
 def _manifest(defaults: dict, quality: dict):
@@ -92,39 +114,47 @@ def test_threshold_rule():
     assert classifier_rule(_manifest({"min_quality_score": 0.3}, {"classifier_model": "/nonexistent/classifier.bin"}), None) == (0.3, "manifest")
 
 
-def _examples(n: int, length: int, folds: int, seed: int) -> list[dict]:
-    """Training examples: even ones good (windows of TEXT's words), odd ones junk (repeated rare letters)."""
+def _examples_file(path, n: int, length: int, seed: int, settings) -> str:
+    """An examples file of one language: even documents good (windows of TEXT's words), odd ones junk (repeated
+    rare letters)."""
     words = TEXT.split()
     rng = random.Random(seed)
-    examples = []
+    good, junk = [], []
     for i in range(n):
-        good = i % 2 == 0
-        line = " ".join(words[j % len(words)] for j in range(i, i + length)) if good else " ".join(rng.choice("xqzjvk") * 3 for _ in range(length))
-        examples.append({"label": cb.GOOD if good else cb.BAD, "line": line, "fold": cb.fold_of(f"d{i}", folds)})
-    return examples
+        if i % 2 == 0:
+            good.append({"id": f"d{i}", "line": " ".join(words[j % len(words)] for j in range(i, i + length)), "characters": 100})
+        else:
+            junk.append({"id": f"d{i}", "line": " ".join(rng.choice("xqzjvk") * 3 for _ in range(length)), "kind": "word_salad"})
+    cb.write_examples(path, [("eng_Latn", good, [], junk)], settings)
+    return str(path)
 
 
 def test_out_of_fold_scores_come_from_the_saved_fold_models(tmp_path):
     """The fold tasks score their own held-out examples; the scores are those of the model files the run loads,
-    each example scored by the model of its fold, returned in the order asked."""
+    each example scored by the model of its fold, and a fold model is trained on the other folds' examples only."""
     import fasttext
 
     settings = replace(cb.ClassifierBootstrapSettings(), epochs=5)
-    examples = _examples(60, 12, settings.folds, seed=7)
-    assert {ex["fold"] for ex in examples} == set(range(settings.folds))
-    scored = list(reversed(examples))
-    paths, digests, scores = cb.train_fold_models(examples, tmp_path, settings, scored=scored)
+    files = [_examples_file(tmp_path / "examples.parquet", 60, 12, 7, settings)]
+    rows = [row for section in (cb.POSITIVE, cb.GENERATED) for row in cb.example_rows(files, section)]
+    assert {row["fold"] for row in rows} == set(range(settings.folds))
+    paths, digests, scores = cb.train_fold_models(files, tmp_path / "classifier", settings)
     assert digests == [hashlib.sha256(open(path, "rb").read()).hexdigest() for path in paths]
     models = [fasttext.load_model(path) for path in paths]
-    assert scores == [cb.good_probability(models[ex["fold"]], ex["line"]) for ex in scored]
-    assert scores != [cb.good_probability(models[1 - ex["fold"]], ex["line"]) for ex in scored]  # the fold matters
+    for kind in ("positive", "word_salad"):
+        expected = [cb.good_probability(models[row["fold"]], row["line"]) for row in rows if row["kind"] == kind]
+        assert sorted(scores[kind]) == sorted(expected) and len(expected) == 30
+        assert sorted(scores[kind]) != sorted(cb.good_probability(models[1 - row["fold"]], row["line"]) for row in rows if row["kind"] == kind)
+    for k, model in enumerate(models):  # the words of a document seen in training only by the other fold's model
+        seen = {word for row in rows if row["fold"] != k for word in row["line"].split()}
+        assert set(model.get_words()) - {"</s>"} == seen  # </s>: fastText's end of line
 
 
 def _fold_models(tmp_path):
     """Two small fold models (the run's layout: ``fold<k>.bin`` in one folder)."""
     settings = replace(cb.ClassifierBootstrapSettings(), epochs=5)
     folder = tmp_path / "classifier"
-    cb.train_fold_models(_examples(40, 10, settings.folds, seed=3), folder, settings)
+    cb.train_fold_models([_examples_file(tmp_path / "examples.parquet", 40, 10, 3, settings)], folder, settings)
     return folder, settings.folds
 
 
@@ -195,11 +225,13 @@ def test_a_fold_model_is_the_same_bytes_however_often_this_process_trained_befor
     new process each time, a fold model is a function of its lines and parameters."""
     rng = random.Random(1)
     words = ["ilé", "ọjà", "omi", "oúnjẹ", "ìwé", "ọmọ", "ẹ̀kọ́", "ayé"]
-    lines = [f"__label__{'good' if i % 2 else 'bad'} " + " ".join(rng.choice(words) for _ in range(12)) for i in range(60)]
-    params = dict(cb.ClassifierBootstrapSettings(epochs=5).fasttext_params(), dim=16, bucket=20000)
-    heldout = [line.split(" ", 1)[1] for line in lines[:5]]
-    trained = [cb.train_fold_model(0, lines, params, heldout, str(tmp_path / f"fold{i}.bin")) for i in range(6)]
-    files = {(tmp_path / f"fold{i}.bin").read_bytes() for i in range(6)}
-    assert len(files) == 1 and {digest for _, digest, _ in trained} == {hashlib.sha256(files.pop()).hexdigest()}
-    assert all(scores == trained[0][2] for _, _, scores in trained)
-    assert sorted(path.name for path in tmp_path.iterdir()) == [f"fold{i}.bin" for i in range(6)]  # no temporary file left
+    settings = cb.ClassifierBootstrapSettings(epochs=5, dim=16, bucket=20000)
+    good = [{"id": f"g{i}", "line": " ".join(rng.choice(words) for _ in range(12)), "characters": 60} for i in range(30)]
+    junk = [{"id": f"g{i}", "line": " ".join(rng.choice(words) for _ in range(12)), "kind": "word_salad"} for i in range(30)]
+    files = [str(tmp_path / "examples" / "part.parquet")]
+    cb.write_examples(files[0], [("yor_Latn", good, [], junk)], settings)
+    trained = [cb.train_fold_model(0, files, settings, str(tmp_path / f"fold{i}.bin")) for i in range(6)]
+    models = {(tmp_path / f"fold{i}.bin").read_bytes() for i in range(6)}
+    assert len(models) == 1 and {digest for _, digest, _ in trained} == {hashlib.sha256(models.pop()).hexdigest()}
+    assert all(scores == trained[0][2] for _, _, scores in trained) and set(trained[0][2]) == {"positive", "word_salad"}
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_file()) == [f"fold{i}.bin" for i in range(6)]  # no temporary file left
