@@ -90,6 +90,10 @@ class ClassifierBootstrapSettings:
     maxn: int = 0
     word_ngrams: int = 2
     bucket: int = 200_000
+    # occurrences a word needs in a fold's training file to get a vector of its own (fastText's minCount). 2 leaves
+    # out the junk's one-off words: fold models 176 -> 102 MB on 99,279 records, but on the issue-12 bench it kept
+    # 1-3 fewer good pages of 2,549 on each of three seeds (docs/quality.md); for crawls whose models outgrow memory
+    min_count: int = 1
     lr: float = 0.5
     # the threshold selection applies when the manifest sets no min_quality_score: the score below which this
     # share of the out-of-fold positives falls (a per-run calibration, written to the card)
@@ -108,7 +112,7 @@ class ClassifierBootstrapSettings:
 
     def fasttext_params(self) -> dict:
         return dict(minn=self.minn, maxn=self.maxn, dim=self.dim, epoch=self.epochs, lr=self.lr, wordNgrams=self.word_ngrams,
-                    bucket=self.bucket, seed=self.seed, thread=1, verbose=0, loss="softmax")
+                    bucket=self.bucket, minCount=self.min_count, seed=self.seed, thread=1, verbose=0, loss="softmax")
 
 
 def script_of(label: str | None) -> str:

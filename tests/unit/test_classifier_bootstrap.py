@@ -150,6 +150,27 @@ def test_out_of_fold_scores_come_from_the_saved_fold_models(tmp_path):
         assert set(model.get_words()) - {"</s>"} == seen  # </s>: fastText's end of line
 
 
+def test_min_count_leaves_words_seen_once_out_of_the_fold_models(tmp_path):
+    """``min_count`` (fastText's ``minCount``): a word seen fewer times in a fold's training file gets no vector of
+    its own, which keeps the models of a crawl with much junk small (every scrambled word is new)."""
+    import collections
+
+    import fasttext
+
+    settings = replace(cb.ClassifierBootstrapSettings(), epochs=5, min_count=2)
+    words = TEXT.split()
+    good = [{"id": f"d{i}", "line": " ".join(words[i % 5: i % 5 + 8]), "characters": 100} for i in range(40)]
+    junk = [{"id": f"d{i}", "line": f"xq{i} zj{i} " + " ".join(words[:3]), "kind": "scrambled_letters"} for i in range(40)]  # two words once each
+    files = [str(tmp_path / "examples.parquet")]
+    cb.write_examples(files[0], [("eng_Latn", good, [], junk)], settings)
+    rows = [row for section in (cb.POSITIVE, cb.GENERATED) for row in cb.example_rows(files, section)]
+    paths, _, _ = cb.train_fold_models(files, tmp_path / "classifier", settings)
+    for k, path in enumerate(paths):
+        seen = collections.Counter(word for row in rows if row["fold"] != k for word in row["line"].split())
+        assert set(fasttext.load_model(path).get_words()) - {"</s>"} == {word for word, n in seen.items() if n >= 2}
+        assert any(n == 1 for n in seen.values())  # there were words seen once, left out
+
+
 def _fold_models(tmp_path):
     """Two small fold models (the run's layout: ``fold<k>.bin`` in one folder)."""
     settings = replace(cb.ClassifierBootstrapSettings(), epochs=5)
