@@ -682,6 +682,23 @@ def file_groups(files: list[str], groups: int) -> list[list[str]]:
     return [sorted(group) for group in lists if group]
 
 
+# a calibrated threshold under this drops almost no document. On bigger crawls the pooled 1% quantile of the
+# positives' scores falls to about 0, as each language scores on a scale of its own (docs/quality.md): said on the
+# console and in the run log, so that a run does not look filtered by the classifier when it is not
+NEAR_ZERO_THRESHOLD = 0.01
+
+
+def near_zero_threshold_warning(card: dict) -> str | None:
+    """The warning for a trained classifier ``card`` whose calibrated threshold is under :data:`NEAR_ZERO_THRESHOLD`."""
+    threshold = (card.get("calibration") or {}).get("min_quality_score")
+    if card.get("status") != "trained" or threshold is None or threshold >= NEAR_ZERO_THRESHOLD:
+        return None
+    salad = (card.get("heldout") or {}).get("auc", {}).get("word_salad")
+    return (f"quality classifier: its calibrated threshold is {threshold} (1% of its {card.get('positive_documents')} positives score under it), "
+            f"so it drops almost no document; out-of-fold AUC against word salad {salad}. The languages of a big crawl score on "
+            f"scales of their own (docs/quality.md); selection.defaults.min_quality_score sets a threshold instead")
+
+
 def run_classifier_bootstrap(manifest, files: list[str], progress: bool = True) -> ClassifierOutcome | None:
     """Train the run's quality classifier and re-score ``quality_score`` into bootstrap/quality/ (None when
     ``stages.quality.classifier_bootstrap`` is off). Keyed by a fingerprint of the annotations and the settings:
@@ -728,6 +745,11 @@ def run_classifier_bootstrap(manifest, files: list[str], progress: bool = True) 
         remove_tree(scored_dir)
         return ClassifierOutcome(card, {})
     runlog.info("bootstrap classifier: %d positives, held-out AUC %s, threshold %s", card["positive_documents"], card["heldout"]["auc"], card["calibration"]["min_quality_score"])
+    warning = near_zero_threshold_warning(card) if "min_quality_score" not in manifest.explicit_defaults else None
+    if warning:
+        runlog.warning(warning)
+        if progress:
+            print(warning)
     scored_dir.mkdir(parents=True, exist_ok=True)
     marker, complete = scored_dir / "FINGERPRINT", scored_dir / "COMPLETE"
     complete.unlink(missing_ok=True)

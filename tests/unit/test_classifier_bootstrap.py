@@ -114,6 +114,19 @@ def test_threshold_rule():
     assert classifier_rule(_manifest({"min_quality_score": 0.3}, {"classifier_model": "/nonexistent/classifier.bin"}), None) == (0.3, "manifest")
 
 
+def test_a_calibrated_threshold_near_zero_is_said():
+    """On bigger crawls the pooled threshold falls to about 0 (docs/quality.md): the run says that the classifier then
+    drops almost nothing, rather than look filtered."""
+    from longtail.pipeline.bootstrap import NEAR_ZERO_THRESHOLD, near_zero_threshold_warning
+
+    card = {"status": "trained", "positive_documents": 7187, "calibration": {"min_quality_score": 0.0002}, "heldout": {"auc": {"word_salad": 0.7063}}}
+    warning = near_zero_threshold_warning(card)
+    assert "0.0002" in warning and "7187 positives" in warning and "0.7063" in warning and "min_quality_score" in warning
+    assert near_zero_threshold_warning({**card, "calibration": {"min_quality_score": NEAR_ZERO_THRESHOLD}}) is None
+    assert near_zero_threshold_warning({**card, "calibration": {"min_quality_score": 0.13}}) is None
+    assert near_zero_threshold_warning({"status": "too_little_text", "calibration": {"min_quality_score": 0.0}}) is None
+
+
 def _examples_file(path, n: int, length: int, seed: int, settings) -> str:
     """An examples file of one language: even documents good (windows of TEXT's words), odd ones junk (repeated
     rare letters)."""
