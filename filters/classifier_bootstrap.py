@@ -241,6 +241,7 @@ def _quantiles(values: list[float]) -> dict:
 # languages gives ~4,500 examples of ~5 KB each per language.
 
 POSITIVE, GENERATED, HEURISTIC = 0, 1, 2  # an examples file's sections, in fastText's training order
+POSITIVE_KIND, HEURISTIC_KIND = "positive", "heuristic"  # the kind of a positive and of a heuristic negative; junk: its maker's
 EXAMPLES_ROW_GROUP = 256  # rows a reader of an examples file decodes at a time: a fold task reads every file at once
 
 
@@ -273,7 +274,7 @@ def write_examples(target, languages: list[tuple[str, list[dict], list[dict], li
     sections: dict[int, list[dict]] = {POSITIVE: [], GENERATED: [], HEURISTIC: []}
     counts = {"positive_documents": 0, "positive_characters": 0, "positive_languages": [], "heuristic_negatives": 0}
     for label, positives, failures, junk in sorted(languages, key=lambda item: item[0]):
-        for section, rows, kind in ((POSITIVE, positives, "positive"), (GENERATED, junk, None), (HEURISTIC, failures, "heuristic")):
+        for section, rows, kind in ((POSITIVE, positives, POSITIVE_KIND), (GENERATED, junk, None), (HEURISTIC, failures, HEURISTIC_KIND)):
             for row in rows:
                 line = row["line"] if "line" in row else example_line(row, settings.max_tokens)
                 sections[section].append({"section": section, "lang_script": label, "id": str(row["id"]), "fold": fold_of(row["id"], settings.folds),
@@ -378,12 +379,7 @@ def train_fold_models(files: list[str], folder, settings: ClassifierBootstrapSet
     the other in this process; the run passes Ray tasks: each model trains on one thread, so that it is the same on
     every run, and the folds on different cores).
     """
-    from longtail.fileio import is_url
-
-    folder = str(folder).rstrip("/")
-    if not is_url(folder):
-        Path(folder).mkdir(parents=True, exist_ok=True)
-    paths = [f"{folder}/fold{k}.bin" for k in range(settings.folds)]
+    paths = [f"{str(folder).rstrip('/')}/fold{k}.bin" for k in range(settings.folds)]  # made by atomic_path
     digests, by_fold = {}, {}
     for k, digest, scores in (run or run_here)(train_fold_model, [(k, files, settings, paths[k]) for k in range(settings.folds)]):
         digests[k], by_fold[k] = digest, scores
@@ -410,14 +406,14 @@ def bootstrap_classifier(files: list[str], counts: dict, folder, settings: Class
             f"{positives} documents ({characters} characters) pass strict LID and the heuristics; the classifier needs "
             f"{settings.min_positive_documents} documents and {settings.min_positive_characters} characters", counts)
     paths, digests, scores = train_fold_models(files, folder, settings, run)
-    positive_scores = scores.pop("positive", [])
+    positive_scores = scores.pop(POSITIVE_KIND, [])
     by_kind = dict(sorted(scores.items()))
     threshold = percentile(sorted(positive_scores), 100 * settings.calibration_positive_share) if positive_scores else None
     return {
         "kind": "fasttext-quality-classifier-bootstrap",
         "status": "trained",
         **counts,
-        "generated_negatives": {k: len(v) for k, v in by_kind.items() if k != "heuristic"},
+        "generated_negatives": {k: len(v) for k, v in by_kind.items() if k != HEURISTIC_KIND},
         "settings": settings.as_dict(),
         "fasttext_params": settings.fasttext_params(),
         "folds": [{"model": Path(p).name, "sha256": digest} for p, digest in zip(paths, digests)],  # not where the run folder is

@@ -586,8 +586,6 @@ def train_classifier_task(files: list[str], folder: str, settings, key: str) -> 
         small = [label for label in batch if counts[label] <= limit]
         tasks += [small] if small else []
         tasks += [[label] for label in batch if counts[label] > limit]
-    if not is_url(examples_dir):
-        Path(examples_dir).mkdir(parents=True, exist_ok=True)
     example_files = [f"{examples_dir}/part-{index:05d}.parquet" for index in range(len(tasks))]
     arguments = [(files, labels, {label: counts[label] for label in labels}, settings, target) for labels, target in zip(tasks, example_files)]
     found = list((run or run_here)(classifier_examples_task, arguments))
