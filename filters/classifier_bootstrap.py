@@ -324,10 +324,10 @@ def good_probability(model, line: str) -> float:
 NAN_RETRIES = 4  # a fold whose training diverges is retried with half the learning rate, this many times in all
 
 
-def train_fold_model(fold: int, files: list[str], settings: ClassifierBootstrapSettings, target: str) -> tuple[int, str, dict[str, list[float]]]:
+def train_fold_model(fold: int, files: list[str], settings: ClassifierBootstrapSettings, target: str) -> tuple[int, str, dict[str, dict[str, list[float]]]]:
     """Fold model ``fold``: trained on the examples of every other fold in the examples ``files`` and written to
     ``target`` (a path every node reaches, or a URL; atomically). Returns ``(fold, the model file's sha256, the
-    saved model's good-probability of each example of this fold, by kind)``. It runs in any process on any node,
+    saved model's good-probability of each example of this fold, by kind and language)``. It runs in any process on any node,
     one fold per core, and the out-of-fold scores are computed where the model is. The model is written here
     rather than returned: on 99,279 records each fold model was 176 MB (its vocabulary holds every junk word), and
     the two returned to the training task took it from 0.8 to 1.9 GB."""
@@ -357,11 +357,11 @@ def train_fold_model(fold: int, files: list[str], settings: ClassifierBootstrapS
         else:
             raise RuntimeError(f"fold {fold}: fastText diverged (NaN) down to lr {lr * 2}")
         saved = fasttext.load_model(str(model_file))  # scored as the run will load it
-        scores: dict[str, list[float]] = {}
+        scores: dict[str, dict[str, list[float]]] = {}
         for section in (POSITIVE, GENERATED, HEURISTIC):
             for row in example_rows(files, section):
                 if row["fold"] == fold:
-                    scores.setdefault(row["kind"], []).append(good_probability(saved, row["line"]))
+                    scores.setdefault(row["kind"], {}).setdefault(row["lang_script"], []).append(good_probability(saved, row["line"]))
         return fold, sha256_file(model_file), scores
 
 
@@ -370,10 +370,11 @@ def run_here(function, argument_lists):
     return (function(*args) for args in argument_lists)
 
 
-def train_fold_models(files: list[str], folder, settings: ClassifierBootstrapSettings, run=None) -> tuple[list[str], list[str], dict[str, list[float]]]:
+def train_fold_models(files: list[str], folder, settings: ClassifierBootstrapSettings, run=None) -> tuple[list[str], list[str], dict[str, dict[str, list[float]]]]:
     """Train ``settings.folds`` models from the examples ``files`` into ``folder`` (local or a URL), model k on the
     examples of every fold but k; return their paths, their files' sha256 and the out-of-fold good-probability of
-    every example by kind (``positive``, each junk kind, ``heuristic``; an example of fold k is scored by model k).
+    every example by kind (``positive``, each junk kind, ``heuristic``) and language (an example of fold k is scored
+    by model k).
 
     ``run(function, argument_lists)`` yields the results of ``function(*args)`` in any order (default: one after
     the other in this process; the run passes Ray tasks: each model trains on one thread, so that it is the same on
@@ -383,11 +384,31 @@ def train_fold_models(files: list[str], folder, settings: ClassifierBootstrapSet
     digests, by_fold = {}, {}
     for k, digest, scores in (run or run_here)(train_fold_model, [(k, files, settings, paths[k]) for k in range(settings.folds)]):
         digests[k], by_fold[k] = digest, scores
-    scores: dict[str, list[float]] = {}
+    scores: dict[str, dict[str, list[float]]] = {}
     for k in range(settings.folds):  # in fold order, whichever finished first
-        for kind, values in by_fold[k].items():
-            scores.setdefault(kind, []).extend(values)
+        for kind, languages in by_fold[k].items():
+            for label, values in languages.items():
+                scores.setdefault(kind, {}).setdefault(label, []).extend(values)
     return paths, [digests[k] for k in range(settings.folds)], scores
+
+
+def calibrate(positives_by_language: dict[str, list[float]], share: float) -> tuple[float | None, dict[str, float]]:
+    """The threshold below which ``share`` % of the out-of-fold positives' scores fall, and the languages with
+    ``100 / share`` positives or more whose own positives' ``share`` % quantile is lower, with theirs (rounded to 4
+    places). The pooled threshold may take far
+    more than the share of one language's positives, as each language scores on a scale of its own (on the scaling
+    bench it took 40 of Spanish's 111; docs/quality.md); such a language keeps them. A threshold is only ever lowered
+    this way: a language scored high as a whole (its junk too) keeps the pooled one."""
+    from longtail.filters.perplexity_buckets import percentile
+
+    pooled = sorted(value for values in positives_by_language.values() for value in values)
+    if not pooled:
+        return None, {}
+    threshold = round(percentile(pooled, share), 4)
+    # a language's own quantile once it has enough positives for one to fall under it (100 at 1%); with fewer it is
+    # its lowest positive, and every small language would keep every page
+    own = {label: round(percentile(sorted(values), share), 4) for label, values in sorted(positives_by_language.items()) if len(values) * share >= 100}
+    return threshold, {label: value for label, value in own.items() if value < threshold}
 
 
 def bootstrap_classifier(files: list[str], counts: dict, folder, settings: ClassifierBootstrapSettings, run=None) -> dict:
@@ -397,7 +418,6 @@ def bootstrap_classifier(files: list[str], counts: dict, folder, settings: Class
 
     Raises :class:`NotEnoughExamples` below ``min_positive_documents`` / ``min_positive_characters``.
     """
-    from longtail.filters.perplexity_buckets import percentile
     from longtail.filters.quality_eval import roc_auc
 
     positives, characters = counts["positive_documents"], counts["positive_characters"]
@@ -406,9 +426,11 @@ def bootstrap_classifier(files: list[str], counts: dict, folder, settings: Class
             f"{positives} documents ({characters} characters) pass strict LID and the heuristics; the classifier needs "
             f"{settings.min_positive_documents} documents and {settings.min_positive_characters} characters", counts)
     paths, digests, scores = train_fold_models(files, folder, settings, run)
-    positive_scores = scores.pop(POSITIVE_KIND, [])
-    by_kind = dict(sorted(scores.items()))
-    threshold = percentile(sorted(positive_scores), 100 * settings.calibration_positive_share) if positive_scores else None
+    positives_by_language = scores.pop(POSITIVE_KIND, {})
+    positive_scores = [value for label in sorted(positives_by_language) for value in positives_by_language[label]]
+    by_kind = {kind: [value for values in languages.values() for value in values] for kind, languages in sorted(scores.items())}
+    share = 100 * settings.calibration_positive_share
+    threshold, lowered = calibrate(positives_by_language, share)
     return {
         "kind": "fasttext-quality-classifier-bootstrap",
         "status": "trained",
@@ -424,7 +446,9 @@ def bootstrap_classifier(files: list[str], counts: dict, folder, settings: Class
             "negative_scores_p50": {kind: _quantiles(values).get("p50") for kind, values in by_kind.items()},
         },
         "calibration": {
-            "min_quality_score": round(threshold, 4) if threshold is not None else None,
-            "rule": f"the score below which {100 * settings.calibration_positive_share:g}% of the out-of-fold positives fall",
+            "min_quality_score": threshold,
+            "rule": f"the score below which {share:g}% of the out-of-fold positives fall; a language whose own positives' {share:g}% "
+                    f"quantile is lower gets that one (per_language)",
+            "per_language": lowered,
         },
     }

@@ -523,10 +523,15 @@ class ClassifierOutcome:
     def threshold(self) -> float | None:
         return (self.card.get("calibration") or {}).get("min_quality_score") if self.trained else None
 
+    @property
+    def language_thresholds(self) -> dict[str, float]:
+        """Languages whose own positives' calibration quantile is under the pooled threshold: theirs instead."""
+        return dict((self.card.get("calibration") or {}).get("per_language") or {}) if self.trained else {}
 
-# bumped when the same settings and annotations train a different classifier, so that a resumed run retrains it
-# (2: the junk made per language in the example tasks, 2026-12-06)
-CLASSIFIER_METHOD = 2
+
+# bumped when the same settings and annotations train a different classifier or card, so that a resumed run
+# retrains it (2: the junk made per language in the example tasks, 2026-12-06; 3: per-language calibration)
+CLASSIFIER_METHOD = 3
 
 
 def classifier_fingerprint(settings, annotated: list[str]) -> str:

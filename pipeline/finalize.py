@@ -93,13 +93,27 @@ def classifier_rule(manifest: Manifest, classifier: ClassifierOutcome | None) ->
     return None, "given:annotation_only" if manifest.quality.classifier_model else "none"
 
 
+def with_classifier_thresholds(manifest: Manifest, classifier: ClassifierOutcome | None) -> tuple[Manifest, float | None, str]:
+    """``manifest`` with the classifier threshold of :func:`classifier_rule` as the default, and, under the
+    bootstrapped classifier's own rule, its per-language calibration for the languages the manifest sets no
+    ``min_quality_score`` for (each lower than the pooled threshold: a language whose positives score low as a whole
+    keeps them); with that threshold and rule."""
+    threshold, rule = classifier_rule(manifest, classifier)
+    manifest = replace(manifest, thresholds=manifest.thresholds.updated({"min_quality_score": threshold}))
+    if rule == "bootstrap" and classifier.language_thresholds:
+        per_language = {label: dict(values) for label, values in manifest.language_thresholds.items()}
+        for label, value in classifier.language_thresholds.items():
+            per_language.setdefault(label, {}).setdefault("min_quality_score", value)
+        manifest = replace(manifest, language_thresholds=per_language)
+    return manifest, threshold, rule
+
+
 def finalize_language(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None = None,
                       classifier: ClassifierOutcome | None = None) -> LanguageResult:
     """Select, deduplicate and write one language; returns its statistics and stage counters."""
     if not is_safe_label(label):  # labels become folder names: refuse anything else
         raise ValueError(f"unsafe language label {label!r}")
-    threshold, rule = classifier_rule(manifest, classifier)
-    manifest = replace(manifest, thresholds=manifest.thresholds.updated({"min_quality_score": threshold}))
+    manifest, threshold, rule = with_classifier_thresholds(manifest, classifier)
     rows, characters = language_size(files, label)
     batch_rows = rows_per_chunk(manifest.write.finalize_memory_mb, characters / max(rows, 1))
     if rows > shard_rows(manifest):  # too many rows for one task's per-row state: shards of rows, each its own tasks
@@ -120,8 +134,7 @@ def finalize_languages(manifest: Manifest, labels: list[str], files: list[str], 
     for label in labels:
         if not is_safe_label(label):
             raise ValueError(f"unsafe language label {label!r}")
-    threshold, rule = classifier_rule(manifest, classifier)
-    manifest = replace(manifest, thresholds=manifest.thresholds.updated({"min_quality_score": threshold}))
+    manifest, threshold, rule = with_classifier_thresholds(manifest, classifier)
     tables = read_languages(files, labels, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None)
     return [_finalize_table(manifest, label, tables.pop(label), staging, bootstrap, threshold, rule) for label in labels]
 

@@ -114,6 +114,35 @@ def test_threshold_rule():
     assert classifier_rule(_manifest({"min_quality_score": 0.3}, {"classifier_model": "/nonexistent/classifier.bin"}), None) == (0.3, "manifest")
 
 
+def test_a_language_scored_low_as_a_whole_keeps_its_positives():
+    """One threshold from the pooled positives' 1% quantile can take far more of one language's positives (on the
+    scaling bench 40 of Spanish's 111): such a language gets its own positives' quantile. A threshold is only ever
+    lowered: a language scored high as a whole keeps the pooled one."""
+    high = [0.5 + i / 200 for i in range(100)]  # 0.5 .. 0.995
+    low = [i / 1000 for i in range(100)]  # 0 .. 0.099
+    threshold, lowered = cb.calibrate({"deu_Latn": high, "spa_Latn": low, "eng_Latn": high}, 1)
+    assert 0 < threshold < 0.5 and sum(v < threshold for v in low) > 1  # the pooled 1% takes more than 1% of Spanish
+    assert list(lowered) == ["spa_Latn"] and lowered["spa_Latn"] < threshold and sum(v < lowered["spa_Latn"] for v in low) <= 1
+    assert cb.calibrate({}, 1) == (None, {})
+
+
+def test_per_language_calibration_applies_under_the_bootstraps_rule_only(tmp_path):
+    from longtail.pipeline.finalize import with_classifier_thresholds
+
+    card = {"status": "trained", "calibration": {"min_quality_score": 0.12, "per_language": {"spa_Latn": 0.001, "yor_Latn": 0.05}}}
+    trained = ClassifierOutcome(card, {})
+    boot = parse_manifest({"name": "t", "inputs": ["x.warc.gz"], "output": "out", "stages": {"quality": {"classifier_bootstrap": True}},
+                           "selection": {"languages": {"yor_Latn": {"min_quality_score": 0.3}}}})
+    manifest, threshold, rule = with_classifier_thresholds(boot, trained)
+    assert (threshold, rule, manifest.thresholds.min_quality_score) == (0.12, "bootstrap", 0.12)
+    assert manifest.language_thresholds["spa_Latn"] == {"min_quality_score": 0.001}
+    assert manifest.language_thresholds["yor_Latn"]["min_quality_score"] == 0.3  # the manifest's own stays
+    assert boot.language_thresholds.get("spa_Latn") is None  # the given manifest is not changed
+    explicit = _manifest({"min_quality_score": 0.4}, {"classifier_bootstrap": True})
+    manifest, threshold, rule = with_classifier_thresholds(explicit, trained)
+    assert (threshold, rule) == (0.4, "manifest") and "spa_Latn" not in manifest.language_thresholds
+
+
 def test_a_calibrated_threshold_near_zero_is_said():
     """On bigger crawls the pooled threshold falls to about 0 (docs/quality.md): the run says that the classifier then
     drops almost nothing, rather than look filtered."""
@@ -156,8 +185,9 @@ def test_out_of_fold_scores_come_from_the_saved_fold_models(tmp_path):
     models = [fasttext.load_model(path) for path in paths]
     for kind in ("positive", "word_salad"):
         expected = [cb.good_probability(models[row["fold"]], row["line"]) for row in rows if row["kind"] == kind]
-        assert sorted(scores[kind]) == sorted(expected) and len(expected) == 30
-        assert sorted(scores[kind]) != sorted(cb.good_probability(models[1 - row["fold"]], row["line"]) for row in rows if row["kind"] == kind)
+        assert list(scores[kind]) == ["eng_Latn"]  # by kind, then language
+        assert sorted(scores[kind]["eng_Latn"]) == sorted(expected) and len(expected) == 30
+        assert sorted(scores[kind]["eng_Latn"]) != sorted(cb.good_probability(models[1 - row["fold"]], row["line"]) for row in rows if row["kind"] == kind)
     for k, model in enumerate(models):  # the words of a document seen in training only by the other fold's model
         seen = {word for row in rows if row["fold"] != k for word in row["line"].split()}
         assert set(model.get_words()) - {"</s>"} == seen  # </s>: fastText's end of line
