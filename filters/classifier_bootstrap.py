@@ -395,10 +395,10 @@ def train_fold_models(files: list[str], folder, settings: ClassifierBootstrapSet
 def calibrate(positives_by_language: dict[str, list[float]], share: float) -> tuple[float | None, dict[str, float]]:
     """The threshold below which ``share`` % of the out-of-fold positives' scores fall, and the languages with
     ``100 / share`` positives or more whose own positives' ``share`` % quantile is lower, with theirs (rounded to 4
-    places). The pooled threshold may take far
-    more than the share of one language's positives, as each language scores on a scale of its own (on the scaling
-    bench it took 40 of Spanish's 111; docs/quality.md); such a language keeps them. A threshold is only ever lowered
-    this way: a language scored high as a whole (its junk too) keeps the pooled one."""
+    places). The pooled threshold may take far more than the share of one language's positives, as each language
+    scores on a scale of its own (on the scaling bench it took 38 of Spanish's 111; docs/quality.md); such a language
+    keeps them. A threshold is only ever lowered this way: a language scored high as a whole (its junk too) keeps
+    the pooled one."""
     from longtail.filters.perplexity_buckets import percentile
 
     pooled = sorted(value for values in positives_by_language.values() for value in values)
@@ -447,8 +447,8 @@ def bootstrap_classifier(files: list[str], counts: dict, folder, settings: Class
         },
         "calibration": {
             "min_quality_score": threshold,
-            "rule": f"the score below which {share:g}% of the out-of-fold positives fall; a language whose own positives' {share:g}% "
-                    f"quantile is lower gets that one (per_language)",
+            "rule": f"the score below which {share:g}% of the out-of-fold positives fall; a language of {100 / share:g}+ positives whose own "
+                    f"{share:g}% quantile is lower gets that one (per_language)",
             "per_language": lowered,
         },
     }

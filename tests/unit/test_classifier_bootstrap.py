@@ -116,7 +116,7 @@ def test_threshold_rule():
 
 def test_a_language_scored_low_as_a_whole_keeps_its_positives():
     """One threshold from the pooled positives' 1% quantile can take far more of one language's positives (on the
-    scaling bench 40 of Spanish's 111): such a language gets its own positives' quantile. A threshold is only ever
+    scaling bench 38 of Spanish's 111): such a language gets its own positives' quantile. A threshold is only ever
     lowered: a language scored high as a whole keeps the pooled one."""
     high = [0.5 + i / 200 for i in range(100)]  # 0.5 .. 0.995
     low = [i / 1000 for i in range(100)]  # 0 .. 0.099
