@@ -565,8 +565,10 @@ def classifier_examples_task(files: list[str], labels: list[str], counts: dict[s
         rows = batch_rows.pop(label) if counts[label] <= limit else _language_rows_sample(files, label, limit)
         positives, failures = examples_of_language(rows, settings)
         junk = language_negatives(positives, label, settings)
-        for row in positives + failures + junk:  # the line and the text's length are all that is kept of a row
-            row["line"], row["characters"] = example_line(row, settings.max_tokens), len(row["text"])
+        for row in positives:  # of a positive's text, its length decides whether a classifier is trained
+            row["characters"] = len(row["text"])
+        for row in positives + failures + junk:  # the feature line is all that is kept of the text
+            row["line"] = example_line(row, settings.max_tokens)
             del row["text"]
         languages.append((label, positives, failures, junk))
     return write_examples(target, languages, settings)
