@@ -41,7 +41,7 @@ from longtail.stages.selection_columns import SelectionColumnsStage, TemplatedCa
 
 from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
 
-from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, LanguageResult, LanguageRows, RowFloats, counted, dedup_part, kenlm_stats,
+from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, ClassifierThreshold, LanguageResult, LanguageRows, RowFloats, counted, dedup_part, kenlm_stats,
                                               language_stats, peak_memory_mb, release_arrow_memory, selected_small_columns, with_selection_columns,
                                               write_language, write_shards)
 from longtail.pipeline.finalize_sharded import finalize_sharded, shard_rows
@@ -93,19 +93,22 @@ def classifier_rule(manifest: Manifest, classifier: ClassifierOutcome | None) ->
     return None, "given:annotation_only" if manifest.quality.classifier_model else "none"
 
 
-def with_classifier_thresholds(manifest: Manifest, classifier: ClassifierOutcome | None) -> tuple[Manifest, float | None, str]:
+def with_classifier_thresholds(manifest: Manifest, classifier: ClassifierOutcome | None) -> tuple[Manifest, ClassifierThreshold]:
     """``manifest`` with the classifier threshold of :func:`classifier_rule` as the default, and, under the
     bootstrapped classifier's own rule, its per-language calibration for the languages the manifest sets no
     ``min_quality_score`` for (each lower than the pooled threshold: a language whose positives score low as a whole
-    keeps them); with that threshold and rule."""
+    keeps them); with the threshold, its rule and each language's own rule for the stats."""
     threshold, rule = classifier_rule(manifest, classifier)
+    language_rules = {label: "manifest:language" for label, values in manifest.language_thresholds.items() if "min_quality_score" in values}
     manifest = replace(manifest, thresholds=manifest.thresholds.updated({"min_quality_score": threshold}))
     if rule == "bootstrap" and classifier.language_thresholds:
         per_language = {label: dict(values) for label, values in manifest.language_thresholds.items()}
         for label, value in classifier.language_thresholds.items():
-            per_language.setdefault(label, {}).setdefault("min_quality_score", value)
+            if label not in language_rules:
+                per_language.setdefault(label, {})["min_quality_score"] = value
+                language_rules[label] = "bootstrap:language"
         manifest = replace(manifest, language_thresholds=per_language)
-    return manifest, threshold, rule
+    return manifest, ClassifierThreshold(threshold, rule, language_rules)
 
 
 def finalize_language(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None = None,
@@ -113,15 +116,15 @@ def finalize_language(manifest: Manifest, label: str, files: list[str], staging:
     """Select, deduplicate and write one language; returns its statistics and stage counters."""
     if not is_safe_label(label):  # labels become folder names: refuse anything else
         raise ValueError(f"unsafe language label {label!r}")
-    manifest, threshold, rule = with_classifier_thresholds(manifest, classifier)
+    manifest, classifier_threshold = with_classifier_thresholds(manifest, classifier)
     rows, characters = language_size(files, label)
     batch_rows = rows_per_chunk(manifest.write.finalize_memory_mb, characters / max(rows, 1))
     if rows > shard_rows(manifest):  # too many rows for one task's per-row state: shards of rows, each its own tasks
-        return finalize_sharded(manifest, label, files, staging, bootstrap, classifier, threshold, rule, rows, batch_rows, shard_rows(manifest))
+        return finalize_sharded(manifest, label, files, staging, bootstrap, classifier, classifier_threshold, rows, batch_rows, shard_rows(manifest))
     if rows > batch_rows:  # bigger than the task's budget: selection, dedup and writing chunk by chunk
-        return finalize_partitioned(manifest, label, files, staging, bootstrap, classifier, threshold, rule, batch_rows)
+        return finalize_partitioned(manifest, label, files, staging, bootstrap, classifier, classifier_threshold, batch_rows)
     table = read_language(files, label, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None)
-    return _finalize_table(manifest, label, table, staging, bootstrap, threshold, rule)
+    return _finalize_table(manifest, label, table, staging, bootstrap, classifier_threshold)
 
 
 def finalize_languages(manifest: Manifest, labels: list[str], files: list[str], staging: str, bootstrap: BootstrapOutcome | None = None,
@@ -134,9 +137,9 @@ def finalize_languages(manifest: Manifest, labels: list[str], files: list[str], 
     for label in labels:
         if not is_safe_label(label):
             raise ValueError(f"unsafe language label {label!r}")
-    manifest, threshold, rule = with_classifier_thresholds(manifest, classifier)
+    manifest, classifier_threshold = with_classifier_thresholds(manifest, classifier)
     tables = read_languages(files, labels, bootstrap.perplexity_files if bootstrap else None, classifier.quality_files if classifier else None)
-    return [_finalize_table(manifest, label, tables.pop(label), staging, bootstrap, threshold, rule) for label in labels]
+    return [_finalize_table(manifest, label, tables.pop(label), staging, bootstrap, classifier_threshold) for label in labels]
 
 
 def finalize_groups(sizes: dict[str, tuple[int, int]], small_language_rows: int, memory_mb: int, workers: int) -> list[list[str]]:
@@ -163,7 +166,7 @@ def finalize_groups(sizes: dict[str, tuple[int, int]], small_language_rows: int,
 
 
 def _finalize_table(manifest: Manifest, label: str, table: pa.Table, staging: str, bootstrap: BootstrapOutcome | None,
-                    threshold: float | None, rule: str) -> LanguageResult:
+                    classifier_threshold: ClassifierThreshold) -> LanguageResult:
     card = bootstrap.card(label) if bootstrap else None
     if card is None and manifest.quality.kenlm_models:
         card = load_card(manifest.quality.kenlm_models, label)
@@ -181,7 +184,7 @@ def _finalize_table(manifest: Manifest, label: str, table: pa.Table, staging: st
     bucket_info = next(stage for stage in chain if isinstance(stage, SelectionColumnsStage)).info
     outlier_info = next((stage.info for stage in chain if isinstance(stage, LidOutlierStage)), {})  # judged, live (pages judged), outliers
     stats = {**language_stats(label, annotated, kept), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card),
-             "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
+             "classifier": classifier_threshold.stats(manifest, label),
              "lid_contamination": outlier_info.get("contamination"), "lid_outlier": outlier_info}
     return LanguageResult(stats, chain.stats())
 
@@ -240,7 +243,7 @@ def _live_rows(reasons: list) -> np.ndarray:
 
 
 def finalize_partitioned(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None,
-                         classifier: ClassifierOutcome | None, threshold: float | None, rule: str, batch_rows: int) -> LanguageResult:
+                         classifier: ClassifierOutcome | None, classifier_threshold: ClassifierThreshold, batch_rows: int) -> LanguageResult:
     """:func:`finalize_language` for a language bigger than the task's budget: the same stages, statistics and rows.
 
     The language-wide rules work on small columns of every row (:class:`LanguageRows`); text is read in batches
@@ -377,7 +380,7 @@ def finalize_partitioned(manifest: Manifest, label: str, files: list[str], stagi
     characters, size = write_language(language, staging, manifest.write, batch_rows, "", (buckets, templated_score, templated), ceilings, lid_scores, reasons, clusters, where)
     annotated, kept = selected_small_columns(small, buckets, templated, reasons)
     stats = {**language_stats(label, annotated, kept, (characters, size)), **selection_stats(annotated, kept, bucket_info), "kenlm": kenlm_stats(label, manifest, bootstrap, card),
-             "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
+             "classifier": classifier_threshold.stats(manifest, label),
              "lid_contamination": outlier.info.get("contamination"), "lid_outlier": outlier.info}
     memory = {"rows": n, "rows_per_chunk": batch_rows, "max_rows_held": language.max_held, "domain_partitions": domains, "dedup_partitions": partitions,
               "peak_rss_mb": peak_memory_mb()}  # this process's peak (VmHWM; ru_maxrss would carry a forking parent's over exec)

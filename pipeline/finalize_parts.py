@@ -304,6 +304,22 @@ def kenlm_stats(label: str, manifest: Manifest, bootstrap: BootstrapOutcome | No
     return info
 
 
+@dataclass(frozen=True)
+class ClassifierThreshold:
+    """The ``min_quality_score`` selection applies: ``default`` and its ``rule`` (pipeline/finalize.py::classifier_rule),
+    and the languages whose own value has another source: ``manifest:language`` (set for the language in
+    ``selection.languages``) or ``bootstrap:language`` (the bootstrapped classifier's calibration of that language)."""
+
+    default: float | None
+    rule: str
+    language_rules: dict[str, str] = field(default_factory=dict)
+
+    def stats(self, manifest: Manifest, label: str) -> dict:
+        """The language's ``classifier`` entry in ``stats/languages.json`` (``manifest`` with the thresholds applied)."""
+        return {"rule": self.language_rules.get(label, self.rule),
+                "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", self.default)}
+
+
 def reset_peak_memory() -> int:
     """Start this process's peak resident memory afresh (Linux's VmHWM): a Ray worker runs many tasks, and its
     ``ru_maxrss`` is the largest of them all, not the current task's. Returns the resident memory now (MiB): what

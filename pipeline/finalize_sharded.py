@@ -49,7 +49,7 @@ from longtail.stages.select import SelectStage
 from longtail.stages.selection_columns import selection_counts, selection_stats_from
 
 from longtail.pipeline.bootstrap import BootstrapOutcome, ClassifierOutcome
-from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, STATS_PERCENTILES, LanguageResult, LanguageRows, RowFloats, counted, dedup_part,
+from longtail.pipeline.finalize_parts import (NEVER_EXPORTED, STATS_PERCENTILES, ClassifierThreshold, LanguageResult, LanguageRows, RowFloats, counted, dedup_part,
                                               kenlm_stats, language_counts, language_stats_from, peak_memory_mb, reset_peak_memory,
                                               selected_small_columns, with_selection_columns, write_language)
 from longtail.pipeline.manifest import Manifest
@@ -461,7 +461,7 @@ def _shard_write(shard: _Shard, state: dict, staging: str, write, *verdicts: pa.
 
 # --- the finalize task of one language ----------------------------------------------------------------------
 def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: str, bootstrap: BootstrapOutcome | None,
-                     classifier: ClassifierOutcome | None, threshold: float | None, rule: str, rows: int, batch_rows: int, rows_per_shard: int) -> LanguageResult:
+                     classifier: ClassifierOutcome | None, classifier_threshold: ClassifierThreshold, rows: int, batch_rows: int, rows_per_shard: int) -> LanguageResult:
     """:func:`~longtail.pipeline.finalize.finalize_language` for a language of more than ``rows_per_shard`` rows:
     the same rows, drop reasons, statistics and stage counters, from tasks that each hold one shard."""
     engine = dedup_engine() or LocalEngine()
@@ -622,7 +622,7 @@ def finalize_sharded(manifest: Manifest, label: str, files: list[str], staging: 
     remove_tree(folder)
     stats = {**language_stats_from(label, [s["language"] for s in summaries], quantiles), **selection_stats_from([s["selection"] for s in summaries], bucket_info),
              "kenlm": kenlm_stats(label, manifest, bootstrap, card),
-             "classifier": {"rule": rule, "min_quality_score": manifest.language_thresholds.get(label, {}).get("min_quality_score", threshold)},
+             "classifier": classifier_threshold.stats(manifest, label),
              "lid_contamination": outlier.info.get("contamination"), "lid_outlier": outlier.info}
     memory = {"rows": rows, "shards": len(shards), "split_groups": len(groups), "rows_per_shard": rows_per_shard, "largest_shard": int(per_shard.max()), "rows_per_chunk": shard_batch_rows,
               "max_rows_held": max(max_held, *(s["max_held"] for s in summaries)), "dedup_partitions": dedup_partitions, "dedup_parts": dedup_parts,

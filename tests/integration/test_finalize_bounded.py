@@ -57,6 +57,8 @@ def _manifest(repo, inputs, output, budget_mb=None, bootstrap=False, shard_rows=
     quality = QualitySettings(kenlm_bootstrap=manifest.quality.kenlm_bootstrap, classifier_bootstrap=manifest.quality.classifier_bootstrap) if bootstrap else QualitySettings()
     manifest = replace(manifest, inputs=[str(p) for p in inputs], output=str(output), quality=quality)
     manifest = replace(manifest, write=replace(manifest.write, finalize_shard_rows=shard_rows))
+    if not bootstrap:  # a classifier threshold of the language's own (none: no classifier), whose rule every path must state
+        manifest = replace(manifest, language_thresholds={**manifest.language_thresholds, LABEL: {"min_quality_score": None}})
     return manifest if budget_mb is None else replace(manifest, write=replace(manifest.write, finalize_memory_mb=budget_mb))
 
 
@@ -123,6 +125,7 @@ def test_sharded_finalize_gives_the_same_rows_reasons_and_stats(generated):
     assert shards == {f"s{i:05d}" for i in range(4)}  # every shard wrote its own kept documents
     stats = {s["lang_script"]: s for s in generated["sharded"]["languages"]}[LABEL]
     assert stats["lid_outlier"]["judged"] and stats["templated"]["annotated_share"] > 0  # core and domains span shards
+    assert stats["classifier"] == {"rule": "manifest:language", "min_quality_score": None}
     capped = {s["lang_script"]: s for s in generated["capped"]["languages"]}[LABEL]
     assert capped["dropped"].get("quality:templated", 0) > 10
     _assert_same_output(generated["capped_sharded"], generated["capped"])

@@ -127,20 +127,27 @@ def test_a_language_scored_low_as_a_whole_keeps_its_positives():
 
 
 def test_per_language_calibration_applies_under_the_bootstraps_rule_only(tmp_path):
+    """The stats say where each language's threshold came from: a language with the pooled one has the run's rule,
+    a calibrated one ``bootstrap:language``, one the manifest sets ``manifest:language``."""
     from longtail.pipeline.finalize import with_classifier_thresholds
 
     card = {"status": "trained", "calibration": {"min_quality_score": 0.12, "per_language": {"spa_Latn": 0.001, "yor_Latn": 0.05}}}
     trained = ClassifierOutcome(card, {})
     boot = parse_manifest({"name": "t", "inputs": ["x.warc.gz"], "output": "out", "stages": {"quality": {"classifier_bootstrap": True}},
-                           "selection": {"languages": {"yor_Latn": {"min_quality_score": 0.3}}}})
-    manifest, threshold, rule = with_classifier_thresholds(boot, trained)
-    assert (threshold, rule, manifest.thresholds.min_quality_score) == (0.12, "bootstrap", 0.12)
+                           "selection": {"languages": {"yor_Latn": {"min_quality_score": 0.3}, "fra_Latn": {"min_words": 3}}}})
+    manifest, threshold = with_classifier_thresholds(boot, trained)
+    assert (threshold.default, threshold.rule, manifest.thresholds.min_quality_score) == (0.12, "bootstrap", 0.12)
     assert manifest.language_thresholds["spa_Latn"] == {"min_quality_score": 0.001}
     assert manifest.language_thresholds["yor_Latn"]["min_quality_score"] == 0.3  # the manifest's own stays
     assert boot.language_thresholds.get("spa_Latn") is None  # the given manifest is not changed
+    assert threshold.stats(manifest, "spa_Latn") == {"rule": "bootstrap:language", "min_quality_score": 0.001}
+    assert threshold.stats(manifest, "yor_Latn") == {"rule": "manifest:language", "min_quality_score": 0.3}
+    assert threshold.stats(manifest, "fra_Latn") == {"rule": "bootstrap", "min_quality_score": 0.12}  # other settings only
+    assert threshold.stats(manifest, "eng_Latn") == {"rule": "bootstrap", "min_quality_score": 0.12}
     explicit = _manifest({"min_quality_score": 0.4}, {"classifier_bootstrap": True})
-    manifest, threshold, rule = with_classifier_thresholds(explicit, trained)
-    assert (threshold, rule) == (0.4, "manifest") and "spa_Latn" not in manifest.language_thresholds
+    manifest, threshold = with_classifier_thresholds(explicit, trained)
+    assert (threshold.default, threshold.rule) == (0.4, "manifest") and "spa_Latn" not in manifest.language_thresholds
+    assert threshold.stats(manifest, "spa_Latn") == {"rule": "manifest", "min_quality_score": 0.4}
 
 
 def test_a_calibrated_threshold_near_zero_is_said():
