@@ -78,11 +78,14 @@ def write_stats(folder: Path, languages: list[dict], records: dict, errors: list
     with (folder / LANGUAGES_CSV).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         pii = ["pii_email", "pii_ip", "pii_phone"]  # personal data found in the kept documents (replaced unless stages.pii.mode: annotate)
-        writer.writerow(columns + ["kept_head", "kept_middle", "kept_tail", "templated_share", "kenlm_source"] + pii + [f"dropped:{r}" for r in reasons])
+        judged_by = ["kenlm_source", "classifier_rule", "min_quality_score"]  # which models and thresholds judged the language
+        writer.writerow(columns + ["kept_head", "kept_middle", "kept_tail", "templated_share"] + judged_by + pii + [f"dropped:{r}" for r in reasons])
         for s in languages:
             base = [s.get(c) for c in columns[:-1]] + [s.get("perplexity", {}).get("p50")]
             kept_buckets = s.get("perplexity_buckets", {}).get("kept", {})
-            extra = [kept_buckets.get(b, 0) for b in ("head", "middle", "tail")] + [s.get("templated", {}).get("kept_share", 0.0), s.get("kenlm", {}).get("source")]
+            classifier = s.get("classifier") or {}
+            extra = [kept_buckets.get(b, 0) for b in ("head", "middle", "tail")] + [s.get("templated", {}).get("kept_share", 0.0), s.get("kenlm", {}).get("source"),
+                                                                                      classifier.get("rule"), classifier.get("min_quality_score")]
             found = (s.get("pii") or {}).get("kept") or {}
             writer.writerow(base + extra + [found.get(k.removeprefix("pii_"), 0) for k in pii] + [s["dropped"].get(r, 0) for r in reasons])
 

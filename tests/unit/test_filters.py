@@ -180,6 +180,24 @@ def test_stats_have_a_column_for_every_reason(tmp_path):
     assert [c[len("dropped:"):] for c in header if c.startswith("dropped:")] == sorted(DOCUMENT_REASONS)
 
 
+def test_stats_csv_says_which_classifier_threshold_judged_each_language(tmp_path):
+    """A spreadsheet of the languages shows a language given its own threshold, not only the JSON."""
+    import csv
+
+    from longtail.pipeline.stats import write_stats
+
+    def language(label, classifier):
+        return {"lang_script": label, "documents": 5, "dropped": {}, "kenlm": {"source": "bootstrap"}, "classifier": classifier}
+
+    write_stats(tmp_path, [language("spa_Latn", {"rule": "bootstrap:language", "min_quality_score": 0.0}),
+                           language("eng_Latn", {"rule": "bootstrap", "min_quality_score": 0.12}),
+                           language("yor_Latn", {"rule": "bootstrap:too_little_text", "min_quality_score": None})], {}, [], {})
+    rows = {r["lang_script"]: r for r in csv.DictReader((tmp_path / "languages.csv").open(encoding="utf-8"))}
+    assert {label: (r["kenlm_source"], r["classifier_rule"], r["min_quality_score"]) for label, r in rows.items()} == {
+        "spa_Latn": ("bootstrap", "bootstrap:language", "0.0"), "eng_Latn": ("bootstrap", "bootstrap", "0.12"),
+        "yor_Latn": ("bootstrap", "bootstrap:too_little_text", "")}
+
+
 def test_contracts_doc_lists_the_same_reasons():
     import pathlib
     import re
