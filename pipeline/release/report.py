@@ -274,6 +274,14 @@ def _kenlm_cell(info: dict) -> str:
     return info.get("source", "") + (f" (bootstrap: {status})" if status else "")
 
 
+def _classifier_cell(info: dict) -> str:
+    """The quality-classifier threshold a language was selected with, and where it came from (its stats' rule)."""
+    if not info:
+        return ""
+    threshold = info.get("min_quality_score")
+    return f"{'none' if threshold is None else f'{threshold:g}'} ({info.get('rule')})"
+
+
 def build_report(folder: Path) -> str:
     folder = Path(folder)
     stats_path = RunFolder(folder).stats_file(LANGUAGES_JSON)  # a release copies the run's stats/ as they are
@@ -303,11 +311,11 @@ def build_report(folder: Path) -> str:
         ("scripts", "Scripts per language", plot_scripts(scripts)),
     ]
     table = _table(
-        ["lang_script", "documents", "words", "removed", "duplicate rate", "mean LID score", "perplexity p50", "KenLM model",
+        ["lang_script", "documents", "words", "removed", "duplicate rate", "mean LID score", "perplexity p50", "KenLM model", "classifier threshold",
          "kept head / middle / tail", "templated share", "est. contamination", "top removal reasons"],
         [[s["lang_script"], s.get("documents", 0), s.get("words", 0), sum((s.get("dropped") or {}).values()),
           f"{100 * (s.get('duplicate_rate') or 0):.1f}%", s.get("mean_lang_score"), (s.get("perplexity") or {}).get("p50", ""),
-          _kenlm_cell(s.get("kenlm") or {}), " / ".join(str(((s.get("perplexity_buckets") or {}).get("kept") or {}).get(b, 0)) for b in ("head", "middle", "tail")),
+          _kenlm_cell(s.get("kenlm") or {}), _classifier_cell(s.get("classifier") or {}), " / ".join(str(((s.get("perplexity_buckets") or {}).get("kept") or {}).get(b, 0)) for b in ("head", "middle", "tail")),
           f"{100 * ((s.get('templated') or {}).get('kept_share') or 0):.1f}%", contamination_cell(s, audited),
           ", ".join(f"{r} {n}" for r, n in Counter(s.get("dropped") or {}).most_common(3))] for s in languages],
     )

@@ -117,6 +117,21 @@ def test_per_language_table_has_a_contamination_column(stats_folder, languages):
     assert 'data-key="audited"' in report_overview(page)
 
 
+def test_per_language_table_shows_each_languages_classifier_threshold_and_its_rule(tmp_path, languages):
+    ruled = [dict(languages[0], classifier={"rule": "bootstrap:language", "min_quality_score": 0.0}),
+             dict(languages[1], classifier={"rule": "bootstrap", "min_quality_score": 0.12}),
+             dict(languages[2], classifier={"rule": "bootstrap:too_little_text", "min_quality_score": None}), languages[3]]
+    write_stats(tmp_path / "stats", ruled, {}, [], {"manifest": {}})
+    page = build_report(tmp_path)
+    table = page[page.index("<h2>Languages</h2>") :]
+    assert "<th>classifier threshold</th>" in table
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"<tr><td>([a-z]{2}x_Latn)</td>.*?</tr>", table)}
+    assert "<td>0 (bootstrap:language)</td>" in rows[ruled[0]["lang_script"]]
+    assert "<td>0.12 (bootstrap)</td>" in rows[ruled[1]["lang_script"]]
+    assert "<td>none (bootstrap:too_little_text)</td>" in rows[ruled[2]["lang_script"]]
+    assert "(bootstrap" not in rows[ruled[3]["lang_script"]]  # stats written before the classifier entry: an empty cell
+
+
 def test_report_without_the_run_level_file_computes_the_same_figure(stats_folder):
     page = build_report(stats_folder)
     (stats_folder / "stats" / "lid_contamination.json").unlink()
