@@ -51,9 +51,11 @@ def lid_model_files(identify: dict) -> list:
     return files
 
 
-def model_fingerprints(manifest: dict, bootstrapped_kenlm: str | None = None) -> list[dict]:
+def model_fingerprints(manifest: dict, bootstrapped_kenlm: str | None = None, bootstrapped_classifier: str | None = None) -> list[dict]:
     """sha256 of every model file a run manifest (as ``Manifest.to_dict()``) points at: LID, KenLM, classifier,
-    and the KenLM models the run bootstrapped (``bootstrapped_kenlm``, role ``kenlm-bootstrap``)."""
+    the KenLM models the run bootstrapped (``bootstrapped_kenlm``, role ``kenlm-bootstrap``) and the fold models of
+    its bootstrapped classifier, which scored the documents (``bootstrapped_classifier``, role
+    ``classifier-bootstrap``; the thresholds it set are in each language's stats)."""
     entries = []
     identify = manifest.get("identify") or {}
     for path in lid_model_files(identify):
@@ -78,6 +80,13 @@ def model_fingerprints(manifest: dict, bootstrapped_kenlm: str | None = None) ->
             entry = _entry("kenlm-bootstrap", binary, lang_script=binary.stem, **fold)
             if is_url(bootstrapped_kenlm):
                 entry["path"] = f"{str(bootstrapped_kenlm).rstrip('/')}/{binary.relative_to(root).as_posix()}"
+            entries.append(entry)
+    if bootstrapped_classifier and (is_url(bootstrapped_classifier) or Path(bootstrapped_classifier).is_dir()):
+        root = Path(local_tree(bootstrapped_classifier))
+        for model in sorted(root.glob("fold*.bin")):
+            entry = _entry("classifier-bootstrap", model, fold=int(model.stem[len("fold"):]))
+            if is_url(bootstrapped_classifier):
+                entry["path"] = f"{str(bootstrapped_classifier).rstrip('/')}/{model.name}"
             entries.append(entry)
     classifier = quality.get("classifier_model")
     if classifier and is_url(classifier):

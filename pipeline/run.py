@@ -139,7 +139,9 @@ def finalize(manifest: Manifest, units: list[str], unit_rows: list[dict], progre
             "manifest": manifest.to_dict(),
             "inputs": units,
             "code_version": code_version(),
-            "models": model_fingerprints(manifest.to_dict(), bootstrap.kenlm_dir if bootstrap else None),  # sha256 of LID, KenLM and classifier files as used
+            # sha256 of LID, KenLM and classifier files as used, the bootstrapped ones included
+            "models": model_fingerprints(manifest.to_dict(), bootstrap.kenlm_dir if bootstrap else None,
+                                         str(folder.classifier) if classifier is not None and classifier.trained else None),
             "safety": safety_rules(manifest),  # URL lists (version, sha256) and personal-data rules applied
             **(inputs_info or {}),
         }

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pyarrow.parquet as pq
 
+from longtail.filters.kenlm_model import sha256_file
 from longtail.pipeline.run import reselect
 
 
@@ -20,6 +21,8 @@ def test_shipped_sample_has_too_little_text_for_a_classifier(sample_run):
     stats = json.loads((output / "stats" / "languages.json").read_text())
     assert all(s["classifier"] == {"rule": "bootstrap:too_little_text", "min_quality_score": None} for s in stats)
     assert all("quality:classifier" not in s["dropped"] for s in stats)
+    models = json.loads((output / "stats" / "run.json").read_text())["models"]
+    assert not [m for m in models if m["role"] == "classifier-bootstrap"]  # nothing trained, nothing scored
 
 
 def test_classifier_trained_with_a_lower_minimum_is_cross_fitted_and_reused(sample_run_copy):
@@ -38,6 +41,10 @@ def test_classifier_trained_with_a_lower_minimum_is_cross_fitted_and_reused(samp
     stats = json.loads((output / "stats" / "languages.json").read_text())
     assert {s["classifier"]["rule"] for s in stats} == {"bootstrap"}
     assert all(s["classifier"]["min_quality_score"] == threshold for s in stats)
+    # run.json names the fold models that scored the documents
+    models = [m for m in json.loads((output / "stats" / "run.json").read_text())["models"] if m["role"] == "classifier-bootstrap"]
+    assert [(m["fold"], m["sha256"]) for m in models] == [(i, fold["sha256"]) for i, fold in enumerate(card["folds"])]
+    assert [m["sha256"] for m in models] == [sha256_file(output / "bootstrap" / "classifier" / fold["model"]) for fold in card["folds"]]
     before = card_path.stat().st_mtime_ns
     reselect(manifest, progress=False)  # same annotations and settings: nothing retrained
     assert card_path.stat().st_mtime_ns == before

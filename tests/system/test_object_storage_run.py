@@ -142,6 +142,7 @@ def test_sample_run_on_s3_writes_what_a_local_run_writes(s3, repo, trained_model
     assert remote_run["manifest"] == local_run["manifest"]
     strip = lambda models: [{k: v for k, v in m.items() if k != "path"} for m in models]  # noqa: E731
     assert strip(remote_run["models"]) == strip(local_run["models"]) and any(m["role"] == "kenlm-bootstrap" for m in remote_run["models"])
+    assert [m["path"] for m in remote_run["models"] if m["role"] == "classifier-bootstrap"] == [f"{url}/bootstrap/classifier/fold{i}.bin" for i in range(2)]
 
     # annotations: one Parquet file and one done record per input; nothing temporary, no staging left behind
     annotated = sorted(k for k in remote if k.startswith("annotated/"))
