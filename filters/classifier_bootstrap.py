@@ -94,10 +94,14 @@ class ClassifierBootstrapSettings:
     # out the junk's one-off words: fold models 176 -> 102 MB on 99,279 records, but on the issue-12 bench it kept
     # 1-3 fewer good pages of 2,549 on each of three seeds (docs/quality.md); for crawls whose models outgrow memory
     min_count: int = 1
-    lr: float = 0.5
+    # 0.5 until 2026-12-07: its models leaned on each document's own word pairs and scored a language's common words
+    # as junk, so a language of little text scored low as a whole (Spanish's positives ~0 on the scaling bench);
+    # with 0.2 and half the share below, the issue-12 bench keeps more good pages and drops more junk on all three
+    # seeds (docs/quality.md, "The classifier's learning rate")
+    lr: float = 0.2
     # the threshold selection applies when the manifest sets no min_quality_score: the score below which this
     # share of the out-of-fold positives falls (a per-run calibration, written to the card)
-    calibration_positive_share: float = 0.01
+    calibration_positive_share: float = 0.005
 
     def __post_init__(self):
         if self.folds < 2:
@@ -392,10 +396,15 @@ def train_fold_models(files: list[str], folder, settings: ClassifierBootstrapSet
     return paths, [digests[k] for k in range(settings.folds)], scores
 
 
+# positives a language needs for a quantile of its own in :func:`calibrate`: under it, the quantile is about its lowest
+# score, and every small language would keep every page (on the issue-12 bench: 2-5 more good pages a seed, 4-7 more junk)
+MIN_LANGUAGE_POSITIVES = 100
+
+
 def calibrate(positives_by_language: dict[str, list[float]], share: float) -> tuple[float | None, dict[str, float]]:
     """The threshold below which ``share`` % of the out-of-fold positives' scores fall, and the languages with
-    ``100 / share`` positives or more whose own positives' ``share`` % quantile is lower, with theirs (rounded to 4
-    places). The pooled threshold may take far more than the share of one language's positives, as each language
+    :data:`MIN_LANGUAGE_POSITIVES` positives or more whose own positives' ``share`` % quantile is lower, with theirs
+    (rounded to 4 places). The pooled threshold may take far more than the share of one language's positives, as each language
     scores on a scale of its own (on the scaling bench it took 38 of Spanish's 111; docs/quality.md); such a language
     keeps them. A threshold is only ever lowered this way: a language scored high as a whole (its junk too) keeps
     the pooled one."""
@@ -405,9 +414,7 @@ def calibrate(positives_by_language: dict[str, list[float]], share: float) -> tu
     if not pooled:
         return None, {}
     threshold = round(percentile(pooled, share), 4)
-    # a language's own quantile once it has enough positives for one to fall under it (100 at 1%); with fewer it is
-    # its lowest positive, and every small language would keep every page
-    own = {label: round(percentile(sorted(values), share), 4) for label, values in sorted(positives_by_language.items()) if len(values) * share >= 100}
+    own = {label: round(percentile(sorted(values), share), 4) for label, values in sorted(positives_by_language.items()) if len(values) >= MIN_LANGUAGE_POSITIVES}
     return threshold, {label: value for label, value in own.items() if value < threshold}
 
 
@@ -447,7 +454,7 @@ def bootstrap_classifier(files: list[str], counts: dict, folder, settings: Class
         },
         "calibration": {
             "min_quality_score": threshold,
-            "rule": f"the score below which {share:g}% of the out-of-fold positives fall; a language of {100 / share:g}+ positives whose own "
+            "rule": f"the score below which {share:g}% of the out-of-fold positives fall; a language of {MIN_LANGUAGE_POSITIVES}+ positives whose own "
                     f"{share:g}% quantile is lower gets that one (per_language)",
             "per_language": lowered,
         },

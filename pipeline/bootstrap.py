@@ -530,8 +530,9 @@ class ClassifierOutcome:
 
 
 # bumped when the same settings and annotations train a different classifier or card, so that a resumed run
-# retrains it (2: the junk made per language in the example tasks, 2026-12-06; 3: per-language calibration)
-CLASSIFIER_METHOD = 3
+# retrains it (2: the junk made per language in the example tasks, 2026-12-06; 3: per-language calibration; 4: a language's
+# own quantile from 100 positives whatever the share)
+CLASSIFIER_METHOD = 4
 
 
 def classifier_fingerprint(settings, annotated: list[str]) -> str:
@@ -699,7 +700,9 @@ def near_zero_threshold_warning(card: dict) -> str | None:
     if card.get("status") != "trained" or threshold is None or threshold >= NEAR_ZERO_THRESHOLD:
         return None
     salad = (card.get("heldout") or {}).get("auc", {}).get("word_salad")
-    return (f"quality classifier: its calibrated threshold is {threshold} (1% of its {card.get('positive_documents')} positives score under it), "
+    share = (card.get("settings") or {}).get("calibration_positive_share")
+    under = f"{100 * share:g}% of its {card.get('positive_documents')} positives score under it" if share is not None else f"from its {card.get('positive_documents')} positives"
+    return (f"quality classifier: its calibrated threshold is {threshold} ({under}), "
             f"so it drops almost no document; out-of-fold AUC against word salad {salad}. The languages of a big crawl score on "
             f"scales of their own (docs/quality.md); selection.defaults.min_quality_score sets a threshold instead")
 

@@ -124,6 +124,12 @@ def test_a_language_scored_low_as_a_whole_keeps_its_positives():
     assert 0 < threshold < 0.5 and sum(v < threshold for v in low) > 1  # the pooled 1% takes more than 1% of Spanish
     assert list(lowered) == ["spa_Latn"] and lowered["spa_Latn"] < threshold and sum(v < lowered["spa_Latn"] for v in low) <= 1
     assert cb.calibrate({}, 1) == (None, {})
+    # at the default half percent too: a language of 100 positives is not left with the pooled one
+    threshold, lowered = cb.calibrate({"deu_Latn": high, "spa_Latn": low, "eng_Latn": high}, 0.5)
+    assert list(lowered) == ["spa_Latn"] and sum(v < lowered["spa_Latn"] for v in low) < sum(v < threshold for v in low)
+    # fewer than MIN_LANGUAGE_POSITIVES: the pooled threshold (its own quantile would be about its lowest score)
+    threshold, lowered = cb.calibrate({"deu_Latn": high, "spa_Latn": low[: cb.MIN_LANGUAGE_POSITIVES - 1], "eng_Latn": high}, 0.5)
+    assert lowered == {}
 
 
 def test_per_language_calibration_applies_under_the_bootstraps_rule_only(tmp_path):
@@ -155,9 +161,10 @@ def test_a_calibrated_threshold_near_zero_is_said():
     drops almost nothing, rather than look filtered."""
     from longtail.pipeline.bootstrap import NEAR_ZERO_THRESHOLD, near_zero_threshold_warning
 
-    card = {"status": "trained", "positive_documents": 7187, "calibration": {"min_quality_score": 0.0002}, "heldout": {"auc": {"word_salad": 0.7063}}}
+    card = {"status": "trained", "positive_documents": 7187, "calibration": {"min_quality_score": 0.0002}, "heldout": {"auc": {"word_salad": 0.7063}},
+            "settings": {"calibration_positive_share": 0.005}}
     warning = near_zero_threshold_warning(card)
-    assert "0.0002" in warning and "7187 positives" in warning and "0.7063" in warning and "min_quality_score" in warning
+    assert "0.0002" in warning and "0.5% of its 7187 positives" in warning and "0.7063" in warning and "min_quality_score" in warning
     assert near_zero_threshold_warning({**card, "calibration": {"min_quality_score": NEAR_ZERO_THRESHOLD}}) is None
     assert near_zero_threshold_warning({**card, "calibration": {"min_quality_score": 0.13}}) is None
     assert near_zero_threshold_warning({"status": "too_little_text", "calibration": {"min_quality_score": 0.0}}) is None
