@@ -83,7 +83,7 @@ def model_fingerprints(manifest: dict, bootstrapped_kenlm: str | None = None, bo
             entries.append(entry)
     if bootstrapped_classifier and (is_url(bootstrapped_classifier) or Path(bootstrapped_classifier).is_dir()):
         root = Path(local_tree(bootstrapped_classifier))
-        for model in sorted(root.glob("fold*.bin")):
+        for model in sorted(root.glob("fold*.bin"), key=lambda path: int(path.stem[len("fold"):])):  # fold10 after fold2
             entry = _entry("classifier-bootstrap", model, fold=int(model.stem[len("fold"):]))
             if is_url(bootstrapped_classifier):
                 entry["path"] = f"{str(bootstrapped_classifier).rstrip('/')}/{model.name}"
