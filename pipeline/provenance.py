@@ -83,8 +83,8 @@ def model_fingerprints(manifest: dict, bootstrapped_kenlm: str | None = None, bo
             entries.append(entry)
     if bootstrapped_classifier and (is_url(bootstrapped_classifier) or Path(bootstrapped_classifier).is_dir()):
         root = Path(local_tree(bootstrapped_classifier))
-        for model in sorted(root.glob("fold*.bin"), key=lambda path: int(path.stem[len("fold"):])):  # fold10 after fold2
-            entry = _entry("classifier-bootstrap", model, fold=int(model.stem[len("fold"):]))
+        for fold, model in sorted((int(path.stem[len("fold"):]), path) for path in root.glob("fold*.bin")):  # fold10 after fold2
+            entry = _entry("classifier-bootstrap", model, fold=fold)
             if is_url(bootstrapped_classifier):
                 entry["path"] = f"{str(bootstrapped_classifier).rstrip('/')}/{model.name}"
             entries.append(entry)
